@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Cli;
+
+/// <summary>Builds the same core services the Functions app registers, for commands that run them locally.</summary>
+internal static class CliHost
+{
+    public static ServiceProvider Build(IReadOnlyDictionary<string, string?> settings, LogLevel minimumLevel = LogLevel.None)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings)
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(logging => logging.SetMinimumLevel(minimumLevel).AddSimpleConsole(o => o.SingleLine = true));
+        services.AddCafetalkIntegrationsCore(configuration);
+        return services.BuildServiceProvider();
+    }
+}

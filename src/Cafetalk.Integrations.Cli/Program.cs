@@ -1,0 +1,3 @@
+using Cafetalk.Integrations.Cli;
+
+return await CliApplication.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,8 @@
+using Cafetalk.Integrations.Functions;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.AddCafetalkIntegrations();
+builder.Build().Run();

@@ -1,0 +1,96 @@
+using System.Net.Mime;
+using System.Text;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.SystemTextJson;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Bookings;
+
+/// <summary>What intake did with one message.</summary>
+public enum IntakeDisposition
+{
+    /// <summary>A booking's desired state was created or moved to a newer version.</summary>
+    Applied,
+    /// <summary>A redelivery or a late, older event: valid, and nothing needed to change.</summary>
+    Unchanged,
+    /// <summary>A member event, minimised and passed on to <c>member-events</c>.</summary>
+    Forwarded,
+    /// <summary>Refused and moved to <c>booking-events-poison</c> with its reason.</summary>
+    Rejected,
+}
+
+/// <summary>The result of one message: its disposition, the reason if refused, and the id to trace it by.</summary>
+public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null);
+
+/// <summary>
+/// The queue's front door: validates a message, drops every field the pipeline does not need, and updates the
+/// booking's desired state. Bad messages are poisoned at once with their reason; storage failures throw so the
+/// host retries them.
+/// </summary>
+public sealed class BookingEventIntake(
+    BookingEventParser parser,
+    BookingStateStore states,
+    PoisonQueue poison,
+    StorageAccount storage,
+    IntakeMetrics metrics,
+    ILogger<BookingEventIntake> logger)
+{
+    private static readonly JsonEventFormatter Formatter = new();
+
+    public async Task<IntakeOutcome> ProcessAsync(string message, string? messageId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var parsed = parser.Parse(message);
+        var correlationId = parsed.EventId ?? messageId ?? Guid.NewGuid().ToString("N");
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId });
+
+        if (parsed.Rejection is { } rejection)
+        {
+            await poison.RejectAsync(QueueNames.BookingEvents, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
+            metrics.Rejected(rejection.Reason);
+            logger.LogWarning("Rejected message {CorrelationId}: {Reason} ({Detail}); moved to {PoisonQueue}",
+                correlationId, rejection.Reason, rejection.Detail, QueueNames.BookingEventsPoison);
+            return new IntakeOutcome(IntakeDisposition.Rejected, correlationId, rejection);
+        }
+
+        if (parsed.Booking is { } booking)
+        {
+            var result = await states.ApplyAsync(booking, cancellationToken);
+            var disposition = result == ApplyResult.Unchanged ? IntakeDisposition.Unchanged : IntakeDisposition.Applied;
+            metrics.Processed(booking.Type, result.ToString());
+            logger.LogInformation("Booking {BookingId} event {EventType} v{Version}: desired state {ApplyResult}",
+                booking.BookingId, booking.Type, booking.Version, result);
+            return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId);
+        }
+
+        var member = parsed.Member!;
+        await storage.Queue(QueueNames.MemberEvents).SendMessageAsync(Minimised(member), cancellationToken);
+        metrics.Processed(member.Type, nameof(IntakeDisposition.Forwarded));
+        logger.LogInformation("Member event {EventType} {CorrelationId} forwarded to {Queue}", member.Type, correlationId, QueueNames.MemberEvents);
+        return new IntakeOutcome(IntakeDisposition.Forwarded, correlationId);
+    }
+
+    /// <summary>Re-encodes a member event with only the fields its handler needs.</summary>
+    internal static string Minimised(MemberEvent member)
+    {
+        var data = new Dictionary<string, string> { ["memberId"] = member.MemberId };
+        if (member.List is not null)
+        {
+            data["list"] = member.List;
+            data["email"] = member.Email!;
+            data["consentReference"] = member.ConsentReference!;
+        }
+
+        var cloudEvent = new CloudEvent
+        {
+            Id = member.EventId,
+            Type = member.Type,
+            Source = new Uri("/cafetalk-integrations/intake", UriKind.Relative),
+            DataContentType = MediaTypeNames.Application.Json,
+            Data = data,
+        };
+        var bytes = Formatter.EncodeStructuredModeMessage(cloudEvent, out _);
+        return Encoding.UTF8.GetString(bytes.Span);
+    }
+}

@@ -1,0 +1,123 @@
+using Azure;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Storage;
+
+namespace Cafetalk.Integrations.Bookings;
+
+/// <summary>How an event changed the stored desired state.</summary>
+public enum ApplyResult
+{
+    Created,
+    Updated,
+    /// <summary>The stored version is the same or newer: a redelivery or an event that arrived late.</summary>
+    Unchanged,
+}
+
+/// <summary>
+/// Table <c>Bookings</c> (PartitionKey lecturerId, RowKey bookingId): the desired state of each booking,
+/// written only when an event's version is newer and only against the ETag that was read.
+/// </summary>
+public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
+{
+    private const int MaxAttempts = 20;
+
+    private TableClient Table => storage.Table(TableNames.Bookings);
+
+    public async Task<ApplyResult> ApplyAsync(BookingEvent incoming, CancellationToken cancellationToken = default)
+    {
+        var table = Table;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var existing = await table.GetEntityIfExistsAsync<TableEntity>(incoming.LecturerId, incoming.BookingId, cancellationToken: cancellationToken);
+            var current = existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
+            var next = DesiredState.Merge(current, incoming);
+            if (next is null)
+            {
+                return ApplyResult.Unchanged;
+            }
+
+            var entity = BookingRow.FromDesiredState(next, time.GetUtcNow());
+            try
+            {
+                if (!existing.HasValue)
+                {
+                    await table.AddEntityAsync(entity, cancellationToken);
+                    return ApplyResult.Created;
+                }
+
+                // Merge keeps the converger's actual-state columns; the ETag makes a concurrent write lose and retry.
+                await table.UpdateEntityAsync(entity, existing.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
+                return ApplyResult.Updated;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Real time on purpose: this backs off storage contention, it is not business time.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
+            }
+        }
+
+        throw new BookingStateConflictException(incoming.BookingId, MaxAttempts);
+    }
+
+    public async Task<DesiredState?> GetAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default)
+    {
+        var existing = await Table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
+        return existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
+    }
+
+    public async IAsyncEnumerable<DesiredState> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entity in Table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            yield return BookingRow.ToDesiredState(entity);
+        }
+    }
+}
+
+/// <summary>Raised when a booking row kept changing under us for every attempt; the message is retried later.</summary>
+public sealed class BookingStateConflictException(string bookingId, int attempts)
+    : Exception($"Booking {bookingId} changed concurrently on each of {attempts} attempts.")
+{
+    public string BookingId { get; } = bookingId;
+}
+
+/// <summary>The column layout of a <c>Bookings</c> row.</summary>
+internal static class BookingRow
+{
+    public const string Version = nameof(Version);
+    public const string Status = nameof(Status);
+    public const string StudentId = nameof(StudentId);
+    public const string StartsAtUtc = nameof(StartsAtUtc);
+    public const string DurationMinutes = nameof(DurationMinutes);
+    public const string LecturerTimeZone = nameof(LecturerTimeZone);
+    public const string RecordingConsentLecturer = nameof(RecordingConsentLecturer);
+    public const string RecordingConsentStudent = nameof(RecordingConsentStudent);
+    public const string LastEventId = nameof(LastEventId);
+    public const string DesiredChangedAtUtc = nameof(DesiredChangedAtUtc);
+
+    public static TableEntity FromDesiredState(DesiredState state, DateTimeOffset now) => new(state.LecturerId, state.BookingId)
+    {
+        [Version] = state.Version,
+        [Status] = state.Status.ToString(),
+        [StudentId] = state.StudentId,
+        [StartsAtUtc] = state.StartsAtUtc,
+        [DurationMinutes] = state.DurationMinutes,
+        [LecturerTimeZone] = state.LecturerTimeZone,
+        [RecordingConsentLecturer] = state.RecordingConsent.Lecturer,
+        [RecordingConsentStudent] = state.RecordingConsent.Student,
+        [LastEventId] = state.LastEventId,
+        [DesiredChangedAtUtc] = now,
+    };
+
+    public static DesiredState ToDesiredState(TableEntity row) => new(
+        row.RowKey,
+        row.PartitionKey,
+        row.GetInt64(Version) ?? 0,
+        Enum.Parse<BookingStatus>(row.GetString(Status) ?? nameof(BookingStatus.Confirmed)),
+        row.GetString(StudentId) ?? string.Empty,
+        row.GetDateTimeOffset(StartsAtUtc) ?? DateTimeOffset.MinValue,
+        row.GetInt32(DurationMinutes) ?? 0,
+        row.GetString(LecturerTimeZone) ?? "UTC",
+        new RecordingConsent(row.GetBoolean(RecordingConsentLecturer) ?? false, row.GetBoolean(RecordingConsentStudent) ?? false),
+        row.GetString(LastEventId) ?? string.Empty);
+}

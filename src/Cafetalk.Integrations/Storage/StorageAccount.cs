@@ -1,0 +1,133 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace Cafetalk.Integrations.Storage;
+
+/// <summary>
+/// The storage account the pipeline works in, built from the same <c>AzureWebJobsStorage</c> setting the
+/// Functions host uses: a connection string locally, or service URIs plus a managed identity in Azure.
+/// </summary>
+public sealed class StorageAccount
+{
+    public const string SettingName = "AzureWebJobsStorage";
+
+    private readonly string? _connectionString;
+    private readonly Uri? _tableUri;
+    private readonly Uri? _queueUri;
+    private readonly Uri? _blobUri;
+    private readonly TokenCredential? _credential;
+    private readonly Lock _provisionGate = new();
+    private Task? _provisioning;
+
+    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential)
+    {
+        _connectionString = connectionString;
+        _tableUri = tableUri;
+        _queueUri = queueUri;
+        _blobUri = blobUri;
+        _credential = credential;
+    }
+
+    public static StorageAccount FromConnectionString(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new StorageAccount(connectionString, null, null, null, null);
+    }
+
+    /// <summary>Reads <c>AzureWebJobsStorage</c> (connection string) or its <c>__tableServiceUri</c>-style identity form.</summary>
+    public static StorageAccount FromConfiguration(IConfiguration configuration)
+    {
+        var connectionString = configuration[SettingName];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return FromConnectionString(connectionString);
+        }
+
+        var section = configuration.GetSection(SettingName);
+        var table = ReadUri(section, "tableServiceUri");
+        var queue = ReadUri(section, "queueServiceUri");
+        var blob = ReadUri(section, "blobServiceUri");
+        if (table is null || queue is null || blob is null)
+        {
+            throw new InvalidOperationException(
+                $"Setting '{SettingName}' is missing: set a connection string, or '{SettingName}__tableServiceUri', " +
+                $"'{SettingName}__queueServiceUri' and '{SettingName}__blobServiceUri' for identity-based access.");
+        }
+
+        var clientId = section["clientId"];
+        TokenCredential credential = string.IsNullOrWhiteSpace(clientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        return new StorageAccount(null, table, queue, blob, credential);
+    }
+
+    private static Uri? ReadUri(IConfigurationSection section, string key)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            ? uri
+            : throw new InvalidOperationException($"Setting '{SettingName}__{key}' is not an absolute URI.");
+    }
+
+    public TableClient Table(string name) => _connectionString is not null
+        ? new TableClient(_connectionString, name)
+        : new TableClient(_tableUri!, name, _credential!);
+
+    public TableServiceClient TableService() => _connectionString is not null
+        ? new TableServiceClient(_connectionString)
+        : new TableServiceClient(_tableUri!, _credential!);
+
+    /// <summary>A queue client speaking base64, the Functions queue trigger's default encoding.</summary>
+    public QueueClient Queue(string name)
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        return _connectionString is not null
+            ? new QueueClient(_connectionString, name, options)
+            : new QueueClient(new Uri(_queueUri!, name), _credential!, options);
+    }
+
+    public BlobContainerClient BlobContainer(string name) => _connectionString is not null
+        ? new BlobContainerClient(_connectionString, name)
+        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!);
+
+    /// <summary>Creates every table, queue and container the pipeline uses, once per process (retried after a failure).</summary>
+    public Task EnsureProvisionedAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_provisionGate)
+        {
+            if (_provisioning is null || _provisioning.IsFaulted || _provisioning.IsCanceled)
+            {
+                _provisioning = ProvisionAsync();
+            }
+
+            return _provisioning.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task ProvisionAsync()
+    {
+        foreach (var table in TableNames.All)
+        {
+            await Table(table).CreateIfNotExistsAsync();
+        }
+
+        foreach (var queue in QueueNames.All)
+        {
+            await Queue(queue).CreateIfNotExistsAsync();
+        }
+
+        foreach (var container in BlobContainerNames.All)
+        {
+            await BlobContainer(container).CreateIfNotExistsAsync();
+        }
+    }
+}
