@@ -61,15 +61,22 @@ public static class SampleEvents
     }
 
     public static string ErasureRequested(string memberId, string? eventId = null) =>
-        Encode(EventTypes.MemberErasureRequested, new JsonObject { ["memberId"] = memberId, ["reason"] = "Moving abroad" }, eventId ?? $"erase-{memberId}");
+        Encode(EventTypes.MemberErasureRequested, new JsonObject
+        {
+            ["memberId"] = memberId,
+            ["requestId"] = $"era_{memberId}",
+            ["requestedAt"] = "2027-04-01T09:00:00Z",
+        }, eventId ?? $"erase-{memberId}");
 
-    public static string NewsletterSubscribed(string memberId, string email, string list = "news", string? eventId = null) =>
+    public static string NewsletterSubscribed(string memberId, string email, string list = "cafetalk-news", string locale = "ja", string? eventId = null) =>
         Encode(EventTypes.NewsletterSubscribed, new JsonObject
         {
             ["memberId"] = memberId,
             ["list"] = list,
             ["email"] = email,
-            ["consentReference"] = $"consent-{memberId}-{list}",
+            ["locale"] = locale,
+            ["consentRecordId"] = $"cns_{memberId}",
+            ["consentedAt"] = "2027-02-01T00:00:00Z",
             ["displayName"] = "山田 花子",
         }, eventId ?? $"subscribe-{memberId}-{list}");
 

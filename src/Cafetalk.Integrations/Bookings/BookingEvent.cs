@@ -38,11 +38,17 @@ public sealed record BookingEvent(
     };
 }
 
-/// <summary>A validated member event (erasure request or newsletter subscription), minimised the same way.</summary>
+/// <summary>
+/// A validated member event, minimised the same way. Erasure requests carry <see cref="RequestId"/>; newsletter
+/// subscriptions carry the list, the address the mail service needs, the page language and the consent record.
+/// </summary>
 public sealed record MemberEvent(
     string EventId,
     string Type,
     string MemberId,
-    string? List,
-    string? Email,
-    string? ConsentReference);
+    string? RequestId = null,
+    string? List = null,
+    string? Email = null,
+    string? Locale = null,
+    string? ConsentRecordId = null,
+    DateTimeOffset? At = null);

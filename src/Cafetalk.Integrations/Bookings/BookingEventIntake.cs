@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Mime;
 using System.Text;
 using CloudNative.CloudEvents;
@@ -74,12 +75,19 @@ public sealed class BookingEventIntake(
     /// <summary>Re-encodes a member event with only the fields its handler needs.</summary>
     internal static string Minimised(MemberEvent member)
     {
-        var data = new Dictionary<string, string> { ["memberId"] = member.MemberId };
-        if (member.List is not null)
+        var data = new Dictionary<string, string?> { ["memberId"] = member.MemberId };
+        if (member.Type == EventTypes.MemberErasureRequested)
+        {
+            data["requestId"] = member.RequestId;
+            data["requestedAt"] = member.At?.ToString("O", CultureInfo.InvariantCulture);
+        }
+        else
         {
             data["list"] = member.List;
-            data["email"] = member.Email!;
-            data["consentReference"] = member.ConsentReference!;
+            data["email"] = member.Email;
+            data["locale"] = member.Locale;
+            data["consentRecordId"] = member.ConsentRecordId;
+            data["consentedAt"] = member.At?.ToString("O", CultureInfo.InvariantCulture);
         }
 
         var cloudEvent = new CloudEvent

@@ -162,7 +162,7 @@ public sealed partial class BookingEventParser(TimeProvider time)
         var memberId = ReadId(data, "memberId");
         if (type == EventTypes.MemberErasureRequested)
         {
-            return new MemberEvent(eventId, type, memberId, null, null, null);
+            return new MemberEvent(eventId, type, memberId, RequestId: ReadId(data, "requestId"), At: ReadTimestamp(data, "requestedAt"));
         }
 
         var list = ReadId(data, "list");
@@ -172,8 +172,32 @@ public sealed partial class BookingEventParser(TimeProvider time)
             throw Field(RejectionReasons.InvalidField, "data.email is not an email address");
         }
 
-        var consentReference = ReadString(data, "consentReference", maxLength: 128);
-        return new MemberEvent(eventId, type, memberId, list, email, consentReference);
+        // Pages and mails come in Japanese or English; Japanese is the site's default.
+        var locale = "ja";
+        if (data.TryGetProperty("locale", out var localeValue) && localeValue.ValueKind != JsonValueKind.Null)
+        {
+            locale = ReadString(data, "locale", maxLength: 2);
+            if (locale is not ("ja" or "en"))
+            {
+                throw Field(RejectionReasons.InvalidField, "data.locale must be \"ja\" or \"en\"");
+            }
+        }
+
+        return new MemberEvent(eventId, type, memberId, List: list, Email: email, Locale: locale,
+            ConsentRecordId: ReadId(data, "consentRecordId"), At: ReadTimestamp(data, "consentedAt"));
+    }
+
+    private static DateTimeOffset ReadTimestamp(JsonElement data, string name)
+    {
+        var text = ReadString(data, name, maxLength: 40);
+        var match = Iso8601Pattern().Match(text);
+        if (!match.Success || !match.Groups["zone"].Success
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            throw Field(RejectionReasons.InvalidField, $"data.{name} is not an ISO 8601 date-time with a zone");
+        }
+
+        return value.ToUniversalTime();
     }
 
     private DateTimeOffset ReadStartsAt(JsonElement data)

@@ -1,0 +1,104 @@
+using System.Reflection;
+using System.Text.Json;
+
+namespace Cafetalk.Integrations.Tests.Functions;
+
+/// <summary>
+/// Reads the functions.metadata the Functions SDK generates at build, so a renamed queue, schedule setting or
+/// route fails here rather than in production.
+/// </summary>
+public sealed class FunctionsMetadataTests
+{
+    /// <summary>Every function the app exposes: name → (trigger, queue, schedule setting, route, methods).</summary>
+    private static readonly Dictionary<string, ExpectedTrigger> Expected = new(StringComparer.Ordinal)
+    {
+        ["BookingEventIntakeFunction"] = new("queueTrigger", Queue: "booking-events", Connection: "AzureWebJobsStorage"),
+    };
+
+    private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null);
+
+    private static JsonElement[] ReadMetadata()
+    {
+        var path = FunctionsOutput("functions.metadata");
+        Assert.True(File.Exists(path), $"functions.metadata not found at {path}: build the Functions project first.");
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+    }
+
+    /// <summary>A file in the Functions app's build output, built with the same configuration as this test.</summary>
+    private static string FunctionsOutput(string file)
+    {
+        var configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        return Path.Combine(FindRepositoryRoot(), "src", "Cafetalk.Integrations.Functions", "bin", configuration, "net10.0", file);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cafetalk.Integrations.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void Metadata_ListsExactlyTheExpectedFunctions()
+    {
+        var names = ReadMetadata().Select(f => f.GetProperty("name").GetString()!).Order(StringComparer.Ordinal);
+
+        Assert.Equal(Expected.Keys.Order(StringComparer.Ordinal), names);
+    }
+
+    [Fact]
+    public void Metadata_EveryTrigger_MatchesItsQueueScheduleAndRoute()
+    {
+        foreach (var function in ReadMetadata())
+        {
+            var name = function.GetProperty("name").GetString()!;
+            var expected = Expected[name];
+            var trigger = function.GetProperty("bindings").EnumerateArray()
+                .Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+
+            Assert.Equal(expected.Type, trigger.GetProperty("type").GetString());
+            Assert.Equal(expected.Queue, Optional(trigger, "queueName"));
+            Assert.Equal(expected.Connection, Optional(trigger, "connection"));
+            Assert.Equal(expected.Schedule, Optional(trigger, "schedule"));
+            Assert.Equal(expected.Route, Optional(trigger, "route"));
+            if (expected.Methods is not null)
+            {
+                var methods = trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order(StringComparer.Ordinal);
+                Assert.Equal(expected.Methods.Order(StringComparer.Ordinal), methods);
+            }
+        }
+    }
+
+    [Fact]
+    public void Metadata_TimerTriggers_NeverRunOnStartup()
+    {
+        foreach (var trigger in ReadMetadata().SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+                     .Where(b => b.GetProperty("type").GetString() == "timerTrigger"))
+        {
+            Assert.False(trigger.TryGetProperty("runOnStartup", out var run) && run.GetBoolean());
+        }
+    }
+
+    [Fact]
+    public void HostJson_IsTheRootFileLinkedIntoTheApp()
+    {
+        var built = FunctionsOutput("host.json");
+
+        Assert.Equal(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "host.json")), File.ReadAllText(built));
+        using var host = JsonDocument.Parse(File.ReadAllText(built));
+        var queues = host.RootElement.GetProperty("extensions").GetProperty("queues");
+        Assert.Equal(5, queues.GetProperty("maxDequeueCount").GetInt32());
+        Assert.Equal("00:00:30", queues.GetProperty("visibilityTimeout").GetString());
+        Assert.Equal(16, queues.GetProperty("batchSize").GetInt32());
+    }
+
+    private static string? Optional(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
