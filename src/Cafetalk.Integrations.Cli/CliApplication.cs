@@ -45,6 +45,25 @@ internal static class CliApplication
         return root;
     }
 
+    /// <summary>A Spectre console on stdout: plain and wide when it is a file or pipe, so output reads and greps well.</summary>
+    internal static IAnsiConsole CreateConsole(TextWriter stdout)
+    {
+        var terminal = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 160;
+        }
+
+        return console;
+    }
+
     private static Command DemoCommand(TextWriter stdout)
     {
         var events = new Option<FileInfo>("--events")
@@ -62,7 +81,7 @@ internal static class CliApplication
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+            var console = CreateConsole(stdout);
             return await new DemoRunner(console, stdout).RunAsync(parse.GetValue(events), parse.GetValue(json), cancellationToken);
         });
         return command;

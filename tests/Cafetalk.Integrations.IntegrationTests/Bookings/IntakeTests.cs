@@ -1,0 +1,239 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.IntegrationTests.Bookings;
+
+/// <summary>Intake against a real Azurite: what the Bookings table, the poison queue and the logs hold.</summary>
+public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IDisposable
+{
+    private static readonly DateTimeOffset Lesson = new DateTimeOffset(TimeProvider.System.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddDays(10).AddHours(10);
+    private readonly CapturedLogs _logs = new();
+    private ServiceProvider? _services;
+
+    private ServiceProvider Services => _services ??= fixture.CreateServices(configure: s => s.AddLogging(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace)));
+
+    private BookingEventIntake Intake => Services.GetRequiredService<BookingEventIntake>();
+
+    private static string NewId(string prefix) => $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 64)];
+
+    public void Dispose() => _services?.Dispose();
+
+    private async Task<TableEntity?> RowAsync(string lecturerId, string bookingId)
+    {
+        var row = await fixture.Storage.Table(TableNames.Bookings).GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId);
+        return row.HasValue ? row.Value : null;
+    }
+
+    private async Task<List<PoisonEnvelope>> PoisonedAsync()
+    {
+        var queue = fixture.Storage.Queue(QueueNames.BookingEventsPoison);
+        var peeked = await queue.PeekMessagesAsync(32);
+        return peeked.Value.Select(m => PoisonEnvelope.TryParse(m.Body.ToString())!).ToList();
+    }
+
+    [Fact]
+    public async Task Intake_ValidConfirm_StoresTheContractFieldsAndNoPersonalValue()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer, consentStudent: false);
+
+        var outcome = await Intake.ProcessAsync(message, "msg-1");
+
+        Assert.Equal(IntakeDisposition.Applied, outcome.Disposition);
+        var row = Assert.IsType<TableEntity>(await RowAsync(lecturer, booking));
+        Assert.Equal(1L, row.GetInt64("Version"));
+        Assert.Equal("Confirmed", row.GetString("Status"));
+        Assert.Equal(Lesson, row.GetDateTimeOffset("StartsAtUtc"));
+        Assert.Equal(50, row.GetInt32("DurationMinutes"));
+        Assert.Equal("Europe/Berlin", row.GetString("LecturerTimeZone"));
+        Assert.True(row.GetBoolean("RecordingConsentLecturer"));
+        Assert.False(row.GetBoolean("RecordingConsentStudent"));
+        var stored = string.Join("|", row.Select(pair => $"{pair.Key}={pair.Value}"));
+        Assert.All(SampleEvents.PlantedPersonalValues, value => Assert.DoesNotContain(value, stored, StringComparison.Ordinal));
+        Assert.DoesNotContain("Business German", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Intake_SameEventDeliveredThreeTimes_AppliesOnceAndChangesNothingAfter()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer);
+
+        var outcomes = new List<IntakeDisposition>();
+        for (var i = 0; i < 3; i++)
+        {
+            outcomes.Add((await Intake.ProcessAsync(message, $"msg-{i}")).Disposition);
+        }
+
+        var etagAfterFirst = (await RowAsync(lecturer, booking))!.ETag;
+        await Intake.ProcessAsync(message, "msg-4");
+        Assert.Equal([IntakeDisposition.Applied, IntakeDisposition.Unchanged, IntakeDisposition.Unchanged], outcomes);
+        Assert.Equal(etagAfterFirst, (await RowAsync(lecturer, booking))!.ETag);
+    }
+
+    [Fact]
+    public async Task Intake_OlderEventAfterNewer_DoesNotRollTheBookingBack()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var confirm = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer);
+        var reschedule = SampleEvents.Booking(EventTypes.BookingRescheduled, booking, 2, Lesson.AddHours(3), lecturerId: lecturer, durationMinutes: 25);
+
+        await Intake.ProcessAsync(confirm, null);
+        await Intake.ProcessAsync(reschedule, null);
+        var late = await Intake.ProcessAsync(confirm, null);
+
+        Assert.Equal(IntakeDisposition.Unchanged, late.Disposition);
+        var row = (await RowAsync(lecturer, booking))!;
+        Assert.Equal(2L, row.GetInt64("Version"));
+        Assert.Equal(Lesson.AddHours(3), row.GetDateTimeOffset("StartsAtUtc"));
+        Assert.Equal(25, row.GetInt32("DurationMinutes"));
+    }
+
+    [Fact]
+    public async Task Intake_CancelSeenBeforeConfirm_LeavesTheBookingCancelled()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+
+        await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingCancelled, booking, 2, Lesson, lecturerId: lecturer), null);
+        var confirm = await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer), null);
+
+        Assert.Equal(IntakeDisposition.Unchanged, confirm.Disposition);
+        Assert.Equal("Cancelled", (await RowAsync(lecturer, booking))!.GetString("Status"));
+    }
+
+    [Fact]
+    public async Task Intake_ConcurrentWritersOnOneBooking_NeverLoseTheNewestVersion()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var messages = Enumerable.Range(1, 20)
+            .Select(v => SampleEvents.Booking(EventTypes.BookingRescheduled, booking, v, Lesson.AddMinutes(v), lecturerId: lecturer, durationMinutes: v))
+            .SelectMany(m => new[] { m, m })
+            .OrderBy(_ => Random.Shared.Next())
+            .ToList();
+
+        // Separate service providers: separate HTTP connections racing each other, as separate instances would.
+        var writers = Enumerable.Range(0, 4).Select(_ => fixture.CreateServices()).ToList();
+        try
+        {
+            using var start = new ManualResetEventSlim();
+            var tasks = messages.Select((m, i) => Task.Run(async () =>
+            {
+                start.Wait();
+                return await writers[i % writers.Count].GetRequiredService<BookingEventIntake>().ProcessAsync(m, null);
+            })).ToList();
+            start.Set();
+            var outcomes = await Task.WhenAll(tasks);
+
+            Assert.All(outcomes, o => Assert.NotEqual(IntakeDisposition.Rejected, o.Disposition));
+            var row = (await RowAsync(lecturer, booking))!;
+            Assert.Equal(20L, row.GetInt64("Version"));
+            Assert.Equal(Lesson.AddMinutes(20), row.GetDateTimeOffset("StartsAtUtc"));
+            Assert.Equal(20, row.GetInt32("DurationMinutes"));
+            Assert.Equal($"{booking}-v20-rescheduled", row.GetString("LastEventId"));
+        }
+        finally
+        {
+            writers.ForEach(w => w.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Store_NewerEvent_KeepsColumnsOtherWritersAdded()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer), null);
+        var table = fixture.Storage.Table(TableNames.Bookings);
+        var row = (await RowAsync(lecturer, booking))!;
+        await table.UpdateEntityAsync(new TableEntity(lecturer, booking) { ["ZoomMeetingId"] = "8123" }, row.ETag, TableUpdateMode.Merge);
+
+        await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingRescheduled, booking, 2, Lesson.AddDays(1), lecturerId: lecturer), null);
+
+        var after = (await RowAsync(lecturer, booking))!;
+        Assert.Equal("8123", after.GetString("ZoomMeetingId"));
+        Assert.Equal(2L, after.GetInt64("Version"));
+    }
+
+    [Fact]
+    public async Task Intake_InvalidEvent_IsPoisonedWithReasonAndCorrelationIdAndStoresNothing()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer, durationMinutes: 0, eventId: NewId("evt"));
+        var eventId = JsonDocument.Parse(message).RootElement.GetProperty("id").GetString()!;
+
+        var outcome = await Intake.ProcessAsync(message, "queue-msg-9");
+
+        Assert.Equal(IntakeDisposition.Rejected, outcome.Disposition);
+        Assert.Null(await RowAsync(lecturer, booking));
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == eventId);
+        Assert.Equal(RejectionReasons.DurationOutOfRange, poisoned.Reason);
+        Assert.Equal(QueueNames.BookingEvents, poisoned.SourceQueue);
+        Assert.Equal(message, poisoned.Message);
+        Assert.Contains(_logs.Lines, l => l.Contains(eventId, StringComparison.Ordinal) && l.Contains(RejectionReasons.DurationOutOfRange, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Intake_NotJson_IsPoisonedUnderTheQueueMessageId()
+    {
+        var messageId = NewId("qm");
+
+        var outcome = await Intake.ProcessAsync("{ definitely not json", messageId);
+
+        Assert.Equal(messageId, outcome.CorrelationId);
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == messageId);
+        Assert.Equal(RejectionReasons.NotJson, poisoned.Reason);
+        Assert.Equal("{ definitely not json", poisoned.Message);
+    }
+
+    [Fact]
+    public async Task Intake_OversizedMessage_IsPoisonedWithTheOriginalKeptInABlob()
+    {
+        var booking = NewId("bk");
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, eventId: NewId("big"), tamper: d => d["notes"] = new string('n', 70_000));
+        var messageId = NewId("qm");
+
+        var outcome = await Intake.ProcessAsync(message, messageId);
+
+        Assert.Equal(RejectionReasons.TooLarge, outcome.Rejection!.Reason);
+        // Too large to parse safely, so it is filed under the queue message id.
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == messageId);
+        Assert.Null(poisoned.Message);
+        var original = await Services.GetRequiredService<PoisonQueue>().ReadOriginalAsync(poisoned);
+        Assert.Equal(message, original);
+    }
+
+    [Fact]
+    public async Task Intake_NewsletterSubscribed_IsForwardedWithOnlyTheFieldsItsHandlerNeeds()
+    {
+        var member = NewId("stu");
+        var outcome = await Intake.ProcessAsync(SampleEvents.NewsletterSubscribed(member, "hanako.yamada@example.jp", eventId: NewId("sub")), null);
+
+        Assert.Equal(IntakeDisposition.Forwarded, outcome.Disposition);
+        var forwarded = (await fixture.Storage.Queue(QueueNames.MemberEvents).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Single(e => e.GetProperty("data").GetProperty("memberId").GetString() == member);
+        var data = forwarded.GetProperty("data");
+        Assert.Equal(EventTypes.NewsletterSubscribed, forwarded.GetProperty("type").GetString());
+        Assert.Equal(["consentRecordId", "consentedAt", "email", "list", "locale", "memberId"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("山田", forwarded.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Intake_WholeDemoDay_LogsNoPersonalValue()
+    {
+        foreach (var message in SampleEvents.DemoDay(TimeProvider.System.GetUtcNow()))
+        {
+            await Intake.ProcessAsync(message, null);
+        }
+
+        Assert.NotEmpty(_logs.Lines);
+        var everything = string.Join("\n", _logs.Lines);
+        Assert.All(SampleEvents.PlantedPersonalValues, value => Assert.DoesNotContain(value, everything, StringComparison.Ordinal));
+        Assert.DoesNotContain("hanako", everything, StringComparison.OrdinalIgnoreCase);
+    }
+}
