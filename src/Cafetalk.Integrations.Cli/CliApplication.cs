@@ -42,6 +42,11 @@ internal static class CliApplication
     {
         var root = new RootCommand("Cafetalk.Integrations: keeps Zoom, Google Calendar and Vimeo in step with bookings, sharing only what the privacy policy allows.");
         root.Subcommands.Add(DemoCommand(stdout));
+        foreach (var command in Commands.IntakeCommands.Create(stdout))
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 

@@ -20,6 +20,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<BookingEventIntake>();
+        services.TryAddSingleton<PoisonReplayer>();
         return services;
     }
 }

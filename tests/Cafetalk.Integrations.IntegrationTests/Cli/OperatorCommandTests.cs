@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Cli;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Storage;
+
+namespace Cafetalk.Integrations.IntegrationTests.Cli;
+
+/// <summary>ingest → drain → replay-poison against Azurite, through the CLI as an operator types it.</summary>
+public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+{
+    private static readonly DateTimeOffset Lesson = TimeProvider.System.GetUtcNow().AddDays(5);
+
+    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await CliApplication.RunAsync([.. args, "--connection-string", fixture.Sandbox.StorageConnectionString], stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private static async Task<string> WriteEventsAsync(params string[] lines)
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllLinesAsync(file, lines);
+        return file;
+    }
+
+    [Fact]
+    public async Task IngestThenDrain_ProcessesEveryLineAndReportsRejections()
+    {
+        await fixture.Storage.EnsureProvisionedAsync();
+        await fixture.Storage.Queue(QueueNames.BookingEvents).ClearMessagesAsync();
+        var file = await WriteEventsAsync(
+            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops"),
+            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops"),
+            "not json at all");
+
+        var ingest = await RunAsync("ingest", "--file", file);
+        var drain = await RunAsync("drain", "--json");
+
+        Assert.Equal(0, ingest.Exit);
+        Assert.Contains("published 3 event(s)", ingest.Out, StringComparison.Ordinal);
+        Assert.Equal(0, drain.Exit);
+        var events = JsonDocument.Parse(drain.Out).RootElement.GetProperty("events");
+        Assert.Equal(3, events.GetProperty("received").GetInt32());
+        Assert.Equal(2, events.GetProperty("processed").GetInt32());
+        Assert.Equal("not-json", events.GetProperty("rejections")[0].GetProperty("reason").GetString());
+        var row = await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>("lec_ops", "bk_ops_1");
+        Assert.Equal(1L, row.Value.GetInt64("Version"));
+    }
+
+    [Fact]
+    public async Task ReplayPoison_DryRunChangesNothing_ThenReplaysOnlyWhatNowPasses()
+    {
+        var poison = fixture.Storage.Queue(QueueNames.BookingEventsPoison);
+        await fixture.Storage.EnsureProvisionedAsync();
+        await poison.ClearMessagesAsync();
+        var valid = SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_replay_1", 1, Lesson, lecturerId: "lec_replay");
+        // As if refused by an older release that did not know this event was valid.
+        await poison.SendMessageAsync(new PoisonEnvelope("unknown-type", "old release", "corr-valid", QueueNames.BookingEvents, Lesson, valid, null).ToJson());
+        await poison.SendMessageAsync(new PoisonEnvelope("not-json", "message is not valid JSON", "corr-bad", QueueNames.BookingEvents, Lesson, "still { not json", null).ToJson());
+
+        var dry = await RunAsync("replay-poison", "--dry-run", "--json");
+        var afterDry = (await poison.PeekMessagesAsync(32)).Value.Length;
+        var replay = await RunAsync("replay-poison", "--json");
+
+        Assert.Equal(0, dry.Exit);
+        Assert.Equal(2, afterDry);
+        var dryItems = dry.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(dryItems, i => Assert.False(i.GetProperty("replayed").GetBoolean()));
+        var replayed = replay.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(i => i.GetProperty("correlationId").GetString()!, i => i.GetProperty("replayed").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool> { ["corr-valid"] = true, ["corr-bad"] = false }, replayed);
+        var left = Assert.Single((await poison.PeekMessagesAsync(32)).Value);
+        Assert.Equal("corr-bad", PoisonEnvelope.TryParse(left.Body.ToString())!.CorrelationId);
+        var requeued = (await fixture.Storage.Queue(QueueNames.BookingEvents).PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString());
+        Assert.Contains(valid, requeued);
+    }
+
+    [Fact]
+    public async Task OperatorCommand_WithoutAnyStorage_ExitsWith2()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var previous = Environment.GetEnvironmentVariable(StorageAccount.SettingName);
+        Environment.SetEnvironmentVariable(StorageAccount.SettingName, null);
+        try
+        {
+            var exit = await CliApplication.RunAsync(["drain"], stdout, stderr);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("No storage account", stderr.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(StorageAccount.SettingName, previous);
+        }
+    }
+
+    [Theory]
+    [InlineData("replay-poison", "--queue", "booking-events")]
+    [InlineData("replay-poison", "--max", "0")]
+    [InlineData("ingest")]
+    [InlineData("drain", "--account", "Not_An_Account")]
+    public async Task OperatorCommand_BadArguments_ExitWith2(params string[] args)
+    {
+        var (exit, _, error) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+    }
+}
