@@ -15,7 +15,7 @@ public enum IntakeDisposition
     Applied,
     /// <summary>A redelivery or a late, older event: valid, and nothing needed to change.</summary>
     Unchanged,
-    /// <summary>A member event, minimised and passed on to <c>member-events</c>.</summary>
+    /// <summary>A member event, minimised and passed on to its handler's queue.</summary>
     Forwarded,
     /// <summary>Refused and moved to <c>booking-events-poison</c> with its reason.</summary>
     Rejected,
@@ -66,9 +66,10 @@ public sealed class BookingEventIntake(
         }
 
         var member = parsed.Member!;
-        await storage.Queue(QueueNames.MemberEvents).SendMessageAsync(Minimised(member), cancellationToken);
+        var queue = QueueNames.ForMemberEvent(member.Type);
+        await storage.Queue(queue).SendMessageAsync(Minimised(member), cancellationToken);
         metrics.Processed(member.Type, nameof(IntakeDisposition.Forwarded));
-        logger.LogInformation("Member event {EventType} {CorrelationId} forwarded to {Queue}", member.Type, correlationId, QueueNames.MemberEvents);
+        logger.LogInformation("Member event {EventType} {CorrelationId} forwarded to {Queue}", member.Type, correlationId, queue);
         return new IntakeOutcome(IntakeDisposition.Forwarded, correlationId);
     }
 

@@ -5,9 +5,17 @@ public static class QueueNames
 {
     public const string BookingEvents = "booking-events";
     public const string BookingEventsPoison = "booking-events-poison";
-    public const string MemberEvents = "member-events";
+    /// <summary>Newsletter subscriptions from the booking system, minimised, for the newsletter handler.</summary>
+    public const string NewsletterEvents = "newsletter-events";
 
-    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, MemberEvents];
+    /// <summary>Erasure requests, minimised; they wait here until the erasure handler takes them.</summary>
+    public const string ErasureRequests = "erasure-requests";
+
+    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests];
+
+    /// <summary>The queue each kind of member event is handed to.</summary>
+    public static string ForMemberEvent(string type) =>
+        type == Bookings.EventTypes.MemberErasureRequested ? ErasureRequests : NewsletterEvents;
 }
 
 /// <summary>Table names used by the pipeline.</summary>

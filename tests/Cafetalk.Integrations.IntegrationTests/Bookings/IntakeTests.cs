@@ -214,13 +214,27 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         var outcome = await Intake.ProcessAsync(SampleEvents.NewsletterSubscribed(member, "hanako.yamada@example.jp", eventId: NewId("sub")), null);
 
         Assert.Equal(IntakeDisposition.Forwarded, outcome.Disposition);
-        var forwarded = (await fixture.Storage.Queue(QueueNames.MemberEvents).PeekMessagesAsync(32)).Value
+        var forwarded = (await fixture.Storage.Queue(QueueNames.NewsletterEvents).PeekMessagesAsync(32)).Value
             .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
             .Single(e => e.GetProperty("data").GetProperty("memberId").GetString() == member);
         var data = forwarded.GetProperty("data");
         Assert.Equal(EventTypes.NewsletterSubscribed, forwarded.GetProperty("type").GetString());
         Assert.Equal(["consentRecordId", "consentedAt", "email", "list", "locale", "memberId"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("山田", forwarded.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Intake_ErasureRequested_WaitsOnTheErasureQueueWithItsRequestId()
+    {
+        var member = NewId("stu");
+
+        var outcome = await Intake.ProcessAsync(SampleEvents.ErasureRequested(member, eventId: NewId("era")), null);
+
+        Assert.Equal(IntakeDisposition.Forwarded, outcome.Disposition);
+        var data = (await fixture.Storage.Queue(QueueNames.ErasureRequests).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("data"))
+            .Single(d => d.GetProperty("memberId").GetString() == member);
+        Assert.Equal($"era_{member}", data.GetProperty("requestId").GetString());
     }
 
     [Fact]
