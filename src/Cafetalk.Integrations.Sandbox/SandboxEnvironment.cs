@@ -18,10 +18,22 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         return new SandboxEnvironment(azurite);
     }
 
+    /// <summary>Fresh random keys for this Sandbox only: nothing secret is ever written in the repository.</summary>
+    public SandboxKeys Keys { get; } = SandboxKeys.Generate();
+
+    /// <summary>The public base URL pages and links are built on; <c>serve</c> replaces it with its own address.</summary>
+    public Uri PublicBaseUrl { get; set; } = new("http://127.0.0.1:7071/");
+
     /// <summary>The settings a host needs to run against this Sandbox.</summary>
     public IReadOnlyDictionary<string, string?> Settings() => new Dictionary<string, string?>
     {
         ["AzureWebJobsStorage"] = StorageConnectionString,
+        ["FieldProtection:CurrentKeyId"] = "sandbox1",
+        ["FieldProtection:Keys:sandbox1"] = Keys.FieldProtection,
+        ["Newsletter:PublicBaseUrl"] = PublicBaseUrl.ToString(),
+        ["Newsletter:CurrentTokenKeyId"] = "sandbox1",
+        ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
+        ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
     };
 
     public ValueTask DisposeAsync() => Azurite.DisposeAsync();

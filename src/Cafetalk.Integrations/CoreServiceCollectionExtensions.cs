@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<BookingEventIntake>();
         services.TryAddSingleton<PoisonReplayer>();
+        services.AddNewsletter();
         return services;
     }
 }

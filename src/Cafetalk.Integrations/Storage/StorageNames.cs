@@ -11,7 +11,10 @@ public static class QueueNames
     /// <summary>Erasure requests, minimised; they wait here until the erasure handler takes them.</summary>
     public const string ErasureRequests = "erasure-requests";
 
-    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests];
+    /// <summary>Newsletter status changes waiting to be told to the mail service.</summary>
+    public const string MailSuppressions = "mail-suppressions";
+
+    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions];
 
     /// <summary>The queue each kind of member event is handed to.</summary>
     public static string ForMemberEvent(string type) =>
@@ -22,8 +25,9 @@ public static class QueueNames
 public static class TableNames
 {
     public const string Bookings = "Bookings";
+    public const string NewsletterSubscriptions = "NewsletterSubscriptions";
 
-    public static readonly IReadOnlyList<string> All = [Bookings];
+    public static readonly IReadOnlyList<string> All = [Bookings, NewsletterSubscriptions];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

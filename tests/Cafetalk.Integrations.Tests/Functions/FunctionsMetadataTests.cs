@@ -13,9 +13,12 @@ public sealed class FunctionsMetadataTests
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new(StringComparer.Ordinal)
     {
         ["BookingEventIntakeFunction"] = new("queueTrigger", Queue: "booking-events", Connection: "AzureWebJobsStorage"),
+        ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
+        ["NewsletterUnsubscribe"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
+        ["NewsletterResubscribe"] = new("httpTrigger", Route: "newsletter/resubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
     };
 
-    private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null);
+    private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null, string? AuthLevel = null);
 
     private static JsonElement[] ReadMetadata()
     {
@@ -68,6 +71,7 @@ public sealed class FunctionsMetadataTests
             Assert.Equal(expected.Connection, Optional(trigger, "connection"));
             Assert.Equal(expected.Schedule, Optional(trigger, "schedule"));
             Assert.Equal(expected.Route, Optional(trigger, "route"));
+            Assert.Equal(expected.AuthLevel, Optional(trigger, "authLevel"));
             if (expected.Methods is not null)
             {
                 var methods = trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order(StringComparer.Ordinal);

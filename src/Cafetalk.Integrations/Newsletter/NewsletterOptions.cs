@@ -1,0 +1,60 @@
+using System.ComponentModel.DataAnnotations;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.Newsletter;
+
+/// <summary>Settings of the newsletter flow (section <c>Newsletter</c>).</summary>
+public sealed class NewsletterOptions
+{
+    public const string Section = "Newsletter";
+
+    /// <summary>The public base URL of this app, e.g. https://integrations.cafetalk.com; links are built on it.</summary>
+    [Required]
+    public Uri PublicBaseUrl { get; set; } = null!;
+
+    /// <summary>The HMAC key that signs new unsubscribe tokens.</summary>
+    [Required]
+    public string CurrentTokenKeyId { get; set; } = string.Empty;
+
+    /// <summary>Token HMAC keys: key id → base64 of at least 32 bytes. A removed key retires its tokens.</summary>
+    [Required]
+    [MinLength(1)]
+    public Dictionary<string, string> TokenKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The mail service's suppression group for each list (list → ASM group id).</summary>
+    public Dictionary<string, int> SuppressionGroups { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Checks the newsletter settings at start, naming the setting that is wrong and never a key.</summary>
+public sealed class NewsletterOptionsValidator : IValidateOptions<NewsletterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NewsletterOptions options)
+    {
+        if (options.PublicBaseUrl is null || !options.PublicBaseUrl.IsAbsoluteUri
+            || (options.PublicBaseUrl.Scheme != Uri.UriSchemeHttps && !options.PublicBaseUrl.IsLoopback))
+        {
+            return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:PublicBaseUrl must be an absolute https URL (RFC 8058 requires https).");
+        }
+
+        if (!options.TokenKeys.ContainsKey(options.CurrentTokenKeyId))
+        {
+            return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:CurrentTokenKeyId names no key in {NewsletterOptions.Section}:TokenKeys.");
+        }
+
+        foreach (var (id, value) in options.TokenKeys)
+        {
+            if (!KeyRing.IsValidKeyId(id))
+            {
+                return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:TokenKeys has a key id that is not 1-16 letters, digits or '-'.");
+            }
+
+            if (KeyRing.DecodeKey(value) is not { Length: >= 32 })
+            {
+                return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:TokenKeys:{id} must be base64 of at least 32 bytes.");
+            }
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Newsletter;
+
+/// <summary>The result of a member's action through an unsubscribe link.</summary>
+public sealed record PreferenceResult(bool ValidLink, StatusChange Change, NewsletterSubscription? Subscription);
+
+/// <summary>A message on <c>mail-suppressions</c>: which subscription the mail service must be brought in line with.</summary>
+public sealed record MailSuppressionRequest(string SubjectRef, string List)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, JsonSerializerOptions.Web);
+
+    public static MailSuppressionRequest? TryParse(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<MailSuppressionRequest>(text, JsonSerializerOptions.Web) is { SubjectRef.Length: > 0, List.Length: > 0 } request ? request : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// Unsubscribe and resubscribe by token (policy §4-⑥ and §10). A change is committed with its consent-history
+/// entry, then the mail service is told through <c>mail-suppressions</c>; the nightly reconcile repairs a lost notice.
+/// </summary>
+public sealed class NewsletterPreferences(
+    UnsubscribeTokens tokens,
+    NewsletterSubscriptionStore store,
+    StorageAccount storage,
+    ILogger<NewsletterPreferences> logger)
+{
+    /// <summary>Reads the subscription a link points at; changes nothing.</summary>
+    public async Task<PreferenceResult> ViewAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        if (tokens.Verify(token) is not { } target)
+        {
+            return new PreferenceResult(false, StatusChange.NotFound, null);
+        }
+
+        var subscription = await store.GetAsync(target.SubjectRef, target.List, cancellationToken);
+        return new PreferenceResult(subscription is not null, StatusChange.AlreadyThere, subscription);
+    }
+
+    public Task<PreferenceResult> UnsubscribeAsync(string? token, string source, CancellationToken cancellationToken = default) =>
+        SetAsync(token, SubscriptionStatus.Unsubscribed, source, cancellationToken);
+
+    public Task<PreferenceResult> ResubscribeAsync(string? token, CancellationToken cancellationToken = default) =>
+        SetAsync(token, SubscriptionStatus.Subscribed, ConsentSources.Resubscribe, cancellationToken);
+
+    private async Task<PreferenceResult> SetAsync(string? token, SubscriptionStatus status, string source, CancellationToken cancellationToken)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        if (tokens.Verify(token) is not { } target)
+        {
+            logger.LogWarning("Newsletter {Action} refused: the token did not verify", status);
+            return new PreferenceResult(false, StatusChange.NotFound, null);
+        }
+
+        var (change, subscription) = await store.SetStatusAsync(target.SubjectRef, target.List, status, source, target.TokenId, cancellationToken);
+        if (change == StatusChange.NotFound)
+        {
+            logger.LogWarning("Newsletter {Action} for token {TokenId}: no such subscription (erased?)", status, target.TokenId);
+            return new PreferenceResult(false, change, null);
+        }
+
+        if (change == StatusChange.Changed)
+        {
+            await storage.Queue(QueueNames.MailSuppressions).SendMessageAsync(new MailSuppressionRequest(target.SubjectRef, target.List).ToJson(), cancellationToken);
+        }
+
+        logger.LogInformation("Newsletter {Action} via {Source} for token {TokenId} on list {List}: {Change}", status, source, target.TokenId, target.List, change);
+        return new PreferenceResult(true, change, subscription);
+    }
+}

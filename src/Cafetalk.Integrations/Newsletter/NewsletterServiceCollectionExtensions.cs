@@ -1,0 +1,24 @@
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.Newsletter;
+
+/// <summary>Registers the newsletter flow and the at-rest field protection it shares with other capabilities.</summary>
+public static class NewsletterServiceCollectionExtensions
+{
+    public static IServiceCollection AddNewsletter(this IServiceCollection services)
+    {
+        services.AddOptions<FieldProtectionOptions>().BindConfiguration(FieldProtectionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FieldProtectionOptions>, FieldProtectionOptionsValidator>());
+        services.AddOptions<NewsletterOptions>().BindConfiguration(NewsletterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NewsletterOptions>, NewsletterOptionsValidator>());
+        services.TryAddSingleton<FieldProtector>();
+        services.TryAddSingleton<UnsubscribeTokens>();
+        services.TryAddSingleton<NewsletterSubscriptionStore>();
+        services.TryAddSingleton<NewsletterPreferences>();
+        services.TryAddSingleton<NewsletterEndpoints>();
+        return services;
+    }
+}
