@@ -1,5 +1,6 @@
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<BookingEventIntake>();
+        services.AddZoom(configuration);
         return services;
     }
 }

@@ -7,7 +7,13 @@ public static class QueueNames
     public const string BookingEventsPoison = "booking-events-poison";
     public const string MemberEvents = "member-events";
 
-    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, MemberEvents];
+    /// <summary>One message per booking whose Zoom meeting must be made to match its desired state.</summary>
+    public const string ZoomConverge = "zoom-converge";
+
+    /// <summary>Verified Zoom webhooks (meeting.ended, recording.completed), minimised, for the recording pipeline.</summary>
+    public const string ZoomEvents = "zoom-events";
+
+    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, MemberEvents, ZoomConverge, ZoomEvents];
 }
 
 /// <summary>Table names used by the pipeline.</summary>
@@ -15,7 +21,16 @@ public static class TableNames
 {
     public const string Bookings = "Bookings";
 
-    public static readonly IReadOnlyList<string> All = [Bookings];
+    /// <summary>Lecturer id → Zoom host user id.</summary>
+    public const string ZoomHosts = "ZoomHosts";
+
+    /// <summary>Meeting creates/updates used per Zoom host per UTC day.</summary>
+    public const string ZoomHostQuota = "ZoomHostQuota";
+
+    /// <summary>Keys of Zoom webhook events already accepted, so a replay is never enqueued twice.</summary>
+    public const string ZoomWebhookEvents = "ZoomWebhookEvents";
+
+    public static readonly IReadOnlyList<string> All = [Bookings, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>
