@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Retry;
 
 namespace Cafetalk.Integrations.Zoom;
 
@@ -40,7 +41,8 @@ public static class ZoomServiceCollectionExtensions
             .AddResilienceHandler(OAuthPipelineName, (pipeline, context) =>
             {
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
-                pipeline.AddRetry(RetryOptions(zoom));
+                // Asking for a token changes nothing at Zoom, so any transient failure may be retried.
+                pipeline.AddRetry(RetryOptions(zoom, args => HttpClientResiliencePredicates.IsTransient(args.Outcome)));
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
 
@@ -56,7 +58,7 @@ public static class ZoomServiceCollectionExtensions
             {
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
                 pipeline.AddTimeout(TotalTimeout(zoom));
-                pipeline.AddRetry(RetryOptions(zoom));
+                pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetry(args.Outcome, args.Context)));
                 var limiter = PerSecondLimiter(zoom);
                 context.OnPipelineDisposed(limiter.Dispose);
                 pipeline.AddRateLimiter(limiter);
@@ -68,7 +70,7 @@ public static class ZoomServiceCollectionExtensions
     }
 
     /// <summary>Jittered exponential retries on 5xx, 408, timeouts and 429 (Retry-After honoured), never on the daily limit.</summary>
-    internal static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom) => new()
+    private static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom, Func<RetryPredicateArguments<HttpResponseMessage>, bool> shouldRetry) => new()
     {
         MaxRetryAttempts = Math.Max(zoom.MaxRetryAttempts, 1),
         BackoffType = DelayBackoffType.Exponential,
@@ -76,7 +78,7 @@ public static class ZoomServiceCollectionExtensions
         Delay = zoom.RetryBaseDelay,
         MaxDelay = zoom.RetryMaxDelay,
         ShouldRetryAfterHeader = true,
-        ShouldHandle = args => ValueTask.FromResult(zoom.MaxRetryAttempts > 0 && ShouldRetry(args.Outcome, args.Context)),
+        ShouldHandle = args => ValueTask.FromResult(zoom.MaxRetryAttempts > 0 && shouldRetry(args)),
     };
 
     internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
