@@ -184,6 +184,15 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a meeting behind the pipeline's back, as a host clicking "delete" in Zoom would.</summary>
+    public bool RemoveMeeting(long meetingId)
+    {
+        lock (_gate)
+        {
+            return _meetings.Remove(meetingId);
+        }
+    }
+
     /// <summary>Signs a webhook body the way Zoom does: <c>v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))</c>.</summary>
     public SignedZoomWebhook SignWebhook(string body, DateTimeOffset? sentAt = null, string secret = WebhookSecretToken)
     {
