@@ -139,6 +139,7 @@ public sealed class MeetingConverger(
         {
             // Nothing was created, so the lease is released rather than left to look like a crash.
             await WriteFactAsync(p, ZoomMeetingColumns.Released(p.Row), cancellationToken);
+            await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
             throw;
         }
 
@@ -153,8 +154,19 @@ public sealed class MeetingConverger(
         var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
         var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
         var disclosure = Disclosure(p, ZoomOperation.UpdateMeeting, hostId, meetingId, ZoomMeetingPayload.FieldNames);
-        await dailyLimit.ReserveAsync(hostId, cancellationToken);
-        var found = await DiscloseAsync(disclosure, () => zoom.UpdateMeetingAsync(hostId, long.Parse(meetingId, CultureInfo.InvariantCulture), request, cancellationToken), _ => meetingId, cancellationToken);
+        bool found;
+        try
+        {
+            await dailyLimit.ReserveAsync(hostId, cancellationToken);
+            found = await DiscloseAsync(disclosure, () => zoom.UpdateMeetingAsync(hostId, long.Parse(meetingId, CultureInfo.InvariantCulture), request, cancellationToken), _ => meetingId, cancellationToken);
+        }
+        catch (ZoomDailyLimitReachedException)
+        {
+            // Other apps share the host's allowance, so Zoom's word overrides our count for the rest of the day.
+            await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
+            throw;
+        }
+
         if (!found)
         {
             // Someone deleted it in Zoom: forget it, and the next pass creates a new one.

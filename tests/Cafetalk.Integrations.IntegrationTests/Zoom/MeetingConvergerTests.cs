@@ -8,11 +8,12 @@ using Cafetalk.Integrations.Sandbox.Zoom;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace Cafetalk.Integrations.IntegrationTests.Zoom;
 
 /// <summary>The meeting converger against Azurite and the Zoom simulator: what goes over the wire and what the row holds.</summary>
-public sealed class MeetingConvergerTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+public sealed class MeetingConvergerTests(SandboxFixture fixture, ITestOutputHelper output) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     private static readonly DateTimeOffset Tomorrow = new DateTimeOffset(TimeProvider.System.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddDays(2).AddHours(10);
     private ServiceProvider _services = null!;
@@ -174,7 +175,7 @@ public sealed class MeetingConvergerTests(SandboxFixture fixture) : IClassFixtur
     [Fact]
     public async Task Converge_CrashAfterZoomCreatedBeforeStateWrite_FindsMeetingByAgendaAndNeverCreatesTwice()
     {
-        await using var services = CreateServices(o => o.CreateLease = TimeSpan.FromMilliseconds(500));
+        await using var services = CreateServices(o => o.CreateLease = TimeSpan.FromSeconds(3));
         const string lecturer = "lec_crash";
         await IngestAsync(EventTypes.BookingConfirmed, "bk_crash", 1, Tomorrow, lecturer);
         Zoom.CommitThenFailNextCreate();
@@ -186,7 +187,7 @@ public sealed class MeetingConvergerTests(SandboxFixture fixture) : IClassFixtur
         var whileLeased = await ConvergeAsync(lecturer, "bk_crash", services);
         Assert.Equal(MeetingConvergence.Deferred, whileLeased.Outcome);
 
-        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
         var recovered = await ConvergeAsync(lecturer, "bk_crash", services);
 
         var meeting = Assert.Single(MeetingsOf("bk_crash"));
@@ -219,5 +220,28 @@ public sealed class MeetingConvergerTests(SandboxFixture fixture) : IClassFixtur
         Assert.Equal(bookings.Count, Api().Count(r => r.IsCreate && r.Status == 201));
         Assert.True(Zoom.ThrottledCount > 6, $"only {Zoom.ThrottledCount} requests were throttled");
         Assert.Contains(Api(), r => r.Status == 429);
+    }
+
+    [Fact]
+    public async Task Lifecycle_ConfirmRescheduleCancel_UsesTheMinimumRequests()
+    {
+        const string lecturer = "lec_cycle";
+        var phases = new List<(string Phase, int Token, int Api)>();
+        async Task PhaseAsync(string phase, string type, long version, DateTimeOffset startsAt)
+        {
+            Zoom.ClearRequests();
+            await IngestAsync(type, "bk_cycle", version, startsAt, lecturer);
+            await IngestAsync(type, "bk_cycle", version, startsAt, lecturer); // one redelivery per event
+            await ConvergeAsync(lecturer, "bk_cycle");
+            await ConvergeAsync(lecturer, "bk_cycle"); // and one extra converge
+            phases.Add((phase, Zoom.Requests.Count(r => r.IsToken), Api().Count));
+            output.WriteLine($"{phase}: {phases[^1].Token} token + {phases[^1].Api} API ({string.Join(", ", Api().Select(r => $"{r.Method} {r.Status}"))})");
+        }
+
+        await PhaseAsync("confirm", EventTypes.BookingConfirmed, 1, Tomorrow);
+        await PhaseAsync("reschedule", EventTypes.BookingRescheduled, 2, Tomorrow.AddHours(1));
+        await PhaseAsync("cancel", EventTypes.BookingCancelled, 3, Tomorrow.AddHours(1));
+
+        Assert.Equal([("confirm", 1, 1), ("reschedule", 0, 1), ("cancel", 0, 1)], phases);
     }
 }
