@@ -12,8 +12,5 @@ public sealed class ZoomConvergeFunction(ZoomConvergeHandler handler)
         [QueueTrigger(QueueNames.ZoomConverge, Connection = StorageAccount.SettingName)] string message,
         FunctionContext context,
         CancellationToken cancellationToken) =>
-        await handler.HandleAsync(message, MessageId(context), cancellationToken);
-
-    private static string? MessageId(FunctionContext context) =>
-        context.BindingContext.BindingData.TryGetValue("Id", out var id) ? id?.ToString() : null;
+        await handler.HandleAsync(message, context.QueueMessageId(), cancellationToken);
 }
