@@ -1,21 +1,38 @@
+using Cafetalk.Integrations.Sandbox.Zoom;
+
 namespace Cafetalk.Integrations.Sandbox;
 
 /// <summary>
-/// Everything a local run needs, started together and stopped together: a private Azurite today; the provider
-/// simulators join it as they are built. One per test class or CLI run; nothing global.
+/// Everything a local run needs, started together and stopped together: a private Azurite and the provider
+/// simulators. One per test class or CLI run; nothing global.
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite) => Azurite = azurite;
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom)
+    {
+        Azurite = azurite;
+        Zoom = zoom;
+    }
 
     public Azurite Azurite { get; }
+
+    public ZoomSimulator Zoom { get; }
 
     public string StorageConnectionString => Azurite.ConnectionString;
 
     public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
     {
         var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
-        return new SandboxEnvironment(azurite);
+        try
+        {
+            var zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
+            return new SandboxEnvironment(azurite, zoom);
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Fresh random keys for this Sandbox only: nothing secret is ever written in the repository.</summary>
@@ -25,16 +42,29 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public Uri PublicBaseUrl { get; set; } = new("http://127.0.0.1:7071/");
 
     /// <summary>The settings a host needs to run against this Sandbox.</summary>
-    public IReadOnlyDictionary<string, string?> Settings() => new Dictionary<string, string?>
+    public IReadOnlyDictionary<string, string?> Settings()
     {
-        ["AzureWebJobsStorage"] = StorageConnectionString,
-        ["FieldProtection:CurrentKeyId"] = "sandbox1",
-        ["FieldProtection:Keys:sandbox1"] = Keys.FieldProtection,
-        ["Newsletter:PublicBaseUrl"] = PublicBaseUrl.ToString(),
-        ["Newsletter:CurrentTokenKeyId"] = "sandbox1",
-        ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
-        ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
-    };
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = StorageConnectionString,
+            ["FieldProtection:CurrentKeyId"] = "sandbox1",
+            ["FieldProtection:Keys:sandbox1"] = Keys.FieldProtection,
+            ["Newsletter:PublicBaseUrl"] = PublicBaseUrl.ToString(),
+            ["Newsletter:CurrentTokenKeyId"] = "sandbox1",
+            ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
+            ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
+        };
+        foreach (var (key, value) in Zoom.Settings())
+        {
+            settings[key] = value;
+        }
 
-    public ValueTask DisposeAsync() => Azurite.DisposeAsync();
+        return settings;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Zoom.DisposeAsync();
+        await Azurite.DisposeAsync();
+    }
 }

@@ -1,6 +1,7 @@
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,9 +21,11 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<BookingEventParser>();
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
+        services.TryAddSingleton<ConvergeRequests>();
         services.TryAddSingleton<BookingEventIntake>();
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();
+        services.AddZoom(configuration);
         return services;
     }
 }

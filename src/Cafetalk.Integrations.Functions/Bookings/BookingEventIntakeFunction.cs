@@ -12,8 +12,5 @@ public sealed class BookingEventIntakeFunction(BookingEventIntake intake)
         [QueueTrigger(QueueNames.BookingEvents, Connection = StorageAccount.SettingName)] string message,
         FunctionContext context,
         CancellationToken cancellationToken) =>
-        await intake.ProcessAsync(message, MessageId(context), cancellationToken);
-
-    private static string? MessageId(FunctionContext context) =>
-        context.BindingContext.BindingData.TryGetValue("Id", out var id) ? id?.ToString() : null;
+        await intake.ProcessAsync(message, context.QueueMessageId(), cancellationToken);
 }

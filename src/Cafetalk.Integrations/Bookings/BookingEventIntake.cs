@@ -32,6 +32,7 @@ public sealed record IntakeOutcome(IntakeDisposition Disposition, string Correla
 public sealed class BookingEventIntake(
     BookingEventParser parser,
     BookingStateStore states,
+    ConvergeRequests converge,
     PoisonQueue poison,
     StorageAccount storage,
     IntakeMetrics metrics,
@@ -58,6 +59,11 @@ public sealed class BookingEventIntake(
         if (parsed.Booking is { } booking)
         {
             var result = await states.ApplyAsync(booking, cancellationToken);
+            if (result != ApplyResult.Unchanged)
+            {
+                await converge.RequestAsync(booking.LecturerId, booking.BookingId, cancellationToken);
+            }
+
             var disposition = result == ApplyResult.Unchanged ? IntakeDisposition.Unchanged : IntakeDisposition.Applied;
             metrics.Processed(booking.Type, result.ToString());
             logger.LogInformation("Booking {BookingId} event {EventType} v{Version}: desired state {ApplyResult}",

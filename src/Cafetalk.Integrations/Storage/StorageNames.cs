@@ -14,7 +14,17 @@ public static class QueueNames
     /// <summary>Newsletter status changes waiting to be told to the mail service.</summary>
     public const string MailSuppressions = "mail-suppressions";
 
-    public static readonly IReadOnlyList<string> All = [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions];
+    /// <summary>One message per booking whose Zoom meeting must be made to match its desired state.</summary>
+    public const string ZoomConverge = "zoom-converge";
+
+    /// <summary>Verified Zoom webhooks (meeting.ended, recording.completed), minimised, for the recording pipeline.</summary>
+    public const string ZoomEvents = "zoom-events";
+
+    /// <summary>The queues a changed booking is announced on, one per provider converger.</summary>
+    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge];
+
+    public static readonly IReadOnlyList<string> All =
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents];
 
     /// <summary>The queue each kind of member event is handed to.</summary>
     public static string ForMemberEvent(string type) =>
@@ -27,7 +37,16 @@ public static class TableNames
     public const string Bookings = "Bookings";
     public const string NewsletterSubscriptions = "NewsletterSubscriptions";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, NewsletterSubscriptions];
+    /// <summary>Lecturer id → Zoom host user id.</summary>
+    public const string ZoomHosts = "ZoomHosts";
+
+    /// <summary>Meeting creates/updates used per Zoom host per UTC day.</summary>
+    public const string ZoomHostQuota = "ZoomHostQuota";
+
+    /// <summary>Keys of Zoom webhook events already accepted, so a replay is never enqueued twice.</summary>
+    public const string ZoomWebhookEvents = "ZoomWebhookEvents";
+
+    public static readonly IReadOnlyList<string> All = [Bookings, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

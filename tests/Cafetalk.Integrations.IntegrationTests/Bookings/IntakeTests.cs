@@ -78,6 +78,25 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
     }
 
     [Fact]
+    public async Task Intake_ChangedBooking_AsksEachConvergerOnce_AndARedeliveryAsksNothing()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer);
+
+        await Intake.ProcessAsync(message, null);
+        await Intake.ProcessAsync(message, null);
+
+        foreach (var queue in QueueNames.ConvergeQueues)
+        {
+            var requests = (await fixture.Storage.Queue(queue).PeekMessagesAsync(32)).Value
+                .Select(m => ConvergeRequest.TryParse(m.Body.ToString()))
+                .Where(r => r?.BookingId == booking)
+                .ToList();
+            Assert.Equal([new ConvergeRequest(lecturer, booking)], requests);
+        }
+    }
+
+    [Fact]
     public async Task Intake_OlderEventAfterNewer_DoesNotRollTheBookingBack()
     {
         var (lecturer, booking) = (NewId("lec"), NewId("bk"));

@@ -1,0 +1,16 @@
+using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Zoom;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Cafetalk.Integrations.Functions.Zoom;
+
+/// <summary>Queue trigger on <c>zoom-converge</c>: makes one booking's Zoom meeting match its desired state.</summary>
+public sealed class ZoomConvergeFunction(ZoomConvergeHandler handler)
+{
+    [Function(nameof(ZoomConvergeFunction))]
+    public async Task Run(
+        [QueueTrigger(QueueNames.ZoomConverge, Connection = StorageAccount.SettingName)] string message,
+        FunctionContext context,
+        CancellationToken cancellationToken) =>
+        await handler.HandleAsync(message, context.QueueMessageId(), cancellationToken);
+}

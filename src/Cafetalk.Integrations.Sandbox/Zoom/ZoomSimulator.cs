@@ -1,0 +1,551 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Sandbox.Zoom;
+
+/// <summary>One request the simulator received, Authorization header left out.</summary>
+public sealed record RecordedZoomRequest(
+    DateTimeOffset ReceivedAtUtc,
+    string Method,
+    string Path,
+    string Query,
+    IReadOnlyDictionary<string, string> Headers,
+    string Body,
+    int Status)
+{
+    public bool IsApi => Path.StartsWith("/v2/", StringComparison.Ordinal);
+    public bool IsToken => Path == "/oauth/token";
+    public bool IsCreate => Method == "POST" && IsApi && Path.EndsWith("/meetings", StringComparison.Ordinal);
+}
+
+/// <summary>A meeting as the simulator holds it, with any payload field Zoom would not expect from us.</summary>
+public sealed record SimulatedMeeting(long Id, string HostId, JsonObject Body, IReadOnlyList<string> UnexpectedFields);
+
+/// <summary>A webhook body with the headers Zoom would send with it.</summary>
+public sealed record SignedZoomWebhook(string Body, string Timestamp, string Signature);
+
+/// <summary>
+/// A loopback stand-in for Zoom: Server-to-Server OAuth, the meetings API with Zoom's limits (a per-second budget,
+/// 100 creates/updates per host per UTC day, 429 with and without Retry-After), signed webhooks, fault injection,
+/// and a record of every request for tests to assert on.
+/// </summary>
+public sealed class ZoomSimulator : IAsyncDisposable
+{
+    public const string AccountId = "sandbox-account";
+    public const string ClientId = "sandbox-client";
+    // Loopback-only sandbox credentials, not secrets.
+    public const string ClientSecret = "sandbox-client-secret";
+    public const string WebhookSecretToken = "sandbox-webhook-secret";
+    public const string DefaultHostUserId = "sandbox-host-default";
+    public const int TokenLifetimeSeconds = 3600;
+
+    private static readonly HashSet<string> ExpectedMeetingFields = new(StringComparer.Ordinal)
+    {
+        "topic", "type", "start_time", "duration", "timezone", "agenda", "settings",
+        "settings.waiting_room", "settings.join_before_host", "settings.auto_recording",
+    };
+
+    private readonly WebApplication _app;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly List<RecordedZoomRequest> _requests = [];
+    private readonly Dictionary<long, SimulatedMeeting> _meetings = [];
+    private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Host, DateOnly Day), int> _dailyWrites = [];
+    private long _secondWindow;
+    private int _secondCount;
+    private int _throttledCount;
+    private int _failNext;
+    private HttpStatusCode _failStatus = HttpStatusCode.InternalServerError;
+    private int _throttleNext;
+    private int _commitThenFailCreates;
+    private long _nextMeetingId = 81_000_000_000;
+
+    private ZoomSimulator(WebApplication app, TimeProvider time)
+    {
+        _app = app;
+        _time = time;
+    }
+
+    /// <summary>http://127.0.0.1:{port}/ — both the API and the OAuth base address.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Requests per second across the account before a 429 (Zoom Medium on Pro: 20).</summary>
+    public int RequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Meeting creates and updates per host per UTC day (Zoom: 100).</summary>
+    public int DailyLimitPerHost { get; set; } = 100;
+
+    public static async Task<ZoomSimulator> StartAsync(TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Urls.Add("http://127.0.0.1:0");
+        var simulator = new ZoomSimulator(app, time ?? TimeProvider.System);
+        app.Run(simulator.HandleAsync);
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        simulator.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        return simulator;
+    }
+
+    /// <summary>The settings that point the pipeline's Zoom client at this simulator.</summary>
+    public IReadOnlyDictionary<string, string?> Settings() => new Dictionary<string, string?>
+    {
+        ["Zoom:ApiBaseAddress"] = BaseAddress.ToString(),
+        ["Zoom:OAuthBaseAddress"] = BaseAddress.ToString(),
+        ["Zoom:AccountId"] = AccountId,
+        ["Zoom:ClientId"] = ClientId,
+        ["Zoom:ClientSecret"] = ClientSecret,
+        ["Zoom:WebhookSecretToken"] = WebhookSecretToken,
+        ["Zoom:DefaultHostUserId"] = DefaultHostUserId,
+        ["Zoom:BookingReferenceKey"] = "sandbox-booking-reference-key",
+    };
+
+    public IReadOnlyList<RecordedZoomRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    public IReadOnlyList<SimulatedMeeting> Meetings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _meetings.Values.OrderBy(m => m.Id)];
+            }
+        }
+    }
+
+    /// <summary>How many 429s the per-second budget has answered.</summary>
+    public int ThrottledCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _throttledCount;
+            }
+        }
+    }
+
+    public void ClearRequests()
+    {
+        lock (_gate)
+        {
+            _requests.Clear();
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> API requests fail with <paramref name="status"/> before doing anything.</summary>
+    public void FailNext(int count, HttpStatusCode status = HttpStatusCode.InternalServerError)
+    {
+        lock (_gate)
+        {
+            _failNext = count;
+            _failStatus = status;
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> API requests get a per-second 429 (alternately with and without Retry-After).</summary>
+    public void ThrottleNext(int count)
+    {
+        lock (_gate)
+        {
+            _throttleNext = count;
+        }
+    }
+
+    /// <summary>The next create is stored, then answered 500: the caller never learns the meeting exists, as after a crash.</summary>
+    public void CommitThenFailNextCreate()
+    {
+        lock (_gate)
+        {
+            _commitThenFailCreates++;
+        }
+    }
+
+    /// <summary>Deletes a meeting behind the pipeline's back, as a host clicking "delete" in Zoom would.</summary>
+    public bool RemoveMeeting(long meetingId)
+    {
+        lock (_gate)
+        {
+            return _meetings.Remove(meetingId);
+        }
+    }
+
+    /// <summary>Signs a webhook body the way Zoom does: <c>v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))</c>.</summary>
+    public SignedZoomWebhook SignWebhook(string body, DateTimeOffset? sentAt = null, string secret = WebhookSecretToken)
+    {
+        var timestamp = (sentAt ?? _time.GetUtcNow()).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var hash = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"v0:{timestamp}:{body}"));
+        return new SignedZoomWebhook(body, timestamp, "v0=" + Convert.ToHexStringLower(hash));
+    }
+
+    /// <summary>POSTs a signed webhook to <paramref name="target"/>, as Zoom delivers it.</summary>
+    public async Task<HttpResponseMessage> SendWebhookAsync(Uri target, string body, DateTimeOffset? sentAt = null, CancellationToken cancellationToken = default)
+    {
+        var signed = SignWebhook(body, sentAt);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new StringContent(signed.Body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-zm-request-timestamp", signed.Timestamp);
+        request.Headers.Add("x-zm-signature", signed.Signature);
+        return await http.SendAsync(request, cancellationToken);
+    }
+
+    public string UrlValidationBody(string plainToken) => new JsonObject
+    {
+        ["event"] = "endpoint.url_validation",
+        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        ["payload"] = new JsonObject { ["plainToken"] = plainToken },
+    }.ToJsonString();
+
+    /// <summary>A <c>meeting.ended</c> body as Zoom sends it, host email and topic included.</summary>
+    public string MeetingEndedBody(long meetingId, string hostId) => new JsonObject
+    {
+        ["event"] = "meeting.ended",
+        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        ["payload"] = new JsonObject
+        {
+            ["account_id"] = AccountId,
+            ["operator"] = "host.person@example.com",
+            ["object"] = new JsonObject
+            {
+                ["id"] = meetingId,
+                ["uuid"] = $"uuid-{meetingId}==",
+                ["host_id"] = hostId,
+                ["topic"] = "Cafetalk lesson",
+                ["type"] = 2,
+                ["start_time"] = "2030-01-01T10:00:00Z",
+                ["end_time"] = "2030-01-01T10:50:00Z",
+                ["duration"] = 50,
+                ["timezone"] = "Asia/Tokyo",
+            },
+        },
+    }.ToJsonString();
+
+    /// <summary>A <c>recording.completed</c> body as Zoom sends it, with a 24-hour download token and the host's email.</summary>
+    public string RecordingCompletedBody(long meetingId, string hostId) => new JsonObject
+    {
+        ["event"] = "recording.completed",
+        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        ["download_token"] = "simulated-download-token",
+        ["payload"] = new JsonObject
+        {
+            ["account_id"] = AccountId,
+            ["object"] = new JsonObject
+            {
+                ["id"] = meetingId,
+                ["uuid"] = $"uuid-{meetingId}==",
+                ["host_id"] = hostId,
+                ["host_email"] = "host.person@example.com",
+                ["topic"] = "Cafetalk lesson",
+                ["recording_files"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["id"] = "file-1",
+                        ["file_type"] = "MP4",
+                        ["file_extension"] = "MP4",
+                        ["file_size"] = 1024,
+                        ["recording_type"] = "shared_screen_with_speaker_view",
+                        ["download_url"] = $"{BaseAddress}rec/download/{meetingId}/file-1",
+                    },
+                },
+            },
+        },
+    }.ToJsonString();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        request.EnableBuffering();
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted);
+        var (status, response, headers) = Dispatch(request, body);
+        var headerCopy = request.Headers
+            .Where(h => !string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        lock (_gate)
+        {
+            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, headerCopy, body, (int)status));
+        }
+
+        context.Response.StatusCode = (int)status;
+        foreach (var (name, value) in headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        if (response is not null)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(response.ToJsonString(), context.RequestAborted);
+        }
+    }
+
+    private (HttpStatusCode Status, JsonNode? Body, List<(string, string)> Headers) Dispatch(HttpRequest request, string body)
+    {
+        var path = request.Path.Value ?? "/";
+        lock (_gate)
+        {
+            if (path == "/oauth/token" && request.Method == "POST")
+            {
+                return IssueToken(request, body);
+            }
+
+            if (!path.StartsWith("/v2/", StringComparison.Ordinal))
+            {
+                return Error(HttpStatusCode.NotFound, 404, "Not found.");
+            }
+
+            var authorization = request.Headers.Authorization.ToString();
+            if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.Contains(authorization["Bearer ".Length..]))
+            {
+                return Error(HttpStatusCode.Unauthorized, 124, "Invalid access token.");
+            }
+
+            if (_failNext > 0)
+            {
+                _failNext--;
+                return Error(_failStatus, (int)_failStatus, "Injected failure.");
+            }
+
+            if (_throttleNext > 0 || OverPerSecondBudget())
+            {
+                _throttleNext = Math.Max(0, _throttleNext - 1);
+                _throttledCount++;
+                var throttled = Error(HttpStatusCode.TooManyRequests, 429, "You have reached the maximum per-second rate limit for this API. Try again later.");
+                throttled.Headers.Add(("X-RateLimit-Category", "Medium"));
+                throttled.Headers.Add(("X-RateLimit-Type", "QPS"));
+                // Zoom sends Retry-After on some 429s and not on others; clients must cope with both.
+                if (_throttledCount % 2 == 1)
+                {
+                    throttled.Headers.Add(("Retry-After", "1"));
+                }
+
+                return throttled;
+            }
+
+            var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            return (request.Method, segments) switch
+            {
+                ("POST", ["v2", "users", var host, "meetings"]) => CreateMeeting(host, body),
+                ("GET", ["v2", "users", var host, "meetings"]) => ListMeetings(host, request.Query),
+                ("GET", ["v2", "meetings", var id]) => WithMeeting(id, m => (HttpStatusCode.OK, Describe(m), [])),
+                ("PATCH", ["v2", "meetings", var id]) => WithMeeting(id, m => UpdateMeeting(m, body)),
+                ("DELETE", ["v2", "meetings", var id]) => WithMeeting(id, m =>
+                {
+                    _meetings.Remove(m.Id);
+                    return (HttpStatusCode.NoContent, null, []);
+                }),
+                _ => Error(HttpStatusCode.NotFound, 404, "Not found."),
+            };
+        }
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) IssueToken(HttpRequest request, string body)
+    {
+        var form = body.Length > 0 ? QueryHelpersParse(body) : [];
+        string? Value(string key) => request.Query.TryGetValue(key, out var q) ? q.ToString() : form.GetValueOrDefault(key);
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
+        if (request.Headers.Authorization.ToString() != expected)
+        {
+            return (HttpStatusCode.Unauthorized, new JsonObject { ["reason"] = "Invalid client_id or client_secret", ["error"] = "invalid_client" }, []);
+        }
+
+        if (Value("grant_type") != "account_credentials" || Value("account_id") != AccountId)
+        {
+            return (HttpStatusCode.BadRequest, new JsonObject { ["reason"] = "unsupported grant type or account", ["error"] = "invalid_request" }, []);
+        }
+
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        _tokens.Add(token);
+        return (HttpStatusCode.OK, new JsonObject
+        {
+            ["access_token"] = token,
+            ["token_type"] = "bearer",
+            ["expires_in"] = TokenLifetimeSeconds,
+            ["scope"] = "meeting:read:admin meeting:write:admin",
+            ["api_url"] = BaseAddress.ToString().TrimEnd('/'),
+        }, []);
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) CreateMeeting(string hostId, string body)
+    {
+        if (ParseObject(body) is not { } payload)
+        {
+            return Error(HttpStatusCode.BadRequest, 300, "Request Body should be a valid JSON object.");
+        }
+
+        if (DailyLimitReached(hostId) is { } refused)
+        {
+            return refused;
+        }
+
+        var meeting = new SimulatedMeeting(_nextMeetingId++, hostId, payload, UnexpectedFields(payload));
+        _meetings[meeting.Id] = meeting;
+        if (_commitThenFailCreates > 0)
+        {
+            _commitThenFailCreates--;
+            return Error(HttpStatusCode.InternalServerError, 500, "Injected failure after commit.");
+        }
+
+        return (HttpStatusCode.Created, Describe(meeting), [("Location", $"{BaseAddress}v2/meetings/{meeting.Id}")]);
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) UpdateMeeting(SimulatedMeeting meeting, string body)
+    {
+        if (ParseObject(body) is not { } patch)
+        {
+            return Error(HttpStatusCode.BadRequest, 300, "Request Body should be a valid JSON object.");
+        }
+
+        if (DailyLimitReached(meeting.HostId) is { } refused)
+        {
+            return refused;
+        }
+
+        var merged = (JsonObject)meeting.Body.DeepClone();
+        foreach (var (key, value) in patch)
+        {
+            merged[key] = value?.DeepClone();
+        }
+
+        _meetings[meeting.Id] = meeting with { Body = merged, UnexpectedFields = [.. meeting.UnexpectedFields, .. UnexpectedFields(patch)] };
+        return (HttpStatusCode.NoContent, null, []);
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) ListMeetings(string hostId, IQueryCollection query)
+    {
+        var pageSize = int.TryParse(query["page_size"], CultureInfo.InvariantCulture, out var size) ? Math.Clamp(size, 1, 300) : 30;
+        var start = int.TryParse(query["next_page_token"], CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+        var now = _time.GetUtcNow();
+        var upcoming = _meetings.Values
+            .Where(m => m.HostId == hostId && EndsAt(m) > now)
+            .OrderBy(m => m.Id)
+            .ToList();
+        var page = upcoming.Skip(start).Take(pageSize).Select(m => (JsonNode)Describe(m)).ToArray();
+        var next = start + pageSize < upcoming.Count ? (start + pageSize).ToString(CultureInfo.InvariantCulture) : string.Empty;
+        return (HttpStatusCode.OK, new JsonObject
+        {
+            ["page_size"] = pageSize,
+            ["total_records"] = upcoming.Count,
+            ["next_page_token"] = next,
+            ["meetings"] = new JsonArray(page),
+        }, []);
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) WithMeeting(string id, Func<SimulatedMeeting, (HttpStatusCode, JsonNode?, List<(string, string)>)> action) =>
+        long.TryParse(id, CultureInfo.InvariantCulture, out var meetingId) && _meetings.TryGetValue(meetingId, out var meeting)
+            ? action(meeting)
+            : Error(HttpStatusCode.NotFound, 3001, $"Meeting does not exist: {id}.");
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>)? DailyLimitReached(string hostId)
+    {
+        var key = (hostId, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+        var used = _dailyWrites.GetValueOrDefault(key);
+        if (used >= DailyLimitPerHost)
+        {
+            var refused = Error(HttpStatusCode.TooManyRequests, 429,
+                $"You have exceeded the daily rate limit ({DailyLimitPerHost}) of Create/Update meeting API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.");
+            refused.Headers.Add(("X-RateLimit-Type", "Daily-limit"));
+            return refused;
+        }
+
+        _dailyWrites[key] = used + 1;
+        return null;
+    }
+
+    private bool OverPerSecondBudget()
+    {
+        var second = _time.GetUtcNow().ToUnixTimeSeconds();
+        if (second != _secondWindow)
+        {
+            _secondWindow = second;
+            _secondCount = 0;
+        }
+
+        return ++_secondCount > RequestsPerSecond;
+    }
+
+    private JsonObject Describe(SimulatedMeeting meeting)
+    {
+        var described = (JsonObject)meeting.Body.DeepClone();
+        described["id"] = meeting.Id;
+        described["uuid"] = $"uuid-{meeting.Id}==";
+        described["host_id"] = meeting.HostId;
+        described["join_url"] = $"{BaseAddress}j/{meeting.Id}";
+        return described;
+    }
+
+    private static DateTimeOffset EndsAt(SimulatedMeeting meeting)
+    {
+        var start = DateTimeOffset.TryParse(meeting.Body["start_time"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MaxValue;
+        var minutes = meeting.Body["duration"] is JsonValue d && d.TryGetValue<int>(out var m) ? m : 60;
+        return start == DateTimeOffset.MaxValue ? start : start.AddMinutes(minutes);
+    }
+
+    private static List<string> UnexpectedFields(JsonObject payload)
+    {
+        var found = new List<string>();
+        foreach (var (key, value) in payload)
+        {
+            if (!ExpectedMeetingFields.Contains(key))
+            {
+                found.Add(key);
+            }
+            else if (value is JsonObject nested)
+            {
+                found.AddRange(nested.Select(n => $"{key}.{n.Key}").Where(n => !ExpectedMeetingFields.Contains(n)));
+            }
+        }
+
+        return found;
+    }
+
+    private static JsonObject? ParseObject(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Dictionary<string, string> QueryHelpersParse(string form) =>
+        form.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(p => Uri.UnescapeDataString(p[0]), p => p.Length > 1 ? Uri.UnescapeDataString(p[1].Replace('+', ' ')) : string.Empty);
+
+    private static (HttpStatusCode Status, JsonNode? Body, List<(string, string)> Headers) Error(HttpStatusCode status, int code, string message) =>
+        (status, new JsonObject { ["code"] = code, ["message"] = message }, []);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,279 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>What one converge did to a booking's meeting.</summary>
+public enum MeetingConvergence
+{
+    /// <summary>No <c>Bookings</c> row: nothing to converge.</summary>
+    NoBooking,
+    /// <summary>Zoom already matched; no call was made.</summary>
+    UpToDate,
+    Created,
+    Updated,
+    Deleted,
+    /// <summary>Another converger holds the booking while it creates; try again at <see cref="MeetingConvergeResult.RetryAtUtc"/>.</summary>
+    Deferred,
+}
+
+/// <summary>The outcome of one converge, with the meeting id when there is one.</summary>
+public sealed record MeetingConvergeResult(MeetingConvergence Outcome, string? MeetingId = null, DateTimeOffset? RetryAtUtc = null);
+
+/// <summary>
+/// Makes a booking's Zoom meeting match its desired state: created once, patched when the time changes, deleted
+/// when the booking is cancelled. What was done is written to the booking's <c>Zoom*</c> columns against the row's
+/// ETag. Zoom has no idempotency key, so before a create the row takes a lease; a lease found expired means a
+/// converger died mid-create, and the meeting is looked up by its opaque <c>agenda</c> before any second create.
+/// </summary>
+public sealed class MeetingConverger(
+    StorageAccount storage,
+    ZoomClient zoom,
+    ZoomHostDirectory hosts,
+    ZoomDailyLimit dailyLimit,
+    ZoomBookingReference references,
+    IZoomDisclosureRecorder disclosures,
+    IOptions<ZoomOptions> options,
+    TimeProvider time,
+    ILogger<MeetingConverger> logger)
+{
+    private const int MaxPasses = 8;
+
+    public async Task<MeetingConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default)
+    {
+        correlationId ??= Guid.NewGuid().ToString("N");
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
+        var table = storage.Table(TableNames.Bookings);
+        MeetingConvergeResult? acted = null;
+        for (var pass = 1; pass <= MaxPasses; pass++)
+        {
+            var read = await table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
+            if (!read.HasValue)
+            {
+                return new MeetingConvergeResult(MeetingConvergence.NoBooking);
+            }
+
+            var row = read.Value!;
+            var pending = new Pending(table, row, BookingRow.ToDesiredState(row), ZoomMeetingColumns.Read(row), correlationId);
+            var step = await StepAsync(pending, cancellationToken);
+            if (step is null)
+            {
+                // The row moved on (our own fact write or a newer event): look again before deciding anything.
+                continue;
+            }
+
+            if (step.Outcome != MeetingConvergence.UpToDate)
+            {
+                acted = step;
+                if (step.Outcome == MeetingConvergence.Deferred)
+                {
+                    return step;
+                }
+
+                // Re-read once more: a newer event may have landed while we were calling Zoom.
+                continue;
+            }
+
+            return acted ?? step;
+        }
+
+        throw new BookingStateConflictException(bookingId, MaxPasses);
+    }
+
+    /// <summary>One decision on one read of the row: a finished result, or null to read again.</summary>
+    private async Task<MeetingConvergeResult?> StepAsync(Pending p, CancellationToken cancellationToken)
+    {
+        var facts = p.Facts;
+        var now = time.GetUtcNow();
+        if (facts.CreateLeaseUntilUtc is { } lease && facts.MeetingId is null)
+        {
+            if (lease > now)
+            {
+                return new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: lease);
+            }
+
+            await RecoverInterruptedCreateAsync(p, cancellationToken);
+            return null;
+        }
+
+        switch (p.Desired.Status)
+        {
+            case BookingStatus.Cancelled when facts.HasLiveMeeting:
+                return await DeleteAsync(p, facts.MeetingId!, cancellationToken);
+            case BookingStatus.Confirmed when facts.HasLiveMeeting && facts.Matches(p.Desired):
+                return new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.MeetingId);
+            case BookingStatus.Confirmed when facts.HasLiveMeeting:
+                return await UpdateAsync(p, facts.MeetingId!, cancellationToken);
+            case BookingStatus.Confirmed:
+                return await CreateAsync(p, cancellationToken);
+            default:
+                // Cancelled with nothing created, or completed: Zoom already looks right.
+                return new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.HasLiveMeeting ? facts.MeetingId : null);
+        }
+    }
+
+    private async Task<MeetingConvergeResult?> CreateAsync(Pending p, CancellationToken cancellationToken)
+    {
+        var hostId = await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
+        var leaseUntil = time.GetUtcNow() + options.Value.CreateLease;
+        var lease = ZoomMeetingColumns.Lease(p.Row, hostId, leaseUntil);
+        if (!await TryWriteAsync(p.Table, lease, p.Row.ETag, cancellationToken))
+        {
+            return null;
+        }
+
+        var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
+        var disclosure = Disclosure(p, ZoomOperation.CreateMeeting, hostId, null, ZoomMeetingPayload.FieldNames);
+        ZoomMeeting created;
+        try
+        {
+            await dailyLimit.ReserveAsync(hostId, cancellationToken);
+            created = await DiscloseAsync(disclosure, () => zoom.CreateMeetingAsync(hostId, request, cancellationToken), m => Id(m.Id), cancellationToken);
+        }
+        catch (ZoomDailyLimitReachedException)
+        {
+            // Nothing was created, so the lease is released rather than left to look like a crash.
+            await WriteFactAsync(p, ZoomMeetingColumns.Released(p.Row), cancellationToken);
+            await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
+            throw;
+        }
+
+        var meetingId = Id(created.Id);
+        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Zoom meeting {MeetingId} created on host {HostId} for booking {BookingId} v{Version}", meetingId, hostId, p.Desired.BookingId, p.Desired.Version);
+        return new MeetingConvergeResult(MeetingConvergence.Created, meetingId);
+    }
+
+    private async Task<MeetingConvergeResult?> UpdateAsync(Pending p, string meetingId, CancellationToken cancellationToken)
+    {
+        var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
+        var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
+        var disclosure = Disclosure(p, ZoomOperation.UpdateMeeting, hostId, meetingId, ZoomMeetingPayload.FieldNames);
+        bool found;
+        try
+        {
+            await dailyLimit.ReserveAsync(hostId, cancellationToken);
+            found = await DiscloseAsync(disclosure, () => zoom.UpdateMeetingAsync(hostId, long.Parse(meetingId, CultureInfo.InvariantCulture), request, cancellationToken), _ => meetingId, cancellationToken);
+        }
+        catch (ZoomDailyLimitReachedException)
+        {
+            // Other apps share the host's allowance, so Zoom's word overrides our count for the rest of the day.
+            await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
+            throw;
+        }
+
+        if (!found)
+        {
+            // Someone deleted it in Zoom: forget it, and the next pass creates a new one.
+            logger.LogWarning("Zoom meeting {MeetingId} of booking {BookingId} is gone from Zoom; a new one will be created", meetingId, p.Desired.BookingId);
+            await WriteFactAsync(p, ZoomMeetingColumns.Forgotten(p.Row), cancellationToken);
+            return null;
+        }
+
+        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Zoom meeting {MeetingId} updated for booking {BookingId} v{Version}", meetingId, p.Desired.BookingId, p.Desired.Version);
+        return new MeetingConvergeResult(MeetingConvergence.Updated, meetingId);
+    }
+
+    private async Task<MeetingConvergeResult> DeleteAsync(Pending p, string meetingId, CancellationToken cancellationToken)
+    {
+        var hostId = p.Facts.HostId ?? options.Value.DefaultHostUserId;
+        var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, hostId, meetingId, []);
+        var existed = await DiscloseAsync(disclosure, () => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), cancellationToken), _ => meetingId, cancellationToken);
+        await WriteFactAsync(p, ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Zoom meeting {MeetingId} of cancelled booking {BookingId} deleted (it {Existed} in Zoom)", meetingId, p.Desired.BookingId, existed ? "existed" : "was already gone");
+        return new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId);
+    }
+
+    /// <summary>A lease expired with no meeting id: the create may have reached Zoom. Adopt the meeting if it did.</summary>
+    private async Task RecoverInterruptedCreateAsync(Pending p, CancellationToken cancellationToken)
+    {
+        var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
+        var reference = references.For(p.Desired.BookingId);
+        ZoomMeeting? found = null;
+        await foreach (var meeting in zoom.ListUpcomingMeetingsAsync(hostId, cancellationToken))
+        {
+            if (meeting.Agenda == reference)
+            {
+                found = meeting;
+                break;
+            }
+        }
+
+        if (found is null)
+        {
+            logger.LogWarning("Interrupted create for booking {BookingId}: no meeting with its reference on host {HostId}; creating again", p.Desired.BookingId, hostId);
+            await WriteFactAsync(p, ZoomMeetingColumns.Released(p.Row), cancellationToken);
+            return;
+        }
+
+        var meetingId = Id(found.Id);
+        logger.LogWarning("Interrupted create for booking {BookingId}: adopted Zoom meeting {MeetingId} found by its reference", p.Desired.BookingId, meetingId);
+        await WriteFactAsync(p, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()), cancellationToken);
+    }
+
+    private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
+    {
+        var intentId = await disclosures.RecordIntentAsync(disclosure, cancellationToken);
+        T result;
+        try
+        {
+            result = await call();
+        }
+        catch
+        {
+            // Recorded even when the caller gave up: the ledger must not be left with a dangling intent.
+            await disclosures.RecordOutcomeAsync(intentId, disclosure, ZoomCallOutcome.Failed, disclosure.MeetingId, CancellationToken.None);
+            throw;
+        }
+
+        await disclosures.RecordOutcomeAsync(intentId, disclosure, ZoomCallOutcome.Succeeded, meetingIdOf(result), cancellationToken);
+        return result;
+    }
+
+    private static ZoomDisclosure Disclosure(Pending p, ZoomOperation operation, string hostId, string? meetingId, IReadOnlyList<string> fields) =>
+        new(operation, p.Desired.BookingId, p.Desired.LecturerId, p.Desired.StudentId, hostId, meetingId, fields, p.CorrelationId);
+
+    private static async Task<bool> TryWriteAsync(TableClient table, TableEntity columns, ETag etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.UpdateEntityAsync(columns, etag, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Records what Zoom now holds. A call already happened, so the fact must land: when the row changed under us
+    /// (a newer event), it is written again against the new ETag; only the converger writes these columns.
+    /// </summary>
+    private static async Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken)
+    {
+        var etag = p.Row.ETag;
+        for (var attempt = 1; attempt <= MaxPasses; attempt++)
+        {
+            if (await TryWriteAsync(p.Table, columns, etag, cancellationToken))
+            {
+                return;
+            }
+
+            var current = await p.Table.GetEntityAsync<TableEntity>(p.Row.PartitionKey, p.Row.RowKey, cancellationToken: cancellationToken);
+            etag = current.Value.ETag;
+        }
+
+        throw new BookingStateConflictException(p.Row.RowKey, MaxPasses);
+    }
+
+    private static string Id(long meetingId) => meetingId.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record Pending(TableClient Table, TableEntity Row, DesiredState Desired, ZoomMeetingFacts Facts, string CorrelationId);
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Mime;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>A meeting as Zoom reports it; only the fields the converger compares or stores.</summary>
+public sealed record ZoomMeeting(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("uuid")] string? Uuid,
+    [property: JsonPropertyName("host_id")] string? HostId,
+    [property: JsonPropertyName("start_time")] DateTimeOffset? StartTime,
+    [property: JsonPropertyName("duration")] int Duration,
+    [property: JsonPropertyName("timezone")] string? Timezone,
+    [property: JsonPropertyName("agenda")] string? Agenda);
+
+/// <summary>
+/// The Zoom meetings API calls we make. Authentication, retries, Retry-After, timeouts and the per-instance rate
+/// limit live in the HttpClient's pipeline (see <see cref="ZoomServiceCollectionExtensions"/>); this class maps
+/// answers to results and exceptions.
+/// </summary>
+public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, TimeProvider time)
+{
+    /// <summary>Zoom marks the per-host daily create/update limit with this value of <c>X-RateLimit-Type</c>.</summary>
+    public const string DailyLimitType = "Daily-limit";
+    public const string RateLimitTypeHeader = "X-RateLimit-Type";
+
+    private const int ListPageSize = 300;
+
+    public async Task<ZoomMeeting> CreateMeetingAsync(string hostId, ZoomMeetingRequest meeting, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v2/users/{Uri.EscapeDataString(hostId)}/meetings") { Content = Body(meeting) };
+        using var response = await http.SendAsync(request, cancellationToken);
+        await ThrowOnErrorAsync(response, "create meeting", hostId, cancellationToken);
+        return await ReadAsync<ZoomMeeting>(response, "create meeting", cancellationToken);
+    }
+
+    /// <summary>The meeting, or null when Zoom no longer has it.</summary>
+    public async Task<ZoomMeeting?> GetMeetingAsync(long meetingId, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.GetAsync($"v2/meetings/{meetingId}", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await ThrowOnErrorAsync(response, "get meeting", null, cancellationToken);
+        return await ReadAsync<ZoomMeeting>(response, "get meeting", cancellationToken);
+    }
+
+    /// <summary>Updates a meeting; false when Zoom no longer has it.</summary>
+    public async Task<bool> UpdateMeetingAsync(string hostId, long meetingId, ZoomMeetingRequest meeting, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"v2/meetings/{meetingId}") { Content = Body(meeting) };
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await ThrowOnErrorAsync(response, "update meeting", hostId, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Deletes a meeting without mailing a cancellation; false when it was already gone (which counts as done).</summary>
+    public async Task<bool> DeleteMeetingAsync(long meetingId, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.DeleteAsync($"v2/meetings/{meetingId}?schedule_for_reminder=false&cancel_meeting_reminder=false", cancellationToken);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return false;
+        }
+
+        await ThrowOnErrorAsync(response, "delete meeting", null, cancellationToken);
+        return true;
+    }
+
+    /// <summary>The host's upcoming meetings, every page.</summary>
+    public async IAsyncEnumerable<ZoomMeeting> ListUpcomingMeetingsAsync(string hostId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? pageToken = null;
+        do
+        {
+            var uri = $"v2/users/{Uri.EscapeDataString(hostId)}/meetings?type=upcoming&page_size={ListPageSize}"
+                + (pageToken is null ? string.Empty : $"&next_page_token={Uri.EscapeDataString(pageToken)}");
+            using var response = await http.GetAsync(uri, cancellationToken);
+            await ThrowOnErrorAsync(response, "list meetings", null, cancellationToken);
+            var page = await ReadAsync<MeetingPage>(response, "list meetings", cancellationToken);
+            foreach (var meeting in page.Meetings ?? [])
+            {
+                yield return meeting;
+            }
+
+            pageToken = string.IsNullOrEmpty(page.NextPageToken) ? null : page.NextPageToken;
+        }
+        while (pageToken is not null);
+    }
+
+    /// <summary>True when a 429 is the per-host daily limit rather than the per-second one.</summary>
+    public static bool IsDailyLimit(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.TooManyRequests
+        && response.Headers.TryGetValues(RateLimitTypeHeader, out var values)
+        && values.Any(v => string.Equals(v, DailyLimitType, StringComparison.OrdinalIgnoreCase));
+
+    private static ByteArrayContent Body(ZoomMeetingRequest meeting)
+    {
+        // Bytes, not a stream: the same body is re-sent on retry and read by the disclosure gate.
+        var content = new ByteArrayContent(ZoomMeetingPayload.Serialize(meeting));
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypeNames.Application.Json);
+        return content;
+    }
+
+    private async Task ThrowOnErrorAsync(HttpResponseMessage response, string operation, string? hostId, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        if (hostId is not null && IsDailyLimit(response))
+        {
+            throw new ZoomDailyLimitReachedException(hostId, ZoomDailyLimit.NextResetUtc(time.GetUtcNow(), options.Value.DailyLimitResetMargin));
+        }
+
+        throw new ZoomApiException(operation, response.StatusCode, await ReadErrorCodeAsync(response, cancellationToken));
+    }
+
+    private static async Task<int?> ReadErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var error = await response.Content.ReadFromJsonAsync<ErrorBody>(cancellationToken);
+            return error?.Code;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(cancellationToken)
+                ?? throw new ZoomApiException(operation, response.StatusCode, null);
+        }
+        catch (JsonException)
+        {
+            throw new ZoomApiException(operation, response.StatusCode, null);
+        }
+    }
+
+    private sealed record MeetingPage(
+        [property: JsonPropertyName("meetings")] List<ZoomMeeting>? Meetings,
+        [property: JsonPropertyName("next_page_token")] string? NextPageToken);
+
+    private sealed record ErrorBody([property: JsonPropertyName("code")] int? Code);
+}

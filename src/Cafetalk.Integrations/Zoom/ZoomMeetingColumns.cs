@@ -1,0 +1,115 @@
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>What the converger last knew Zoom to hold for a booking (the <c>Zoom*</c> columns of its <c>Bookings</c> row).</summary>
+internal sealed record ZoomMeetingFacts(
+    string? MeetingId,
+    string? HostId,
+    bool Deleted,
+    DateTimeOffset? StartsAtUtc,
+    int? DurationMinutes,
+    string? TimeZone,
+    string? AutoRecording,
+    DateTimeOffset? CreateLeaseUntilUtc)
+{
+    public bool HasLiveMeeting => MeetingId is not null && !Deleted;
+
+    public bool Matches(DesiredState desired) =>
+        StartsAtUtc == desired.StartsAtUtc
+        && DurationMinutes == desired.DurationMinutes
+        && TimeZone == desired.LecturerTimeZone
+        && AutoRecording == ZoomMeetingPayload.AutoRecording(desired.RecordingConsent);
+}
+
+/// <summary>The converger's columns on a <c>Bookings</c> row; desired-state writes merge around them and never touch them.</summary>
+internal static class ZoomMeetingColumns
+{
+    public const string MeetingId = "ZoomMeetingId";
+    public const string HostId = "ZoomHostId";
+    public const string Deleted = "ZoomDeleted";
+    public const string StartsAtUtc = "ZoomStartsAtUtc";
+    public const string DurationMinutes = "ZoomDurationMinutes";
+    public const string TimeZone = "ZoomTimeZone";
+    public const string AutoRecording = "ZoomAutoRecording";
+    public const string CreateLeaseUntilUtc = "ZoomCreateLeaseUntilUtc";
+    public const string ConvergedVersion = "ZoomConvergedVersion";
+    public const string ConvergedAtUtc = "ZoomConvergedAtUtc";
+
+    /// <summary>Table storage has no null and no DateTimeOffset.MinValue; a lease in year 1701 is as good as none.</summary>
+    private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static ZoomMeetingFacts Read(TableEntity row) => new(
+        NullIfEmpty(row.GetString(MeetingId)),
+        NullIfEmpty(row.GetString(HostId)),
+        row.GetBoolean(Deleted) ?? false,
+        row.GetDateTimeOffset(StartsAtUtc),
+        row.GetInt32(DurationMinutes),
+        NullIfEmpty(row.GetString(TimeZone)),
+        NullIfEmpty(row.GetString(AutoRecording)),
+        NoLeaseAsNull(row.GetDateTimeOffset(CreateLeaseUntilUtc)));
+
+    /// <summary>Claims the booking for a create; Table storage cannot store null, so "no value" is written as empty.</summary>
+    public static TableEntity Lease(TableEntity row, string hostId, DateTimeOffset until) => Columns(row, new()
+    {
+        [MeetingId] = string.Empty,
+        [HostId] = hostId,
+        [Deleted] = false,
+        [CreateLeaseUntilUtc] = until,
+    });
+
+    public static TableEntity Released(TableEntity row) => Columns(row, new() { [CreateLeaseUntilUtc] = NoLease });
+
+    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now) => Columns(row, new()
+    {
+        [MeetingId] = meetingId,
+        [HostId] = hostId,
+        [Deleted] = false,
+        [StartsAtUtc] = desired.StartsAtUtc,
+        [DurationMinutes] = desired.DurationMinutes,
+        [TimeZone] = desired.LecturerTimeZone,
+        [AutoRecording] = ZoomMeetingPayload.AutoRecording(desired.RecordingConsent),
+        [CreateLeaseUntilUtc] = NoLease,
+        [ConvergedVersion] = desired.Version,
+        [ConvergedAtUtc] = now,
+    });
+
+    /// <summary>A meeting found by its reference after a crash: recorded as Zoom holds it, so the next pass patches any difference.</summary>
+    public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => Columns(row, new()
+    {
+        [MeetingId] = meetingId,
+        [HostId] = hostId,
+        [Deleted] = false,
+        [StartsAtUtc] = meeting.StartTime?.ToUniversalTime() ?? NoLease,
+        [DurationMinutes] = meeting.Duration,
+        [TimeZone] = meeting.Timezone ?? string.Empty,
+        [AutoRecording] = string.Empty,
+        [CreateLeaseUntilUtc] = NoLease,
+        [ConvergedAtUtc] = now,
+    });
+
+    public static TableEntity DeletedMeeting(TableEntity row, DateTimeOffset now) => Columns(row, new()
+    {
+        [Deleted] = true,
+        [ConvergedVersion] = row.GetInt64(BookingRow.Version) ?? 0,
+        [ConvergedAtUtc] = now,
+    });
+
+    public static TableEntity Forgotten(TableEntity row) => Columns(row, new() { [MeetingId] = string.Empty, [Deleted] = false });
+
+    private static DateTimeOffset? NoLeaseAsNull(DateTimeOffset? value) => value is { } v && v <= NoLease ? null : value;
+
+    private static TableEntity Columns(TableEntity row, Dictionary<string, object?> values)
+    {
+        var entity = new TableEntity(row.PartitionKey, row.RowKey);
+        foreach (var (key, value) in values)
+        {
+            entity[key] = value;
+        }
+
+        return entity;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,77 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>Settings of section <c>Zoom</c>: the Server-to-Server OAuth app, the limits we plan for and the webhook secret.</summary>
+public sealed class ZoomOptions
+{
+    public const string SectionName = "Zoom";
+
+    /// <summary>Where the REST API lives; the Sandbox points it at the simulator.</summary>
+    [Required]
+    public Uri ApiBaseAddress { get; set; } = new("https://api.zoom.us/");
+
+    /// <summary>Where <c>/oauth/token</c> lives.</summary>
+    [Required]
+    public Uri OAuthBaseAddress { get; set; } = new("https://zoom.us/");
+
+    [Required(AllowEmptyStrings = false)]
+    public string AccountId { get; set; } = string.Empty;
+
+    [Required(AllowEmptyStrings = false)]
+    public string ClientId { get; set; } = string.Empty;
+
+    [Required(AllowEmptyStrings = false)]
+    public string ClientSecret { get; set; } = string.Empty;
+
+    /// <summary>The app's webhook Secret Token: signs <c>x-zm-signature</c> and the url_validation answer.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string WebhookSecretToken { get; set; } = string.Empty;
+
+    /// <summary>Keys the opaque booking reference written into <c>agenda</c>, so the reference reveals nothing.</summary>
+    [Required(AllowEmptyStrings = false)]
+    [MinLength(16)]
+    public string BookingReferenceKey { get; set; } = string.Empty;
+
+    /// <summary>The Zoom user who hosts lessons of lecturers with no row in <c>ZoomHosts</c>.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DefaultHostUserId { get; set; } = string.Empty;
+
+    /// <summary>Per-instance budget; Zoom's Medium category allows 20/s per account on Pro.</summary>
+    [Range(1, 200)]
+    public int RequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Zoom allows 100 meeting creates/updates per host per UTC day.</summary>
+    [Range(1, 10_000)]
+    public int DailyCreateUpdateLimitPerHost { get; set; } = 100;
+
+    /// <summary>Work held back by the daily limit resumes this long after 00:00 UTC, so clock skew never lands it early.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DailyLimitResetMargin { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A cached token is replaced this long before it expires, so no call goes out with a dying token.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromMinutes(5);
+
+    [Range(0, 10)]
+    public int MaxRetryAttempts { get; set; } = 4;
+
+    /// <summary>First backoff of the jittered exponential retry.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Caps any single wait, Retry-After included; longer waits go back to the queue instead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a converger holds a booking while it creates its meeting; past it, the create is treated as crashed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:30:00")]
+    public TimeSpan CreateLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Webhooks whose <c>x-zm-request-timestamp</c> is further than this from now are refused.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
+    public TimeSpan WebhookTimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>Registers the Zoom capability: options, token cache, the resilient API client and the converger.</summary>
+public static class ZoomServiceCollectionExtensions
+{
+    public const string ApiPipelineName = "zoom-api";
+    public const string OAuthPipelineName = "zoom-oauth";
+
+    public static IServiceCollection AddZoom(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ZoomOptions>()
+            .Bind(configuration.GetSection(ZoomOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton<ZoomTokenProvider>();
+        services.TryAddTransient<ZoomAuthenticationHandler>();
+        services.TryAddSingleton<ZoomBookingReference>();
+        services.TryAddSingleton<ZoomHostDirectory>();
+        services.TryAddSingleton<ZoomDailyLimit>();
+        services.TryAddSingleton<ZoomWebhookVerifier>();
+        services.TryAddSingleton<ZoomWebhookHandler>();
+        services.TryAddSingleton<QueueRescheduler>();
+        services.TryAddSingleton<IZoomDisclosureRecorder, UnrecordedZoomDisclosures>();
+        services.TryAddTransient<MeetingConverger>();
+        services.TryAddTransient<ZoomConvergeHandler>();
+
+        services.AddHttpClient(ZoomTokenProvider.HttpClientName, (provider, http) =>
+                http.BaseAddress = provider.GetRequiredService<IOptions<ZoomOptions>>().Value.OAuthBaseAddress)
+            .AddResilienceHandler(OAuthPipelineName, (pipeline, context) =>
+            {
+                var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
+                // Asking for a token changes nothing at Zoom, so any transient failure may be retried.
+                pipeline.AddRetry(RetryOptions(zoom, args => HttpClientResiliencePredicates.IsTransient(args.Outcome)));
+                pipeline.AddTimeout(zoom.AttemptTimeout);
+            });
+
+        // Handlers run outer to inner in the order added: retries and pacing wrap authentication, so every attempt
+        // carries a current token. The disclosure gate belongs innermost (added last), where it sees the exact bytes sent.
+        var api = services.AddHttpClient<ZoomClient>((provider, http) =>
+            {
+                http.BaseAddress = provider.GetRequiredService<IOptions<ZoomOptions>>().Value.ApiBaseAddress;
+                // The pipeline owns time limits (per attempt and in total); HttpClient's own would cut retries short.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            });
+        api.AddResilienceHandler(ApiPipelineName, (pipeline, context) =>
+            {
+                var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
+                pipeline.AddTimeout(TotalTimeout(zoom));
+                pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetry(args.Outcome, args.Context)));
+                var limiter = PerSecondLimiter(zoom);
+                context.OnPipelineDisposed(limiter.Dispose);
+                pipeline.AddRateLimiter(limiter);
+                pipeline.AddTimeout(zoom.AttemptTimeout);
+            });
+        api.AddHttpMessageHandler<ZoomAuthenticationHandler>();
+
+        return services;
+    }
+
+    /// <summary>Jittered exponential retries on 5xx, 408, timeouts and 429 (Retry-After honoured), never on the daily limit.</summary>
+    private static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom, Func<RetryPredicateArguments<HttpResponseMessage>, bool> shouldRetry) => new()
+    {
+        MaxRetryAttempts = Math.Max(zoom.MaxRetryAttempts, 1),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = zoom.RetryBaseDelay,
+        MaxDelay = zoom.RetryMaxDelay,
+        ShouldRetryAfterHeader = true,
+        ShouldHandle = args => ValueTask.FromResult(zoom.MaxRetryAttempts > 0 && shouldRetry(args)),
+    };
+
+    internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
+    {
+        if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } throttled)
+        {
+            // A 429 means Zoom did nothing, so even a create is safe to send again — unless the day is spent.
+            return !ZoomClient.IsDailyLimit(throttled);
+        }
+
+        if (!HttpClientResiliencePredicates.IsTransient(outcome))
+        {
+            return false;
+        }
+
+        // A create that failed after it left may exist in Zoom; re-sending blind would duplicate it. The converger's
+        // lease and agenda lookup repair it instead.
+        var method = outcome.Result?.RequestMessage?.Method ?? context.GetRequestMessage()?.Method;
+        return method != HttpMethod.Post;
+    }
+
+    /// <summary>Zoom's Medium category (meeting create/get/update/delete) counts per second per account.</summary>
+    private static TokenBucketRateLimiter PerSecondLimiter(ZoomOptions zoom) => new(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = zoom.RequestsPerSecond,
+        TokensPerPeriod = zoom.RequestsPerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 10_000,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    });
+
+    private static TimeSpan TotalTimeout(ZoomOptions zoom) =>
+        (zoom.AttemptTimeout + zoom.RetryMaxDelay) * (zoom.MaxRetryAttempts + 1);
+}

@@ -1,0 +1,181 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Zoom;
+
+/// <summary>What the webhook endpoint should answer.</summary>
+public enum ZoomWebhookOutcome
+{
+    /// <summary>200 with <see cref="ZoomWebhookResult.ResponseJson"/> (<c>plainToken</c>, <c>encryptedToken</c>).</summary>
+    UrlValidated,
+    /// <summary>200: verified and put on <c>zoom-events</c>.</summary>
+    Enqueued,
+    /// <summary>200: verified, but an event type nothing here handles.</summary>
+    Ignored,
+    /// <summary>200: verified, but this event was already accepted; acknowledged so Zoom stops resending, not enqueued again.</summary>
+    Duplicate,
+    /// <summary>401: signature missing, wrong or stale.</summary>
+    Unauthorized,
+    /// <summary>400: not JSON, or no event name.</summary>
+    BadRequest,
+    /// <summary>413: larger than <see cref="ZoomWebhookHandler.MaxBodyBytes"/>.</summary>
+    TooLarge,
+}
+
+/// <summary>The answer to one webhook delivery; <see cref="Detail"/> names what was wrong, never a value.</summary>
+public sealed record ZoomWebhookResult(ZoomWebhookOutcome Outcome, string? ResponseJson = null, string? Detail = null);
+
+/// <summary>
+/// Zoom's webhook front door: verifies the signature over the raw body, answers <c>endpoint.url_validation</c>,
+/// drops replays, and puts <c>meeting.ended</c> and <c>recording.completed</c> on <c>zoom-events</c> with only the
+/// fields the recording pipeline needs (host emails, topics and participant data are left behind).
+/// </summary>
+public sealed class ZoomWebhookHandler(
+    ZoomWebhookVerifier verifier,
+    StorageAccount storage,
+    TimeProvider time,
+    ILogger<ZoomWebhookHandler> logger)
+{
+    public const int MaxBodyBytes = 256 * 1024;
+    public const string UrlValidationEvent = "endpoint.url_validation";
+    public const string MeetingEndedEvent = "meeting.ended";
+    public const string RecordingCompletedEvent = "recording.completed";
+
+    public async Task<ZoomWebhookResult> HandleAsync(ReadOnlyMemory<byte> rawBody, string? timestamp, string? signature, CancellationToken cancellationToken = default)
+    {
+        if (rawBody.Length > MaxBodyBytes)
+        {
+            return new ZoomWebhookResult(ZoomWebhookOutcome.TooLarge, Detail: $"body is over {MaxBodyBytes} bytes");
+        }
+
+        var check = verifier.Verify(timestamp, signature, rawBody.Span);
+        if (check != ZoomSignatureCheck.Valid)
+        {
+            logger.LogWarning("Zoom webhook refused: {SignatureCheck}", check);
+            return new ZoomWebhookResult(ZoomWebhookOutcome.Unauthorized, Detail: check switch
+            {
+                ZoomSignatureCheck.MissingHeaders => "x-zm-signature or x-zm-request-timestamp is missing",
+                ZoomSignatureCheck.StaleTimestamp => "x-zm-request-timestamp is not within 5 minutes of now",
+                _ => "x-zm-signature does not match the body",
+            });
+        }
+
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(rawBody.Span, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+                ?? throw new JsonException();
+        }
+        catch (JsonException)
+        {
+            return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest, Detail: "body is not a JSON object");
+        }
+
+        var eventName = Text(root, "event");
+        if (eventName is null)
+        {
+            return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest, Detail: "event is missing");
+        }
+
+        if (eventName == UrlValidationEvent)
+        {
+            var plainToken = Text(root["payload"] as JsonObject, "plainToken");
+            if (plainToken is null)
+            {
+                return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest, Detail: "payload.plainToken is missing");
+            }
+
+            var answer = new JsonObject { ["plainToken"] = plainToken, ["encryptedToken"] = verifier.EncryptToken(plainToken) };
+            return new ZoomWebhookResult(ZoomWebhookOutcome.UrlValidated, answer.ToJsonString());
+        }
+
+        if (eventName is not (MeetingEndedEvent or RecordingCompletedEvent))
+        {
+            logger.LogInformation("Zoom webhook {ZoomEvent} verified and ignored", eventName.Length <= 64 ? eventName : "(long)");
+            return new ZoomWebhookResult(ZoomWebhookOutcome.Ignored);
+        }
+
+        var message = Minimised(eventName, root, out var eventKey);
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var seen = storage.Table(TableNames.ZoomWebhookEvents);
+        try
+        {
+            await seen.AddEntityAsync(new TableEntity(eventKey, string.Empty) { ["Event"] = eventName, ["ReceivedAtUtc"] = time.GetUtcNow() }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            logger.LogInformation("Zoom webhook {ZoomEvent} {EventKey} already accepted; not enqueued again", eventName, eventKey);
+            return new ZoomWebhookResult(ZoomWebhookOutcome.Duplicate);
+        }
+
+        try
+        {
+            await storage.Queue(QueueNames.ZoomEvents).SendMessageAsync(message, cancellationToken);
+        }
+        catch
+        {
+            // Forget the key so Zoom's redelivery of this event is accepted rather than taken for a replay.
+            await seen.DeleteEntityAsync(eventKey, string.Empty, cancellationToken: CancellationToken.None);
+            throw;
+        }
+
+        logger.LogInformation("Zoom webhook {ZoomEvent} {EventKey} enqueued on {Queue}", eventName, eventKey, QueueNames.ZoomEvents);
+        return new ZoomWebhookResult(ZoomWebhookOutcome.Enqueued);
+    }
+
+    /// <summary>
+    /// The queue message: ids, times and, for recordings, the files' download URLs with Zoom's 24-hour download
+    /// token. The key identifies the event across Zoom's redeliveries (same event, event_ts and object).
+    /// </summary>
+    internal static string Minimised(string eventName, JsonObject root, out string eventKey)
+    {
+        var source = root["payload"]?["object"] as JsonObject;
+        var eventTs = root["event_ts"]?.DeepClone();
+        var message = new JsonObject
+        {
+            ["event"] = eventName,
+            ["eventTs"] = eventTs,
+            ["meetingId"] = source?["id"]?.DeepClone(),
+            ["meetingUuid"] = source?["uuid"]?.DeepClone(),
+            ["hostId"] = source?["host_id"]?.DeepClone(),
+        };
+
+        if (eventName == RecordingCompletedEvent)
+        {
+            message["downloadToken"] = root["download_token"]?.DeepClone();
+            var files = new JsonArray();
+            foreach (var file in (source?["recording_files"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                files.Add(new JsonObject
+                {
+                    ["id"] = file["id"]?.DeepClone(),
+                    ["fileType"] = file["file_type"]?.DeepClone(),
+                    ["fileExtension"] = file["file_extension"]?.DeepClone(),
+                    ["fileSize"] = file["file_size"]?.DeepClone(),
+                    ["recordingType"] = file["recording_type"]?.DeepClone(),
+                    ["downloadUrl"] = file["download_url"]?.DeepClone(),
+                });
+            }
+
+            message["recordingFiles"] = files;
+        }
+        else
+        {
+            message["endTime"] = source?["end_time"]?.DeepClone();
+        }
+
+        var identity = $"{eventName}|{eventTs?.ToJsonString()}|{source?["uuid"]?.ToJsonString()}|{source?["id"]?.ToJsonString()}";
+        eventKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
+        message["eventKey"] = eventKey;
+        return message.ToJsonString();
+    }
+
+    private static string? Text(JsonObject? node, string name) =>
+        node?[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using Cafetalk.Integrations.Functions.Zoom;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Sandbox.Zoom;
+using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Zoom;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cafetalk.Integrations.IntegrationTests.Zoom;
+
+/// <summary>POST /api/zoom/webhook invoked as a class, with webhooks signed by the simulator, against Azurite.</summary>
+public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    private ServiceProvider _services = null!;
+    private QueueClient _events = null!;
+
+    private ZoomSimulator Zoom => fixture.Sandbox.Zoom;
+
+    public async Task InitializeAsync()
+    {
+        _services = fixture.CreateServices();
+        await fixture.Storage.EnsureProvisionedAsync();
+        _events = fixture.Storage.Queue(QueueNames.ZoomEvents);
+        await _events.ClearMessagesAsync();
+    }
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    private Task<IActionResult> PostAsync(string body, string? timestamp, string? signature)
+    {
+        var context = new DefaultHttpContext();
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Request.Method = "POST";
+        context.Request.Body = new MemoryStream(bytes);
+        context.Request.ContentLength = bytes.Length;
+        if (timestamp is not null)
+        {
+            context.Request.Headers["x-zm-request-timestamp"] = timestamp;
+        }
+
+        if (signature is not null)
+        {
+            context.Request.Headers["x-zm-signature"] = signature;
+        }
+
+        return new ZoomWebhookFunction(_services.GetRequiredService<ZoomWebhookHandler>()).Run(context.Request, CancellationToken.None);
+    }
+
+    private Task<IActionResult> PostSignedAsync(SignedZoomWebhook webhook) => PostAsync(webhook.Body, webhook.Timestamp, webhook.Signature);
+
+    private async Task<List<string>> EnqueuedAsync() =>
+        [.. (await _events.PeekMessagesAsync(maxMessages: 32)).Value.Select(m => m.Body.ToString())];
+
+    private static void AssertProblem(IActionResult result, int status, string type)
+    {
+        var problem = Assert.IsType<ObjectResult>(result);
+        Assert.Equal(status, problem.StatusCode);
+        Assert.Equal(ZoomWebhookFunction.ProblemTypeBase + type, Assert.IsType<ProblemDetails>(problem.Value).Type);
+    }
+
+    [Fact]
+    public async Task UrlValidation_Signed_AnswersPlainAndEncryptedToken()
+    {
+        var result = await PostSignedAsync(Zoom.SignWebhook(Zoom.UrlValidationBody("qgg8vlvZRS6UYooatFL8Aw")));
+
+        var content = Assert.IsType<ContentResult>(result);
+        Assert.Equal(200, content.StatusCode);
+        using var answer = JsonDocument.Parse(content.Content!);
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(ZoomSimulator.WebhookSecretToken), Encoding.UTF8.GetBytes("qgg8vlvZRS6UYooatFL8Aw")));
+        Assert.Equal("qgg8vlvZRS6UYooatFL8Aw", answer.RootElement.GetProperty("plainToken").GetString());
+        Assert.Equal(expected, answer.RootElement.GetProperty("encryptedToken").GetString());
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    [Fact]
+    public async Task RecordingCompleted_Signed_EnqueuedOnceWithoutHostEmail()
+    {
+        var body = Zoom.RecordingCompletedBody(81000000042, "host-rec");
+
+        var first = await PostSignedAsync(Zoom.SignWebhook(body));
+        var replayed = await PostSignedAsync(Zoom.SignWebhook(body, TimeProvider.System.GetUtcNow().AddSeconds(20)));
+
+        Assert.IsType<OkObjectResult>(first);
+        Assert.IsType<OkObjectResult>(replayed);
+        var message = Assert.Single(await EnqueuedAsync());
+        using var queued = JsonDocument.Parse(message);
+        Assert.Equal("recording.completed", queued.RootElement.GetProperty("event").GetString());
+        Assert.Equal(81000000042, queued.RootElement.GetProperty("meetingId").GetInt64());
+        Assert.Equal("simulated-download-token", queued.RootElement.GetProperty("downloadToken").GetString());
+        Assert.EndsWith("/rec/download/81000000042/file-1", queued.RootElement.GetProperty("recordingFiles")[0].GetProperty("downloadUrl").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("host.person@example.com", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("topic", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MeetingEnded_Signed_Enqueued()
+    {
+        Assert.IsType<OkObjectResult>(await PostSignedAsync(Zoom.SignWebhook(Zoom.MeetingEndedBody(81000000043, "host-end"))));
+
+        using var queued = JsonDocument.Parse(Assert.Single(await EnqueuedAsync()));
+        Assert.Equal("meeting.ended", queued.RootElement.GetProperty("event").GetString());
+        Assert.Equal("host-end", queued.RootElement.GetProperty("hostId").GetString());
+    }
+
+    [Fact]
+    public async Task Webhook_SignedWithWrongSecret_Is401AndNothingEnqueued()
+    {
+        var forged = Zoom.SignWebhook(Zoom.RecordingCompletedBody(81000000044, "host-x"), secret: "not-the-secret");
+
+        AssertProblem(await PostSignedAsync(forged), 401, "signature");
+        AssertProblem(await PostAsync(forged.Body, forged.Timestamp, null), 401, "signature");
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    [Fact]
+    public async Task Webhook_TimestampSixMinutesOld_Is401AndNothingEnqueued()
+    {
+        var stale = Zoom.SignWebhook(Zoom.MeetingEndedBody(81000000045, "host-y"), TimeProvider.System.GetUtcNow().AddMinutes(-6));
+
+        AssertProblem(await PostSignedAsync(stale), 401, "signature");
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    [Fact]
+    public async Task Webhook_SignedButNotJson_Is400()
+    {
+        AssertProblem(await PostSignedAsync(Zoom.SignWebhook("{not json")), 400, "bad-body");
+        AssertProblem(await PostSignedAsync(Zoom.SignWebhook("""{"payload":{}}""")), 400, "bad-body");
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    [Fact]
+    public async Task Webhook_OverSizeLimit_Is413()
+    {
+        var huge = new string('x', ZoomWebhookHandler.MaxBodyBytes + 1);
+
+        AssertProblem(await PostSignedAsync(Zoom.SignWebhook(huge)), 413, "too-large");
+        Assert.Empty(await EnqueuedAsync());
+    }
+}
