@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<BookingEventIntake>();
+        services.AddDisclosure();
         return services;
     }
 }
