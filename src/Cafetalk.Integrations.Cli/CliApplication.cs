@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cafetalk.Integrations.Cli.Demo;
+using Cafetalk.Integrations.Cli.Ledger;
 using Cafetalk.Integrations.Sandbox;
 using Spectre.Console;
 
@@ -42,6 +43,7 @@ internal static class CliApplication
     {
         var root = new RootCommand("Cafetalk.Integrations: keeps Zoom, Google Calendar and Vimeo in step with bookings, sharing only what the privacy policy allows.");
         root.Subcommands.Add(DemoCommand(stdout));
+        LedgerCommands.AddTo(root, stdout);
         return root;
     }
 

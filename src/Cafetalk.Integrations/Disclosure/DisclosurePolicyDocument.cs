@@ -22,7 +22,7 @@ public static class DisclosurePolicyDocument
         md.Append("| --- | --- | --- | --- | --- | --- | --- |\n");
         foreach (var p in policy.Purposes)
         {
-            var foreign = p.Recipient.IsForeignTransfer ? ", foreign transfer (APPI Art. 28)" : string.Empty;
+            var foreign = p.Recipient.IsForeignTransfer ? "; foreign transfer, APPI Art. 28" : string.Empty;
             md.Append("| ").Append(p.Recipient.LegalName).Append(" (").Append(p.Recipient.Country).Append(foreign).Append(") | ")
               .Append('`').Append(p.Id).Append("`: ").Append(p.Description).Append(" | ")
               .Append(p.PolicyClause).Append(" | ")
