@@ -95,6 +95,15 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
     {
         var findings = new List<LedgerFinding>();
         var hashesBySeq = new Dictionary<long, string>();
+
+        // Links are checked against the row that was written just before (by its own sequence number), so a moved
+        // row is reported where it stands and not again at its neighbours.
+        var writtenHashes = new Dictionary<long, string>();
+        foreach (var row in rows.Where(r => LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
+        {
+            writtenHashes.TryAdd(row.GetInt64(LedgerRow.Seq) ?? -1, row.GetString(LedgerRow.Hash)!);
+        }
+
         long expectedSeq = 1;
         var previousHash = LedgerRow.GenesisHash;
         foreach (var row in rows)
@@ -105,8 +114,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
                 continue;
             }
 
-            var gap = position > expectedSeq;
-            if (gap)
+            if (position > expectedSeq)
             {
                 findings.Add(new(LedgerFindingKind.Deleted, subjectRef, LedgerRow.RowKeyOf(expectedSeq),
                     position - expectedSeq == 1 ? $"row {expectedSeq} is missing" : $"rows {expectedSeq}..{position - 1} are missing"));
@@ -114,6 +122,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
 
             var storedHash = row.GetString(LedgerRow.Hash) ?? string.Empty;
             var storedSeq = row.TryGetValue(LedgerRow.Seq, out var s) && s is long l ? l : -1;
+            var predecessor = position == 1 ? LedgerRow.GenesisHash : writtenHashes.GetValueOrDefault(position - 1);
             if (LedgerRow.ComputeHash(row) != storedHash)
             {
                 findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, "the row's content does not match its hash"));
@@ -122,9 +131,9 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             {
                 findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, $"the row was written as row {storedSeq} but stands at row {position}"));
             }
-            else if (!gap && row.GetString(LedgerRow.PrevHash) != previousHash)
+            else if (predecessor is not null && row.GetString(LedgerRow.PrevHash) != predecessor)
             {
-                findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, "the row does not follow the row before it"));
+                findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, "the row does not follow the row written before it"));
             }
 
             hashesBySeq[position] = storedHash;
