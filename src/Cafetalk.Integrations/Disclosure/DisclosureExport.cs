@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -75,16 +74,14 @@ public sealed class DisclosureExport(SubjectRegistry subjects, DisclosureLedger 
         {
             string?[] cells =
             [
-                Time(r.ProvidedAtUtc), r.Recipient, r.Country, string.Join(' ', r.DataItems), r.Purpose, r.PolicyClause,
-                r.LegalBasis, r.ConsentRecordId, r.Role, r.Operation, r.BookingId, r.Outcome, r.OutcomeAtUtc is { } at ? Time(at) : null,
+                LedgerRow.FormatUtc(r.ProvidedAtUtc), r.Recipient, r.Country, string.Join(' ', r.DataItems), r.Purpose, r.PolicyClause,
+                r.LegalBasis, r.ConsentRecordId, r.Role, r.Operation, r.BookingId, r.Outcome, r.OutcomeAtUtc is { } at ? LedgerRow.FormatUtc(at) : null,
             ];
             csv.AppendJoin(',', cells.Select(Cell)).Append("\r\n");
         }
 
         return csv.ToString();
     }
-
-    private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static string Cell(string? value) => value is null
         ? string.Empty

@@ -67,6 +67,10 @@ internal static class LedgerRow
 
     public static bool IsHead(TableEntity entity) => entity.RowKey == HeadRowKey;
 
+    /// <summary>The one text form of a ledger time: UTC, milliseconds, <c>Z</c>.</summary>
+    public static string FormatUtc(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     /// <summary>Storage keeps times to the millisecond at best; truncating first makes the hash survive a round trip.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset value) =>
         new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
@@ -149,10 +153,10 @@ internal static class LedgerRow
                 writer.WriteStringValue(s);
                 break;
             case DateTimeOffset d:
-                writer.WriteStringValue("t:" + d.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteStringValue("t:" + FormatUtc(d));
                 break;
             case DateTime d:
-                writer.WriteStringValue("t:" + d.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteStringValue("t:" + FormatUtc(new DateTimeOffset(d.ToUniversalTime(), TimeSpan.Zero)));
                 break;
             case long or int:
                 writer.WriteStringValue("n:" + Convert.ToString(value, CultureInfo.InvariantCulture));

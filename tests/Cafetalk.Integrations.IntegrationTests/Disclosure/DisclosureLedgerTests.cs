@@ -160,5 +160,5 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
         Assert.Contains("'path:hostId' is not Student data", ex.Message, StringComparison.Ordinal);
     }
 
-    private LedgerVerifier Verifier() => new(fixture.Storage, new LedgerDigests(fixture.Storage, Time()));
+    private LedgerVerifier Verifier() => LedgerScenario.Verifier(fixture.Storage);
 }

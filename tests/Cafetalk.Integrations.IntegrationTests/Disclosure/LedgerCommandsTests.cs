@@ -2,8 +2,11 @@ using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Cli;
 using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Functions.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Storage;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
@@ -52,6 +55,22 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         Assert.Equal(1, broken.Code);
         Assert.Contains($"Edited: chain {handles[1].SubjectRef} row {LedgerRow.RowKeyOf(1)}: the row's content does not match its hash", broken.Stdout, StringComparison.Ordinal);
         Assert.Contains("ledger broken: 1 findings", broken.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LedgerDigestFunction_TimerFires_AppendsOneDigestLineCoveringEveryChain()
+    {
+        var digests = new LedgerDigests(fixture.Storage, Time());
+        var before = (await digests.ReadLastAsync())?.Digest.Digest;
+        await Ledger(fixture.Storage, Time()).RecordIntentAsync(Intent(Meeting, Unique("stu"), SubjectRole.Student, "bk-timer"));
+
+        await new LedgerDigestFunction(digests, NullLogger<LedgerDigestFunction>.Instance).Run(new TimerInfo(), CancellationToken.None);
+
+        var last = (await digests.ReadLastAsync())!;
+        Assert.Empty(last.Problems);
+        Assert.Equal(before ?? LedgerRow.GenesisHash, last.Digest.PreviousDigest);
+        Assert.Equal(last.Digest.Chains, last.Heads.Count);
+        Assert.True(last.Heads.Count >= 1);
     }
 
     [Fact]

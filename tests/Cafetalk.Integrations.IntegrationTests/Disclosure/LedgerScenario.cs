@@ -20,6 +20,8 @@ internal static class LedgerScenario
     public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
         new(storage, new SubjectRegistry(storage, time), time, NullLogger<DisclosureLedger>.Instance);
 
+    public static LedgerVerifier Verifier(StorageAccount storage) => new(storage, new LedgerDigests(storage, Time()));
+
     public static DisclosureIntent Intent(DisclosurePurpose purpose, string memberId, SubjectRole role, string bookingId, string correlationId = "corr-1") =>
         new(purpose, "create", memberId, role, $"consent-{bookingId}", correlationId, bookingId);
 

@@ -129,5 +129,5 @@ public sealed class LedgerTamperTests(SandboxFixture fixture) : IClassFixture<Sa
     private async Task<List<LedgerFinding>> FindingsAsync(string subjectRef) =>
         (await Verifier().VerifyAsync()).Findings.Where(f => f.SubjectRef == subjectRef).ToList();
 
-    private LedgerVerifier Verifier() => new(fixture.Storage, new LedgerDigests(fixture.Storage, Time()));
+    private LedgerVerifier Verifier() => LedgerScenario.Verifier(fixture.Storage);
 }
