@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
 namespace Cafetalk.Integrations.Disclosure;
@@ -38,7 +39,8 @@ public sealed record AllowedField(string Path, DataOwner Owner, string Meaning);
 /// <summary>A request shape a purpose may use: method plus path template whose <c>{name}</c> segments are <c>path:name</c> fields.</summary>
 public sealed partial record AllowedRoute(string Method, string PathTemplate)
 {
-    private Regex? _matcher;
+    // Kept outside the record so equality and `with` copies see only Method and PathTemplate.
+    private static readonly ConcurrentDictionary<string, Regex> Matchers = new(StringComparer.Ordinal);
 
     public IReadOnlyList<string> Variables => TemplateVariable().Matches(PathTemplate).Select(m => m.Groups[1].Value).ToList();
 
@@ -50,10 +52,10 @@ public sealed partial record AllowedRoute(string Method, string PathTemplate)
             return false;
         }
 
-        _matcher ??= new Regex(
-            "^" + TemplateVariable().Replace(Regex.Escape(PathTemplate).Replace(@"\{", "{", StringComparison.Ordinal), "[^/]+") + "/?$",
-            RegexOptions.CultureInvariant);
-        return _matcher.IsMatch(absolutePath);
+        var matcher = Matchers.GetOrAdd(PathTemplate, template => new Regex(
+            "^" + TemplateVariable().Replace(Regex.Escape(template).Replace(@"\{", "{", StringComparison.Ordinal), "[^/]+") + "/?$",
+            RegexOptions.CultureInvariant));
+        return matcher.IsMatch(absolutePath);
     }
 
     [GeneratedRegex(@"\{([A-Za-z][A-Za-z0-9_]*)\}")]
@@ -74,9 +76,8 @@ public sealed record DisclosurePurpose(
     IReadOnlyList<AllowedRoute> Routes,
     IReadOnlyList<AllowedField> Fields)
 {
-    private readonly Dictionary<string, AllowedField> _byPath = Fields.ToDictionary(f => f.Path, StringComparer.Ordinal);
-
-    public AllowedField? FindField(string path) => _byPath.GetValueOrDefault(path);
+    // A linear search on purpose: a cached index would be carried over unchanged by `with` copies.
+    public AllowedField? FindField(string path) => Fields.FirstOrDefault(f => string.Equals(f.Path, path, StringComparison.Ordinal));
 
     /// <summary>The personal fields of this purpose that are data of a member in <paramref name="role"/>.</summary>
     public IReadOnlyList<string> DataItemsOf(SubjectRole role) =>
@@ -104,7 +105,8 @@ public sealed partial class DisclosurePolicy
     {
         Recipients = recipients;
         Purposes = purposes;
-        _purposes = purposes.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        // First one wins; Validate reports the duplicate.
+        _purposes = purposes.GroupBy(p => p.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
     }
 
     public IReadOnlyList<Recipient> Recipients { get; }

@@ -40,6 +40,16 @@ public sealed class DisclosurePolicyTests
         Assert.Single(problems, p => p.Contains("wildcard field settings.*", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_SamePurposeIdTwice_ReportsIt()
+    {
+        var purpose = Purpose([new("POST", "/x")], []);
+
+        var problems = new DisclosurePolicy([DisclosurePolicy.MailService], [purpose, purpose]).Validate();
+
+        Assert.Contains("purpose test.purpose is listed twice", problems);
+    }
+
     [Theory]
     [InlineData("POST", "/v2/users/abc123/meetings", true)]
     [InlineData("POST", "/v2/users/abc123/meetings/", true)]
