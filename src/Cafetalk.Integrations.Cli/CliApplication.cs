@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cafetalk.Integrations.Cli.Demo;
+using Cafetalk.Integrations.Cli.Ledger;
 using Cafetalk.Integrations.Sandbox;
 using Spectre.Console;
 
@@ -47,6 +48,7 @@ internal static class CliApplication
             root.Subcommands.Add(command);
         }
 
+        LedgerCommands.AddTo(root, stdout);
         return root;
     }
 

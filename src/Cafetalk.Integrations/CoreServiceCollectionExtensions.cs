@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
@@ -23,6 +24,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<ConvergeRequests>();
         services.TryAddSingleton<BookingEventIntake>();
+        services.AddDisclosure();
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();
         services.AddZoom(configuration);

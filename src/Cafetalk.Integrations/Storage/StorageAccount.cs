@@ -20,11 +20,13 @@ public sealed class StorageAccount
     private readonly Uri? _queueUri;
     private readonly Uri? _blobUri;
     private readonly TokenCredential? _credential;
+    private readonly TableClientOptions? _tableOptions;
     private readonly Lock _provisionGate = new();
     private Task? _provisioning;
 
-    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential)
+    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null)
     {
+        _tableOptions = tableOptions;
         _connectionString = connectionString;
         _tableUri = tableUri;
         _queueUri = queueUri;
@@ -32,10 +34,11 @@ public sealed class StorageAccount
         _credential = credential;
     }
 
-    public static StorageAccount FromConnectionString(string connectionString)
+    /// <summary>From a connection string; <paramref name="tableOptions"/> lets tests add pipeline policies (e.g. request counting).</summary>
+    public static StorageAccount FromConnectionString(string connectionString, TableClientOptions? tableOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return new StorageAccount(connectionString, null, null, null, null);
+        return new StorageAccount(connectionString, null, null, null, null, tableOptions);
     }
 
     /// <summary>Reads <c>AzureWebJobsStorage</c> (connection string) or its <c>__tableServiceUri</c>-style identity form.</summary>
@@ -79,12 +82,12 @@ public sealed class StorageAccount
     }
 
     public TableClient Table(string name) => _connectionString is not null
-        ? new TableClient(_connectionString, name)
-        : new TableClient(_tableUri!, name, _credential!);
+        ? new TableClient(_connectionString, name, _tableOptions)
+        : new TableClient(_tableUri!, name, _credential!, _tableOptions);
 
     public TableServiceClient TableService() => _connectionString is not null
-        ? new TableServiceClient(_connectionString)
-        : new TableServiceClient(_tableUri!, _credential!);
+        ? new TableServiceClient(_connectionString, _tableOptions)
+        : new TableServiceClient(_tableUri!, _credential!, _tableOptions);
 
     /// <summary>A queue client speaking base64, the Functions queue trigger's default encoding.</summary>
     public QueueClient Queue(string name)

@@ -46,7 +46,13 @@ public static class TableNames
     /// <summary>Keys of Zoom webhook events already accepted, so a replay is never enqueued twice.</summary>
     public const string ZoomWebhookEvents = "ZoomWebhookEvents";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
+    /// <summary>The disclosure ledger: one hash chain per subject partition, plus its head row.</summary>
+    public const string DisclosureLedger = "DisclosureLedger";
+
+    /// <summary>memberId → random ledger pseudonym; erasure deletes the mapping.</summary>
+    public const string Subjects = "Subjects";
+
+    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>
@@ -55,5 +61,8 @@ public static class BlobContainerNames
     /// <summary>Poisoned messages too large to travel in a queue envelope are kept here whole.</summary>
     public const string PoisonPayloads = "poison-payloads";
 
-    public static readonly IReadOnlyList<string> All = [PoisonPayloads];
+    /// <summary>The ledger's daily digests: an append blob of digest lines plus the head list each one covers.</summary>
+    public const string LedgerDigests = "ledger-digests";
+
+    public static readonly IReadOnlyList<string> All = [PoisonPayloads, LedgerDigests];
 }

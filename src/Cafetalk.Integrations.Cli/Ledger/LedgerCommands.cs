@@ -1,0 +1,138 @@
+using System.CommandLine;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cafetalk.Integrations.Cli.Ledger;
+
+/// <summary>
+/// <c>ledger verify|export|digest</c> against the storage named by <c>AzureWebJobsStorage</c> (or
+/// <c>--connection-string</c>), and <c>policy table</c>, which renders the disclosure policy for the README.
+/// </summary>
+internal static class LedgerCommands
+{
+    public static void AddTo(RootCommand root, TextWriter stdout)
+    {
+        root.Subcommands.Add(LedgerCommand(stdout));
+        root.Subcommands.Add(PolicyCommand(stdout));
+    }
+
+    private static Command LedgerCommand(TextWriter stdout)
+    {
+        var ledger = new Command("ledger", "The disclosure ledger: verify its hash chains, export a member's disclosures, write the daily digest.");
+        ledger.Subcommands.Add(VerifyCommand(stdout));
+        ledger.Subcommands.Add(ExportCommand(stdout));
+        ledger.Subcommands.Add(DigestCommand(stdout));
+        return ledger;
+    }
+
+    private static Option<string> ConnectionStringOption() => new("--connection-string")
+    {
+        Description = $"Storage connection string; defaults to the {StorageAccount.SettingName} environment variable.",
+        HelpName = "CONNECTION",
+    };
+
+    private static Command VerifyCommand(TextWriter stdout)
+    {
+        var connection = ConnectionStringOption();
+        var command = new Command("verify", "Recompute every chain and check it against the last digest; names each edited, deleted or reordered row. Exit 1 on any finding.\n" +
+            "Example: cafetalk-integrations ledger verify") { connection };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        {
+            var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
+            foreach (var finding in result.Findings)
+            {
+                await stdout.WriteLineAsync(finding.ToString());
+            }
+
+            var digest = result.Digest is null ? "no digest written yet" : $"checked against the digest of {result.Digest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss}Z";
+            await stdout.WriteLineAsync(result.IsIntact
+                ? $"ledger intact: {result.Chains} chains, {result.Rows} rows; {digest}"
+                : $"ledger broken: {result.Findings.Count} findings in {result.Chains} chains, {result.Rows} rows; {digest}");
+            return result.IsIntact ? CliApplication.ExitOk : CliApplication.ExitFailed;
+        }));
+        return command;
+    }
+
+    private static Command ExportCommand(TextWriter stdout)
+    {
+        var connection = ConnectionStringOption();
+        var member = new Option<string>("--member") { Description = "The member id whose disclosures to list.", HelpName = "ID", Required = true };
+        var format = new Option<string>("--format") { Description = "json or csv.", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json", "csv");
+        var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
+            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        {
+            var memberId = parse.GetValue(member)!;
+            var records = await services.GetRequiredService<DisclosureExport>().ForMemberAsync(memberId, cancellationToken);
+            await stdout.WriteAsync(parse.GetValue(format) == "csv" ? DisclosureExport.ToCsv(records) : DisclosureExport.ToJson(memberId, records) + "\n");
+            return CliApplication.ExitOk;
+        }));
+        return command;
+    }
+
+    private static Command DigestCommand(TextWriter stdout)
+    {
+        var connection = ConnectionStringOption();
+        var command = new Command("digest", "Hash every chain head into one value and append it to the append-only digest log (run daily).\n" +
+            "Example: cafetalk-integrations ledger digest") { connection };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        {
+            var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(cancellationToken);
+            await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
+            return CliApplication.ExitOk;
+        }));
+        return command;
+    }
+
+    private static Command PolicyCommand(TextWriter stdout)
+    {
+        var write = new Option<bool>("--write-readme") { Description = "Write the table into README.md between the disclosure-policy markers instead of printing it." };
+        var table = new Command("table", "Render the disclosure policy (recipients, purposes, allowlisted fields) as the README's markdown table.\n" +
+            "Example: cafetalk-integrations policy table --write-readme") { write };
+        table.SetAction(async (parse, cancellationToken) =>
+        {
+            var section = DisclosurePolicyDocument.ToMarkdown(DisclosurePolicy.Cafetalk);
+            if (!parse.GetValue(write))
+            {
+                await stdout.WriteAsync(section);
+                return CliApplication.ExitOk;
+            }
+
+            var readme = Path.Combine(RepositoryRoot.Find(), "README.md");
+            var text = await File.ReadAllTextAsync(readme, cancellationToken);
+            await File.WriteAllTextAsync(readme, DisclosurePolicyDocument.ReplaceSection(text, section), cancellationToken);
+            await stdout.WriteLineAsync($"wrote the disclosure policy table to {readme}");
+            return CliApplication.ExitOk;
+        });
+        var policy = new Command("policy", "The disclosure policy: what each recipient may receive, and why.");
+        policy.Subcommands.Add(table);
+        return policy;
+    }
+
+    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Func<ServiceProvider, Task<int>> run)
+    {
+        var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            await parse.InvocationConfiguration.Error.WriteLineAsync(
+                $"error: no storage to read: set the {StorageAccount.SettingName} environment variable or pass --connection-string.");
+            return CliApplication.ExitBadArguments;
+        }
+
+        try
+        {
+            await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString });
+            return await run(services);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or FormatException or ArgumentException)
+        {
+            // Storage errors name status and code only: their messages can echo request URLs.
+            var detail = ex is Azure.RequestFailedException rf ? $"status {rf.Status}, {rf.ErrorCode ?? "no error code"}" : "the connection string is not valid";
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: storage request failed ({detail}).");
+            return CliApplication.ExitFailed;
+        }
+    }
+}

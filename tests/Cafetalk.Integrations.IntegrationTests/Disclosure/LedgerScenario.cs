@@ -1,0 +1,84 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
+
+/// <summary>Builds ledgers over a Sandbox's storage and the intents a booking's converge would record.</summary>
+internal static class LedgerScenario
+{
+    public static readonly DisclosurePurpose Meeting = DisclosurePolicy.Cafetalk.GetPurpose(DisclosurePolicy.PurposeIds.ZoomLessonMeeting);
+    public static readonly DisclosurePurpose Calendar = DisclosurePolicy.Cafetalk.GetPurpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar);
+
+    public static FakeTimeProvider Time() => new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+
+    /// <summary>A ledger with its own head cache, as another process would have.</summary>
+    public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
+        new(storage, new SubjectRegistry(storage, time), time, NullLogger<DisclosureLedger>.Instance);
+
+    public static LedgerVerifier Verifier(StorageAccount storage) => new(storage, new LedgerDigests(storage, Time()));
+
+    public static DisclosureIntent Intent(DisclosurePurpose purpose, string memberId, SubjectRole role, string bookingId, string correlationId = "corr-1") =>
+        new(purpose, "create", memberId, role, $"consent-{bookingId}", correlationId, bookingId);
+
+    /// <summary>The intents of one confirmed booking: a Zoom meeting and a calendar event, each for lecturer and student.</summary>
+    public static IReadOnlyList<DisclosureIntent> BookingConfirmed(string lecturerId, string studentId, string bookingId) =>
+    [
+        Intent(Meeting, lecturerId, SubjectRole.Lecturer, bookingId),
+        Intent(Meeting, studentId, SubjectRole.Student, bookingId),
+        Intent(Calendar, lecturerId, SubjectRole.Lecturer, bookingId),
+        Intent(Calendar, studentId, SubjectRole.Student, bookingId),
+    ];
+
+    public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
+}
+
+/// <summary>Counts requests to the table endpoint, and among them entity-group transactions (<c>$batch</c>).</summary>
+internal sealed class TableRequestCounter : HttpPipelinePolicy
+{
+    private int _requests;
+    private int _transactions;
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public int Transactions => Volatile.Read(ref _transactions);
+
+    public static (StorageAccount Storage, TableRequestCounter Counter) Attach(string connectionString)
+    {
+        var counter = new TableRequestCounter();
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerCall);
+        return (StorageAccount.FromConnectionString(connectionString, options), counter);
+    }
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _requests, 0);
+        Interlocked.Exchange(ref _transactions, 0);
+    }
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Count(message);
+        ProcessNext(message, pipeline);
+    }
+
+    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Count(message);
+        return ProcessNextAsync(message, pipeline);
+    }
+
+    private void Count(HttpMessage message)
+    {
+        Interlocked.Increment(ref _requests);
+        if (message.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _transactions);
+        }
+    }
+}
