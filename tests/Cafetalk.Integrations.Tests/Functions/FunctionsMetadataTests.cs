@@ -13,6 +13,7 @@ public sealed class FunctionsMetadataTests
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new(StringComparer.Ordinal)
     {
         ["BookingEventIntakeFunction"] = new("queueTrigger", Queue: "booking-events", Connection: "AzureWebJobsStorage"),
+        ["LedgerDigestFunction"] = new("timerTrigger", Schedule: "%LedgerDigestSchedule%"),
         ["ZoomConvergeFunction"] = new("queueTrigger", Queue: "zoom-converge", Connection: "AzureWebJobsStorage"),
         ["ZoomWebhookFunction"] = new("httpTrigger", Route: "zoom/webhook", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
