@@ -62,6 +62,8 @@ public sealed partial class DisclosurePolicy
                     new("query:type", DataOwner.None, "listing filter"),
                     new("query:page_size", DataOwner.None, "listing page size"),
                     new("query:next_page_token", DataOwner.None, "listing cursor"),
+                    new("query:schedule_for_reminder", DataOwner.None, "delete: no reminder mail"),
+                    new("query:cancel_meeting_reminder", DataOwner.None, "delete: no cancellation mail"),
                     new("type", DataOwner.None, "always 2 (scheduled meeting)"),
                     new("topic", DataOwner.None, "neutral title, never a name"),
                     new("start_time", DataOwner.Both, "lesson start (UTC)"),

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Disclosure;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
@@ -37,7 +38,7 @@ public sealed class MeetingConverger(
     ZoomHostDirectory hosts,
     ZoomDailyLimit dailyLimit,
     ZoomBookingReference references,
-    IZoomDisclosureRecorder disclosures,
+    ZoomDisclosures disclosures,
     IOptions<ZoomOptions> options,
     TimeProvider time,
     ILogger<MeetingConverger> logger)
@@ -133,7 +134,7 @@ public sealed class MeetingConverger(
         try
         {
             await dailyLimit.ReserveAsync(hostId, cancellationToken);
-            created = await DiscloseAsync(disclosure, () => zoom.CreateMeetingAsync(hostId, request, cancellationToken), m => Id(m.Id), cancellationToken);
+            created = await DiscloseAsync(disclosure, context => zoom.CreateMeetingAsync(hostId, request, context, cancellationToken), m => Id(m.Id), cancellationToken);
         }
         catch (ZoomDailyLimitReachedException)
         {
@@ -158,7 +159,7 @@ public sealed class MeetingConverger(
         try
         {
             await dailyLimit.ReserveAsync(hostId, cancellationToken);
-            found = await DiscloseAsync(disclosure, () => zoom.UpdateMeetingAsync(hostId, long.Parse(meetingId, CultureInfo.InvariantCulture), request, cancellationToken), _ => meetingId, cancellationToken);
+            found = await DiscloseAsync(disclosure, context => zoom.UpdateMeetingAsync(hostId, long.Parse(meetingId, CultureInfo.InvariantCulture), request, context, cancellationToken), _ => meetingId, cancellationToken);
         }
         catch (ZoomDailyLimitReachedException)
         {
@@ -184,7 +185,7 @@ public sealed class MeetingConverger(
     {
         var hostId = p.Facts.HostId ?? options.Value.DefaultHostUserId;
         var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, hostId, meetingId, []);
-        var existed = await DiscloseAsync(disclosure, () => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), cancellationToken), _ => meetingId, cancellationToken);
+        var existed = await DiscloseAsync(disclosure, context => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), context, cancellationToken), _ => meetingId, cancellationToken);
         await WriteFactAsync(p, ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} of cancelled booking {BookingId} deleted (it {Existed} in Zoom)", meetingId, p.Desired.BookingId, existed ? "existed" : "was already gone");
         return new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId);
@@ -195,15 +196,19 @@ public sealed class MeetingConverger(
     {
         var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
         var reference = references.For(p.Desired.BookingId);
-        ZoomMeeting? found = null;
-        await foreach (var meeting in zoom.ListUpcomingMeetingsAsync(hostId, cancellationToken))
+        var lookup = Disclosure(p, ZoomOperation.FindMeeting, hostId, null, []);
+        var found = await DiscloseAsync(lookup, async context =>
         {
-            if (meeting.Agenda == reference)
+            await foreach (var meeting in zoom.ListUpcomingMeetingsAsync(hostId, context, cancellationToken))
             {
-                found = meeting;
-                break;
+                if (meeting.Agenda == reference)
+                {
+                    return meeting;
+                }
             }
-        }
+
+            return null;
+        }, m => m is null ? null : Id(m.Id), cancellationToken);
 
         if (found is null)
         {
@@ -217,22 +222,22 @@ public sealed class MeetingConverger(
         await WriteFactAsync(p, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()), cancellationToken);
     }
 
-    private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
+    private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
     {
-        var intentId = await disclosures.RecordIntentAsync(disclosure, cancellationToken);
+        var context = await disclosures.RecordIntentAsync(disclosure, cancellationToken);
         T result;
         try
         {
-            result = await call();
+            result = await call(context);
         }
         catch
         {
             // Recorded even when the caller gave up: the ledger must not be left with a dangling intent.
-            await disclosures.RecordOutcomeAsync(intentId, disclosure, ZoomCallOutcome.Failed, disclosure.MeetingId, CancellationToken.None);
+            await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Failed, disclosure.MeetingId, CancellationToken.None);
             throw;
         }
 
-        await disclosures.RecordOutcomeAsync(intentId, disclosure, ZoomCallOutcome.Succeeded, meetingIdOf(result), cancellationToken);
+        await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Succeeded, meetingIdOf(result), cancellationToken);
         return result;
     }
 

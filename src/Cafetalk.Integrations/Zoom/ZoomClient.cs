@@ -5,6 +5,7 @@ using System.Net.Mime;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cafetalk.Integrations.Disclosure;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Zoom;
@@ -32,18 +33,19 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
 
     private const int ListPageSize = 300;
 
-    public async Task<ZoomMeeting> CreateMeetingAsync(string hostId, ZoomMeetingRequest meeting, CancellationToken cancellationToken = default)
+    public async Task<ZoomMeeting> CreateMeetingAsync(string hostId, ZoomMeetingRequest meeting, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"v2/users/{Uri.EscapeDataString(hostId)}/meetings") { Content = Body(meeting) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v2/users/{Uri.EscapeDataString(hostId)}/meetings") { Content = Body(meeting) }.DeclareDisclosure(disclosure);
         using var response = await http.SendAsync(request, cancellationToken);
         await ThrowOnErrorAsync(response, "create meeting", hostId, cancellationToken);
         return await ReadAsync<ZoomMeeting>(response, "create meeting", cancellationToken);
     }
 
     /// <summary>The meeting, or null when Zoom no longer has it.</summary>
-    public async Task<ZoomMeeting?> GetMeetingAsync(long meetingId, CancellationToken cancellationToken = default)
+    public async Task<ZoomMeeting?> GetMeetingAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
-        using var response = await http.GetAsync($"v2/meetings/{meetingId}", cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/meetings/{meetingId}").DeclareDisclosure(disclosure);
+        using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -54,9 +56,9 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
     }
 
     /// <summary>Updates a meeting; false when Zoom no longer has it.</summary>
-    public async Task<bool> UpdateMeetingAsync(string hostId, long meetingId, ZoomMeetingRequest meeting, CancellationToken cancellationToken = default)
+    public async Task<bool> UpdateMeetingAsync(string hostId, long meetingId, ZoomMeetingRequest meeting, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"v2/meetings/{meetingId}") { Content = Body(meeting) };
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"v2/meetings/{meetingId}") { Content = Body(meeting) }.DeclareDisclosure(disclosure);
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -68,9 +70,10 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
     }
 
     /// <summary>Deletes a meeting without mailing a cancellation; false when it was already gone (which counts as done).</summary>
-    public async Task<bool> DeleteMeetingAsync(long meetingId, CancellationToken cancellationToken = default)
+    public async Task<bool> DeleteMeetingAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
-        using var response = await http.DeleteAsync($"v2/meetings/{meetingId}?schedule_for_reminder=false&cancel_meeting_reminder=false", cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"v2/meetings/{meetingId}?schedule_for_reminder=false&cancel_meeting_reminder=false").DeclareDisclosure(disclosure);
+        using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
         {
             return false;
@@ -81,14 +84,15 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
     }
 
     /// <summary>The host's upcoming meetings, every page.</summary>
-    public async IAsyncEnumerable<ZoomMeeting> ListUpcomingMeetingsAsync(string hostId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ZoomMeeting> ListUpcomingMeetingsAsync(string hostId, DisclosureContext disclosure, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string? pageToken = null;
         do
         {
             var uri = $"v2/users/{Uri.EscapeDataString(hostId)}/meetings?type=upcoming&page_size={ListPageSize}"
                 + (pageToken is null ? string.Empty : $"&next_page_token={Uri.EscapeDataString(pageToken)}");
-            using var response = await http.GetAsync(uri, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri).DeclareDisclosure(disclosure);
+            using var response = await http.SendAsync(request, cancellationToken);
             await ThrowOnErrorAsync(response, "list meetings", null, cancellationToken);
             var page = await ReadAsync<MeetingPage>(response, "list meetings", cancellationToken);
             foreach (var meeting in page.Meetings ?? [])

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,7 +33,7 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddSingleton<ZoomWebhookVerifier>();
         services.TryAddSingleton<ZoomWebhookHandler>();
         services.TryAddSingleton<QueueRescheduler>();
-        services.TryAddSingleton<IZoomDisclosureRecorder, UnrecordedZoomDisclosures>();
+        services.TryAddSingleton<ZoomDisclosures>();
         services.TryAddTransient<MeetingConverger>();
         services.TryAddTransient<ZoomConvergeHandler>();
 
@@ -45,6 +46,7 @@ public static class ZoomServiceCollectionExtensions
                 pipeline.AddRetry(RetryOptions(zoom, args => HttpClientResiliencePredicates.IsTransient(args.Outcome)));
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
+        services.AddHttpClient(ZoomTokenProvider.HttpClientName).AddDisclosureGate(DisclosurePolicy.Zoom);
 
         // Handlers run outer to inner in the order added: retries and pacing wrap authentication, so every attempt
         // carries a current token. The disclosure gate belongs innermost (added last), where it sees the exact bytes sent.
@@ -65,6 +67,7 @@ public static class ZoomServiceCollectionExtensions
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
         api.AddHttpMessageHandler<ZoomAuthenticationHandler>();
+        api.AddDisclosureGate(DisclosurePolicy.Zoom);
 
         return services;
     }

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Disclosure;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -17,7 +18,8 @@ public sealed class ZoomTokenProvider(
     IHttpClientFactory httpClients,
     IOptions<ZoomOptions> options,
     TimeProvider time,
-    ILogger<ZoomTokenProvider> logger) : IDisposable
+    ILogger<ZoomTokenProvider> logger,
+    DisclosurePolicy policy) : IDisposable
 {
     public const string HttpClientName = "Cafetalk.Zoom.OAuth";
 
@@ -74,6 +76,7 @@ public sealed class ZoomTokenProvider(
                 ["account_id"] = settings.AccountId,
             }),
         };
+        request.DeclareDisclosure(DisclosureContext.WithoutPersonalData(policy.GetPurpose(DisclosurePolicy.PurposeIds.ZoomAuthentication)));
         request.Headers.Authorization = new AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.ClientId}:{settings.ClientSecret}")));
 

@@ -19,7 +19,7 @@ public sealed class ZoomTokenProviderTests
         factory.Setup(f => f.CreateClient(ZoomTokenProvider.HttpClientName))
             .Returns(() => new HttpClient(_endpoint, disposeHandler: false) { BaseAddress = new Uri("https://zoom.test/") });
         var options = new ZoomOptions { AccountId = "acc-1", ClientId = "client-1", ClientSecret = "secret-1", TokenRefreshMargin = TimeSpan.FromMinutes(5) };
-        return new ZoomTokenProvider(factory.Object, Options.Create(options), _time, NullLogger<ZoomTokenProvider>.Instance);
+        return new ZoomTokenProvider(factory.Object, Options.Create(options), _time, NullLogger<ZoomTokenProvider>.Instance, Cafetalk.Integrations.Disclosure.DisclosurePolicy.Cafetalk);
     }
 
     [Fact]
