@@ -185,6 +185,7 @@ public sealed partial class DisclosurePolicy
                 [
                     new("POST", "/v3/asm/groups/{groupId}/suppressions"),
                     new("DELETE", "/v3/asm/groups/{groupId}/suppressions/{email}"),
+                    new("GET", "/v3/asm/groups/{groupId}/suppressions"),
                 ],
                 [
                     new("path:groupId", DataOwner.None, "the newsletter's suppression group"),

@@ -25,6 +25,7 @@ public static class ConsentSources
 
 /// <summary>One member's subscription to one list. The email stays sealed (see <see cref="FieldProtector"/>).</summary>
 public sealed record NewsletterSubscription(
+    string MemberId,
     string SubjectRef,
     string List,
     SubscriptionStatus Status,
@@ -72,7 +73,7 @@ public sealed class NewsletterSubscriptionStore(StorageAccount storage, FieldPro
         protector.Unprotect(subscription.ProtectedEmail, EmailBinding(subscription.SubjectRef, subscription.List));
 
     /// <summary>Records a subscription from the booking system with its consent record; a redelivery changes nothing.</summary>
-    public async Task<StatusChange> SubscribeAsync(string subjectRef, string list, string email, string locale, string consentRecordId, CancellationToken cancellationToken = default)
+    public async Task<StatusChange> SubscribeAsync(string memberId, string subjectRef, string list, string email, string locale, string consentRecordId, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
@@ -85,6 +86,7 @@ public sealed class NewsletterSubscriptionStore(StorageAccount storage, FieldPro
             var now = time.GetUtcNow();
             var row = new TableEntity(subjectRef, SubscriptionKey(list))
             {
+                ["MemberId"] = memberId,
                 ["Status"] = nameof(SubscriptionStatus.Subscribed),
                 ["EmailProtected"] = protector.Protect(email, EmailBinding(subjectRef, list)),
                 ["Locale"] = locale,
@@ -216,6 +218,7 @@ public sealed class NewsletterSubscriptionStore(StorageAccount storage, FieldPro
         };
 
     private static NewsletterSubscription ToSubscription(TableEntity row) => new(
+        row.GetString("MemberId") ?? string.Empty,
         row.PartitionKey,
         row.RowKey["sub|".Length..],
         Enum.Parse<SubscriptionStatus>(row.GetString("Status")!),
