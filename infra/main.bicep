@@ -130,7 +130,7 @@ module functionApp 'app/functionapp.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     tokenEncryptionActiveKeyId: tokenEncryptionActiveKeyId
     linkSigningActiveKeyId: linkSigningActiveKeyId
-    // 40 is the plan's lowest ceiling; the queue trigger's batch size bounds concurrency per instance.
+    // The lowest instance ceiling Flex Consumption documents: bounds the load we put on Zoom, Google and Vimeo.
     maximumInstanceCount: 40
     instanceMemoryMB: 2048
   }

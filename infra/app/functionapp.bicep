@@ -22,9 +22,13 @@ param identityId string
 @description('Client id of that identity (settings name it so the host picks it over any other).')
 param identityClientId string
 
-@description('Blob, queue and table endpoints of the storage account, each ending in /.')
+@description('Blob endpoint of the storage account, ending in /.')
 param blobEndpoint string
+
+@description('Queue endpoint of the storage account, ending in /.')
 param queueEndpoint string
+
+@description('Table endpoint of the storage account, ending in /.')
 param tableEndpoint string
 
 @description('Container URL Flex Consumption deploys the package from.')
