@@ -20,11 +20,23 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Key id of the active token-encryption key (see docs/operations.md, key rotation).')
-param tokenEncryptionActiveKeyId string = 'k1'
+@description('Zoom user id hosting lessons of lecturers not in table ZoomHosts.')
+param zoomDefaultHostUserId string = ''
 
-@description('Key id of the active link-signing (HMAC) key (see docs/operations.md, key rotation).')
-param linkSigningActiveKeyId string = 'k1'
+@description('Public https base URL for newsletter links (a custom domain); empty uses the app\'s azurewebsites.net name.')
+param newsletterPublicBaseUrl string = ''
+
+@description('Comma-separated field-protection key ids in use (docs/operations.md, key rotation).')
+param fieldProtectionKeyIds string = 'k1'
+
+@description('Field-protection key id new values are encrypted with.')
+param fieldProtectionCurrentKeyId string = 'k1'
+
+@description('Comma-separated unsubscribe-token HMAC key ids in use (docs/operations.md, key rotation).')
+param newsletterTokenKeyIds string = 'k1'
+
+@description('HMAC key id new unsubscribe tokens are signed with.')
+param newsletterCurrentTokenKeyId string = 'k1'
 
 @description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
 param ledgerDigestRetentionDays int = 1096
@@ -128,8 +140,12 @@ module functionApp 'app/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     keyVaultUri: keyVault.outputs.uri
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
-    tokenEncryptionActiveKeyId: tokenEncryptionActiveKeyId
-    linkSigningActiveKeyId: linkSigningActiveKeyId
+    zoomDefaultHostUserId: zoomDefaultHostUserId
+    newsletterPublicBaseUrl: newsletterPublicBaseUrl
+    fieldProtectionKeyIds: fieldProtectionKeyIds
+    fieldProtectionCurrentKeyId: fieldProtectionCurrentKeyId
+    newsletterTokenKeyIds: newsletterTokenKeyIds
+    newsletterCurrentTokenKeyId: newsletterCurrentTokenKeyId
     // The lowest instance ceiling Flex Consumption documents: bounds the load we put on Zoom, Google and Vimeo.
     maximumInstanceCount: 40
     instanceMemoryMB: 2048

@@ -40,11 +40,23 @@ param keyVaultUri string
 @description('Application Insights connection string (an ingestion endpoint and an id; useless without an Entra ID token).')
 param applicationInsightsConnectionString string
 
-@description('Key id the app encrypts new OAuth refresh tokens with; must be present in the token-encryption-keys secret.')
-param tokenEncryptionActiveKeyId string
+@description('Zoom user id that hosts the lessons of lecturers not listed in table ZoomHosts (not a secret).')
+param zoomDefaultHostUserId string
 
-@description('Key id the app signs new unsubscribe links and calendar-connect tickets with; must be present in link-signing-keys.')
-param linkSigningActiveKeyId string
+@description('Public https base URL of the app for newsletter links; empty means https://<app>.azurewebsites.net/.')
+param newsletterPublicBaseUrl string
+
+@description('Comma-separated ids of the field-protection (AES-GCM) keys in use, e.g. k1 or k1,k2 while rotating.')
+param fieldProtectionKeyIds string
+
+@description('Id of the field-protection key new values are encrypted with; one of fieldProtectionKeyIds.')
+param fieldProtectionCurrentKeyId string
+
+@description('Comma-separated ids of the unsubscribe-token HMAC keys in use.')
+param newsletterTokenKeyIds string
+
+@description('Id of the HMAC key new unsubscribe tokens are signed with; one of newsletterTokenKeyIds.')
+param newsletterCurrentTokenKeyId string
 
 @description('Upper bound on instances: keeps the calls to Zoom, Google and Vimeo within their rate limits.')
 @minValue(40)
@@ -61,6 +73,48 @@ param instanceMemoryMB int
 
 // Versionless secret URIs: the app picks up a new secret version on restart, without a redeploy.
 var secretsUri = '${keyVaultUri}secrets/'
+
+// Flex Consumption takes FUNCTIONS_WORKER_RUNTIME and the extension version from functionAppConfig, not from settings.
+var settings = {
+  // Identity-based AzureWebJobsStorage: no connection string, no key (StorageAccount.FromConfiguration reads these).
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: tableEndpoint
+  // DefaultAzureCredential in the app picks this identity.
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+  // 00:05 UTC: the digest covers a UTC day that has just closed.
+  LedgerDigestSchedule: '0 5 0 * * *'
+  Zoom__DefaultHostUserId: zoomDefaultHostUserId
+  Newsletter__PublicBaseUrl: empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl
+  FieldProtection__CurrentKeyId: fieldProtectionCurrentKeyId
+  Newsletter__CurrentTokenKeyId: newsletterCurrentTokenKeyId
+  // Secrets: Key Vault references only; the values live in the vault, set by operators.
+  Zoom__AccountId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-account-id)'
+  Zoom__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-id)'
+  Zoom__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-secret)'
+  Zoom__WebhookSecretToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-webhook-secret-token)'
+  Zoom__BookingReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-booking-reference-key)'
+  Google__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
+  Google__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
+  Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
+  Mail__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
+}
+
+// Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.
+var fieldProtectionKeys = toObject(
+  split(fieldProtectionKeyIds, ','),
+  keyId => 'FieldProtection__Keys__${trim(keyId)}',
+  keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}field-protection-key-${trim(keyId)})'
+)
+var newsletterTokenKeys = toObject(
+  split(newsletterTokenKeyIds, ','),
+  keyId => 'Newsletter__TokenKeys__${trim(keyId)}',
+  keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}newsletter-token-key-${trim(keyId)})'
+)
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
@@ -122,35 +176,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   }
 }
 
-// Flex Consumption takes FUNCTIONS_WORKER_RUNTIME and the extension version from functionAppConfig, not from settings.
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: {
-    // Identity-based AzureWebJobsStorage: no connection string, no key (StorageAccount.FromConfiguration reads these).
-    AzureWebJobsStorage__credential: 'managedidentity'
-    AzureWebJobsStorage__clientId: identityClientId
-    AzureWebJobsStorage__blobServiceUri: blobEndpoint
-    AzureWebJobsStorage__queueServiceUri: queueEndpoint
-    AzureWebJobsStorage__tableServiceUri: tableEndpoint
-    // DefaultAzureCredential in the app picks this identity.
-    AZURE_CLIENT_ID: identityClientId
-    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
-    // Secrets: Key Vault references only; the values live in the vault, set by operators.
-    Zoom__AccountId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-account-id)'
-    Zoom__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-id)'
-    Zoom__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-secret)'
-    Zoom__WebhookSecretToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-webhook-secret-token)'
-    Google__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
-    Google__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
-    Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
-    Mail__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
-    TokenEncryption__Keys: '@Microsoft.KeyVault(SecretUri=${secretsUri}token-encryption-keys)'
-    TokenEncryption__ActiveKeyId: tokenEncryptionActiveKeyId
-    LinkSigning__Keys: '@Microsoft.KeyVault(SecretUri=${secretsUri}link-signing-keys)'
-    LinkSigning__ActiveKeyId: linkSigningActiveKeyId
-  }
+  properties: union(settings, fieldProtectionKeys, newsletterTokenKeys)
 }
 
 // No FTP and no basic-auth deployment credentials: azd deploys with an Entra ID token.

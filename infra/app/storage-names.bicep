@@ -7,6 +7,10 @@ var queueNames = [
   'booking-events'
   'booking-events-poison'
   'member-events'
+  'newsletter-events'
+  'erasure-requests'
+  'mail-suppressions'
+  'zoom-converge'
   'zoom-events'
 ]
 
@@ -18,6 +22,7 @@ var tableNames = [
   'DisclosureLedger'
   'ZoomHosts'
   'ZoomHostQuota'
+  'ZoomWebhookEvents'
   'CalendarConnections'
   'NewsletterSubscriptions'
 ]

@@ -35,8 +35,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Google__ClientSecret", "google-client-secret" },
         { "Vimeo__AccessToken", "vimeo-access-token" },
         { "Mail__ApiKey", "mail-api-key" },
-        { "TokenEncryption__Keys", "token-encryption-keys" },
-        { "LinkSigning__Keys", "link-signing-keys" },
+        { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
     };
 
     private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
@@ -123,13 +122,28 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Matches(@"^\[reference\(resourceId\('Microsoft\.KeyVault/vaults', parameters\('name'\)\), '[^']+'\)\.vaultUri\]$", functionApp.Text("properties.parameters.keyVaultUri.value"));
     }
 
+    [Theory]
+    [InlineData("FieldProtection__Keys__", "field-protection-key-", "fieldProtectionKeyIds")]
+    [InlineData("Newsletter__TokenKeys__", "newsletter-token-key-", "newsletterTokenKeyIds")]
+    public void AppSettings_ReferenceOneKeyVaultSecretPerKeyId(string settingPrefix, string secretPrefix, string keyIdsParameter)
+    {
+        // toObject(split(ids, ','), id => '<prefix><id>', id => '@Microsoft.KeyVault(SecretUri=<vault>secrets/<secret prefix><id>)')
+        var ring = Assert.Single(KeyRingSettings(), r => r.Value.Contains($"'{settingPrefix}{{0}}'", StringComparison.Ordinal)).Value;
+        Assert.StartsWith($"[toObject(split(parameters('{keyIdsParameter}'), ',')", ring, StringComparison.Ordinal);
+        Assert.Contains($"format('@Microsoft.KeyVault(SecretUri={{0}}{secretPrefix}{{1}})', format('{{0}}secrets/', parameters('keyVaultUri'))", ring, StringComparison.Ordinal);
+
+        // azd passes the ids through main.bicep; the first deployment starts with one key, k1.
+        var functionApp = Template.Single("Microsoft.Web/sites").Template;
+        Assert.Equal("k1", functionApp.Text(JsonValue.Create($"[parameters('{keyIdsParameter}')]")));
+    }
+
     [Fact]
     public void AppSettings_HoldNoSecretValue()
     {
         // Names that look secret but hold none: an auth mode, key ids, and an ingestion address that is useless
         // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics).
-        string[] notSecret = ["AzureWebJobsStorage__credential", "TokenEncryption__ActiveKeyId", "LinkSigning__ActiveKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
-        foreach (var (name, value) in AppSettings())
+        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        foreach (var (name, value) in AppSettings().Concat(KeyRingSettings()))
         {
             Assert.DoesNotMatch(@"(?i)listKeys|listSecrets|listAccountSas|AccountKey=|SharedAccessSignature=|SharedAccessKey=|InstrumentationKey=|ClientSecret=", value);
             if (SecretLookingName().IsMatch(name) && !notSecret.Contains(name))
@@ -185,8 +199,8 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Subset(containers, BlobContainerNames.All.ToHashSet());
 
         // The names the design fixes for capabilities still being built.
-        Assert.Subset(queues, new HashSet<string> { "booking-events", "booking-events-poison", "member-events", "zoom-events" });
-        Assert.Subset(tables, new HashSet<string> { "Bookings", "Subjects", "DisclosureLedger", "ZoomHosts", "ZoomHostQuota", "CalendarConnections", "NewsletterSubscriptions" });
+        Assert.Subset(queues, new HashSet<string> { "booking-events", "booking-events-poison", "member-events", "newsletter-events", "erasure-requests", "mail-suppressions", "zoom-converge", "zoom-events" });
+        Assert.Subset(tables, new HashSet<string> { "Bookings", "Subjects", "DisclosureLedger", "ZoomHosts", "ZoomHostQuota", "ZoomWebhookEvents", "CalendarConnections", "NewsletterSubscriptions" });
         Assert.Subset(containers, new HashSet<string> { "poison-payloads", "ledger-digests", "deployment-packages" });
     }
 
@@ -280,10 +294,31 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.All(declared.Where(p => p.Value!["defaultValue"] is null), p => Assert.True(file.ContainsKey(p.Key), $"main.bicep requires '{p.Key}'."));
     }
 
-    private Dictionary<string, string> AppSettings()
+    // The settings written out name by name: the object variables merged into the appsettings resource.
+    private Dictionary<string, string> AppSettings() => AppSettingParts()
+        .Where(part => part.Value is JsonObject)
+        .SelectMany(part => part.Value!.AsObject().Select(kv => (kv.Key, Value: part.Scope.Text(kv.Value) ?? "")))
+        .ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    // The settings computed per key id (toObject over a parameter), by variable name, as expressions.
+    private Dictionary<string, string> KeyRingSettings() => AppSettingParts()
+        .Where(part => part.Value is JsonValue)
+        .ToDictionary(part => part.Name, part => part.Scope.Text(part.Value) ?? "");
+
+    private List<(string Name, JsonNode? Value, ArmTemplate Scope)> AppSettingParts()
     {
         var config = Template.OfType("Microsoft.Web/sites/config").Single(c => LastLiteral(c.Text("name")) == "appsettings");
-        return config.Json["properties"]!.AsObject().ToDictionary(kv => kv.Key, kv => config.Template.Text(kv.Value) ?? "");
+        var properties = config.Json["properties"];
+        if (properties is JsonObject)
+        {
+            return [("properties", properties, config.Template)];
+        }
+
+        var merged = properties!.GetValue<string>();
+        Assert.StartsWith("[union(", merged, StringComparison.Ordinal);
+        return VariableReference().Matches(merged)
+            .Select(m => (m.Groups["name"].Value, config.Template.Json["variables"]![m.Groups["name"].Value], config.Template))
+            .ToList();
     }
 
     private IEnumerable<ArmTemplate> Templates() => Template.Resources().Select(r => r.Template).Distinct();
@@ -307,6 +342,9 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
 
     [GeneratedRegex(@"(?i)secret|password|token|key|credential|connection_?string|sas")]
     private static partial Regex SecretLookingName();
+
+    [GeneratedRegex(@"variables\('(?<name>[^']+)'\)")]
+    private static partial Regex VariableReference();
 
     [GeneratedRegex(@"variables\('(?<name>[^']+)'\)\[copyIndex\(\)\]")]
     private static partial Regex CopyVariable();
