@@ -137,7 +137,7 @@ internal sealed partial class ArmTemplate
         return deployment is null ? null : new ArmTemplate(deployment["properties"]!["template"]!.AsObject(), new ArmResource(deployment, this));
     }
 
-    private string InlineVariables(string expression) => AnyVariable().Replace(expression, match =>
+    private string InlineVariables(string expression) => VariableReference().Replace(expression, match =>
     {
         var variable = Json["variables"]?[match.Groups["name"].Value];
         if (variable is not JsonValue value || !value.TryGetValue<string>(out var text))
@@ -160,7 +160,7 @@ internal sealed partial class ArmTemplate
     private static partial Regex ModuleOutput();
 
     [GeneratedRegex(@"variables\('(?<name>[^']+)'\)")]
-    private static partial Regex AnyVariable();
+    internal static partial Regex VariableReference();
 }
 
 /// <summary>One resource of a compiled template, read through its template's resolver.</summary>

@@ -316,7 +316,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
 
         var merged = properties!.GetValue<string>();
         Assert.StartsWith("[union(", merged, StringComparison.Ordinal);
-        return VariableReference().Matches(merged)
+        return ArmTemplate.VariableReference().Matches(merged)
             .Select(m => (m.Groups["name"].Value, config.Template.Json["variables"]![m.Groups["name"].Value], config.Template))
             .ToList();
     }
@@ -342,9 +342,6 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
 
     [GeneratedRegex(@"(?i)secret|password|token|key|credential|connection_?string|sas")]
     private static partial Regex SecretLookingName();
-
-    [GeneratedRegex(@"variables\('(?<name>[^']+)'\)")]
-    private static partial Regex VariableReference();
 
     [GeneratedRegex(@"variables\('(?<name>[^']+)'\)\[copyIndex\(\)\]")]
     private static partial Regex CopyVariable();
