@@ -1,0 +1,203 @@
+// The Flex Consumption (FC1) plan and the function app: dotnet-isolated 10.0, user-assigned identity,
+// identity-based storage, Key Vault references for every secret, telemetry with Entra ID.
+
+@description('Function app name (globally unique host name).')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to the plan.')
+param tags object
+
+@description('azd service name from azure.yaml; azd finds the app to deploy to by this tag.')
+param serviceName string
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (settings name it so the host picks it over any other).')
+param identityClientId string
+
+@description('Blob endpoint of the storage account, ending in /.')
+param blobEndpoint string
+
+@description('Queue endpoint of the storage account, ending in /.')
+param queueEndpoint string
+
+@description('Table endpoint of the storage account, ending in /.')
+param tableEndpoint string
+
+@description('Container URL Flex Consumption deploys the package from.')
+param deploymentContainerUrl string
+
+@description('Key Vault URI, ending in /.')
+param keyVaultUri string
+
+@description('Application Insights connection string (an ingestion endpoint and an id; useless without an Entra ID token).')
+param applicationInsightsConnectionString string
+
+@description('Zoom user id that hosts the lessons of lecturers not listed in table ZoomHosts (not a secret).')
+param zoomDefaultHostUserId string
+
+@description('Public https base URL of the app for newsletter links; empty means https://<app>.azurewebsites.net/.')
+param newsletterPublicBaseUrl string
+
+@description('Comma-separated ids of the field-protection (AES-GCM) keys in use, e.g. k1 or k1,k2 while rotating.')
+param fieldProtectionKeyIds string
+
+@description('Id of the field-protection key new values are encrypted with; one of fieldProtectionKeyIds.')
+param fieldProtectionCurrentKeyId string
+
+@description('Comma-separated ids of the unsubscribe-token HMAC keys in use.')
+param newsletterTokenKeyIds string
+
+@description('Id of the HMAC key new unsubscribe tokens are signed with; one of newsletterTokenKeyIds.')
+param newsletterCurrentTokenKeyId string
+
+@description('Upper bound on instances: keeps the calls to Zoom, Google and Vimeo within their rate limits.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory per instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+// Versionless secret URIs: the app picks up a new secret version on restart, without a redeploy.
+var secretsUri = '${keyVaultUri}secrets/'
+
+// Flex Consumption takes FUNCTIONS_WORKER_RUNTIME and the extension version from functionAppConfig, not from settings.
+var settings = {
+  // Identity-based AzureWebJobsStorage: no connection string, no key (StorageAccount.FromConfiguration reads these).
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: tableEndpoint
+  // DefaultAzureCredential in the app picks this identity.
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+  // 00:05 UTC: the digest covers a UTC day that has just closed.
+  LedgerDigestSchedule: '0 5 0 * * *'
+  Zoom__DefaultHostUserId: zoomDefaultHostUserId
+  Newsletter__PublicBaseUrl: empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl
+  FieldProtection__CurrentKeyId: fieldProtectionCurrentKeyId
+  Newsletter__CurrentTokenKeyId: newsletterCurrentTokenKeyId
+  // Secrets: Key Vault references only; the values live in the vault, set by operators.
+  Zoom__AccountId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-account-id)'
+  Zoom__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-id)'
+  Zoom__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-secret)'
+  Zoom__WebhookSecretToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-webhook-secret-token)'
+  Zoom__BookingReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-booking-reference-key)'
+  Google__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
+  Google__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
+  Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
+  Mail__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
+}
+
+// Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.
+var fieldProtectionKeys = toObject(
+  split(fieldProtectionKeyIds, ','),
+  keyId => 'FieldProtection__Keys__${trim(keyId)}',
+  keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}field-protection-key-${trim(keyId)})'
+)
+var newsletterTokenKeys = toObject(
+  split(newsletterTokenKeyIds, ','),
+  keyId => 'Newsletter__TokenKeys__${trim(keyId)}',
+  keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}newsletter-token-key-${trim(keyId)})'
+)
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    // Flex Consumption runs on Linux only.
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity (the default would be a system identity it lacks).
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(settings, fieldProtectionKeys, newsletterTokenKeys)
+}
+
+// No FTP and no basic-auth deployment credentials: azd deploys with an Entra ID token.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,0 +1,39 @@
+// The vault for provider credentials and the app's own keys. Secrets are not declared here: operators set
+// them with `az keyvault secret set` (docs/operations.md), so a redeploy never overwrites a value with a blank.
+
+@description('Key Vault name (3-24 characters, globally unique).')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to the vault.')
+param tags object
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    // Access is Azure RBAC only (roles.bicep); no access policies to drift out of review.
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    // A deleted secret or vault cannot be purged before its retention ends, even by an owner.
+    enablePurgeProtection: true
+    // Flex Consumption without a virtual network reaches the vault over its public endpoint.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+output name string = vault.name
+output uri string = vault.properties.vaultUri

@@ -1,0 +1,40 @@
+// The queues, tables and blob containers the app uses: one list that storage.bicep creates and roles.bicep
+// grants on, and that BicepTemplateTests compares with Cafetalk.Integrations.Storage's names.
+
+@export()
+@description('Storage queues: the booking-system contract and our own stages.')
+var queueNames = [
+  'booking-events'
+  'booking-events-poison'
+  'member-events'
+  'newsletter-events'
+  'erasure-requests'
+  'mail-suppressions'
+  'zoom-converge'
+  'zoom-events'
+]
+
+@export()
+@description('Storage tables: desired state, pseudonyms, the disclosure ledger, provider bookkeeping.')
+var tableNames = [
+  'Bookings'
+  'Subjects'
+  'DisclosureLedger'
+  'ZoomHosts'
+  'ZoomHostQuota'
+  'ZoomWebhookEvents'
+  'CalendarConnections'
+  'NewsletterSubscriptions'
+]
+
+@export()
+@description('Blob container for poisoned messages too large to travel inline.')
+var poisonPayloadsContainerName = 'poison-payloads'
+
+@export()
+@description('Blob container for the daily ledger digests: append-only, under a time-based retention policy.')
+var ledgerDigestsContainerName = 'ledger-digests'
+
+@export()
+@description('Blob container Flex Consumption deploys the app package from.')
+var deploymentPackagesContainerName = 'deployment-packages'

@@ -1,0 +1,134 @@
+// The storage account: the Functions host's own state, the app's queues and tables, poison payloads, the
+// append-only ledger digests and the Flex Consumption deployment package. Entra ID access only.
+
+import {
+  queueNames
+  tableNames
+  poisonPayloadsContainerName
+  ledgerDigestsContainerName
+  deploymentPackagesContainerName
+} from 'storage-names.bicep'
+
+@description('Storage account name (3-24 lowercase letters and digits, globally unique).')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to the account.')
+param tags object
+
+@description('Days a ledger digest blob cannot be changed or deleted after it is written (APPI Art. 29: 3 years).')
+@minValue(1)
+param ledgerDigestRetentionDays int
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    // No account keys and no SAS signed with them: every caller, the Functions host included, uses Entra ID.
+    allowSharedKeyAccess: false
+    // Tools that default to keys (portal, az CLI) use Entra ID instead, since keys are refused anyway.
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    // Nothing here is public: no container may be made anonymously readable.
+    allowBlobPublicAccess: false
+    // Ledger digests and personal-data-adjacent rows stay in this tenant.
+    allowCrossTenantReplication: false
+    accessTier: 'Hot'
+    // Flex Consumption without a virtual network reaches storage over its public endpoint.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    // A poison payload deleted by mistake can be recovered for a week.
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource poisonPayloads 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: blobService
+  name: poisonPayloadsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: blobService
+  name: deploymentPackagesContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource ledgerDigests 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: blobService
+  name: ledgerDigestsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// WORM for the digests: a blob can be neither overwritten nor deleted until its retention period has passed.
+// ARM creates the policy unlocked; locking it is a one-way operator step (docs/operations.md).
+resource ledgerDigestsRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2024-01-01' = {
+  parent: ledgerDigests
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: ledgerDigestRetentionDays
+    // Each day's digest is appended to an append blob; existing blocks stay immutable.
+    allowProtectedAppendWrites: true
+  }
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' = [
+  for queueName in queueNames: {
+    parent: queueService
+    name: queueName
+  }
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2024-01-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' = [
+  for tableName in tableNames: {
+    parent: tableService
+    name: tableName
+  }
+]
+
+output name string = storage.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table
+output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentPackages.name}'

@@ -1,0 +1,164 @@
+// Entry point for `azd up`: one resource group holding the Cafetalk integrations function app and what it needs.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource (one that offers Flex Consumption).')
+param location string
+
+@description('Principal id of the person or pipeline running azd; granted Key Vault Secrets Officer to set the secrets.')
+param principalId string = ''
+
+@description('Whether principalId is a user or a service principal (CI).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+@description('Zoom user id hosting lessons of lecturers not in table ZoomHosts.')
+param zoomDefaultHostUserId string = ''
+
+@description('Public https base URL for newsletter links (a custom domain); empty uses the app\'s azurewebsites.net name.')
+param newsletterPublicBaseUrl string = ''
+
+@description('Comma-separated field-protection key ids in use (docs/operations.md, key rotation).')
+param fieldProtectionKeyIds string = 'k1'
+
+@description('Field-protection key id new values are encrypted with.')
+param fieldProtectionCurrentKeyId string = 'k1'
+
+@description('Comma-separated unsubscribe-token HMAC key ids in use (docs/operations.md, key rotation).')
+param newsletterTokenKeyIds string = 'k1'
+
+@description('HMAC key id new unsubscribe tokens are signed with.')
+param newsletterCurrentTokenKeyId string = 'k1'
+
+@description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
+param ledgerDigestRetentionDays int = 1096
+
+// Deterministic per subscription, environment and region, so a redeploy updates the same resources.
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var identityName = 'id-${resourceToken}'
+var storageAccountName = 'st${resourceToken}'
+var keyVaultName = 'kv-${resourceToken}'
+var applicationInsightsName = 'appi-${resourceToken}'
+var tags = {
+  'azd-env-name': environmentName
+}
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: resourceGroup
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    ledgerDigestRetentionDays: ledgerDigestRetentionDays
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: resourceGroup
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+  }
+}
+
+module roles 'app/roles.bicep' = {
+  name: 'roles'
+  scope: resourceGroup
+  // Names are passed as known values (not outputs) so What-If can predict the assignments.
+  dependsOn: [
+    identity
+    storage
+    keyVault
+    monitoring
+  ]
+  params: {
+    storageAccountName: storageAccountName
+    keyVaultName: keyVaultName
+    applicationInsightsName: applicationInsightsName
+    appIdentityName: identityName
+    operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
+  }
+}
+
+module functionApp 'app/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: resourceGroup
+  // The host reads storage and Key Vault as soon as it starts: grant access first.
+  dependsOn: [
+    roles
+  ]
+  params: {
+    name: 'func-${resourceToken}'
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: 'integrations'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    keyVaultUri: keyVault.outputs.uri
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    zoomDefaultHostUserId: zoomDefaultHostUserId
+    newsletterPublicBaseUrl: newsletterPublicBaseUrl
+    fieldProtectionKeyIds: fieldProtectionKeyIds
+    fieldProtectionCurrentKeyId: fieldProtectionCurrentKeyId
+    newsletterTokenKeyIds: newsletterTokenKeyIds
+    newsletterCurrentTokenKeyId: newsletterCurrentTokenKeyId
+    // The lowest instance ceiling Flex Consumption documents: bounds the load we put on Zoom, Google and Vimeo.
+    maximumInstanceCount: 40
+    instanceMemoryMB: 2048
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URI string = functionApp.outputs.uri
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
