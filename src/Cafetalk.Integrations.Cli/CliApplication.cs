@@ -49,6 +49,7 @@ internal static class CliApplication
         }
 
         LedgerCommands.AddTo(root, stdout);
+        root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         return root;
     }
 

@@ -9,7 +9,10 @@ internal static class CliHost
 {
     public static ServiceProvider Build(IReadOnlyDictionary<string, string?> settings, LogLevel minimumLevel = LogLevel.None)
     {
+        // Environment variables carry the rest of an operator's settings (key rings, base URLs: Section__Key);
+        // what the command itself sets wins.
         var configuration = new ConfigurationBuilder()
+            .AddEnvironmentVariables()
             .AddInMemoryCollection(settings)
             .Build();
         var services = new ServiceCollection();

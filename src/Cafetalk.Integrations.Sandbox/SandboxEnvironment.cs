@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Sandbox.Mail;
 using Cafetalk.Integrations.Sandbox.Zoom;
 
 namespace Cafetalk.Integrations.Sandbox;
@@ -8,15 +9,21 @@ namespace Cafetalk.Integrations.Sandbox;
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom)
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, MailServiceSimulator mail)
     {
         Azurite = azurite;
         Zoom = zoom;
+        Mail = mail;
     }
 
     public Azurite Azurite { get; }
 
     public ZoomSimulator Zoom { get; }
+
+    public MailServiceSimulator Mail { get; }
+
+    /// <summary>The suppression group the Sandbox's newsletter list maps to.</summary>
+    public const int NewsletterGroupId = 101;
 
     public string StorageConnectionString => Azurite.ConnectionString;
 
@@ -26,7 +33,16 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         try
         {
             var zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
-            return new SandboxEnvironment(azurite, zoom);
+            try
+            {
+                var mail = await MailServiceSimulator.StartAsync(cancellationToken);
+                return new SandboxEnvironment(azurite, zoom, mail);
+            }
+            catch
+            {
+                await zoom.DisposeAsync();
+                throw;
+            }
         }
         catch
         {
@@ -52,9 +68,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Newsletter:PublicBaseUrl"] = PublicBaseUrl.ToString(),
             ["Newsletter:CurrentTokenKeyId"] = "sandbox1",
             ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
-            ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
+            ["Newsletter:SuppressionGroups:cafetalk-news"] = NewsletterGroupId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["NewsletterReconcileSchedule"] = "0 30 3 * * *",
+            ["LedgerDigestSchedule"] = "0 5 0 * * *",
         };
-        foreach (var (key, value) in Zoom.Settings())
+        foreach (var (key, value) in Zoom.Settings().Concat(Mail.Settings()))
         {
             settings[key] = value;
         }
@@ -64,6 +82,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Mail.DisposeAsync();
         await Zoom.DisposeAsync();
         await Azurite.DisposeAsync();
     }

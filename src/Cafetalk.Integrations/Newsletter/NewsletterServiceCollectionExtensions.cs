@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,16 @@ public static class NewsletterServiceCollectionExtensions
         services.TryAddSingleton<NewsletterSubscriptionStore>();
         services.TryAddSingleton<NewsletterPreferences>();
         services.TryAddSingleton<NewsletterEndpoints>();
+        services.TryAddSingleton<NewsletterSubscriptions>();
+        services.TryAddSingleton<MailSuppressionSync>();
+        services.AddOptions<MailServiceOptions>().BindConfiguration(MailServiceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddTransient<MailServiceAuthenticationHandler>();
+        var mail = services.AddHttpClient<MailServiceClient>((provider, http) =>
+            http.BaseAddress = provider.GetRequiredService<IOptions<MailServiceOptions>>().Value.BaseAddress);
+        // Adding or removing a suppression is idempotent at the service, so any transient failure may be retried.
+        mail.AddStandardResilienceHandler(o => o.Retry.MaxRetryAttempts = 4);
+        mail.AddHttpMessageHandler<MailServiceAuthenticationHandler>();
+        mail.AddDisclosureGate(DisclosurePolicy.MailService);
         return services;
     }
 }
