@@ -17,7 +17,7 @@ namespace Cafetalk.Integrations.Cli.Serving;
 /// The HTTP functions on a local Kestrel server on loopback, with the same core services the Functions app
 /// registers. For development and browser tests only; production is Azure Functions.
 /// </summary>
-internal sealed class LocalFunctionsServer : IAsyncDisposable
+public sealed class LocalFunctionsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -44,11 +44,12 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         var chosenPort = port == 0 ? FreePort() : port;
         var baseUrl = new Uri($"http://127.0.0.1:{chosenPort}/");
         var builder = WebApplication.CreateSlimBuilder();
+        // Only the settings given count (no appsettings, no environment); the address is set after, so it survives.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings(baseUrl));
         builder.WebHost.UseUrls(baseUrl.ToString().TrimEnd('/'));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLevel);
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(settings(baseUrl));
         builder.Services.AddMvcCore();
         builder.Services.AddCafetalkIntegrationsCore(builder.Configuration);
         configure?.Invoke(builder.Services);

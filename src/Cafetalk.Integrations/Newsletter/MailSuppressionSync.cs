@@ -52,7 +52,8 @@ public sealed class MailSuppressionSync(
     /// <summary>Tells the mail service what the subscription says, unless it already knows.</summary>
     public async Task SyncAsync(NewsletterSubscription subscription, string correlationId, CancellationToken cancellationToken = default)
     {
-        if (subscription.MailServiceStatus == subscription.Status)
+        // The mail service suppresses nobody it was never told about, so "never told" means "subscribed there".
+        if ((subscription.MailServiceStatus ?? SubscriptionStatus.Subscribed) == subscription.Status)
         {
             return;
         }
@@ -116,7 +117,7 @@ public sealed class MailSuppressionSync(
             var correlationId = $"reconcile-{Guid.NewGuid():N}";
             if (subscription.Status == SubscriptionStatus.Unsubscribed && !isSuppressed)
             {
-                await SyncAsync(subscription with { MailServiceStatus = null }, correlationId, cancellationToken);
+                await SyncAsync(subscription with { MailServiceStatus = SubscriptionStatus.Subscribed }, correlationId, cancellationToken);
                 added++;
             }
             else if (subscription.Status == SubscriptionStatus.Subscribed && isSuppressed)
