@@ -50,6 +50,7 @@ internal static class CliApplication
 
         LedgerCommands.AddTo(root, stdout);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
+        root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         return root;
     }
 

@@ -80,6 +80,20 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         return settings;
     }
 
+    /// <summary>Every request the simulators received so far, in order, secrets redacted (for <c>--wire-log</c>).</summary>
+    public IReadOnlyList<(DateTimeOffset At, WireRequest Request)> WireRequests() =>
+    [
+        .. Zoom.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("zoom", r.Method, r.Path, r.Query, r.Body))),
+        .. Mail.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("mail", r.Method, r.Path, r.Query, r.Body))),
+    ];
+
+    /// <summary>The simulators' base addresses, by provider.</summary>
+    public IReadOnlyDictionary<string, string> SimulatorAddresses() => new Dictionary<string, string>
+    {
+        ["zoom"] = Zoom.BaseAddress.ToString(),
+        ["mail"] = Mail.BaseAddress.ToString(),
+    };
+
     public async ValueTask DisposeAsync()
     {
         await Mail.DisposeAsync();

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cafetalk.Integrations.Cli.Serving;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cafetalk.Integrations.Cli.Commands;
+
+/// <summary>
+/// <c>serve --sandbox</c>: the HTTP functions on a local Kestrel server, and the queue functions on a local pump, with the Sandbox behind them, for
+/// development and browser tests. Production is Azure Functions (<c>azd up</c>), never this.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var sandbox = new Option<bool>("--sandbox") { Description = "Run against a private Sandbox (Azurite and the provider simulators). Required: serve is never a production host." };
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (default: a free one).", HelpName = "P" };
+        port.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                r.AddError("--port must be 0-65535.");
+            }
+        });
+        var wireLog = new Option<FileInfo>("--wire-log") { Description = "On exit, write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
+        var command = new Command("serve", "Host the HTTP functions on 127.0.0.1 with the Sandbox behind them until Ctrl+C or SIGTERM.\n" +
+            "Prints one JSON line first: {baseUrl, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}.\n" +
+            "Example: cafetalk-integrations serve --sandbox --port 7071 --wire-log wire.jsonl") { sandbox, port, wireLog };
+        command.Validators.Add(r =>
+        {
+            if (!r.GetValue(sandbox))
+            {
+                r.AddError("serve runs only with --sandbox; production runs on Azure Functions (azd up).");
+            }
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var environment = await SandboxEnvironment.StartAsync(cancellationToken);
+            var server = await LocalFunctionsServer.StartAsync(baseUrl =>
+            {
+                environment.PublicBaseUrl = baseUrl;
+                return environment.Settings();
+            }, parse.GetValue(port), cancellationToken: cancellationToken);
+            // The queue-triggered functions run too, as the host would run them, so a click reaches the simulators.
+            var pump = ActivatorUtilities.CreateInstance<LocalQueuePump>(server.Services).RunAsync(cancellationToken);
+            try
+            {
+                var unsubscribeUrls = await SeedSubscribersAsync(server.Services, cancellationToken);
+                var settings = environment.Settings();
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    baseUrl = server.BaseUrl.ToString(),
+                    unsubscribeUrls,
+                    connectUrl = (string?)null,
+                    zoomWebhookSecret = settings["Zoom:WebhookSecretToken"],
+                    zoomWebhookUrl = new Uri(server.BaseUrl, "api/zoom/webhook").ToString(),
+                    functionKey = server.FunctionKey,
+                    simulators = environment.SimulatorAddresses(),
+                }));
+                await stdout.FlushAsync(cancellationToken);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            finally
+            {
+                await pump;
+                await server.DisposeAsync();
+                if (parse.GetValue(wireLog) is { } file)
+                {
+                    await WireLog.WriteAsync(file.FullName, environment.WireRequests().OrderBy(r => r.At).Select(r => r.Request), CancellationToken.None);
+                }
+            }
+
+            return CliApplication.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>Two demo members subscribed through the real event path, so the pages have something to act on.</summary>
+    private static async Task<List<string>> SeedSubscribersAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var subscriptions = services.GetRequiredService<NewsletterSubscriptions>();
+        var urls = new List<string>();
+        foreach (var (member, locale) in new[] { ("stu_demo_ja", "ja"), ("stu_demo_en", "en") })
+        {
+            await subscriptions.HandleEventAsync(SampleEvents.NewsletterSubscribed(member, $"{member}@example.jp", "cafetalk-news", locale), null, cancellationToken);
+            urls.Add((await subscriptions.HeadersAsync(member, "cafetalk-news", cancellationToken)).UnsubscribeUrl);
+        }
+
+        return urls;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Reflection;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Cli.Serving;
+
+/// <summary>One queue-triggered function as its attributes declare it.</summary>
+internal sealed record QueueFunction(string Name, string Queue, Type Type, MethodInfo Method);
+
+/// <summary>
+/// Runs the app's queue-triggered functions locally the way the host does: receive, invoke, delete on success;
+/// a message that keeps failing goes to <c>{queue}-poison</c> after the host's maxDequeueCount. Queue names are
+/// read from the [QueueTrigger] attributes, so nothing is written twice.
+/// </summary>
+internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount storage, ILogger<LocalQueuePump> logger)
+{
+    public const int MaxDequeueCount = 5;
+
+    public static IReadOnlyList<QueueFunction> ReadFunctions() =>
+        FunctionRouteTable.FunctionsAssembly.GetExportedTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance).Select(m => (Type: t, Method: m)))
+            .Select(x => (x.Type, x.Method, Function: x.Method.GetCustomAttribute<FunctionAttribute>(),
+                Trigger: x.Method.GetParameters().Select(p => p.GetCustomAttribute<QueueTriggerAttribute>()).FirstOrDefault(a => a is not null)))
+            .Where(x => x.Function is not null && x.Trigger is not null)
+            .Select(x => new QueueFunction(x.Function!.Name, x.Trigger!.QueueName, x.Type, x.Method))
+            .ToList();
+
+    /// <summary>Processes until a full pass over every queue finds nothing visible; returns the invocations made.</summary>
+    public async Task<int> RunUntilIdleAsync(CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var functions = ReadFunctions();
+        var total = 0;
+        int handled;
+        do
+        {
+            handled = 0;
+            foreach (var function in functions)
+            {
+                handled += await PumpOnceAsync(function, cancellationToken);
+            }
+
+            total += handled;
+        }
+        while (handled > 0);
+
+        return total;
+    }
+
+    /// <summary>Keeps processing until cancelled, polling idle queues every half second.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await RunUntilIdleAsync(cancellationToken) == 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<int> PumpOnceAsync(QueueFunction function, CancellationToken cancellationToken)
+    {
+        var queue = storage.Queue(function.Queue);
+        var batch = await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), cancellationToken);
+        foreach (var message in batch.Value)
+        {
+            var text = message.Body.ToString();
+            var bindingData = new Dictionary<string, object?> { ["Id"] = message.MessageId, ["DequeueCount"] = message.DequeueCount };
+            try
+            {
+                var instance = ActivatorUtilities.GetServiceOrCreateInstance(services, function.Type);
+                var arguments = function.Method.GetParameters().Select(p =>
+                    p.ParameterType == typeof(string) ? text
+                    : p.ParameterType == typeof(FunctionContext) ? new LocalFunctionContext(services, function.Name, bindingData)
+                    : p.ParameterType == typeof(CancellationToken) ? (object)cancellationToken
+                    : throw new InvalidOperationException($"The local pump cannot bind parameter '{p.Name}' of {function.Name}.")).ToArray();
+                await (Task)function.Method.Invoke(instance, arguments)!;
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                var error = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+                logger.LogWarning("{Function} failed on message {MessageId} (attempt {DequeueCount}): {ErrorType}",
+                    function.Name, message.MessageId, message.DequeueCount, error.GetType().Name);
+                if (message.DequeueCount >= MaxDequeueCount)
+                {
+                    var poison = storage.Queue(function.Queue + "-poison");
+                    await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+                    await poison.SendMessageAsync(text, cancellationToken);
+                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+                }
+            }
+        }
+
+        return batch.Value.Length;
+    }
+}

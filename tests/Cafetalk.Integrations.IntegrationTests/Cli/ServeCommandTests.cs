@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Cafetalk.Integrations.IntegrationTests.Cli;
+
+/// <summary><c>serve --sandbox</c> as a separate process, the way a developer runs it, stopped with SIGINT.</summary>
+public sealed class ServeCommandTests
+{
+    private static Process StartCli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cafetalk-integrations.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static async Task<bool> ListensAsync(Uri url)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, url.Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task Serve_PrintsItsAddresses_ServesTheRoutes_AndStopsCleanlyOnSigint()
+    {
+        var wireLog = Path.GetTempFileName();
+        using var process = StartCli("serve", "--sandbox", "--wire-log", wireLog);
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var info = JsonDocument.Parse(first!).RootElement;
+            var baseUrl = new Uri(info.GetProperty("baseUrl").GetString()!);
+            var unsubscribe = info.GetProperty("unsubscribeUrls")[0].GetString()!;
+            var simulators = info.GetProperty("simulators");
+            Assert.Equal("127.0.0.1", baseUrl.Host);
+            Assert.False(string.IsNullOrEmpty(info.GetProperty("zoomWebhookSecret").GetString()));
+            Assert.True(simulators.TryGetProperty("zoom", out _) && simulators.TryGetProperty("mail", out var mail) && mail.GetString()!.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
+
+            using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+            using var page = await http.GetAsync(unsubscribe);
+            using var click = await http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, click.StatusCode);
+            // The local queue pump runs the mail sync, as the host would.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+
+            using (Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            Assert.False(await ListensAsync(baseUrl));
+            var lines = (await File.ReadAllLinesAsync(wireLog)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            var suppression = Assert.Single(lines, l => l.GetProperty("provider").GetString() == "mail");
+            Assert.Equal("POST", suppression.GetProperty("method").GetString());
+            Assert.Equal("/v3/asm/groups/101/suppressions", suppression.GetProperty("path").GetString());
+            Assert.Contains("stu_demo_ja@example.jp", suppression.GetProperty("body").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            File.Delete(wireLog);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_WithoutSandbox_RefusesWithExit2()
+    {
+        using var process = StartCli("serve");
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("--sandbox", error, StringComparison.Ordinal);
+    }
+}
