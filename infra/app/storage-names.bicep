@@ -2,15 +2,18 @@
 // grants on, and that BicepTemplateTests compares with Cafetalk.Integrations.Storage's names.
 
 @export()
-@description('Storage queues: the booking-system contract and our own stages.')
+@description('Storage queues: the booking-system contract, our own stages, and the poison queue the host fills for each triggered queue (declared, because the app may not create queues).')
 var queueNames = [
   'booking-events'
   'booking-events-poison'
-  'member-events'
   'newsletter-events'
+  'newsletter-events-poison'
   'erasure-requests'
+  'erasure-requests-poison'
   'mail-suppressions'
+  'mail-suppressions-poison'
   'zoom-converge'
+  'zoom-converge-poison'
   'zoom-events'
 ]
 
@@ -25,6 +28,7 @@ var tableNames = [
   'ZoomWebhookEvents'
   'CalendarConnections'
   'NewsletterSubscriptions'
+  'ErasureReceipts'
 ]
 
 @export()

@@ -15,7 +15,7 @@ internal static class CliApplication
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = BuildRootCommand(stdout);
+        var root = BuildRootCommand(stdout, stderr);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -39,7 +39,7 @@ internal static class CliApplication
         }
     }
 
-    internal static RootCommand BuildRootCommand(TextWriter stdout)
+    internal static RootCommand BuildRootCommand(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Cafetalk.Integrations: keeps Zoom, Google Calendar and Vimeo in step with bookings, sharing only what the privacy policy allows.");
         root.Subcommands.Add(DemoCommand(stdout));
@@ -51,6 +51,7 @@ internal static class CliApplication
         LedgerCommands.AddTo(root, stdout);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
+        root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));
         return root;
     }
 

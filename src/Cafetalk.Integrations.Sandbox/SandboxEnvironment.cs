@@ -71,6 +71,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Newsletter:SuppressionGroups:cafetalk-news"] = NewsletterGroupId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["NewsletterReconcileSchedule"] = "0 30 3 * * *",
             ["LedgerDigestSchedule"] = "0 5 0 * * *",
+            ["ErasureRetrySchedule"] = "0 15 3 * * *",
         };
         foreach (var (key, value) in Zoom.Settings().Concat(Mail.Settings()))
         {

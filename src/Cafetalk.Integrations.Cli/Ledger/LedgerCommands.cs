@@ -61,13 +61,14 @@ internal static class LedgerCommands
         var member = new Option<string>("--member") { Description = "The member id whose disclosures to list.", HelpName = "ID", Required = true };
         var format = new Option<string>("--format") { Description = "json or csv.", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
+        var japanese = new Option<bool>("--ja") { Description = "CSV column names in Japanese." };
         var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
-            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format };
+            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
         {
             var memberId = parse.GetValue(member)!;
             var records = await services.GetRequiredService<DisclosureExport>().ForMemberAsync(memberId, cancellationToken);
-            await stdout.WriteAsync(parse.GetValue(format) == "csv" ? DisclosureExport.ToCsv(records) : DisclosureExport.ToJson(memberId, records) + "\n");
+            await stdout.WriteAsync(parse.GetValue(format) == "csv" ? DisclosureExport.ToCsv(records, parse.GetValue(japanese)) : DisclosureExport.ToJson(memberId, records) + "\n");
             return CliApplication.ExitOk;
         }));
         return command;

@@ -65,6 +65,29 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
         return existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
     }
 
+    /// <summary>
+    /// Marks every booking the member is a party of (as lecturer or student) as erased, so each provider's
+    /// converger removes what it shared and never shares it again, whatever events still arrive.
+    /// </summary>
+    public async Task<IReadOnlyList<(string LecturerId, string BookingId)>> MarkErasedAsync(string memberId, CancellationToken cancellationToken = default)
+    {
+        var table = Table;
+        var marked = new List<(string, string)>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {memberId} or StudentId eq {memberId}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", BookingRow.ErasedAtUtc], cancellationToken: cancellationToken))
+        {
+            if (row.GetDateTimeOffset(BookingRow.ErasedAtUtc) is null)
+            {
+                // Merge with ETag.All: this column only ever goes from empty to set, so no write can be lost to it.
+                await table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [BookingRow.ErasedAtUtc] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            }
+
+            marked.Add((row.PartitionKey, row.RowKey));
+        }
+
+        return marked;
+    }
+
     public async IAsyncEnumerable<DesiredState> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var entity in Table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
@@ -95,6 +118,9 @@ internal static class BookingRow
     public const string LastEventId = nameof(LastEventId);
     public const string DesiredChangedAtUtc = nameof(DesiredChangedAtUtc);
 
+    /// <summary>Set when a party of the booking asked for erasure: every converger then treats it as cancelled.</summary>
+    public const string ErasedAtUtc = nameof(ErasedAtUtc);
+
     public static TableEntity FromDesiredState(DesiredState state, DateTimeOffset now) => new(state.LecturerId, state.BookingId)
     {
         [Version] = state.Version,
@@ -113,7 +139,7 @@ internal static class BookingRow
         row.RowKey,
         row.PartitionKey,
         row.GetInt64(Version) ?? 0,
-        Enum.Parse<BookingStatus>(row.GetString(Status) ?? nameof(BookingStatus.Confirmed)),
+        row.GetDateTimeOffset(ErasedAtUtc) is not null ? BookingStatus.Cancelled : Enum.Parse<BookingStatus>(row.GetString(Status) ?? nameof(BookingStatus.Confirmed)),
         row.GetString(StudentId) ?? string.Empty,
         row.GetDateTimeOffset(StartsAtUtc) ?? DateTimeOffset.MinValue,
         row.GetInt32(DurationMinutes) ?? 0,

@@ -65,11 +65,18 @@ public sealed class DisclosureExport(SubjectRegistry subjects, DisclosureLedger 
     public static string ToJson(string memberId, IReadOnlyList<DisclosureRecord> records) =>
         JsonSerializer.Serialize(new { memberId, disclosures = records }, Json);
 
-    /// <summary>RFC 4180 CSV with a header row; data items are separated by spaces inside their cell.</summary>
-    public static string ToCsv(IReadOnlyList<DisclosureRecord> records)
+    /// <summary>The same columns in Japanese, for answering a member's request (APPI Art. 33(5)) in their language.</summary>
+    private static readonly string[] CsvHeaderJapanese =
+    [
+        "提供日時(UTC)", "提供先", "提供先の国", "提供した項目", "利用目的", "プライバシーポリシー条項", "法的根拠",
+        "同意記録ID", "本人の立場", "操作", "予約ID", "結果", "結果日時(UTC)",
+    ];
+
+    /// <summary>RFC 4180 CSV with a header row (English or Japanese column names); data items are separated by spaces inside their cell.</summary>
+    public static string ToCsv(IReadOnlyList<DisclosureRecord> records, bool japaneseHeader = false)
     {
         var csv = new StringBuilder();
-        csv.AppendJoin(',', CsvHeader).Append("\r\n");
+        csv.AppendJoin(',', japaneseHeader ? CsvHeaderJapanese : CsvHeader).Append("\r\n");
         foreach (var r in records)
         {
             string?[] cells =

@@ -17,6 +17,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<LedgerDigests>();
         services.TryAddSingleton<LedgerVerifier>();
         services.TryAddSingleton<DisclosureExport>();
+        services.TryAddSingleton<DisclosureExportEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, DisclosureGateFilter>());
         return services;
     }

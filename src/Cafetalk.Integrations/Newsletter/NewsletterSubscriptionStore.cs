@@ -158,6 +158,19 @@ public sealed class NewsletterSubscriptionStore(StorageAccount storage, FieldPro
         return changes;
     }
 
+    /// <summary>One member's subscriptions, by pseudonym.</summary>
+    public async Task<IReadOnlyList<NewsletterSubscription>> ListForSubjectAsync(string subjectRef, CancellationToken cancellationToken = default)
+    {
+        var found = new List<NewsletterSubscription>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {subjectRef} and RowKey ge {"sub|"} and RowKey lt {"sub}"}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            found.Add(ToSubscription(row));
+        }
+
+        return found;
+    }
+
     /// <summary>Every subscription row, for the nightly reconcile with the mail service.</summary>
     public async IAsyncEnumerable<NewsletterSubscription> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -52,7 +52,10 @@ public static class TableNames
     /// <summary>memberId → random ledger pseudonym; erasure deletes the mapping.</summary>
     public const string Subjects = "Subjects";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
+    /// <summary>Erasure receipts, keyed by a hash of the member id.</summary>
+    public const string ErasureReceipts = "ErasureReceipts";
+
+    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

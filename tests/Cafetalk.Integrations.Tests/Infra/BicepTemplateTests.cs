@@ -199,8 +199,8 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Subset(containers, BlobContainerNames.All.ToHashSet());
 
         // The names the design fixes for capabilities still being built.
-        Assert.Subset(queues, new HashSet<string> { "booking-events", "booking-events-poison", "member-events", "newsletter-events", "erasure-requests", "mail-suppressions", "zoom-converge", "zoom-events" });
-        Assert.Subset(tables, new HashSet<string> { "Bookings", "Subjects", "DisclosureLedger", "ZoomHosts", "ZoomHostQuota", "ZoomWebhookEvents", "CalendarConnections", "NewsletterSubscriptions" });
+        Assert.Subset(queues, new HashSet<string> { "booking-events", "booking-events-poison", "newsletter-events", "newsletter-events-poison", "erasure-requests", "erasure-requests-poison", "mail-suppressions", "mail-suppressions-poison", "zoom-converge", "zoom-converge-poison", "zoom-events" });
+        Assert.Subset(tables, new HashSet<string> { "Bookings", "Subjects", "DisclosureLedger", "ZoomHosts", "ZoomHostQuota", "ZoomWebhookEvents", "CalendarConnections", "NewsletterSubscriptions", "ErasureReceipts" });
         Assert.Subset(containers, new HashSet<string> { "poison-payloads", "ledger-digests", "deployment-packages" });
     }
 

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Cafetalk.Integrations.Erasure;
+
+/// <summary>Registers erasure: the receipts, the orchestrator and each provider's step, in the order they run.</summary>
+public static class ErasureServiceCollectionExtensions
+{
+    public static IServiceCollection AddErasure(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ErasureReceipts>();
+        services.TryAddTransient<MemberErasure>();
+        services.TryAddTransient<ErasureRequests>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, ZoomErasureStep>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, NewsletterErasureStep>());
+        return services;
+    }
+}

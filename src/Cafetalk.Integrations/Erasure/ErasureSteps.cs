@@ -1,0 +1,62 @@
+using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Zoom;
+
+namespace Cafetalk.Integrations.Erasure;
+
+/// <summary>Zoom: the member's meetings are deleted by the meeting converger, which now sees their bookings as cancelled.</summary>
+public sealed class ZoomErasureStep(MeetingConverger converger, TimeProvider time) : IErasureStep
+{
+    public string Provider => "zoom";
+
+    public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var (lecturerId, bookingId) in scope.Bookings)
+        {
+            var result = await converger.ConvergeAsync(lecturerId, bookingId, scope.CorrelationId, cancellationToken);
+            if (result.Outcome == MeetingConvergence.Deferred)
+            {
+                throw new ErasureDeferredException(Provider);
+            }
+
+            deleted += result.Outcome == MeetingConvergence.Deleted ? 1 : 0;
+        }
+
+        return new ErasureStep(Provider, "meetings deleted", deleted, ErasureStep.Done, time.GetUtcNow(), "DELETE /v2/meetings/{id}");
+    }
+}
+
+/// <summary>
+/// Newsletter: a subscribed member is suppressed at the mail service first (the law requires that an opt-out
+/// keeps holding), then our subscription rows, sealed email and consent history are deleted.
+/// </summary>
+public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, MailSuppressionSync sync, TimeProvider time) : IErasureStep
+{
+    public string Provider => "mail";
+
+    public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
+    {
+        if (scope.SubjectRef is null)
+        {
+            return new ErasureStep(Provider, "no subscription", 0, ErasureStep.Done, time.GetUtcNow(), "table NewsletterSubscriptions");
+        }
+
+        var subscriptions = await store.ListForSubjectAsync(scope.SubjectRef, cancellationToken);
+        foreach (var subscription in subscriptions)
+        {
+            if (subscription.Status == SubscriptionStatus.Subscribed)
+            {
+                var (_, unsubscribed) = await store.SetStatusAsync(subscription.SubjectRef, subscription.List, SubscriptionStatus.Unsubscribed, ConsentSources.Erasure, null, cancellationToken);
+                await sync.SyncAsync(unsubscribed ?? subscription with { Status = SubscriptionStatus.Unsubscribed }, scope.CorrelationId, cancellationToken);
+            }
+            else
+            {
+                await sync.SyncAsync(subscription, scope.CorrelationId, cancellationToken);
+            }
+        }
+
+        var deleted = await store.DeleteAllAsync(scope.SubjectRef, cancellationToken);
+        return new ErasureStep(Provider, "subscription deleted; address kept only in the suppression group", subscriptions.Count, ErasureStep.Done, time.GetUtcNow(),
+            $"{deleted} rows deleted from table NewsletterSubscriptions");
+    }
+}
