@@ -2,6 +2,7 @@ using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();
         services.AddZoom(configuration);
+        services.AddVimeo(configuration);
         return services;
     }
 }
