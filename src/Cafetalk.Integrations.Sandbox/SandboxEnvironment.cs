@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Sandbox.Vimeo;
 using Cafetalk.Integrations.Sandbox.Zoom;
 
 namespace Cafetalk.Integrations.Sandbox;
@@ -8,28 +9,38 @@ namespace Cafetalk.Integrations.Sandbox;
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom)
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, VimeoSimulator vimeo)
     {
         Azurite = azurite;
         Zoom = zoom;
+        Vimeo = vimeo;
     }
 
     public Azurite Azurite { get; }
 
     public ZoomSimulator Zoom { get; }
 
+    public VimeoSimulator Vimeo { get; }
+
     public string StorageConnectionString => Azurite.ConnectionString;
 
     public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
     {
         var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
+        ZoomSimulator? zoom = null;
         try
         {
-            var zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
-            return new SandboxEnvironment(azurite, zoom);
+            zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
+            var vimeo = await VimeoSimulator.StartAsync(cancellationToken: cancellationToken);
+            return new SandboxEnvironment(azurite, zoom, vimeo);
         }
         catch
         {
+            if (zoom is not null)
+            {
+                await zoom.DisposeAsync();
+            }
+
             await azurite.DisposeAsync();
             throw;
         }
@@ -53,8 +64,10 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Newsletter:CurrentTokenKeyId"] = "sandbox1",
             ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
             ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
+            ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
+            ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };
-        foreach (var (key, value) in Zoom.Settings())
+        foreach (var (key, value) in Zoom.Settings().Concat(Vimeo.Settings()))
         {
             settings[key] = value;
         }
@@ -64,6 +77,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Vimeo.DisposeAsync();
         await Zoom.DisposeAsync();
         await Azurite.DisposeAsync();
     }
