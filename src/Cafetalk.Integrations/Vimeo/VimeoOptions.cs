@@ -20,9 +20,11 @@ public sealed class VimeoOptions
     [MinLength(16)]
     public string ReferenceKey { get; set; } = string.Empty;
 
-    /// <summary>The only sites the player may be embedded on (<c>privacy.embed=whitelist</c>).</summary>
+    /// <summary>The only sites the player may be embedded on (<c>privacy.embed=whitelist</c>), e.g. <c>cafetalk.com</c>.</summary>
+    /// <remarks>No default: configuration binding appends to a list, so a default would be doubled by the setting.</remarks>
+    [Required]
     [MinLength(1)]
-    public List<string> EmbedDomains { get; set; } = ["cafetalk.com"];
+    public List<string> EmbedDomains { get; set; } = [];
 
     /// <summary>A recording is deleted from Vimeo this long after it was uploaded.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
