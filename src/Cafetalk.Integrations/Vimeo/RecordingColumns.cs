@@ -48,23 +48,23 @@ internal static class RecordingColumns
     private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static RecordingFacts Read(TableEntity row) => new(
-        NullIfEmpty(row.GetString(VideoId)),
+        BookingRowColumns.NullIfEmpty(row.GetString(VideoId)),
         row.GetBoolean(VideoDeleted) ?? false,
         row.GetDateTimeOffset(UploadLeaseUntilUtc) is { } lease && lease > NoLease ? lease : null,
         row.GetBoolean(PullCompleted) ?? false,
         row.GetBoolean(EmbedDomainsAllowed) ?? false,
-        NullIfEmpty(row.GetString(FolderId)),
+        BookingRowColumns.NullIfEmpty(row.GetString(FolderId)),
         row.GetDateTimeOffset(ZoomRecordingDeletedAtUtc),
         row.GetDateTimeOffset(WithdrawnAtUtc),
-        NullIfEmpty(row.GetString(Disposition)));
+        BookingRowColumns.NullIfEmpty(row.GetString(Disposition)));
 
     public static RecordingParties Parties(TableEntity row) => new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty);
 
-    public static TableEntity Lease(TableEntity row, DateTimeOffset until) => Columns(row, new() { [UploadLeaseUntilUtc] = until });
+    public static TableEntity Lease(TableEntity row, DateTimeOffset until) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = until });
 
-    public static TableEntity LeaseReleased(TableEntity row) => Columns(row, new() { [UploadLeaseUntilUtc] = NoLease });
+    public static TableEntity LeaseReleased(TableEntity row) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = NoLease });
 
-    public static TableEntity Uploaded(TableEntity row, string videoId, bool pulled, DateTimeOffset now) => Columns(row, new()
+    public static TableEntity Uploaded(TableEntity row, string videoId, bool pulled, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
         [Disposition] = Archived,
         [VideoId] = videoId,
@@ -74,41 +74,28 @@ internal static class RecordingColumns
         [UploadLeaseUntilUtc] = NoLease,
     });
 
-    public static TableEntity Pulled(TableEntity row) => Columns(row, new() { [PullCompleted] = true });
+    public static TableEntity Pulled(TableEntity row) => BookingRowColumns.Of(row, new() { [PullCompleted] = true });
 
-    public static TableEntity DomainsAllowed(TableEntity row) => Columns(row, new() { [EmbedDomainsAllowed] = true });
+    public static TableEntity DomainsAllowed(TableEntity row) => BookingRowColumns.Of(row, new() { [EmbedDomainsAllowed] = true });
 
-    public static TableEntity InFolder(TableEntity row, string folderId) => Columns(row, new() { [FolderId] = folderId });
+    public static TableEntity InFolder(TableEntity row, string folderId) => BookingRowColumns.Of(row, new() { [FolderId] = folderId });
 
-    public static TableEntity ZoomCopyDeleted(TableEntity row, DateTimeOffset now, string? disposition) => Columns(row, new()
+    public static TableEntity ZoomCopyDeleted(TableEntity row, DateTimeOffset now, string? disposition) => BookingRowColumns.Of(row, new()
     {
         [ZoomRecordingDeletedAtUtc] = now,
         [Disposition] = disposition ?? row.GetString(Disposition) ?? Discarded,
     });
 
-    public static TableEntity VideoGone(TableEntity row, DateTimeOffset now, string reason) => Columns(row, new()
+    public static TableEntity VideoGone(TableEntity row, DateTimeOffset now, string reason) => BookingRowColumns.Of(row, new()
     {
         [VideoDeleted] = true,
         [VideoDeletedAtUtc] = now,
         [VideoDeletedReason] = reason,
     });
 
-    public static TableEntity Withdrawn(TableEntity row, DateTimeOffset now) => Columns(row, new() { [WithdrawnAtUtc] = now });
+    public static TableEntity Withdrawn(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new() { [WithdrawnAtUtc] = now });
 
     /// <summary>Merges facts the recording pipeline alone writes: a concurrent desired-state write touches other columns, so no ETag is needed.</summary>
     public static Task WriteAsync(TableClient table, TableEntity columns, CancellationToken cancellationToken) =>
         table.UpdateEntityAsync(columns, ETag.All, TableUpdateMode.Merge, cancellationToken);
-
-    private static TableEntity Columns(TableEntity row, Dictionary<string, object?> values)
-    {
-        var entity = new TableEntity(row.PartitionKey, row.RowKey);
-        foreach (var (key, value) in values)
-        {
-            entity[key] = value;
-        }
-
-        return entity;
-    }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

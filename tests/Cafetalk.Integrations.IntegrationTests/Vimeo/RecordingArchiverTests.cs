@@ -262,6 +262,24 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Recording_SecondLessonOfTheSameLecturer_ReusesTheFolder_ThreeVimeoRequests()
+    {
+        var (lecturer, student, booking) = NewParties();
+        await _scenario.HandleAsync(_scenario.RecordingCompleted(await _scenario.BookAsync(lecturer, student, booking)));
+        var second = RecordingScenario.NewId("bk");
+        var message = _scenario.RecordingCompleted(await _scenario.BookAsync(lecturer, student, second));
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
+        Assert.Equal(
+            ["POST /me/videos", $"PUT /videos/{result!.VideoId}/privacy/domains/cafetalk.com", $"PUT /me/projects/{folder.Id}/videos/{result.VideoId}"],
+            Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Single(ZoomRecordingCalls());
+    }
+
+    [Fact]
     public async Task Recording_OfAMeetingNoBookingHas_LeftAlone()
     {
         var message = _scenario.RecordingCompleted(79_999_999_001);
