@@ -101,7 +101,7 @@ var settings = {
   Google__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
   Google__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
   Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
-  Mail__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
+  MailService__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
 }
 
 // Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.

@@ -15,6 +15,9 @@ var queueNames = [
   'zoom-converge'
   'zoom-converge-poison'
   'zoom-events'
+  'zoom-events-poison'
+  'recording-converge'
+  'recording-converge-poison'
 ]
 
 @export()
@@ -29,6 +32,7 @@ var tableNames = [
   'CalendarConnections'
   'NewsletterSubscriptions'
   'ErasureReceipts'
+  'VimeoFolders'
 ]
 
 @export()

@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Sandbox.Mail;
+using Cafetalk.Integrations.Sandbox.Vimeo;
 using Cafetalk.Integrations.Sandbox.Zoom;
 
 namespace Cafetalk.Integrations.Sandbox;
@@ -9,16 +10,19 @@ namespace Cafetalk.Integrations.Sandbox;
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, MailServiceSimulator mail)
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, VimeoSimulator vimeo, MailServiceSimulator mail)
     {
         Azurite = azurite;
         Zoom = zoom;
+        Vimeo = vimeo;
         Mail = mail;
     }
 
     public Azurite Azurite { get; }
 
     public ZoomSimulator Zoom { get; }
+
+    public VimeoSimulator Vimeo { get; }
 
     public MailServiceSimulator Mail { get; }
 
@@ -30,22 +34,27 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
     {
         var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
+        ZoomSimulator? zoom = null;
+        VimeoSimulator? vimeo = null;
         try
         {
-            var zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
-            try
-            {
-                var mail = await MailServiceSimulator.StartAsync(cancellationToken);
-                return new SandboxEnvironment(azurite, zoom, mail);
-            }
-            catch
-            {
-                await zoom.DisposeAsync();
-                throw;
-            }
+            zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
+            vimeo = await VimeoSimulator.StartAsync(cancellationToken: cancellationToken);
+            var mail = await MailServiceSimulator.StartAsync(cancellationToken);
+            return new SandboxEnvironment(azurite, zoom, vimeo, mail);
         }
         catch
         {
+            if (vimeo is not null)
+            {
+                await vimeo.DisposeAsync();
+            }
+
+            if (zoom is not null)
+            {
+                await zoom.DisposeAsync();
+            }
+
             await azurite.DisposeAsync();
             throw;
         }
@@ -72,8 +81,10 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["NewsletterReconcileSchedule"] = "0 30 3 * * *",
             ["LedgerDigestSchedule"] = "0 5 0 * * *",
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
+            ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
+            ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };
-        foreach (var (key, value) in Zoom.Settings().Concat(Mail.Settings()))
+        foreach (var (key, value) in Zoom.Settings().Concat(Vimeo.Settings()).Concat(Mail.Settings()))
         {
             settings[key] = value;
         }
@@ -85,6 +96,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public IReadOnlyList<(DateTimeOffset At, WireRequest Request)> WireRequests() =>
     [
         .. Zoom.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("zoom", r.Method, r.Path, r.Query, r.Body))),
+        .. Vimeo.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("vimeo", r.Method, r.Path, r.Query, r.Body))),
         .. Mail.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("mail", r.Method, r.Path, r.Query, r.Body))),
     ];
 
@@ -92,12 +104,14 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public IReadOnlyDictionary<string, string> SimulatorAddresses() => new Dictionary<string, string>
     {
         ["zoom"] = Zoom.BaseAddress.ToString(),
+        ["vimeo"] = Vimeo.BaseAddress.ToString(),
         ["mail"] = Mail.BaseAddress.ToString(),
     };
 
     public async ValueTask DisposeAsync()
     {
         await Mail.DisposeAsync();
+        await Vimeo.DisposeAsync();
         await Zoom.DisposeAsync();
         await Azurite.DisposeAsync();
     }

@@ -3,6 +3,7 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +30,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();
         services.AddZoom(configuration);
+        services.AddVimeo(configuration);
         services.AddErasure();
         return services;
     }

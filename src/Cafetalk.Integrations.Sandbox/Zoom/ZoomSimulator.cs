@@ -6,11 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Sandbox.Zoom;
 
@@ -31,6 +27,9 @@ public sealed record RecordedZoomRequest(
 
 /// <summary>A meeting as the simulator holds it, with any payload field Zoom would not expect from us.</summary>
 public sealed record SimulatedMeeting(long Id, string HostId, JsonObject Body, IReadOnlyList<string> UnexpectedFields);
+
+/// <summary>A meeting instance's cloud recording: one MP4 file and the download tokens issued for it.</summary>
+public sealed record SimulatedRecording(long MeetingId, string Uuid, string FileId, byte[] Content);
 
 /// <summary>A webhook body with the headers Zoom would send with it.</summary>
 public sealed record SignedZoomWebhook(string Body, string Timestamp, string Signature);
@@ -63,6 +62,8 @@ public sealed class ZoomSimulator : IAsyncDisposable
     private readonly Dictionary<long, SimulatedMeeting> _meetings = [];
     private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Host, DateOnly Day), int> _dailyWrites = [];
+    private readonly Dictionary<long, SimulatedRecording> _recordings = [];
+    private readonly Dictionary<string, (long MeetingId, bool Expired)> _downloadTokens = new(StringComparer.Ordinal);
     private long _secondWindow;
     private int _secondCount;
     private int _throttledCount;
@@ -89,15 +90,9 @@ public sealed class ZoomSimulator : IAsyncDisposable
 
     public static async Task<ZoomSimulator> StartAsync(TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
+        var app = LoopbackHost.Create();
         var simulator = new ZoomSimulator(app, time ?? TimeProvider.System);
-        app.Run(simulator.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        simulator.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 
@@ -193,6 +188,47 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Cloud recordings Zoom still holds (deleted ones are gone).</summary>
+    public IReadOnlyList<SimulatedRecording> Recordings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _recordings.Values.OrderBy(r => r.MeetingId)];
+            }
+        }
+    }
+
+    /// <summary>Every download token issued so far stops working, as Zoom's do 24 hours after the webhook.</summary>
+    public void ExpireDownloadTokens()
+    {
+        lock (_gate)
+        {
+            foreach (var token in _downloadTokens.Keys.ToList())
+            {
+                _downloadTokens[token] = (_downloadTokens[token].MeetingId, true);
+            }
+        }
+    }
+
+    /// <summary>The meeting's recording, created on first use with a fresh webhook download token.</summary>
+    private (SimulatedRecording Recording, string Token) RecordingWithNewToken(long meetingId)
+    {
+        lock (_gate)
+        {
+            if (!_recordings.TryGetValue(meetingId, out var recording))
+            {
+                recording = new SimulatedRecording(meetingId, $"uuid-{meetingId}==", "file-1", RandomNumberGenerator.GetBytes(4096));
+                _recordings[meetingId] = recording;
+            }
+
+            var token = "dl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            _downloadTokens[token] = (meetingId, false);
+            return (recording, token);
+        }
+    }
+
     /// <summary>Signs a webhook body the way Zoom does: <c>v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))</c>.</summary>
     public SignedZoomWebhook SignWebhook(string body, DateTimeOffset? sentAt = null, string secret = WebhookSecretToken)
     {
@@ -244,11 +280,14 @@ public sealed class ZoomSimulator : IAsyncDisposable
     }.ToJsonString();
 
     /// <summary>A <c>recording.completed</c> body as Zoom sends it, with a 24-hour download token and the host's email.</summary>
-    public string RecordingCompletedBody(long meetingId, string hostId) => new JsonObject
+    public string RecordingCompletedBody(long meetingId, string hostId, DateTimeOffset? sentAt = null)
+    {
+        var (recording, token) = RecordingWithNewToken(meetingId);
+        return new JsonObject
     {
         ["event"] = "recording.completed",
-        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-        ["download_token"] = "simulated-download-token",
+        ["event_ts"] = (sentAt ?? _time.GetUtcNow()).ToUnixTimeMilliseconds(),
+        ["download_token"] = token,
         ["payload"] = new JsonObject
         {
             ["account_id"] = AccountId,
@@ -263,17 +302,29 @@ public sealed class ZoomSimulator : IAsyncDisposable
                 {
                     new JsonObject
                     {
-                        ["id"] = "file-1",
+                        ["id"] = "file-0",
+                        ["file_type"] = "M4A",
+                        ["file_extension"] = "M4A",
+                        ["file_size"] = 512,
+                        ["recording_type"] = "audio_only",
+                        ["download_url"] = $"{BaseAddress}rec/download/{meetingId}/file-0",
+                    },
+                    new JsonObject
+                    {
+                        ["id"] = recording.FileId,
                         ["file_type"] = "MP4",
                         ["file_extension"] = "MP4",
-                        ["file_size"] = 1024,
+                        ["file_size"] = recording.Content.Length,
                         ["recording_type"] = "shared_screen_with_speaker_view",
-                        ["download_url"] = $"{BaseAddress}rec/download/{meetingId}/file-1",
+                        ["download_url"] = DownloadUrl(recording),
                     },
                 },
             },
         },
     }.ToJsonString();
+    }
+
+    private string DownloadUrl(SimulatedRecording recording) => $"{BaseAddress}rec/download/{recording.MeetingId}/{recording.FileId}";
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -281,6 +332,12 @@ public sealed class ZoomSimulator : IAsyncDisposable
         request.EnableBuffering();
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
+        if (request.Path.StartsWithSegments("/rec/download", StringComparison.Ordinal))
+        {
+            await ServeDownloadAsync(context);
+            return;
+        }
+
         var (status, response, headers) = Dispatch(request, body);
         var headerCopy = request.Headers
             .Where(h => !string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase))
@@ -301,6 +358,39 @@ public sealed class ZoomSimulator : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(response.ToJsonString(), context.RequestAborted);
         }
+    }
+
+    /// <summary>
+    /// <c>GET /rec/download/{meetingId}/{fileId}?access_token=</c>: the file, for a valid unexpired download token of
+    /// that meeting only. Recorded like API calls (the token stays in the query for tests to check, never printed).
+    /// </summary>
+    private async Task ServeDownloadAsync(HttpContext context)
+    {
+        var segments = (context.Request.Path.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var token = context.Request.Query["access_token"].ToString();
+        byte[]? content = null;
+        lock (_gate)
+        {
+            if (segments is [_, _, var id, var fileId]
+                && long.TryParse(id, CultureInfo.InvariantCulture, out var meetingId)
+                && _recordings.TryGetValue(meetingId, out var recording) && recording.FileId == fileId
+                && _downloadTokens.TryGetValue(token, out var issued) && issued.MeetingId == meetingId && !issued.Expired)
+            {
+                content = recording.Content;
+            }
+
+            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value ?? string.Empty,
+                new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), string.Empty, content is null ? 401 : 200));
+        }
+
+        if (content is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        context.Response.ContentType = "video/mp4";
+        await context.Response.Body.WriteAsync(content, context.RequestAborted);
     }
 
     private (HttpStatusCode Status, JsonNode? Body, List<(string, string)> Headers) Dispatch(HttpRequest request, string body)
@@ -352,6 +442,12 @@ public sealed class ZoomSimulator : IAsyncDisposable
                 ("POST", ["v2", "users", var host, "meetings"]) => CreateMeeting(host, body),
                 ("GET", ["v2", "users", var host, "meetings"]) => ListMeetings(host, request.Query),
                 ("GET", ["v2", "meetings", var id]) => WithMeeting(id, m => (HttpStatusCode.OK, Describe(m), [])),
+                ("GET", ["v2", "meetings", var id, "recordings"]) => WithRecording(id, r => FreshDownload(r, request.Query)),
+                ("DELETE", ["v2", "meetings", var id, "recordings"]) => WithRecording(id, r =>
+                {
+                    _recordings.Remove(r.MeetingId);
+                    return (HttpStatusCode.NoContent, null, []);
+                }),
                 ("PATCH", ["v2", "meetings", var id]) => WithMeeting(id, m => UpdateMeeting(m, body)),
                 ("DELETE", ["v2", "meetings", var id]) => WithMeeting(id, m =>
                 {
@@ -459,6 +555,36 @@ public sealed class ZoomSimulator : IAsyncDisposable
         long.TryParse(id, CultureInfo.InvariantCulture, out var meetingId) && _meetings.TryGetValue(meetingId, out var meeting)
             ? action(meeting)
             : Error(HttpStatusCode.NotFound, 3001, $"Meeting does not exist: {id}.");
+
+    /// <summary>A recording by meeting id or instance UUID (ASP.NET Core has already decoded one level of escaping).</summary>
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) WithRecording(string id, Func<SimulatedRecording, (HttpStatusCode, JsonNode?, List<(string, string)>)> action)
+    {
+        var uuid = Uri.UnescapeDataString(id);
+        var recording = _recordings.Values.FirstOrDefault(r => r.Uuid == uuid || r.MeetingId.ToString(CultureInfo.InvariantCulture) == id);
+        return recording is null ? Error(HttpStatusCode.NotFound, 3301, "This recording does not exist.") : action(recording);
+    }
+
+    private (HttpStatusCode, JsonNode?, List<(string, string)>) FreshDownload(SimulatedRecording recording, IQueryCollection query)
+    {
+        var files = new JsonArray(new JsonObject
+        {
+            ["id"] = recording.FileId,
+            ["meeting_id"] = recording.Uuid,
+            ["file_type"] = "MP4",
+            ["recording_type"] = "shared_screen_with_speaker_view",
+            ["download_url"] = DownloadUrl(recording),
+            ["status"] = "completed",
+        });
+        var answer = new JsonObject { ["uuid"] = recording.Uuid, ["id"] = recording.MeetingId, ["recording_files"] = files };
+        if (query["include_fields"].ToString().Split(',').Contains("download_access_token"))
+        {
+            var token = "dat-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            _downloadTokens[token] = (recording.MeetingId, false);
+            answer["download_access_token"] = token;
+        }
+
+        return (HttpStatusCode.OK, answer, []);
+    }
 
     private (HttpStatusCode, JsonNode?, List<(string, string)>)? DailyLimitReached(string hostId)
     {

@@ -60,3 +60,16 @@ public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, Mai
             $"{deleted} rows deleted from table NewsletterSubscriptions");
     }
 }
+
+/// <summary>Vimeo (and Zoom's cloud copies): every recording of a lesson the member took part in, and a lecturer's folder.</summary>
+public sealed class VimeoErasureStep(Vimeo.RecordingDeleter recordings, TimeProvider time) : IErasureStep
+{
+    public string Provider => "vimeo";
+
+    public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
+    {
+        var erased = await recordings.DeleteRecordingsOfMemberAsync(scope.MemberId, cancellationToken);
+        return new ErasureStep(Provider, "recordings deleted", erased.VideosDeleted + erased.ZoomCopiesDeleted, ErasureStep.Done, time.GetUtcNow(),
+            $"{erased.VideosDeleted} Vimeo videos, {erased.ZoomCopiesDeleted} Zoom cloud copies, folder {(erased.FolderDeleted ? "deleted" : "none")}");
+    }
+}

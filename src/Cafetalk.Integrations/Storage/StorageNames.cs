@@ -20,11 +20,14 @@ public static class QueueNames
     /// <summary>Verified Zoom webhooks (meeting.ended, recording.completed), minimised, for the recording pipeline.</summary>
     public const string ZoomEvents = "zoom-events";
 
+    /// <summary>One message per changed booking, so a cancelled booking's Vimeo recording is deleted.</summary>
+    public const string RecordingConverge = "recording-converge";
+
     /// <summary>The queues a changed booking is announced on, one per provider converger.</summary>
-    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge];
+    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge, RecordingConverge];
 
     public static readonly IReadOnlyList<string> All =
-        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents];
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge];
 
     /// <summary>The queue each kind of member event is handed to.</summary>
     public static string ForMemberEvent(string type) =>
@@ -46,6 +49,9 @@ public static class TableNames
     /// <summary>Keys of Zoom webhook events already accepted, so a replay is never enqueued twice.</summary>
     public const string ZoomWebhookEvents = "ZoomWebhookEvents";
 
+    /// <summary>Lecturer id → id of their Vimeo folder (project) of lesson recordings.</summary>
+    public const string VimeoFolders = "VimeoFolders";
+
     /// <summary>The disclosure ledger: one hash chain per subject partition, plus its head row.</summary>
     public const string DisclosureLedger = "DisclosureLedger";
 
@@ -55,7 +61,7 @@ public static class TableNames
     /// <summary>Erasure receipts, keyed by a hash of the member id.</summary>
     public const string ErasureReceipts = "ErasureReceipts";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
+    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -41,17 +41,17 @@ internal static class ZoomMeetingColumns
     private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static ZoomMeetingFacts Read(TableEntity row) => new(
-        NullIfEmpty(row.GetString(MeetingId)),
-        NullIfEmpty(row.GetString(HostId)),
+        BookingRowColumns.NullIfEmpty(row.GetString(MeetingId)),
+        BookingRowColumns.NullIfEmpty(row.GetString(HostId)),
         row.GetBoolean(Deleted) ?? false,
         row.GetDateTimeOffset(StartsAtUtc),
         row.GetInt32(DurationMinutes),
-        NullIfEmpty(row.GetString(TimeZone)),
-        NullIfEmpty(row.GetString(AutoRecording)),
+        BookingRowColumns.NullIfEmpty(row.GetString(TimeZone)),
+        BookingRowColumns.NullIfEmpty(row.GetString(AutoRecording)),
         NoLeaseAsNull(row.GetDateTimeOffset(CreateLeaseUntilUtc)));
 
     /// <summary>Claims the booking for a create; Table storage cannot store null, so "no value" is written as empty.</summary>
-    public static TableEntity Lease(TableEntity row, string hostId, DateTimeOffset until) => Columns(row, new()
+    public static TableEntity Lease(TableEntity row, string hostId, DateTimeOffset until) => BookingRowColumns.Of(row, new()
     {
         [MeetingId] = string.Empty,
         [HostId] = hostId,
@@ -59,9 +59,9 @@ internal static class ZoomMeetingColumns
         [CreateLeaseUntilUtc] = until,
     });
 
-    public static TableEntity Released(TableEntity row) => Columns(row, new() { [CreateLeaseUntilUtc] = NoLease });
+    public static TableEntity Released(TableEntity row) => BookingRowColumns.Of(row, new() { [CreateLeaseUntilUtc] = NoLease });
 
-    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now) => Columns(row, new()
+    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
         [MeetingId] = meetingId,
         [HostId] = hostId,
@@ -76,7 +76,7 @@ internal static class ZoomMeetingColumns
     });
 
     /// <summary>A meeting found by its reference after a crash: recorded as Zoom holds it, so the next pass patches any difference.</summary>
-    public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => Columns(row, new()
+    public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
         [MeetingId] = meetingId,
         [HostId] = hostId,
@@ -89,27 +89,14 @@ internal static class ZoomMeetingColumns
         [ConvergedAtUtc] = now,
     });
 
-    public static TableEntity DeletedMeeting(TableEntity row, DateTimeOffset now) => Columns(row, new()
+    public static TableEntity DeletedMeeting(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
         [Deleted] = true,
         [ConvergedVersion] = row.GetInt64(BookingRow.Version) ?? 0,
         [ConvergedAtUtc] = now,
     });
 
-    public static TableEntity Forgotten(TableEntity row) => Columns(row, new() { [MeetingId] = string.Empty, [Deleted] = false });
+    public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false });
 
     private static DateTimeOffset? NoLeaseAsNull(DateTimeOffset? value) => value is { } v && v <= NoLease ? null : value;
-
-    private static TableEntity Columns(TableEntity row, Dictionary<string, object?> values)
-    {
-        var entity = new TableEntity(row.PartitionKey, row.RowKey);
-        foreach (var (key, value) in values)
-        {
-            entity[key] = value;
-        }
-
-        return entity;
-    }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

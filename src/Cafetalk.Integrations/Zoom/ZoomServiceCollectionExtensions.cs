@@ -48,9 +48,21 @@ public static class ZoomServiceCollectionExtensions
             });
         services.AddHttpClient(ZoomTokenProvider.HttpClientName).AddDisclosureGate(DisclosurePolicy.Zoom);
 
-        // Handlers run outer to inner in the order added: retries and pacing wrap authentication, so every attempt
-        // carries a current token. The disclosure gate belongs innermost (added last), where it sees the exact bytes sent.
-        var api = services.AddHttpClient<ZoomClient>((provider, http) =>
+        AddApiClient<ZoomClient>(services);
+        AddApiClient<ZoomRecordingsClient>(services);
+
+        return services;
+    }
+
+    /// <summary>
+    /// A typed client on the Zoom REST API. Handlers run outer to inner in the order added: retries and pacing wrap
+    /// authentication, so every attempt carries a current token. The disclosure gate belongs innermost (added last),
+    /// where it sees the exact bytes sent.
+    /// </summary>
+    private static void AddApiClient<TClient>(IServiceCollection services)
+        where TClient : class
+    {
+        var api = services.AddHttpClient<TClient>((provider, http) =>
             {
                 http.BaseAddress = provider.GetRequiredService<IOptions<ZoomOptions>>().Value.ApiBaseAddress;
                 // The pipeline owns time limits (per attempt and in total); HttpClient's own would cut retries short.
@@ -68,8 +80,6 @@ public static class ZoomServiceCollectionExtensions
             });
         api.AddHttpMessageHandler<ZoomAuthenticationHandler>();
         api.AddDisclosureGate(DisclosurePolicy.Zoom);
-
-        return services;
     }
 
     /// <summary>Jittered exponential retries on 5xx, 408, timeouts and 429 (Retry-After honoured), never on the daily limit.</summary>

@@ -91,8 +91,8 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
         using var queued = JsonDocument.Parse(message);
         Assert.Equal("recording.completed", queued.RootElement.GetProperty("event").GetString());
         Assert.Equal(81000000042, queued.RootElement.GetProperty("meetingId").GetInt64());
-        Assert.Equal("simulated-download-token", queued.RootElement.GetProperty("downloadToken").GetString());
-        Assert.EndsWith("/rec/download/81000000042/file-1", queued.RootElement.GetProperty("recordingFiles")[0].GetProperty("downloadUrl").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonDocument.Parse(body).RootElement.GetProperty("download_token").GetString(), queued.RootElement.GetProperty("downloadToken").GetString());
+        Assert.EndsWith("/rec/download/81000000042/file-1", queued.RootElement.GetProperty("recordingFiles")[1].GetProperty("downloadUrl").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("host.person@example.com", message, StringComparison.Ordinal);
         Assert.DoesNotContain("topic", message, StringComparison.Ordinal);
     }

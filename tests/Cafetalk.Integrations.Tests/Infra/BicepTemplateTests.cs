@@ -34,7 +34,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Google__ClientId", "google-client-id" },
         { "Google__ClientSecret", "google-client-secret" },
         { "Vimeo__AccessToken", "vimeo-access-token" },
-        { "Mail__ApiKey", "mail-api-key" },
+        { "MailService__ApiKey", "mail-api-key" },
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
     };
 

@@ -1,0 +1,101 @@
+using Azure;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+
+namespace Cafetalk.Integrations.Vimeo;
+
+/// <summary>What the recording pipeline last knew about a booking's recording (the <c>Recording*</c>/<c>Vimeo*</c> columns of its row).</summary>
+internal sealed record RecordingFacts(
+    string? VideoId,
+    bool VideoDeleted,
+    DateTimeOffset? UploadLeaseUntilUtc,
+    bool PullCompleted,
+    bool EmbedDomainsAllowed,
+    string? FolderId,
+    DateTimeOffset? ZoomRecordingDeletedAtUtc,
+    DateTimeOffset? WithdrawnAtUtc,
+    string? Disposition)
+{
+    public bool HasLiveVideo => VideoId is not null && !VideoDeleted;
+}
+
+/// <summary>
+/// The recording pipeline's columns on a <c>Bookings</c> row. Desired-state writes merge around them; only the
+/// recording pipeline writes them, so facts are merged unconditionally and only the upload lease is ETag-guarded.
+/// </summary>
+internal static class RecordingColumns
+{
+    public const string Disposition = "RecordingDisposition";
+    public const string VideoId = "VimeoVideoId";
+    public const string UploadedAtUtc = "VimeoUploadedAtUtc";
+    public const string UploadLeaseUntilUtc = "VimeoUploadLeaseUntilUtc";
+    public const string PullCompleted = "VimeoPullCompleted";
+    public const string EmbedDomainsAllowed = "VimeoEmbedDomainsAllowed";
+    public const string FolderId = "VimeoFolderId";
+    public const string VideoDeleted = "VimeoVideoDeleted";
+    public const string VideoDeletedAtUtc = "VimeoVideoDeletedAtUtc";
+    public const string VideoDeletedReason = "VimeoVideoDeletedReason";
+    public const string ZoomRecordingDeletedAtUtc = "ZoomRecordingDeletedAtUtc";
+    public const string WithdrawnAtUtc = "RecordingWithdrawnAtUtc";
+
+    /// <summary>The recording is on Vimeo (or was, until it was deleted).</summary>
+    public const string Archived = "Archived";
+
+    /// <summary>Zoom's copy was deleted and nothing uploaded: a consent was missing, or the booking was cancelled or erased.</summary>
+    public const string Discarded = "Discarded";
+
+    /// <summary>Table storage has no null; a lease in year 1701 is as good as none.</summary>
+    private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static RecordingFacts Read(TableEntity row) => new(
+        BookingRowColumns.NullIfEmpty(row.GetString(VideoId)),
+        row.GetBoolean(VideoDeleted) ?? false,
+        row.GetDateTimeOffset(UploadLeaseUntilUtc) is { } lease && lease > NoLease ? lease : null,
+        row.GetBoolean(PullCompleted) ?? false,
+        row.GetBoolean(EmbedDomainsAllowed) ?? false,
+        BookingRowColumns.NullIfEmpty(row.GetString(FolderId)),
+        row.GetDateTimeOffset(ZoomRecordingDeletedAtUtc),
+        row.GetDateTimeOffset(WithdrawnAtUtc),
+        BookingRowColumns.NullIfEmpty(row.GetString(Disposition)));
+
+    public static RecordingParties Parties(TableEntity row) => new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty);
+
+    public static TableEntity Lease(TableEntity row, DateTimeOffset until) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = until });
+
+    public static TableEntity LeaseReleased(TableEntity row) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = NoLease });
+
+    public static TableEntity Uploaded(TableEntity row, string videoId, bool pulled, DateTimeOffset now) => BookingRowColumns.Of(row, new()
+    {
+        [Disposition] = Archived,
+        [VideoId] = videoId,
+        [UploadedAtUtc] = now,
+        [PullCompleted] = pulled,
+        [VideoDeleted] = false,
+        [UploadLeaseUntilUtc] = NoLease,
+    });
+
+    public static TableEntity Pulled(TableEntity row) => BookingRowColumns.Of(row, new() { [PullCompleted] = true });
+
+    public static TableEntity DomainsAllowed(TableEntity row) => BookingRowColumns.Of(row, new() { [EmbedDomainsAllowed] = true });
+
+    public static TableEntity InFolder(TableEntity row, string folderId) => BookingRowColumns.Of(row, new() { [FolderId] = folderId });
+
+    public static TableEntity ZoomCopyDeleted(TableEntity row, DateTimeOffset now, string? disposition) => BookingRowColumns.Of(row, new()
+    {
+        [ZoomRecordingDeletedAtUtc] = now,
+        [Disposition] = disposition ?? row.GetString(Disposition) ?? Discarded,
+    });
+
+    public static TableEntity VideoGone(TableEntity row, DateTimeOffset now, string reason) => BookingRowColumns.Of(row, new()
+    {
+        [VideoDeleted] = true,
+        [VideoDeletedAtUtc] = now,
+        [VideoDeletedReason] = reason,
+    });
+
+    public static TableEntity Withdrawn(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new() { [WithdrawnAtUtc] = now });
+
+    /// <summary>Merges facts the recording pipeline alone writes: a concurrent desired-state write touches other columns, so no ETag is needed.</summary>
+    public static Task WriteAsync(TableClient table, TableEntity columns, CancellationToken cancellationToken) =>
+        table.UpdateEntityAsync(columns, ETag.All, TableUpdateMode.Merge, cancellationToken);
+}

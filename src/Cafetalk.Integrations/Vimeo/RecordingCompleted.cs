@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Cafetalk.Integrations.Vimeo;
+
+/// <summary>
+/// A <c>zoom-events</c> message as <see cref="Zoom.ZoomWebhookHandler"/> writes it. For <c>recording.completed</c> it
+/// holds the files' download URLs and Zoom's 24-hour download token: secrets, never logged or echoed.
+/// </summary>
+public sealed record ZoomEventMessage(
+    [property: JsonPropertyName("event")] string? Event,
+    [property: JsonPropertyName("eventTs")] long? EventTs,
+    [property: JsonPropertyName("meetingId")] long? MeetingId,
+    [property: JsonPropertyName("meetingUuid")] string? MeetingUuid,
+    [property: JsonPropertyName("downloadToken")] string? DownloadToken,
+    [property: JsonPropertyName("recordingFiles")] IReadOnlyList<ZoomEventRecordingFile>? RecordingFiles,
+    [property: JsonPropertyName("eventKey")] string? EventKey)
+{
+    public const string RecordingCompleted = "recording.completed";
+
+    /// <summary>The message, or null when it is not JSON or has no event name.</summary>
+    public static ZoomEventMessage? TryParse(string message)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ZoomEventMessage>(message) is { Event.Length: > 0 } parsed ? parsed : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>When Zoom sent the event; its download token counts 24 hours from then.</summary>
+    public DateTimeOffset? SentAtUtc => EventTs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>How Zoom's recording endpoints name this meeting instance: its UUID, else the meeting id.</summary>
+    public string? MeetingKey => MeetingUuid is { Length: > 0 } uuid ? uuid : MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed record ZoomEventRecordingFile(
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("fileType")] string? FileType,
+    [property: JsonPropertyName("recordingType")] string? RecordingType,
+    [property: JsonPropertyName("downloadUrl")] string? DownloadUrl);
+
+/// <summary>Which file of a recording goes to Vimeo, and the link Vimeo pulls it from.</summary>
+public static class RecordingFileChoice
+{
+    /// <summary>The lesson as both sides saw it: screen share with the active speaker, else any MP4.</summary>
+    public const string PreferredRecordingType = "shared_screen_with_speaker_view";
+
+    public static string? VideoDownloadUrl(IEnumerable<(string? FileType, string? RecordingType, string? DownloadUrl)> files)
+    {
+        var videos = files.Where(f => string.Equals(f.FileType, "MP4", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(f.DownloadUrl)).ToList();
+        return (videos.FirstOrDefault(f => f.RecordingType == PreferredRecordingType) is { DownloadUrl: not null } preferred ? preferred : videos.FirstOrDefault()).DownloadUrl;
+    }
+
+    /// <summary>Zoom accepts the download token as <c>access_token</c> on the download URL, which is how a puller can use it.</summary>
+    public static string PullLink(string downloadUrl, string token) =>
+        downloadUrl + (downloadUrl.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "access_token=" + Uri.EscapeDataString(token);
+}

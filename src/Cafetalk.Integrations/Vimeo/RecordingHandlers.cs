@@ -1,0 +1,88 @@
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Vimeo;
+
+/// <summary>
+/// Runs one <c>zoom-events</c> message: <c>recording.completed</c> goes to the <see cref="RecordingArchiver"/>,
+/// <c>meeting.ended</c> needs nothing here. Work that must wait (Vimeo still pulling, Vimeo's rate limit, another
+/// instance uploading) goes back on the queue, invisible until it may run; other failures throw so the host retries.
+/// </summary>
+public sealed class RecordingEventsHandler(
+    RecordingArchiver archiver,
+    QueueRescheduler rescheduler,
+    PoisonQueue poison,
+    StorageAccount storage,
+    ILogger<RecordingEventsHandler> logger)
+{
+    /// <summary>What a refused message is kept as: the original may hold a download token, which must not be stored twice.</summary>
+    internal const string WithheldMessage = "(withheld: a zoom-events message can hold a download token)";
+
+    public async Task<RecordingResult?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
+        var parsed = ZoomEventMessage.TryParse(message);
+        if (parsed is null || (parsed.Event == ZoomEventMessage.RecordingCompleted && parsed.MeetingId is null))
+        {
+            await poison.RejectAsync(QueueNames.ZoomEvents, WithheldMessage, RejectionReasons.InvalidField, "message is not a minimised Zoom event with a meeting id", correlationId, cancellationToken);
+            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a minimised Zoom event", QueueNames.ZoomEvents, correlationId);
+            return null;
+        }
+
+        if (parsed.Event != ZoomEventMessage.RecordingCompleted)
+        {
+            return null;
+        }
+
+        try
+        {
+            var result = await archiver.ArchiveAsync(parsed, correlationId, cancellationToken);
+            if (result is { Outcome: RecordingOutcome.Deferred, RetryAtUtc: { } retryAt })
+            {
+                await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+            }
+
+            return result;
+        }
+        catch (VimeoRateLimitedException ex)
+        {
+            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, ex.RetryAfterUtc, cancellationToken);
+            logger.LogWarning("Vimeo rate limit reached during {Operation}; recording of meeting {MeetingId} retried after {RetryAtUtc:O}", ex.Operation, parsed.MeetingId, ex.RetryAfterUtc);
+            return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: ex.RetryAfterUtc);
+        }
+    }
+}
+
+/// <summary>Runs one <c>recording-converge</c> message: a cancelled booking's Vimeo video is deleted.</summary>
+public sealed class RecordingConvergeHandler(
+    RecordingDeleter deleter,
+    QueueRescheduler rescheduler,
+    PoisonQueue poison,
+    StorageAccount storage,
+    ILogger<RecordingConvergeHandler> logger)
+{
+    public async Task<bool> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
+        if (ConvergeRequest.TryParse(message) is not { } request)
+        {
+            await poison.RejectAsync(QueueNames.RecordingConverge, message, RejectionReasons.InvalidField, "message is not {lecturerId, bookingId}", correlationId, cancellationToken);
+            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a converge request", QueueNames.RecordingConverge, correlationId);
+            return false;
+        }
+
+        try
+        {
+            return await deleter.ConvergeAsync(request.LecturerId, request.BookingId, correlationId, cancellationToken);
+        }
+        catch (VimeoRateLimitedException ex)
+        {
+            await rescheduler.RescheduleAsync(QueueNames.RecordingConverge, message, ex.RetryAfterUtc, cancellationToken);
+            logger.LogWarning("Vimeo rate limit reached; booking {BookingId} converges after {RetryAtUtc:O}", request.BookingId, ex.RetryAfterUtc);
+            return false;
+        }
+    }
+}

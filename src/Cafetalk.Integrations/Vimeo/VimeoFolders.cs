@@ -1,0 +1,61 @@
+using Azure;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Storage;
+
+namespace Cafetalk.Integrations.Vimeo;
+
+/// <summary>
+/// One Vimeo folder (project) per lecturer, named by an opaque lecturer reference. Table <c>VimeoFolders</c>
+/// (PartitionKey lecturerId, RowKey <c>folder</c>) remembers its id; without a row the folder is looked up by
+/// name before one is created, so a lost row never makes a second folder.
+/// </summary>
+public sealed class VimeoFolders(StorageAccount storage, VimeoClient vimeo, RecordingReferences references, RecordingDisclosures disclosures)
+{
+    internal const string RowKey = "folder";
+    internal const string FolderIdColumn = "FolderId";
+
+    private static readonly string[] LookupFields = ["query:query", "query:fields"];
+    private static readonly string[] CreateFields = ["name"];
+    private static readonly string[] DeleteFields = ["path:projectId", "query:should_delete_clips"];
+
+    private TableClient Table => storage.Table(TableNames.VimeoFolders);
+
+    /// <summary>The lecturer's folder id, found or created.</summary>
+    public async Task<string> ResolveAsync(RecordingParties parties, string correlationId, CancellationToken cancellationToken = default)
+    {
+        if (await FindIdAsync(parties.LecturerId, cancellationToken) is { } known)
+        {
+            return known;
+        }
+
+        var name = references.ForLecturer(parties.LecturerId);
+        var lecturerOnly = parties with { StudentId = string.Empty };
+        var found = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "look-up", lecturerOnly, LookupFields, null, correlationId,
+            context => vimeo.FindFoldersAsync(name, context, cancellationToken), items => items.Count > 0 ? items[0].Id : null, cancellationToken);
+        var folder = (found.Count > 0 ? found[0] : null) ?? await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "create", lecturerOnly, CreateFields, null, correlationId,
+            context => vimeo.CreateFolderAsync(name, context, cancellationToken), item => item.Id, cancellationToken);
+        await Table.UpsertEntityAsync(new TableEntity(parties.LecturerId, RowKey) { [FolderIdColumn] = folder.Id }, TableUpdateMode.Replace, cancellationToken);
+        return folder.Id!;
+    }
+
+    /// <summary>Deletes the lecturer's folder (not its videos: those are deleted one by one); false when there was none.</summary>
+    public async Task<bool> DeleteAsync(string lecturerId, string correlationId, CancellationToken cancellationToken = default)
+    {
+        if (await FindIdAsync(lecturerId, cancellationToken) is not { } folderId)
+        {
+            return false;
+        }
+
+        await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "delete", new RecordingParties(string.Empty, lecturerId, string.Empty), DeleteFields, folderId, correlationId,
+            context => vimeo.DeleteFolderAsync(folderId, context, cancellationToken), _ => folderId, cancellationToken);
+        await Table.DeleteEntityAsync(lecturerId, RowKey, ETag.All, cancellationToken);
+        return true;
+    }
+
+    private async Task<string?> FindIdAsync(string lecturerId, CancellationToken cancellationToken)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(lecturerId, RowKey, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.GetString(FolderIdColumn) is { Length: > 0 } id ? id : null;
+    }
+}

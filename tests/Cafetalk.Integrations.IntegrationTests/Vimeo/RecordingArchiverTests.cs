@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Sandbox.Vimeo;
+using Cafetalk.Integrations.Sandbox.Zoom;
+using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+
+/// <summary>recording.completed against Azurite and the Zoom and Vimeo simulators: what went over the wire, what the row and the ledger hold.</summary>
+public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    private readonly CapturedLogs _logs = new();
+    private ServiceProvider _services = null!;
+    private RecordingScenario _scenario = null!;
+
+    private ZoomSimulator Zoom => fixture.Sandbox.Zoom;
+
+    private VimeoSimulator Vimeo => fixture.Sandbox.Vimeo;
+
+    public async Task InitializeAsync()
+    {
+        _services = RecordingScenario.Services(fixture, _logs);
+        _scenario = new RecordingScenario(fixture, _services);
+        await fixture.Storage.EnsureProvisionedAsync();
+        Vimeo.ThrottleUntil(DateTimeOffset.MinValue);
+    }
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    private (string Lecturer, string Student, string Booking) NewParties() =>
+        (RecordingScenario.NewId("lec"), RecordingScenario.NewId("stu"), RecordingScenario.NewId("bk"));
+
+    private void ClearRequests()
+    {
+        Zoom.ClearRequests();
+        Vimeo.ClearRequests();
+    }
+
+    private List<RecordedZoomRequest> ZoomRecordingCalls() => [.. Zoom.Requests.Where(r => r.Path.EndsWith("/recordings", StringComparison.Ordinal))];
+
+    private List<RecordedZoomRequest> Downloads() => [.. Zoom.Requests.Where(r => r.Path.StartsWith("/rec/download/", StringComparison.Ordinal))];
+
+    [Fact]
+    public async Task Recording_BothConsented_PulledPrivateIntoTheLecturersFolder_ThenZoomCopyDeleted()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var recordingBytes = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId).Content.Length;
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var video = Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.Equal((VimeoPullUpload.NeutralName, "disable", "whitelist", false, "nobody"), (video.Body["name"]!.GetValue<string>(), video.PrivacyView, video.PrivacyEmbed, video.PrivacyDownload, video.PrivacyComments));
+        Assert.Equal(recordingBytes, video.PulledBytes);
+        Assert.Equal(["cafetalk.com"], video.EmbedDomains);
+        var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
+        Assert.Equal(folder.Id, video.FolderId);
+        Assert.DoesNotContain(Zoom.Recordings, r => r.MeetingId == meetingId);
+
+        // Requests for one consented recording with a fresh webhook token and a lecturer without a folder yet.
+        Assert.Equal(
+            ["POST /me/videos", $"PUT /videos/{video.Id}/privacy/domains/cafetalk.com", "GET /me/projects", "POST /me/projects", $"PUT /me/projects/{folder.Id}/videos/{video.Id}"],
+            Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Equal(["DELETE"], ZoomRecordingCalls().Select(r => r.Method));
+        Assert.Equal("?action=delete", ZoomRecordingCalls()[0].Query);
+        Assert.Equal(200, Assert.Single(Downloads()).Status);
+
+        var row = await _scenario.RowAsync(lecturer, booking);
+        Assert.Equal((video.Id, folder.Id, "Archived"), (row.GetString("VimeoVideoId"), row.GetString("VimeoFolderId"), row.GetString("RecordingDisposition")));
+        Assert.NotNull(row.GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
+
+        var everythingSent = string.Join("\n", Vimeo.Requests.Select(r => r.Path + r.Query + r.Body));
+        foreach (var value in SampleEvents.PlantedPersonalValues.Concat([lecturer, student, booking]))
+        {
+            Assert.DoesNotContain(value, everythingSent, StringComparison.Ordinal);
+        }
+
+        var token = System.Text.Json.JsonDocument.Parse(message).RootElement.GetProperty("downloadToken").GetString()!;
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(token, StringComparison.Ordinal) || l.Contains("/rec/download/", StringComparison.Ordinal));
+
+        var studentChain = await _scenario.ChainAsync(student);
+        var upload = Assert.Single(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLessonRecording && e.Operation == "create" && e.Outcome == DisclosureOutcome.Intended);
+        Assert.Contains("upload.link", upload.DataItems);
+        Assert.Contains(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLessonRecording && e.Operation == "create" && e.Outcome == DisclosureOutcome.Succeeded && e.ProviderObjectId == video.Id);
+        Assert.Contains(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.ZoomRecordingCleanup && e.Operation == "delete" && e.Outcome == DisclosureOutcome.Succeeded);
+        var lecturerChain = await _scenario.ChainAsync(lecturer);
+        Assert.Contains(lecturerChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLecturerFolder && e.Operation == "create" && e.Outcome == DisclosureOutcome.Succeeded);
+        Assert.DoesNotContain(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLecturerFolder);
+        Assert.True((await _services.GetRequiredService<LedgerVerifier>().VerifyAsync()).IsIntact);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Recording_OneSideDidNotConsent_ZoomCopyDeletedAndNothingUploaded(bool consentLecturer, bool consentStudent)
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking, consentLecturer, consentStudent);
+        // Zoom records only with both consents; a recording that exists anyway (a host pressed "record") must still go.
+        var message = _scenario.RecordingCompleted(meetingId);
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+        var again = await _scenario.HandleAsync(message);
+
+        Assert.Equal((RecordingOutcome.Discarded, RecordingOutcome.AlreadyDone), (result!.Outcome, again!.Outcome));
+        Assert.Empty(Vimeo.Requests);
+        Assert.Empty(Downloads());
+        var delete = Assert.Single(ZoomRecordingCalls());
+        Assert.Equal(("DELETE", $"/v2/meetings/uuid-{meetingId}%3D%3D/recordings", 204), (delete.Method, delete.Path.Replace("==", "%3D%3D", StringComparison.Ordinal), delete.Status));
+        Assert.DoesNotContain(Zoom.Recordings, r => r.MeetingId == meetingId);
+        var row = await _scenario.RowAsync(lecturer, booking);
+        Assert.Equal(("Discarded", null), (row.GetString("RecordingDisposition"), row.GetString("VimeoVideoId")));
+        foreach (var member in new[] { lecturer, student })
+        {
+            var chain = await _scenario.ChainAsync(member);
+            Assert.Equal([DisclosureOutcome.Intended, DisclosureOutcome.Succeeded],
+                chain.Where(e => e.PurposeId == DisclosurePolicy.PurposeIds.ZoomRecordingCleanup).Select(e => e.Outcome));
+        }
+    }
+
+    [Fact]
+    public async Task Recording_RedeliveredAndResentByZoom_UploadsOnceAndTheRepeatsCallNothing()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        await _scenario.HandleAsync(message);
+        ClearRequests();
+
+        var redelivered = await _scenario.HandleAsync(message);
+        var resent = await _scenario.HandleAsync(_scenario.RecordingCompleted(meetingId, TimeProvider.System.GetUtcNow().AddMinutes(3)));
+
+        Assert.Equal((RecordingOutcome.AlreadyDone, RecordingOutcome.AlreadyDone), (redelivered!.Outcome, resent!.Outcome));
+        Assert.Empty(Vimeo.Requests);
+        Assert.Empty(Zoom.Requests);
+        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+    }
+
+    [Fact]
+    public async Task Recording_CrashAfterVimeoAcceptedTheUpload_FoundByItsReferenceNotUploadedAgain()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        await _scenario.HandleAsync(message);
+        var videoId = (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId");
+        // As if the process died after Vimeo's 201 and before the row write: the lease ran out, no video id.
+        var table = fixture.Storage.Table(TableNames.Bookings);
+        await table.UpdateEntityAsync(new TableEntity(lecturer, booking)
+        {
+            ["VimeoVideoId"] = string.Empty,
+            ["VimeoUploadLeaseUntilUtc"] = TimeProvider.System.GetUtcNow().AddMinutes(-1),
+        }, Azure.ETag.All, TableUpdateMode.Merge);
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        Assert.Equal(videoId, result.VideoId);
+        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.Equal("GET /me/videos", Vimeo.Requests[0].Method + " " + Vimeo.Requests[0].Path);
+        Assert.Contains("query=" + Uri.EscapeDataString(_scenario.BookingReference(booking)), Vimeo.Requests[0].Query, StringComparison.Ordinal);
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        Assert.Equal(videoId, (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId"));
+    }
+
+    [Fact]
+    public async Task Recording_WebhookDownloadTokenExpired_FreshTokenFromZoomFirst_ThenVimeoPullsWithIt()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var sentAt = TimeProvider.System.GetUtcNow();
+        var message = _scenario.RecordingCompleted(meetingId, sentAt);
+        Zoom.ExpireDownloadTokens();
+        var time = new FakeTimeProvider(sentAt.AddHours(25));
+        await using var later = RecordingScenario.Services(fixture, _logs, time);
+        ClearRequests();
+
+        var result = await new RecordingScenario(fixture, later).HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var fresh = Assert.Single(ZoomRecordingCalls(), r => r.Method == "GET");
+        Assert.Contains("include_fields=download_access_token", fresh.Query, StringComparison.Ordinal);
+        var pull = Assert.Single(Downloads());
+        Assert.Equal(200, pull.Status);
+        Assert.Contains("access_token=dat-", pull.Query, StringComparison.Ordinal);
+        Assert.True(fresh.ReceivedAtUtc <= pull.ReceivedAtUtc);
+        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking) && v.PulledBytes > 0);
+
+        // The control: the webhook's own token no longer opens the file, so only the fresh one could have.
+        var webhookToken = System.Text.Json.JsonDocument.Parse(message).RootElement.GetProperty("downloadToken").GetString()!;
+        using var http = new HttpClient();
+        using var stale = await http.GetAsync(new Uri(Zoom.BaseAddress, $"rec/download/{meetingId}/file-1?access_token={webhookToken}"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, stale.StatusCode);
+    }
+
+    [Fact]
+    public async Task Recording_Vimeo429ThatResetsSoon_WaitsForXRateLimitResetAndUploadsOnce()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        ClearRequests();
+        var throttledBefore = Vimeo.ThrottledCount;
+        Vimeo.ThrottleUntil(TimeProvider.System.GetUtcNow().AddSeconds(1.5));
+        var clock = Stopwatch.StartNew();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        Assert.True(Vimeo.ThrottledCount > throttledBefore);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"waited only {clock.Elapsed}");
+        Assert.Equal(429, Vimeo.Requests[0].Status);
+        Assert.Single(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos" && r.Status == 201);
+        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+    }
+
+    [Fact]
+    public async Task Recording_Vimeo429ThatResetsLate_MessageWaitsOnTheQueueUntilTheReset_ThenUploadsOnce()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var services = RecordingScenario.Services(fixture, _logs, time);
+        var scenario = new RecordingScenario(fixture, services);
+        var reset = TimeProvider.System.GetUtcNow().AddMinutes(10);
+        Vimeo.ThrottleUntil(reset);
+        var queue = fixture.Storage.Queue(QueueNames.ZoomEvents);
+        await queue.ClearMessagesAsync();
+        ClearRequests();
+
+        var deferred = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Deferred, deferred!.Outcome);
+        Assert.Equal(reset.ToUnixTimeSeconds(), deferred.RetryAtUtc!.Value.ToUnixTimeSeconds());
+        Assert.Empty((await queue.PeekMessagesAsync()).Value);
+        Assert.Equal(1, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Description == scenario.BookingReference(booking));
+        Assert.Null((await scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId"));
+
+        Vimeo.ThrottleUntil(DateTimeOffset.MinValue);
+        time.Advance(TimeSpan.FromMinutes(11));
+        ClearRequests();
+        var resumed = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, resumed!.Outcome);
+        // The upload lease ran out unfinished, so the reference is looked up before the one upload.
+        Assert.Equal(["GET /me/videos", "POST /me/videos"], Vimeo.Requests.Take(2).Select(r => $"{r.Method} {r.Path}"));
+        Assert.Single(Vimeo.Videos, v => v.Description == scenario.BookingReference(booking));
+        await queue.ClearMessagesAsync();
+    }
+
+    [Fact]
+    public async Task Recording_SecondLessonOfTheSameLecturer_ReusesTheFolder_ThreeVimeoRequests()
+    {
+        var (lecturer, student, booking) = NewParties();
+        await _scenario.HandleAsync(_scenario.RecordingCompleted(await _scenario.BookAsync(lecturer, student, booking)));
+        var second = RecordingScenario.NewId("bk");
+        var message = _scenario.RecordingCompleted(await _scenario.BookAsync(lecturer, student, second));
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
+        Assert.Equal(
+            ["POST /me/videos", $"PUT /videos/{result!.VideoId}/privacy/domains/cafetalk.com", $"PUT /me/projects/{folder.Id}/videos/{result.VideoId}"],
+            Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Single(ZoomRecordingCalls());
+    }
+
+    [Fact]
+    public async Task Recording_OfAMeetingNoBookingHas_LeftAlone()
+    {
+        var message = _scenario.RecordingCompleted(79_999_999_001);
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.NoBooking, result!.Outcome);
+        Assert.Empty(Vimeo.Requests);
+        Assert.Empty(ZoomRecordingCalls());
+    }
+}
