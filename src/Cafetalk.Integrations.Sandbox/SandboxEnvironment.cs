@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Sandbox.Google;
 using Cafetalk.Integrations.Sandbox.Zoom;
 
 namespace Cafetalk.Integrations.Sandbox;
@@ -8,28 +9,38 @@ namespace Cafetalk.Integrations.Sandbox;
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom)
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, GoogleSimulator google)
     {
         Azurite = azurite;
         Zoom = zoom;
+        Google = google;
     }
 
     public Azurite Azurite { get; }
 
     public ZoomSimulator Zoom { get; }
 
+    public GoogleSimulator Google { get; }
+
     public string StorageConnectionString => Azurite.ConnectionString;
 
     public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
     {
         var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
+        ZoomSimulator? zoom = null;
         try
         {
-            var zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
-            return new SandboxEnvironment(azurite, zoom);
+            zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
+            var google = await GoogleSimulator.StartAsync(cancellationToken: cancellationToken);
+            return new SandboxEnvironment(azurite, zoom, google);
         }
         catch
         {
+            if (zoom is not null)
+            {
+                await zoom.DisposeAsync();
+            }
+
             await azurite.DisposeAsync();
             throw;
         }
@@ -54,16 +65,26 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
             ["Newsletter:SuppressionGroups:cafetalk-news"] = "101",
         };
-        foreach (var (key, value) in Zoom.Settings())
+        foreach (var (key, value) in Zoom.Settings().Concat(Google.Settings()))
         {
             settings[key] = value;
         }
+
+        // The redirect URI is registered at the simulator as it would be in the Google Cloud console: exactly this one.
+        var redirectUri = new Uri(PublicBaseUrl, "api/calendar/callback");
+        Google.RegisteredRedirectUri = redirectUri;
+        settings["GoogleCalendar:RedirectUri"] = redirectUri.ToString();
+        settings["GoogleCalendar:CurrentTicketKeyId"] = "sandbox1";
+        settings["GoogleCalendar:TicketKeys:sandbox1"] = Keys.CalendarTicket;
+        settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
+        settings["CalendarSyncSchedule"] = "0 30 3 * * *";
 
         return settings;
     }
 
     public async ValueTask DisposeAsync()
     {
+        await Google.DisposeAsync();
         await Zoom.DisposeAsync();
         await Azurite.DisposeAsync();
     }

@@ -1,5 +1,6 @@
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
@@ -28,6 +29,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();
         services.AddZoom(configuration);
+        services.AddGoogleCalendar();
         return services;
     }
 }

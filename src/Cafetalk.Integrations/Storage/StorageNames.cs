@@ -20,11 +20,17 @@ public static class QueueNames
     /// <summary>Verified Zoom webhooks (meeting.ended, recording.completed), minimised, for the recording pipeline.</summary>
     public const string ZoomEvents = "zoom-events";
 
+    /// <summary>One message per booking whose Google Calendar event must be made to match its desired state.</summary>
+    public const string CalendarConverge = "calendar-converge";
+
+    /// <summary>CloudEvents for the Cafetalk site, e.g. <c>com.cafetalk.calendar.connection-revoked</c> (ids only).</summary>
+    public const string SiteNotifications = "site-notifications";
+
     /// <summary>The queues a changed booking is announced on, one per provider converger.</summary>
-    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge];
+    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge, CalendarConverge];
 
     public static readonly IReadOnlyList<string> All =
-        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents];
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, CalendarConverge, SiteNotifications];
 
     /// <summary>The queue each kind of member event is handed to.</summary>
     public static string ForMemberEvent(string type) =>
@@ -52,7 +58,13 @@ public static class TableNames
     /// <summary>memberId → random ledger pseudonym; erasure deletes the mapping.</summary>
     public const string Subjects = "Subjects";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents];
+    /// <summary>Lecturers' Google connections: the sealed refresh token, the calendar id, the sync token.</summary>
+    public const string CalendarConnections = "CalendarConnections";
+
+    /// <summary>One-time OAuth states of consents in progress.</summary>
+    public const string CalendarConnectStates = "CalendarConnectStates";
+
+    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, CalendarConnections, CalendarConnectStates];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -145,7 +145,8 @@ public sealed class MeetingConverger(
         }
 
         var meetingId = Id(created.Id);
-        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()), cancellationToken);
+        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl), cancellationToken);
+        await RequestCalendarConvergeAsync(p, cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} created on host {HostId} for booking {BookingId} v{Version}", meetingId, hostId, p.Desired.BookingId, p.Desired.Version);
         return new MeetingConvergeResult(MeetingConvergence.Created, meetingId);
     }
@@ -220,7 +221,12 @@ public sealed class MeetingConverger(
         var meetingId = Id(found.Id);
         logger.LogWarning("Interrupted create for booking {BookingId}: adopted Zoom meeting {MeetingId} found by its reference", p.Desired.BookingId, meetingId);
         await WriteFactAsync(p, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()), cancellationToken);
+        await RequestCalendarConvergeAsync(p, cancellationToken);
     }
+
+    /// <summary>The join link is now known: the lecturer's calendar event shows it, so the calendar converger looks again.</summary>
+    private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>
+        await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(p.Desired.LecturerId, p.Desired.BookingId).ToJson(), cancellationToken);
 
     private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
     {
