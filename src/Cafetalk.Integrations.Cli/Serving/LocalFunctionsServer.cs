@@ -44,11 +44,12 @@ internal sealed class LocalFunctionsServer : IAsyncDisposable
         var chosenPort = port == 0 ? FreePort() : port;
         var baseUrl = new Uri($"http://127.0.0.1:{chosenPort}/");
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(baseUrl.ToString().TrimEnd('/'));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLevel);
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings(baseUrl));
+        // After the sources are replaced: UseUrls is itself a configuration value and would be cleared with them.
+        builder.WebHost.UseUrls(baseUrl.ToString().TrimEnd('/'));
         builder.Services.AddMvcCore();
         builder.Services.AddCafetalkIntegrationsCore(builder.Configuration);
         configure?.Invoke(builder.Services);

@@ -24,14 +24,26 @@ public static class SendUpdates
 }
 
 /// <summary>A Calendar v3 request: method, path and the parameters it declares.</summary>
-public abstract class CalendarRequest<TResponse>(IClientService service, string httpMethod, string restPath, string methodName)
-    : ClientServiceRequest<TResponse>(service)
+public abstract class CalendarRequest<TResponse> : ClientServiceRequest<TResponse>
 {
-    public override string HttpMethod => httpMethod;
+    private readonly string _httpMethod;
+    private readonly string _restPath;
+    private readonly string _methodName;
 
-    public override string RestPath => restPath;
+    protected CalendarRequest(IClientService service, string httpMethod, string restPath, string methodName)
+        : base(service)
+    {
+        (_httpMethod, _restPath, _methodName) = (httpMethod, restPath, methodName);
+#pragma warning disable CA2214 // As the generated requests do: the parameter table must exist before the request is built; overrides only declare names.
+        InitParameters();
+#pragma warning restore CA2214
+    }
 
-    public override string MethodName => methodName;
+    public override string HttpMethod => _httpMethod;
+
+    public override string RestPath => _restPath;
+
+    public override string MethodName => _methodName;
 
     protected void Declare(string name, string type, bool required) =>
         RequestParameters.Add(name, new Parameter { Name = name, IsRequired = required, ParameterType = type });
