@@ -20,7 +20,7 @@ internal static class CalendarCommands
                 r.AddError("--lecturer must be 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit.");
             }
         });
-        var baseUrl = new Option<Uri>("--base-url") { Description = "The app's public base URL (default: taken from the GoogleCalendar__RedirectUri setting).", HelpName = "URL" };
+        var baseUrl = new Option<string>("--base-url") { Description = "The app's public base URL (default: taken from the GoogleCalendar__RedirectUri setting).", HelpName = "URL" };
         var keyId = new Option<string>("--key-id") { Description = "Ticket key id (default: GoogleCalendar__CurrentTicketKeyId).", HelpName = "ID" };
         var key = new Option<string>("--key") { Description = "Ticket HMAC key, base64 of at least 32 bytes (default: GoogleCalendar__TicketKeys__{key id}).", HelpName = "BASE64" };
         var minutes = new Option<int>("--minutes") { Description = "How long the link stays valid.", DefaultValueFactory = _ => 10, HelpName = "N" };
@@ -38,10 +38,10 @@ internal static class CalendarCommands
             var settings = environment ?? new ConfigurationBuilder().AddEnvironmentVariables().Build();
             var id = parse.GetValue(keyId) ?? settings[$"{GoogleCalendarOptions.SectionName}:CurrentTicketKeyId"];
             var secret = parse.GetValue(key) ?? (id is null ? null : settings[$"{GoogleCalendarOptions.SectionName}:TicketKeys:{id}"]);
-            var root = parse.GetValue(baseUrl) ?? (Uri.TryCreate(settings[$"{GoogleCalendarOptions.SectionName}:RedirectUri"], UriKind.Absolute, out var redirect) ? new Uri(redirect, "/") : null);
+            var root = parse.GetValue(baseUrl) is { } given ? (Uri.TryCreate(given, UriKind.Absolute, out var parsed) ? parsed : null) : (Uri.TryCreate(settings[$"{GoogleCalendarOptions.SectionName}:RedirectUri"], UriKind.Absolute, out var redirect) ? new Uri(redirect, "/") : null);
             var error = id is null || !KeyRing.IsValidKeyId(id) ? "no ticket key id: pass --key-id or set GoogleCalendar__CurrentTicketKeyId"
                 : secret is null || KeyRing.DecodeKey(secret) is not { Length: >= 32 } ? "no usable ticket key: pass --key or set GoogleCalendar__TicketKeys__{key id} (base64 of at least 32 bytes)"
-                : root is null || !root.IsAbsoluteUri ? "no base URL: pass --base-url or set GoogleCalendar__RedirectUri"
+                : root is null || !root.IsAbsoluteUri ? "no base URL: pass an absolute --base-url or set GoogleCalendar__RedirectUri"
                 : null;
             if (error is not null)
             {
