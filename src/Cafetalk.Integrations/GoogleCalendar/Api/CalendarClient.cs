@@ -34,18 +34,8 @@ public sealed class CalendarClient : IDisposable
         await RunAsync(new CalendarsInsertRequest(_service, calendar), disclosure, "calendars.insert", cancellationToken);
 
     /// <summary>Deletes the calendar; false when it was already gone.</summary>
-    public async Task<bool> DeleteCalendarAsync(string calendarId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await RunAsync(new CalendarsDeleteRequest(_service, calendarId), disclosure, "calendars.delete", cancellationToken);
-            return true;
-        }
-        catch (CalendarApiException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-        {
-            return false;
-        }
-    }
+    public Task<bool> DeleteCalendarAsync(string calendarId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        UnlessGoneAsync(() => RunAsync(new CalendarsDeleteRequest(_service, calendarId), disclosure, "calendars.delete", cancellationToken));
 
     public async Task<EventInsertOutcome> InsertEventAsync(string calendarId, Event body, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
@@ -61,32 +51,12 @@ public sealed class CalendarClient : IDisposable
     }
 
     /// <summary>Patches the event; false when Google no longer has it (404/410).</summary>
-    public async Task<bool> PatchEventAsync(string calendarId, string eventId, Event patch, DisclosureContext disclosure, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await RunAsync(new EventsPatchRequest(_service, patch, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.patch", cancellationToken);
-            return true;
-        }
-        catch (CalendarApiException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-        {
-            return false;
-        }
-    }
+    public Task<bool> PatchEventAsync(string calendarId, string eventId, Event patch, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        UnlessGoneAsync(() => RunAsync(new EventsPatchRequest(_service, patch, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.patch", cancellationToken));
 
     /// <summary>Deletes the event; false when it was already gone (404/410 count as done).</summary>
-    public async Task<bool> DeleteEventAsync(string calendarId, string eventId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await RunAsync(new EventsDeleteRequest(_service, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.delete", cancellationToken);
-            return true;
-        }
-        catch (CalendarApiException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-        {
-            return false;
-        }
-    }
+    public Task<bool> DeleteEventAsync(string calendarId, string eventId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        UnlessGoneAsync(() => RunAsync(new EventsDeleteRequest(_service, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.delete", cancellationToken));
 
     /// <summary>The event, or null when Google does not have it.</summary>
     public async Task<Event?> GetEventAsync(string calendarId, string eventId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
@@ -120,6 +90,20 @@ public sealed class CalendarClient : IDisposable
         catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Gone && syncToken is not null)
         {
             return new EventChanges([], null, null, true);
+        }
+    }
+
+    /// <summary>True when the call went through; false when Google answered 404/410 (the object is gone, which counts as done).</summary>
+    private static async Task<bool> UnlessGoneAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            await call();
+            return true;
+        }
+        catch (CalendarApiException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return false;
         }
     }
 
