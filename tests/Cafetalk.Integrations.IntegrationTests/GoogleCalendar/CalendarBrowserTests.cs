@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace Cafetalk.Integrations.IntegrationTests.GoogleCalendar;
 
 /// <summary>Debian's Chromium, driven by Playwright, through the whole consent: the lecturer's view of connecting.</summary>
-public sealed class CalendarBrowserTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+public sealed partial class CalendarBrowserTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     private CalendarHarness _harness = null!;
     private IPlaywright _playwright = null!;
@@ -47,7 +47,8 @@ public sealed class CalendarBrowserTests(SandboxFixture fixture) : IClassFixture
         Assert.Equal(SameSiteAttribute.Lax, stateCookie.SameSite);
         await Assertions.Expect(page.Locator("#consent-scope")).ToContainTextAsync(GoogleCalendarOptions.Scope);
         await page.ClickAsync("#approve");
-        await page.WaitForURLAsync("**/api/calendar/callback?**");
+        // Polls the URL rather than waiting for a load event, which may have fired before a wait could start.
+        await Assertions.Expect(page).ToHaveURLAsync(CallbackUrl());
 
         Assert.StartsWith(new Uri(_harness.Server.BaseUrl, "api/calendar/callback").ToString(), page.Url, StringComparison.Ordinal);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Google カレンダーと連携しました");
@@ -74,11 +75,15 @@ public sealed class CalendarBrowserTests(SandboxFixture fixture) : IClassFixture
 
         await page.GotoAsync(_harness.ConnectLink(lecturer).ToString());
         await page.ClickAsync("#deny");
-        await page.WaitForURLAsync("**/api/calendar/callback?**");
+        // Polls the URL rather than waiting for a load event, which may have fired before a wait could start.
+        await Assertions.Expect(page).ToHaveURLAsync(CallbackUrl());
 
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Connection cancelled");
         await Assertions.Expect(page.Locator("[role=alert]")).ToContainTextAsync("Connect Google Calendar");
         Assert.Null(await _harness.Services.GetRequiredService<CalendarConnections>().FindAsync(lecturer));
         Assert.Contains("error=access_denied", page.Url, StringComparison.Ordinal);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/api/calendar/callback\?")]
+    private static partial System.Text.RegularExpressions.Regex CallbackUrl();
 }
