@@ -18,6 +18,9 @@ var queueNames = [
   'zoom-events-poison'
   'recording-converge'
   'recording-converge-poison'
+  'calendar-converge'
+  'calendar-converge-poison'
+  'site-notifications'
 ]
 
 @export()
@@ -33,6 +36,7 @@ var tableNames = [
   'NewsletterSubscriptions'
   'ErasureReceipts'
   'VimeoFolders'
+  'CalendarConnectStates'
 ]
 
 @export()

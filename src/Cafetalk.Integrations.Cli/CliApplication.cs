@@ -48,6 +48,7 @@ internal static class CliApplication
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(Commands.CalendarCommands.ConnectLink(stdout));
         LedgerCommands.AddTo(root, stdout);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));

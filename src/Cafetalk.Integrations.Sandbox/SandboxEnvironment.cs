@@ -1,5 +1,6 @@
 using Cafetalk.Integrations.Sandbox.Mail;
 using Cafetalk.Integrations.Sandbox.Vimeo;
+using Cafetalk.Integrations.Sandbox.Google;
 using Cafetalk.Integrations.Sandbox.Zoom;
 
 namespace Cafetalk.Integrations.Sandbox;
@@ -10,12 +11,13 @@ namespace Cafetalk.Integrations.Sandbox;
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, VimeoSimulator vimeo, MailServiceSimulator mail)
+    private SandboxEnvironment(Azurite azurite, ZoomSimulator zoom, VimeoSimulator vimeo, MailServiceSimulator mail, GoogleSimulator google)
     {
         Azurite = azurite;
         Zoom = zoom;
         Vimeo = vimeo;
         Mail = mail;
+        Google = google;
     }
 
     public Azurite Azurite { get; }
@@ -29,6 +31,8 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     /// <summary>The suppression group the Sandbox's newsletter list maps to.</summary>
     public const int NewsletterGroupId = 101;
 
+    public GoogleSimulator Google { get; }
+
     public string StorageConnectionString => Azurite.ConnectionString;
 
     public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
@@ -36,15 +40,22 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
         ZoomSimulator? zoom = null;
         VimeoSimulator? vimeo = null;
+        MailServiceSimulator? mail = null;
         try
         {
             zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
             vimeo = await VimeoSimulator.StartAsync(cancellationToken: cancellationToken);
-            var mail = await MailServiceSimulator.StartAsync(cancellationToken);
-            return new SandboxEnvironment(azurite, zoom, vimeo, mail);
+            mail = await MailServiceSimulator.StartAsync(cancellationToken);
+            var google = await GoogleSimulator.StartAsync(cancellationToken: cancellationToken);
+            return new SandboxEnvironment(azurite, zoom, vimeo, mail, google);
         }
         catch
         {
+            if (mail is not null)
+            {
+                await mail.DisposeAsync();
+            }
+
             if (vimeo is not null)
             {
                 await vimeo.DisposeAsync();
@@ -84,10 +95,19 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
             ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };
-        foreach (var (key, value) in Zoom.Settings().Concat(Vimeo.Settings()).Concat(Mail.Settings()))
+        foreach (var (key, value) in Zoom.Settings().Concat(Vimeo.Settings()).Concat(Mail.Settings()).Concat(Google.Settings()))
         {
             settings[key] = value;
         }
+
+        // The redirect URI is registered at the simulator as it would be in the Google Cloud console: exactly this one.
+        var redirectUri = new Uri(PublicBaseUrl, "api/calendar/callback");
+        Google.RegisteredRedirectUri = redirectUri;
+        settings["GoogleCalendar:RedirectUri"] = redirectUri.ToString();
+        settings["GoogleCalendar:CurrentTicketKeyId"] = "sandbox1";
+        settings["GoogleCalendar:TicketKeys:sandbox1"] = Keys.CalendarTicket;
+        settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
+        settings["CalendarSyncSchedule"] = "0 30 3 * * *";
 
         return settings;
     }
@@ -98,6 +118,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         .. Zoom.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("zoom", r.Method, r.Path, r.Query, r.Body))),
         .. Vimeo.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("vimeo", r.Method, r.Path, r.Query, r.Body))),
         .. Mail.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("mail", r.Method, r.Path, r.Query, r.Body))),
+        .. Google.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("google", r.Method, r.Path, r.Query, r.Body))),
     ];
 
     /// <summary>The simulators' base addresses, by provider.</summary>
@@ -106,10 +127,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         ["zoom"] = Zoom.BaseAddress.ToString(),
         ["vimeo"] = Vimeo.BaseAddress.ToString(),
         ["mail"] = Mail.BaseAddress.ToString(),
+        ["google"] = Google.BaseAddress.ToString(),
     };
 
     public async ValueTask DisposeAsync()
     {
+        await Google.DisposeAsync();
         await Mail.DisposeAsync();
         await Vimeo.DisposeAsync();
         await Zoom.DisposeAsync();

@@ -1,6 +1,7 @@
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
+using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
@@ -32,6 +33,7 @@ public static class CoreServiceCollectionExtensions
         services.AddZoom(configuration);
         services.AddVimeo(configuration);
         services.AddErasure();
+        services.AddGoogleCalendar();
         return services;
     }
 }

@@ -32,6 +32,9 @@ public sealed partial class BookingEventParser(TimeProvider time)
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex IdPattern();
 
+    /// <summary>True for an id the pipeline accepts as a table key (lecturer, student, booking, member).</summary>
+    public static bool IsValidId(string? value) => value is not null && IdPattern().IsMatch(value);
+
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(?<zone>Z|z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
     private static partial Regex Iso8601Pattern();
 

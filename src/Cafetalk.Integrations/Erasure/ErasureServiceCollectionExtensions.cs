@@ -12,6 +12,7 @@ public static class ErasureServiceCollectionExtensions
         services.TryAddTransient<MemberErasure>();
         services.TryAddTransient<ErasureRequests>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, ZoomErasureStep>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, GoogleCalendarErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, VimeoErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, NewsletterErasureStep>());
         return services;

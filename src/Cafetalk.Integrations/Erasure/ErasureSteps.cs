@@ -73,3 +73,35 @@ public sealed class VimeoErasureStep(Vimeo.RecordingDeleter recordings, TimeProv
             $"{erased.VideosDeleted} Vimeo videos, {erased.ZoomCopiesDeleted} Zoom cloud copies, folder {(erased.FolderDeleted ? "deleted" : "none")}");
     }
 }
+
+/// <summary>
+/// Google Calendar: the lesson events of the member's bookings are deleted by the event converger (the bookings now
+/// read as cancelled); a lecturer's connection is ended: calendar deleted, grant revoked, token deleted.
+/// </summary>
+public sealed class GoogleCalendarErasureStep(
+    GoogleCalendar.CalendarEventConverger converger,
+    GoogleCalendar.CalendarConnections connections,
+    GoogleCalendar.CalendarDisconnection disconnection,
+    TimeProvider time) : IErasureStep
+{
+    public string Provider => "google";
+
+    public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var (lecturerId, bookingId) in scope.Bookings)
+        {
+            var result = await converger.ConvergeAsync(lecturerId, bookingId, scope.CorrelationId, cancellationToken);
+            deleted += result.Outcome == GoogleCalendar.EventConvergence.Deleted ? 1 : 0;
+        }
+
+        var connection = await connections.FindAsync(scope.MemberId, cancellationToken);
+        if (connection is not null)
+        {
+            await disconnection.DisconnectAsync(connection, scope.CorrelationId, cancellationToken);
+        }
+
+        return new ErasureStep(Provider, connection is null ? "lesson events deleted" : "lesson events deleted; calendar deleted and grant revoked",
+            deleted + (connection is null ? 0 : 1), ErasureStep.Done, time.GetUtcNow(), "events.delete, calendars.delete, oauth2 revoke");
+    }
+}

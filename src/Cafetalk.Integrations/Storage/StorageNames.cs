@@ -23,11 +23,17 @@ public static class QueueNames
     /// <summary>One message per changed booking, so a cancelled booking's Vimeo recording is deleted.</summary>
     public const string RecordingConverge = "recording-converge";
 
+    /// <summary>One message per booking whose Google Calendar event must be made to match its desired state.</summary>
+    public const string CalendarConverge = "calendar-converge";
+
+    /// <summary>CloudEvents for the Cafetalk site, e.g. <c>com.cafetalk.calendar.connection-revoked</c> (ids only).</summary>
+    public const string SiteNotifications = "site-notifications";
+
     /// <summary>The queues a changed booking is announced on, one per provider converger.</summary>
-    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge, RecordingConverge];
+    public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge, CalendarConverge, RecordingConverge];
 
     public static readonly IReadOnlyList<string> All =
-        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge];
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge, SiteNotifications];
 
     /// <summary>The queue each kind of member event is handed to.</summary>
     public static string ForMemberEvent(string type) =>
@@ -61,7 +67,14 @@ public static class TableNames
     /// <summary>Erasure receipts, keyed by a hash of the member id.</summary>
     public const string ErasureReceipts = "ErasureReceipts";
 
-    public static readonly IReadOnlyList<string> All = [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders];
+    /// <summary>Lecturers' Google connections: the sealed refresh token, the calendar id, the sync token.</summary>
+    public const string CalendarConnections = "CalendarConnections";
+
+    /// <summary>One-time OAuth states of consents in progress.</summary>
+    public const string CalendarConnectStates = "CalendarConnectStates";
+
+    public static readonly IReadOnlyList<string> All =
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -145,7 +145,8 @@ public sealed class MeetingConverger(
         }
 
         var meetingId = Id(created.Id);
-        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()), cancellationToken);
+        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl), cancellationToken);
+        await RequestCalendarConvergeAsync(p, cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} created on host {HostId} for booking {BookingId} v{Version}", meetingId, hostId, p.Desired.BookingId, p.Desired.Version);
         return new MeetingConvergeResult(MeetingConvergence.Created, meetingId);
     }
@@ -220,7 +221,12 @@ public sealed class MeetingConverger(
         var meetingId = Id(found.Id);
         logger.LogWarning("Interrupted create for booking {BookingId}: adopted Zoom meeting {MeetingId} found by its reference", p.Desired.BookingId, meetingId);
         await WriteFactAsync(p, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()), cancellationToken);
+        await RequestCalendarConvergeAsync(p, cancellationToken);
     }
+
+    /// <summary>The join link is now known: the lecturer's calendar event shows it, so the calendar converger looks again.</summary>
+    private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>
+        await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(p.Desired.LecturerId, p.Desired.BookingId).ToJson(), cancellationToken);
 
     private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
     {
@@ -244,39 +250,12 @@ public sealed class MeetingConverger(
     private static ZoomDisclosure Disclosure(Pending p, ZoomOperation operation, string hostId, string? meetingId, IReadOnlyList<string> fields) =>
         new(operation, p.Desired.BookingId, p.Desired.LecturerId, p.Desired.StudentId, hostId, meetingId, fields, p.CorrelationId);
 
-    private static async Task<bool> TryWriteAsync(TableClient table, TableEntity columns, ETag etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await table.UpdateEntityAsync(columns, etag, TableUpdateMode.Merge, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return false;
-        }
-    }
+    private static Task<bool> TryWriteAsync(TableClient table, TableEntity columns, ETag etag, CancellationToken cancellationToken) =>
+        BookingFacts.TryWriteAsync(table, columns, etag, cancellationToken);
 
-    /// <summary>
-    /// Records what Zoom now holds. A call already happened, so the fact must land: when the row changed under us
-    /// (a newer event), it is written again against the new ETag; only the converger writes these columns.
-    /// </summary>
-    private static async Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken)
-    {
-        var etag = p.Row.ETag;
-        for (var attempt = 1; attempt <= MaxPasses; attempt++)
-        {
-            if (await TryWriteAsync(p.Table, columns, etag, cancellationToken))
-            {
-                return;
-            }
-
-            var current = await p.Table.GetEntityAsync<TableEntity>(p.Row.PartitionKey, p.Row.RowKey, cancellationToken: cancellationToken);
-            etag = current.Value.ETag;
-        }
-
-        throw new BookingStateConflictException(p.Row.RowKey, MaxPasses);
-    }
+    /// <summary>Records what Zoom now holds; a call already happened, so the fact must land (see <see cref="BookingFacts.WriteAsync"/>).</summary>
+    private static Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken) =>
+        BookingFacts.WriteAsync(p.Table, p.Row, columns, cancellationToken);
 
     private static string Id(long meetingId) => meetingId.ToString(CultureInfo.InvariantCulture);
 

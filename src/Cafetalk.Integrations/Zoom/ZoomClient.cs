@@ -18,7 +18,12 @@ public sealed record ZoomMeeting(
     [property: JsonPropertyName("start_time")] DateTimeOffset? StartTime,
     [property: JsonPropertyName("duration")] int Duration,
     [property: JsonPropertyName("timezone")] string? Timezone,
-    [property: JsonPropertyName("agenda")] string? Agenda);
+    [property: JsonPropertyName("agenda")] string? Agenda,
+    [property: JsonPropertyName("join_url")] string? JoinUrl = null)
+{
+    /// <summary>The join URL is a personal value: never in a log line, so not in the record's text either.</summary>
+    public override string ToString() => $"ZoomMeeting {{ Id = {Id}, HostId = {HostId}, StartTime = {StartTime:O}, Duration = {Duration} }}";
+}
 
 /// <summary>
 /// The Zoom meetings API calls we make. Authentication, retries, Retry-After, timeouts and the per-instance rate

@@ -37,6 +37,9 @@ internal static class ZoomMeetingColumns
     public const string ConvergedVersion = "ZoomConvergedVersion";
     public const string ConvergedAtUtc = "ZoomConvergedAtUtc";
 
+    /// <summary>The meeting's join link, for the lecturer's calendar event; a personal value, never logged.</summary>
+    public const string JoinUrl = "ZoomJoinUrl";
+
     /// <summary>Table storage has no null and no DateTimeOffset.MinValue; a lease in year 1701 is as good as none.</summary>
     private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -61,7 +64,7 @@ internal static class ZoomMeetingColumns
 
     public static TableEntity Released(TableEntity row) => BookingRowColumns.Of(row, new() { [CreateLeaseUntilUtc] = NoLease });
 
-    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now) => BookingRowColumns.Of(row, new()
+    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now, string? joinUrl = null) => WithJoinUrl(BookingRowColumns.Of(row, new()
     {
         [MeetingId] = meetingId,
         [HostId] = hostId,
@@ -73,10 +76,10 @@ internal static class ZoomMeetingColumns
         [CreateLeaseUntilUtc] = NoLease,
         [ConvergedVersion] = desired.Version,
         [ConvergedAtUtc] = now,
-    });
+    }), joinUrl);
 
     /// <summary>A meeting found by its reference after a crash: recorded as Zoom holds it, so the next pass patches any difference.</summary>
-    public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => BookingRowColumns.Of(row, new()
+    public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => WithJoinUrl(BookingRowColumns.Of(row, new()
     {
         [MeetingId] = meetingId,
         [HostId] = hostId,
@@ -87,7 +90,18 @@ internal static class ZoomMeetingColumns
         [AutoRecording] = string.Empty,
         [CreateLeaseUntilUtc] = NoLease,
         [ConvergedAtUtc] = now,
-    });
+    }), meeting.JoinUrl);
+
+    /// <summary>Writes the join link only when Zoom told us one; an update (204, no body) keeps the stored link.</summary>
+    private static TableEntity WithJoinUrl(TableEntity columns, string? joinUrl)
+    {
+        if (joinUrl is not null)
+        {
+            columns[JoinUrl] = joinUrl;
+        }
+
+        return columns;
+    }
 
     public static TableEntity DeletedMeeting(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
@@ -96,7 +110,7 @@ internal static class ZoomMeetingColumns
         [ConvergedAtUtc] = now,
     });
 
-    public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false });
+    public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false, [JoinUrl] = string.Empty });
 
     private static DateTimeOffset? NoLeaseAsNull(DateTimeOffset? value) => value is { } v && v <= NoLease ? null : value;
 }

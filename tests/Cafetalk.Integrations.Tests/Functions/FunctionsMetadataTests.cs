@@ -28,6 +28,11 @@ public sealed class FunctionsMetadataTests
         ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
         ["NewsletterUnsubscribe"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["NewsletterResubscribe"] = new("httpTrigger", Route: "newsletter/resubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
+        ["CalendarConnect"] = new("httpTrigger", Route: "calendar/connect", Methods: ["GET"], AuthLevel: "Anonymous"),
+        ["CalendarCallback"] = new("httpTrigger", Route: "calendar/callback", Methods: ["GET"], AuthLevel: "Anonymous"),
+        ["CalendarDisconnect"] = new("httpTrigger", Route: "calendar/disconnect", Methods: ["POST"], AuthLevel: "Function"),
+        ["CalendarConvergeFunction"] = new("queueTrigger", Queue: "calendar-converge", Connection: "AzureWebJobsStorage"),
+        ["CalendarSyncFunction"] = new("timerTrigger", Schedule: "%CalendarSyncSchedule%"),
     };
 
     private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null, string? AuthLevel = null);

@@ -1,0 +1,618 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Sandbox.Google;
+
+/// <summary>One request the simulator received, Authorization header left out.</summary>
+public sealed record RecordedGoogleRequest(DateTimeOffset ReceivedAtUtc, string Method, string Path, string Query, string Body, int Status, string? Account)
+{
+    public bool IsCalendarApi => Path.StartsWith("/calendar/v3/", StringComparison.Ordinal);
+    public bool IsEventCall => IsCalendarApi && Path.Contains("/events", StringComparison.Ordinal);
+    public bool IsToken => Path == "/token";
+}
+
+/// <summary>An event as the simulator holds it.</summary>
+public sealed record SimulatedEvent(string CalendarId, string Id, JsonObject Body, bool Cancelled, long Sequence);
+
+/// <summary>A calendar as the simulator holds it, with the account that owns it.</summary>
+public sealed record SimulatedCalendar(string Id, string Account, JsonObject Body);
+
+/// <summary>
+/// A loopback stand-in for Google: the OAuth 2.0 authorization endpoint with a consent page (approve / deny), the
+/// token endpoint (code + PKCE verifier, refresh, invalid_grant once revoked), the revoke endpoint and the Calendar
+/// API calls the pipeline makes, enforcing the event-id rule, 409 on a duplicate id, syncToken / 410 and a
+/// per-user budget of requests per minute answered 403 rateLimitExceeded. Every request is recorded.
+/// </summary>
+public sealed partial class GoogleSimulator : IAsyncDisposable
+{
+    public const string ClientId = "sandbox-google-client.apps.googleusercontent.com";
+    // Loopback-only sandbox credentials, not secrets.
+    public const string ClientSecret = "sandbox-google-secret";
+    public const string CalendarScope = "https://www.googleapis.com/auth/calendar.app.created";
+    public const int AccessTokenLifetimeSeconds = 3599;
+
+    private readonly WebApplication _app;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly List<RecordedGoogleRequest> _requests = [];
+    private readonly Dictionary<string, PendingCode> _codes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _refreshTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Account, string RefreshToken)> _accessTokens = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _revokedRefreshTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SimulatedCalendar> _calendars = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Calendar, string Id), SimulatedEvent> _events = [];
+    private readonly Dictionary<(string Account, long Minute), int> _perMinute = [];
+    private readonly Queue<HttpStatusCode> _throttleNext = new();
+    private long _sequence;
+    private long _syncTokenFloor;
+    private int _accounts;
+
+    private GoogleSimulator(WebApplication app, TimeProvider time)
+    {
+        _app = app;
+        _time = time;
+    }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The only redirect URI registered for the client; anything else is refused, as Google does.</summary>
+    public Uri? RegisteredRedirectUri { get; set; }
+
+    /// <summary>Calendar API requests per user per minute before 403 rateLimitExceeded (Google: 600).</summary>
+    public int RequestsPerMinutePerUser { get; set; } = 600;
+
+    /// <summary>When set, the token endpoint reports this scope as granted instead of the one asked for.</summary>
+    public string? GrantedScopeOverride { get; set; }
+
+    public static async Task<GoogleSimulator> StartAsync(TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Urls.Add("http://127.0.0.1:0");
+        var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
+        app.Run(simulator.HandleAsync);
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        simulator.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        return simulator;
+    }
+
+    /// <summary>The settings that point the pipeline's Google clients at this simulator.</summary>
+    public IReadOnlyDictionary<string, string?> Settings() => new Dictionary<string, string?>
+    {
+        ["GoogleCalendar:ClientId"] = ClientId,
+        ["GoogleCalendar:ClientSecret"] = ClientSecret,
+        ["GoogleCalendar:AuthorizationEndpoint"] = $"{BaseAddress}o/oauth2/v2/auth",
+        ["GoogleCalendar:TokenEndpoint"] = $"{BaseAddress}token",
+        ["GoogleCalendar:RevokeEndpoint"] = $"{BaseAddress}revoke",
+        ["GoogleCalendar:ApiBaseAddress"] = BaseAddress.ToString(),
+    };
+
+    public IReadOnlyList<RecordedGoogleRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    public IReadOnlyList<SimulatedCalendar> Calendars
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _calendars.Values];
+            }
+        }
+    }
+
+    /// <summary>Live and cancelled events of a calendar.</summary>
+    public IReadOnlyList<SimulatedEvent> EventsOf(string calendarId)
+    {
+        lock (_gate)
+        {
+            return [.. _events.Values.Where(e => e.CalendarId == calendarId).OrderBy(e => e.Sequence)];
+        }
+    }
+
+    public void ClearRequests()
+    {
+        lock (_gate)
+        {
+            _requests.Clear();
+        }
+    }
+
+    /// <summary>The next Calendar API requests are refused with these statuses (403 rateLimitExceeded or 429), one each.</summary>
+    public void ThrottleNext(params HttpStatusCode[] statuses)
+    {
+        lock (_gate)
+        {
+            foreach (var status in statuses)
+            {
+                _throttleNext.Enqueue(status);
+            }
+        }
+    }
+
+    /// <summary>Revokes an account's grant behind the pipeline's back, as the user would in their Google account settings.</summary>
+    public void RevokeAllGrants()
+    {
+        lock (_gate)
+        {
+            foreach (var token in _refreshTokens.Keys)
+            {
+                _revokedRefreshTokens.Add(token);
+            }
+        }
+    }
+
+    /// <summary>Every sync token issued so far answers 410 from now on.</summary>
+    public void ExpireSyncTokens()
+    {
+        lock (_gate)
+        {
+            _syncTokenFloor = _sequence + 1;
+        }
+    }
+
+    /// <summary>Changes an event as the lecturer would in Google Calendar.</summary>
+    public void EditByHand(string calendarId, string eventId, Action<JsonObject> edit)
+    {
+        lock (_gate)
+        {
+            var current = _events[(calendarId, eventId)];
+            var body = (JsonObject)current.Body.DeepClone();
+            edit(body);
+            _events[(calendarId, eventId)] = current with { Body = body, Sequence = ++_sequence };
+        }
+    }
+
+    /// <summary>Deletes an event as the lecturer would in Google Calendar (it stays as a cancelled entry for sync).</summary>
+    public void DeleteByHand(string calendarId, string eventId)
+    {
+        lock (_gate)
+        {
+            var current = _events[(calendarId, eventId)];
+            _events[(calendarId, eventId)] = current with { Cancelled = true, Sequence = ++_sequence };
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted);
+        Reply reply;
+        string? account;
+        lock (_gate)
+        {
+            (reply, account) = Dispatch(request, body);
+            _requests.Add(new RecordedGoogleRequest(_time.GetUtcNow(), request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, body, (int)reply.Status, account));
+        }
+
+        context.Response.StatusCode = (int)reply.Status;
+        context.Response.Headers.CacheControl = "no-store";
+        if (reply.Location is not null)
+        {
+            context.Response.Headers.Location = reply.Location;
+        }
+
+        if (reply.Html is not null)
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(reply.Html, context.RequestAborted);
+        }
+        else if (reply.Json is not null)
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(reply.Json.ToJsonString(), context.RequestAborted);
+        }
+    }
+
+    private (Reply Reply, string? Account) Dispatch(HttpRequest request, string body)
+    {
+        var path = request.Path.Value ?? "/";
+        switch (request.Method, path)
+        {
+            case ("GET", "/o/oauth2/v2/auth"):
+                return (ConsentPage(request.Query), null);
+            case ("POST", "/o/oauth2/v2/auth/decision"):
+                return (Decide(Form(body)), null);
+            case ("POST", "/token"):
+                return (Token(Form(body)), null);
+            case ("POST" or "GET", "/revoke"):
+                return (Revoke(request.Query.TryGetValue("token", out var q) ? q.ToString() : Form(body).GetValueOrDefault("token")), null);
+        }
+
+        if (!path.StartsWith("/calendar/v3/", StringComparison.Ordinal))
+        {
+            return (ApiError(HttpStatusCode.NotFound, "notFound", "Not Found"), null);
+        }
+
+        var bearer = request.Headers.Authorization.ToString();
+        if (!bearer.StartsWith("Bearer ", StringComparison.Ordinal) || !_accessTokens.TryGetValue(bearer["Bearer ".Length..], out var grant)
+            || _revokedRefreshTokens.Contains(grant.RefreshToken))
+        {
+            return (ApiError(HttpStatusCode.Unauthorized, "authError", "Invalid Credentials"), null);
+        }
+
+        if (_throttleNext.TryDequeue(out var throttle))
+        {
+            return (throttle == HttpStatusCode.TooManyRequests
+                ? ApiError(HttpStatusCode.TooManyRequests, "rateLimitExceeded", "Rate Limit Exceeded")
+                : ApiError(HttpStatusCode.Forbidden, "rateLimitExceeded", "Rate Limit Exceeded"), grant.Account);
+        }
+
+        var minute = _time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        var used = _perMinute.GetValueOrDefault((grant.Account, minute)) + 1;
+        _perMinute[(grant.Account, minute)] = used;
+        if (used > RequestsPerMinutePerUser)
+        {
+            return (ApiError(HttpStatusCode.Forbidden, "rateLimitExceeded", "Rate Limit Exceeded"), grant.Account);
+        }
+
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        return ((request.Method, segments) switch
+        {
+            ("POST", ["calendar", "v3", "calendars"]) => InsertCalendar(grant.Account, body),
+            ("DELETE", ["calendar", "v3", "calendars", var cal]) => WithCalendar(grant.Account, cal, c => DeleteCalendar(c)),
+            ("POST", ["calendar", "v3", "calendars", var cal, "events"]) => WithCalendar(grant.Account, cal, c => InsertEvent(c, body)),
+            ("GET", ["calendar", "v3", "calendars", var cal, "events"]) => WithCalendar(grant.Account, cal, c => ListEvents(c, request.Query)),
+            ("GET", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => (HttpStatusCode.OK, Describe(e))),
+            ("PATCH", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => PatchEvent(e, body)),
+            ("DELETE", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, DeleteEvent),
+            _ => ApiError(HttpStatusCode.NotFound, "notFound", "Not Found"),
+        }, grant.Account);
+    }
+
+    private Reply ConsentPage(IQueryCollection query)
+    {
+        string Q(string name) => query[name].ToString();
+        if (Q("client_id") != ClientId)
+        {
+            return HtmlError("Error 401: invalid_client", "The OAuth client was not found.");
+        }
+
+        if (RegisteredRedirectUri is null || Q("redirect_uri") != RegisteredRedirectUri.ToString())
+        {
+            return HtmlError("Error 400: redirect_uri_mismatch", "The redirect URI in the request does not match the ones authorized for the OAuth client.");
+        }
+
+        if (Q("response_type") != "code" || Q("code_challenge_method") != "S256" || Q("code_challenge").Length < 43 || Q("scope").Length == 0)
+        {
+            return HtmlError("Error 400: invalid_request", "Required parameter is missing or invalid: response_type, scope, code_challenge or code_challenge_method.");
+        }
+
+        string Hidden(string name) => $"<input type=\"hidden\" name=\"{name}\" value=\"{WebUtility.HtmlEncode(Q(name))}\">";
+        var fields = string.Concat(new[] { "redirect_uri", "state", "scope", "code_challenge", "access_type" }.Select(Hidden));
+        return new Reply(HttpStatusCode.OK, Html: $"""
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in - Google Accounts (simulated)</title></head>
+            <body><main>
+            <h1 id="consent-title">Cafetalk wants access to your Google Account</h1>
+            <p id="consent-scope">Make secondary Google calendars, and see, create, change and delete events on them ({WebUtility.HtmlEncode(Q("scope"))})</p>
+            <form method="post" action="/o/oauth2/v2/auth/decision">{fields}
+            <button type="submit" name="decision" value="deny" id="deny">Cancel</button>
+            <button type="submit" name="decision" value="approve" id="approve">Allow</button>
+            </form></main></body></html>
+            """);
+    }
+
+    private Reply Decide(Dictionary<string, string> form)
+    {
+        var redirect = form.GetValueOrDefault("redirect_uri") ?? string.Empty;
+        if (RegisteredRedirectUri is null || redirect != RegisteredRedirectUri.ToString())
+        {
+            return HtmlError("Error 400: redirect_uri_mismatch", "The redirect URI does not match.");
+        }
+
+        var state = Uri.EscapeDataString(form.GetValueOrDefault("state") ?? string.Empty);
+        if (form.GetValueOrDefault("decision") != "approve")
+        {
+            return new Reply(HttpStatusCode.Found, Location: $"{redirect}?error=access_denied&state={state}");
+        }
+
+        var code = "4/" + Token(24);
+        var account = $"account-{Interlocked.Increment(ref _accounts)}";
+        _codes[code] = new PendingCode(account, redirect, form.GetValueOrDefault("code_challenge") ?? string.Empty, form.GetValueOrDefault("scope") ?? string.Empty,
+            form.GetValueOrDefault("access_type") == "offline", _time.GetUtcNow().AddMinutes(10));
+        return new Reply(HttpStatusCode.Found, Location: $"{redirect}?state={state}&code={Uri.EscapeDataString(code)}&scope={Uri.EscapeDataString(form.GetValueOrDefault("scope") ?? string.Empty)}");
+    }
+
+    private Reply Token(Dictionary<string, string> form)
+    {
+        if (form.GetValueOrDefault("client_id") != ClientId || form.GetValueOrDefault("client_secret") != ClientSecret)
+        {
+            return OAuthError(HttpStatusCode.Unauthorized, "invalid_client", "Unauthorized");
+        }
+
+        switch (form.GetValueOrDefault("grant_type"))
+        {
+            case "authorization_code":
+                var code = form.GetValueOrDefault("code") ?? string.Empty;
+                if (!_codes.Remove(code, out var pending) || pending.ExpiresAtUtc < _time.GetUtcNow())
+                {
+                    return OAuthError(HttpStatusCode.BadRequest, "invalid_grant", "Malformed auth code.");
+                }
+
+                if (form.GetValueOrDefault("redirect_uri") != pending.RedirectUri)
+                {
+                    return OAuthError(HttpStatusCode.BadRequest, "redirect_uri_mismatch", "Bad Request");
+                }
+
+                var verifier = form.GetValueOrDefault("code_verifier") ?? string.Empty;
+                var challenge = Base64UrlTextEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+                if (verifier.Length < 43 || challenge != pending.CodeChallenge)
+                {
+                    return OAuthError(HttpStatusCode.BadRequest, "invalid_grant", "Invalid code verifier.");
+                }
+
+                var response = new JsonObject
+                {
+                    ["access_token"] = NewAccessToken(pending.Account, out var refresh),
+                    ["expires_in"] = AccessTokenLifetimeSeconds,
+                    ["scope"] = GrantedScopeOverride ?? pending.Scope,
+                    ["token_type"] = "Bearer",
+                };
+                if (pending.Offline)
+                {
+                    response["refresh_token"] = refresh;
+                }
+
+                return new Reply(HttpStatusCode.OK, response);
+            case "refresh_token":
+                var refreshToken = form.GetValueOrDefault("refresh_token") ?? string.Empty;
+                if (!_refreshTokens.TryGetValue(refreshToken, out var account) || _revokedRefreshTokens.Contains(refreshToken))
+                {
+                    return OAuthError(HttpStatusCode.BadRequest, "invalid_grant", "Token has been expired or revoked.");
+                }
+
+                var access = Token(32);
+                _accessTokens[access] = (account, refreshToken);
+                return new Reply(HttpStatusCode.OK, new JsonObject
+                {
+                    ["access_token"] = access,
+                    ["expires_in"] = AccessTokenLifetimeSeconds,
+                    ["scope"] = CalendarScope,
+                    ["token_type"] = "Bearer",
+                });
+            default:
+                return OAuthError(HttpStatusCode.BadRequest, "unsupported_grant_type", "Invalid grant_type.");
+        }
+    }
+
+    private string NewAccessToken(string account, out string refreshToken)
+    {
+        refreshToken = "1//" + Token(32);
+        _refreshTokens[refreshToken] = account;
+        var access = "ya29." + Token(32);
+        _accessTokens[access] = (account, refreshToken);
+        return access;
+    }
+
+    private Reply Revoke(string? token)
+    {
+        if (token is null)
+        {
+            return OAuthError(HttpStatusCode.BadRequest, "invalid_request", "Missing required parameter: token");
+        }
+
+        var refresh = _refreshTokens.ContainsKey(token) ? token : _accessTokens.TryGetValue(token, out var grant) ? grant.RefreshToken : null;
+        if (refresh is null || !_revokedRefreshTokens.Add(refresh))
+        {
+            return OAuthError(HttpStatusCode.BadRequest, "invalid_token", "Token expired or revoked");
+        }
+
+        return new Reply(HttpStatusCode.OK, new JsonObject());
+    }
+
+    private Reply InsertCalendar(string account, string body)
+    {
+        if (Parse(body) is not { } calendar || calendar["summary"] is null)
+        {
+            return ApiError(HttpStatusCode.BadRequest, "required", "Missing title.");
+        }
+
+        var id = $"{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}@group.calendar.google.com";
+        calendar["id"] = id;
+        calendar["kind"] = "calendar#calendar";
+        _calendars[id] = new SimulatedCalendar(id, account, calendar);
+        return new Reply(HttpStatusCode.OK, calendar.DeepClone());
+    }
+
+    private Reply DeleteCalendar(SimulatedCalendar calendar)
+    {
+        _calendars.Remove(calendar.Id);
+        foreach (var key in _events.Keys.Where(k => k.Calendar == calendar.Id).ToList())
+        {
+            _events.Remove(key);
+        }
+
+        return new Reply(HttpStatusCode.NoContent);
+    }
+
+    private Reply InsertEvent(SimulatedCalendar calendar, string body)
+    {
+        if (Parse(body) is not { } payload)
+        {
+            return ApiError(HttpStatusCode.BadRequest, "parseError", "Parse Error");
+        }
+
+        var id = payload["id"]?.GetValue<string>();
+        if (id is not null && !EventIdRule().IsMatch(id))
+        {
+            return ApiError(HttpStatusCode.BadRequest, "invalid", "Invalid resource id value.");
+        }
+
+        id ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
+        if (_events.ContainsKey((calendar.Id, id)))
+        {
+            // Google keeps deleted events as cancelled entries: their id stays taken.
+            return ApiError(HttpStatusCode.Conflict, "duplicate", "The requested identifier already exists.");
+        }
+
+        payload["id"] = id;
+        var stored = new SimulatedEvent(calendar.Id, id, payload, false, ++_sequence);
+        _events[(calendar.Id, id)] = stored;
+        return new Reply(HttpStatusCode.OK, Describe(stored));
+    }
+
+    private (HttpStatusCode, JsonNode) PatchEvent(SimulatedEvent current, string body)
+    {
+        if (Parse(body) is not { } patch)
+        {
+            return (HttpStatusCode.BadRequest, ApiError(HttpStatusCode.BadRequest, "parseError", "Parse Error").Json!);
+        }
+
+        var merged = (JsonObject)current.Body.DeepClone();
+        foreach (var (key, value) in patch)
+        {
+            merged[key] = value?.DeepClone();
+        }
+
+        var cancelled = patch["status"]?.GetValue<string>() is { } status ? status == "cancelled" : current.Cancelled;
+        if (current.Cancelled && cancelled)
+        {
+            return (HttpStatusCode.Gone, ApiError(HttpStatusCode.Gone, "deleted", "Resource has been deleted").Json!);
+        }
+
+        merged.Remove("status");
+        var updated = current with { Body = merged, Cancelled = cancelled, Sequence = ++_sequence };
+        _events[(current.CalendarId, current.Id)] = updated;
+        return (HttpStatusCode.OK, Describe(updated));
+    }
+
+    private (HttpStatusCode, JsonNode?) DeleteEvent(SimulatedEvent current)
+    {
+        if (current.Cancelled)
+        {
+            return (HttpStatusCode.Gone, ApiError(HttpStatusCode.Gone, "deleted", "Resource has been deleted").Json);
+        }
+
+        _events[(current.CalendarId, current.Id)] = current with { Cancelled = true, Sequence = ++_sequence };
+        return (HttpStatusCode.NoContent, null);
+    }
+
+    private Reply ListEvents(SimulatedCalendar calendar, IQueryCollection query)
+    {
+        long since = 0;
+        var syncToken = query["syncToken"].ToString();
+        if (syncToken.Length > 0)
+        {
+            if (!syncToken.StartsWith("sync-", StringComparison.Ordinal) || !long.TryParse(syncToken[5..], CultureInfo.InvariantCulture, out since) || since < _syncTokenFloor)
+            {
+                return ApiError(HttpStatusCode.Gone, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.");
+            }
+        }
+
+        var showDeleted = syncToken.Length > 0 || query["showDeleted"] == "true";
+        var changed = _events.Values
+            .Where(e => e.CalendarId == calendar.Id && e.Sequence > since && (showDeleted || !e.Cancelled))
+            .OrderBy(e => e.Sequence)
+            .ToList();
+        var pageSize = int.TryParse(query["maxResults"], CultureInfo.InvariantCulture, out var max) ? Math.Clamp(max, 1, 2500) : 250;
+        var offset = int.TryParse(query["pageToken"], CultureInfo.InvariantCulture, out var o) ? o : 0;
+        var page = changed.Skip(offset).Take(pageSize).Select(e => (JsonNode)Describe(e)).ToArray();
+        var result = new JsonObject { ["kind"] = "calendar#events", ["items"] = new JsonArray(page) };
+        if (offset + pageSize < changed.Count)
+        {
+            result["nextPageToken"] = (offset + pageSize).ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            result["nextSyncToken"] = $"sync-{_sequence}";
+        }
+
+        return new Reply(HttpStatusCode.OK, result);
+    }
+
+    private Reply WithCalendar(string account, string calendarId, Func<SimulatedCalendar, Reply> action) =>
+        _calendars.TryGetValue(calendarId, out var calendar) && calendar.Account == account
+            ? action(calendar)
+            : ApiError(HttpStatusCode.NotFound, "notFound", "Not Found");
+
+    private Reply WithEvent(string account, string calendarId, string eventId, Func<SimulatedEvent, (HttpStatusCode, JsonNode?)> action) =>
+        WithCalendar(account, calendarId, calendar =>
+        {
+            if (!_events.TryGetValue((calendar.Id, eventId), out var found))
+            {
+                return ApiError(HttpStatusCode.NotFound, "notFound", "Not Found");
+            }
+
+            var (status, json) = action(found);
+            return new Reply(status, json);
+        });
+
+    private static JsonObject Describe(SimulatedEvent stored)
+    {
+        var described = (JsonObject)stored.Body.DeepClone();
+        described["kind"] = "calendar#event";
+        described["id"] = stored.Id;
+        described["status"] = stored.Cancelled ? "cancelled" : "confirmed";
+        described["updated"] = stored.Sequence.ToString(CultureInfo.InvariantCulture);
+        return described;
+    }
+
+    private static Reply ApiError(HttpStatusCode status, string reason, string message) => new(status, new JsonObject
+    {
+        ["error"] = new JsonObject
+        {
+            ["code"] = (int)status,
+            ["message"] = message,
+            ["errors"] = new JsonArray(new JsonObject { ["domain"] = reason.Contains("Limit", StringComparison.Ordinal) ? "usageLimits" : "global", ["reason"] = reason, ["message"] = message }),
+        },
+    });
+
+    private static Reply OAuthError(HttpStatusCode status, string error, string description) =>
+        new(status, new JsonObject { ["error"] = error, ["error_description"] = description });
+
+    private static Reply HtmlError(string title, string detail) =>
+        new(HttpStatusCode.BadRequest, Html: $"<!doctype html><html><body><h1 id=\"error\">{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(detail)}</p></body></html>");
+
+    private static Dictionary<string, string> Form(string body) =>
+        QueryHelpers.ParseQuery(body).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    private static JsonObject? Parse(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Token(int bytes) => Base64UrlTextEncoder.Encode(RandomNumberGenerator.GetBytes(bytes));
+
+    [GeneratedRegex("^[a-v0-9]{5,1024}$")]
+    private static partial Regex EventIdRule();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private sealed record PendingCode(string Account, string RedirectUri, string CodeChallenge, string Scope, bool Offline, DateTimeOffset ExpiresAtUtc);
+
+    private sealed record Reply(HttpStatusCode Status, JsonNode? Json = null, string? Html = null, string? Location = null);
+}

@@ -1,0 +1,71 @@
+using Newtonsoft.Json;
+
+namespace Cafetalk.Integrations.GoogleCalendar.Api;
+
+// The Calendar v3 resources we send and read, named and shaped as Google.Apis.Calendar.v3.Data names them, with only
+// the members we use: swapping in the generated package replaces this folder and nothing else.
+
+/// <summary>A calendar (calendars.insert body and answer).</summary>
+public sealed class Calendar
+{
+    [JsonProperty("id")]
+    public string? Id { get; set; }
+
+    [JsonProperty("summary")]
+    public string? Summary { get; set; }
+
+    [JsonProperty("timeZone")]
+    public string? TimeZone { get; set; }
+}
+
+/// <summary>An event's start or end: an RFC 3339 instant with its IANA zone.</summary>
+public sealed class EventDateTime
+{
+    [JsonProperty("dateTime")]
+    public string? DateTimeRaw { get; set; }
+
+    [JsonProperty("timeZone")]
+    public string? TimeZone { get; set; }
+}
+
+/// <summary>An event (events.insert / patch body and answer).</summary>
+public sealed class Event
+{
+    [JsonProperty("id")]
+    public string? Id { get; set; }
+
+    [JsonProperty("status")]
+    public string? Status { get; set; }
+
+    [JsonProperty("summary")]
+    public string? Summary { get; set; }
+
+    [JsonProperty("description")]
+    public string? Description { get; set; }
+
+    [JsonProperty("start")]
+    public EventDateTime? Start { get; set; }
+
+    [JsonProperty("end")]
+    public EventDateTime? End { get; set; }
+
+    [JsonProperty("visibility")]
+    public string? Visibility { get; set; }
+
+    /// <summary>Read only: we never send attendees, and a hand-added attendee is a change the nightly sync reverts.</summary>
+    [JsonProperty("attendees")]
+    public IList<object>? Attendees { get; set; }
+}
+
+/// <summary>One page of events.list.</summary>
+public sealed class Events
+{
+    [JsonProperty("items")]
+    public IList<Event>? Items { get; set; }
+
+    [JsonProperty("nextPageToken")]
+    public string? NextPageToken { get; set; }
+
+    [JsonProperty("nextSyncToken")]
+    public string? NextSyncToken { get; set; }
+}

@@ -1,0 +1,212 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.GoogleCalendar.Api;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.GoogleCalendar;
+
+/// <summary>What one converge did to a booking's calendar event.</summary>
+public enum EventConvergence
+{
+    NoBooking,
+    /// <summary>The lecturer has no live Google connection (never connected, disconnected or revoked): nothing is sent.</summary>
+    NotConnected,
+    UpToDate,
+    Created,
+    Updated,
+    Deleted,
+    /// <summary>Google answered invalid_grant during this converge: the connection is now marked revoked.</summary>
+    Revoked,
+}
+
+/// <summary>The outcome of one converge, with the event id when there is one.</summary>
+public sealed record EventConvergeResult(EventConvergence Outcome, string? EventId = null);
+
+/// <summary>
+/// Makes a booking's event in the lecturer's "Cafetalk lessons" calendar match its desired state: inserted under an
+/// id derived from the booking id (409 means it is there already: one patch makes it match), patched on reschedule
+/// or when the join link becomes known, deleted on cancel (404/410 mean done). What Google holds is written to the
+/// row's <c>Google*</c> columns against its ETag.
+/// </summary>
+public sealed class CalendarEventConverger(
+    StorageAccount storage,
+    CalendarConnections connections,
+    GoogleAuthorization authorization,
+    CalendarClientFactory clients,
+    CalendarEventIds eventIds,
+    GoogleDisclosures disclosures,
+    CalendarRevocations revocations,
+    IOptions<GoogleCalendarOptions> options,
+    TimeProvider time,
+    ILogger<CalendarEventConverger> logger)
+{
+    public async Task<EventConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
+        await RunAsync(lecturerId, bookingId, correlationId, restore: false, cancellationToken);
+
+    /// <summary>Like <see cref="ConvergeAsync"/>, but trusts nothing the row says Google holds: the nightly sync saw the event changed by hand.</summary>
+    public async Task<EventConvergeResult> RestoreAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
+        await RunAsync(lecturerId, bookingId, correlationId, restore: true, cancellationToken);
+
+    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken)
+    {
+        correlationId ??= Guid.NewGuid().ToString("N");
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
+        var table = storage.Table(TableNames.Bookings);
+        var read = await table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
+        if (!read.HasValue)
+        {
+            return new EventConvergeResult(EventConvergence.NoBooking);
+        }
+
+        var connection = await connections.FindAsync(lecturerId, cancellationToken);
+        if (connection is not { Status: ConnectionStatus.Connected })
+        {
+            return new EventConvergeResult(EventConvergence.NotConnected);
+        }
+
+        var row = read.Value!;
+        var desired = BookingRow.ToDesiredState(row);
+        var facts = CalendarEventColumns.Read(row);
+        var eventId = eventIds.For(bookingId);
+        var calendarId = connection.CalendarId;
+        var wanted = CalendarEventPayload.Build(desired, options.Value.EventSummary, CalendarEventColumns.ReadJoinUrl(row));
+        var fingerprint = CalendarEventPayload.Fingerprint(wanted);
+        var step = desired.Status switch
+        {
+            BookingStatus.Confirmed when !restore && facts.IsLiveIn(calendarId) && facts.Fingerprint == fingerprint => Step.None,
+            BookingStatus.Confirmed when facts.IsLiveIn(calendarId) || restore => Step.Patch,
+            BookingStatus.Confirmed => Step.Insert,
+            BookingStatus.Cancelled when facts.IsLiveIn(calendarId) || restore => Step.Delete,
+            _ => Step.None,
+        };
+        if (step == Step.None)
+        {
+            return new EventConvergeResult(EventConvergence.UpToDate, facts.IsLiveIn(calendarId) ? eventId : null);
+        }
+
+        string accessToken;
+        try
+        {
+            accessToken = await authorization.GetAccessTokenAsync(connection, correlationId, cancellationToken);
+        }
+        catch (GoogleAuthorizationException ex) when (ex.IsRevoked)
+        {
+            await revocations.MarkRevokedAsync(connection, correlationId, cancellationToken);
+            return new EventConvergeResult(EventConvergence.Revoked);
+        }
+
+        using var client = clients.Create(accessToken);
+        var context = new Call(client, connection, desired, calendarId, eventId, correlationId);
+        try
+        {
+            return step switch
+            {
+                Step.Delete => await DeleteAsync(table, row, context, cancellationToken),
+                Step.Patch => await PatchAsync(table, row, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
+                _ => await InsertAsync(table, row, context, wanted, fingerprint, cancellationToken),
+            };
+        }
+        catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Unauthorized)
+        {
+            // The cached access token was refused: the retry refreshes, and a revoked grant then shows as invalid_grant.
+            authorization.Forget(lecturerId);
+            throw;
+        }
+    }
+
+    private async Task<EventConvergeResult> InsertAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)
+    {
+        var body = CalendarEventPayload.Build(call.Desired, options.Value.EventSummary, wanted.Description, call.EventId);
+        var outcome = await disclosures.DiscloseAsync(Disclosure(call, "insert", CalendarEventPayload.FieldNames(true, wanted.Description is not null)),
+            context => call.Client.InsertEventAsync(call.CalendarId, body, context, cancellationToken), _ => call.EventId, cancellationToken);
+        if (outcome == EventInsertOutcome.AlreadyExists)
+        {
+            // The id is ours, so the event exists from an attempt whose write-back was lost, or was deleted (Google keeps the id): make it match.
+            logger.LogInformation("Calendar event {EventId} of booking {BookingId} already existed; patching it to the desired state", call.EventId, call.Desired.BookingId);
+            return await PatchAsync(table, row, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
+        }
+
+        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Live(row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Calendar event {EventId} inserted for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
+        return new EventConvergeResult(EventConvergence.Created, call.EventId);
+    }
+
+    private async Task<EventConvergeResult> PatchAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
+    {
+        var found = await disclosures.DiscloseAsync(Disclosure(call, "update", CalendarEventPayload.FieldNames(false, wanted.Description is not null)),
+            context => call.Client.PatchEventAsync(call.CalendarId, call.EventId, wanted, context, cancellationToken), _ => call.EventId, cancellationToken);
+        if (!found)
+        {
+            if (!insertIfGone)
+            {
+                throw new CalendarApiException("events.patch", HttpStatusCode.NotFound, "notFound");
+            }
+
+            logger.LogWarning("Calendar event {EventId} of booking {BookingId} is gone from Google; inserting it again", call.EventId, call.Desired.BookingId);
+            return await InsertAsync(table, row, call, wanted, fingerprint, cancellationToken);
+        }
+
+        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Live(row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Calendar event {EventId} updated for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
+        return new EventConvergeResult(EventConvergence.Updated, call.EventId);
+    }
+
+    private async Task<EventConvergeResult> DeleteAsync(TableClient table, TableEntity row, Call call, CancellationToken cancellationToken)
+    {
+        // The calendar and event ids are opaque ids Google issued or we derived by a keyed hash: no personal data, no ledger row.
+        var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
+        var existed = await call.Client.DeleteEventAsync(call.CalendarId, call.EventId, context, cancellationToken);
+        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Removed(row, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        logger.LogInformation("Calendar event {EventId} of cancelled booking {BookingId} deleted (it {Existed} in Google)", call.EventId, call.Desired.BookingId, existed ? "existed" : "was already gone");
+        return new EventConvergeResult(EventConvergence.Deleted, call.EventId);
+    }
+
+    private static GoogleDisclosure Disclosure(Call call, string operation, IReadOnlyList<string> fields) =>
+        new(DisclosurePolicy.PurposeIds.GoogleLessonCalendar, operation, call.Connection.LecturerId, call.Desired.StudentId,
+            call.Connection.ConsentRecordId, call.CorrelationId, fields, call.Desired.BookingId, call.EventId);
+
+    private enum Step
+    {
+        None,
+        Insert,
+        Patch,
+        Delete,
+    }
+
+    private sealed record Call(CalendarClient Client, CalendarConnection Connection, DesiredState Desired, string CalendarId, string EventId, string CorrelationId);
+}
+
+/// <summary>
+/// Handles a grant the lecturer withdrew: marks the connection revoked (so no message for that lecturer calls Google
+/// again) and, once, queues <c>com.cafetalk.calendar.connection-revoked</c> for the site to tell the lecturer.
+/// </summary>
+public sealed class CalendarRevocations(CalendarConnections connections, StorageAccount storage, TimeProvider time, ILogger<CalendarRevocations> logger)
+{
+    public const string ConnectionRevokedType = "com.cafetalk.calendar.connection-revoked";
+
+    public async Task MarkRevokedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default)
+    {
+        if (!await connections.MarkRevokedAsync(connection, time.GetUtcNow(), cancellationToken))
+        {
+            return;
+        }
+
+        var cloudEvent = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["specversion"] = "1.0",
+            ["id"] = Guid.NewGuid().ToString("N"),
+            ["source"] = "/cafetalk-integrations/calendar",
+            ["type"] = ConnectionRevokedType,
+            ["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["datacontenttype"] = "application/json",
+            ["data"] = new Dictionary<string, string> { ["lecturerId"] = connection.LecturerId, ["correlationId"] = correlationId },
+        });
+        await storage.Queue(QueueNames.SiteNotifications).SendMessageAsync(cloudEvent, cancellationToken);
+        logger.LogWarning("Google access of lecturer {LecturerId} was revoked (invalid_grant); calendar updates stop until they connect again", connection.LecturerId);
+    }
+}

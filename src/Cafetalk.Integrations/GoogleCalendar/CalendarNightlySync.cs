@@ -1,0 +1,147 @@
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.GoogleCalendar.Api;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.GoogleCalendar;
+
+/// <summary>What one nightly sync found, in counts.</summary>
+public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed);
+
+/// <summary>
+/// The nightly reconcile of every connected lecturer's "Cafetalk lessons" calendar: an incremental events.list with
+/// the stored syncToken (a lecturer with no changes costs one request), each changed or deleted event of a booking
+/// compared with the desired state and restored when it differs; 410 means the token expired and a full listing runs.
+/// </summary>
+public sealed class CalendarNightlySync(
+    CalendarConnections connections,
+    GoogleAuthorization authorization,
+    CalendarClientFactory clients,
+    CalendarEventIds eventIds,
+    CalendarEventConverger converger,
+    CalendarRevocations revocations,
+    GoogleDisclosures disclosures,
+    StorageAccount storage,
+    IOptions<GoogleCalendarOptions> options,
+    ILogger<CalendarNightlySync> logger)
+{
+    public async Task<CalendarSyncReport> RunAsync(CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var report = new CalendarSyncReport(0, 0, 0, 0, 0, 0, 0);
+        await foreach (var connection in connections.ListConnectedAsync(cancellationToken))
+        {
+            var correlationId = Guid.NewGuid().ToString("N");
+            try
+            {
+                var one = await SyncLecturerAsync(connection, correlationId, cancellationToken);
+                report = report with
+                {
+                    Lecturers = report.Lecturers + 1,
+                    ListRequests = report.ListRequests + one.ListRequests,
+                    ChangedEvents = report.ChangedEvents + one.ChangedEvents,
+                    Restored = report.Restored + one.Restored,
+                    FullResyncs = report.FullResyncs + one.FullResyncs,
+                    Revoked = report.Revoked + one.Revoked,
+                };
+            }
+            catch (Exception ex) when (ex is CalendarApiException or HttpRequestException or GoogleAuthorizationException)
+            {
+                // One lecturer's trouble must not stop the others; tomorrow's sync tries again.
+                logger.LogWarning("Nightly calendar sync of lecturer {LecturerId} failed ({Reason})", connection.LecturerId, ex.GetType().Name);
+                report = report with { Lecturers = report.Lecturers + 1, Failed = report.Failed + 1 };
+            }
+        }
+
+        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Full} full resync(s), {Revoked} revoked, {Failed} failed",
+            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.FullResyncs, report.Revoked, report.Failed);
+        return report;
+    }
+
+    private async Task<CalendarSyncReport> SyncLecturerAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken)
+    {
+        string accessToken;
+        try
+        {
+            accessToken = await authorization.GetAccessTokenAsync(connection, correlationId, cancellationToken);
+        }
+        catch (GoogleAuthorizationException ex) when (ex.IsRevoked)
+        {
+            await revocations.MarkRevokedAsync(connection, correlationId, cancellationToken);
+            return new CalendarSyncReport(1, 0, 0, 0, 0, 1, 0);
+        }
+
+        using var client = clients.Create(accessToken);
+        // Listing names only our calendar and a cursor: no personal data leaves, so there is no ledger row.
+        var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
+        var syncToken = connection.SyncToken;
+        var changed = new List<Event>();
+        int requests = 0, fullResyncs = 0;
+        string? pageToken = null;
+        string? nextSyncToken;
+        while (true)
+        {
+            var page = await client.ListEventsAsync(connection.CalendarId, syncToken, pageToken, context, cancellationToken);
+            requests++;
+            if (page.SyncTokenExpired)
+            {
+                logger.LogInformation("Sync token of lecturer {LecturerId} expired (410); listing the whole calendar", connection.LecturerId);
+                (syncToken, pageToken, fullResyncs) = (null, null, fullResyncs + 1);
+                changed.Clear();
+                continue;
+            }
+
+            changed.AddRange(page.Items);
+            pageToken = page.NextPageToken;
+            if (pageToken is null)
+            {
+                nextSyncToken = page.NextSyncToken;
+                break;
+            }
+        }
+
+        var restored = changed.Count == 0 ? 0 : await RestoreAsync(connection, changed, correlationId, cancellationToken);
+        await connections.SaveSyncTokenAsync(connection.LecturerId, nextSyncToken, cancellationToken);
+        return new CalendarSyncReport(1, requests, changed.Count, restored, fullResyncs, 0, 0);
+    }
+
+    /// <summary>Restores each changed event whose booking wants something else; events that are not ours are left alone.</summary>
+    private async Task<int> RestoreAsync(CalendarConnection connection, List<Event> changed, string correlationId, CancellationToken cancellationToken)
+    {
+        var bookings = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {connection.LecturerId}");
+        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            bookings[eventIds.For(row.RowKey)] = row;
+        }
+
+        var restored = 0;
+        foreach (var observed in changed)
+        {
+            if (observed.Id is null || !bookings.TryGetValue(observed.Id, out var row))
+            {
+                continue;
+            }
+
+            var desired = BookingRow.ToDesiredState(row);
+            var cancelled = observed.Status == CalendarEventPayload.Cancelled;
+            var drifted = desired.Status switch
+            {
+                BookingStatus.Confirmed => cancelled || !CalendarEventPayload.Matches(observed, CalendarEventPayload.Build(desired, options.Value.EventSummary, CalendarEventColumns.ReadJoinUrl(row))),
+                BookingStatus.Cancelled => !cancelled,
+                _ => false,
+            };
+            if (drifted)
+            {
+                logger.LogInformation("Calendar event {EventId} of booking {BookingId} was changed in Google; restoring it", observed.Id, row.RowKey);
+                await converger.RestoreAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
+                restored++;
+            }
+        }
+
+        return restored;
+    }
+}

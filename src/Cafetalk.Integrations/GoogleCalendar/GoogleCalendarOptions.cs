@@ -1,0 +1,118 @@
+using System.ComponentModel.DataAnnotations;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.GoogleCalendar;
+
+/// <summary>Settings of section <c>GoogleCalendar</c>: the OAuth client, Google's endpoints, the connect tickets and the limits we plan for.</summary>
+public sealed class GoogleCalendarOptions
+{
+    public const string SectionName = "GoogleCalendar";
+
+    /// <summary>The only scope we ask for: a secondary calendar we create, nothing else of the lecturer's.</summary>
+    public const string Scope = "https://www.googleapis.com/auth/calendar.app.created";
+
+    /// <summary>The name of the app setting that holds the nightly sync's NCRONTAB schedule.</summary>
+    public const string SyncScheduleSetting = "CalendarSyncSchedule";
+
+    [Required(AllowEmptyStrings = false)]
+    public string ClientId { get; set; } = string.Empty;
+
+    [Required(AllowEmptyStrings = false)]
+    public string ClientSecret { get; set; } = string.Empty;
+
+    /// <summary>Exactly the redirect URI registered for the OAuth client, e.g. https://integrations.cafetalk.com/api/calendar/callback.</summary>
+    [Required]
+    public Uri RedirectUri { get; set; } = null!;
+
+    [Required]
+    public Uri AuthorizationEndpoint { get; set; } = new("https://accounts.google.com/o/oauth2/v2/auth");
+
+    [Required]
+    public Uri TokenEndpoint { get; set; } = new("https://oauth2.googleapis.com/token");
+
+    [Required]
+    public Uri RevokeEndpoint { get; set; } = new("https://oauth2.googleapis.com/revoke");
+
+    /// <summary>Where <c>calendar/v3/</c> lives; the Sandbox points it at the simulator.</summary>
+    [Required]
+    public Uri ApiBaseAddress { get; set; } = new("https://www.googleapis.com/");
+
+    /// <summary>The key that signs new connect tickets (shared with the Cafetalk site, which issues them).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string CurrentTicketKeyId { get; set; } = string.Empty;
+
+    /// <summary>Ticket HMAC keys: key id → base64 of at least 32 bytes. A removed key retires its tickets.</summary>
+    [Required]
+    [MinLength(1)]
+    public Dictionary<string, string> TicketKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Keys the event id derived from a booking id, so the id tells Google nothing about the booking.</summary>
+    [Required(AllowEmptyStrings = false)]
+    [MinLength(16)]
+    public string EventIdKey { get; set; } = string.Empty;
+
+    /// <summary>How long a connect ticket issued by the site stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long the lecturer has to finish consent at Google.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan StateLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The cookie binding the OAuth state to the browser. Production keeps the <c>__Host-</c> prefix, which requires Secure.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string StateCookieName { get; set; } = "__Host-cafetalk-calendar";
+
+    public string CalendarSummary { get; set; } = "Cafetalk lessons";
+
+    public string EventSummary { get; set; } = "Cafetalk lesson";
+
+    /// <summary>Bookings that start within this window ahead are backfilled when a lecturer connects.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "800.00:00:00")]
+    public TimeSpan BackfillHorizon { get; set; } = TimeSpan.FromDays(365);
+
+    [Range(0, 10)]
+    public int MaxRetryAttempts { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(32);
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>Checks the Google settings at start, naming the setting that is wrong and never a key.</summary>
+public sealed class GoogleCalendarOptionsValidator : IValidateOptions<GoogleCalendarOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GoogleCalendarOptions options)
+    {
+        if (options.RedirectUri is null || !options.RedirectUri.IsAbsoluteUri || (options.RedirectUri.Scheme != Uri.UriSchemeHttps && !options.RedirectUri.IsLoopback))
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:RedirectUri must be the absolute https URL registered for the OAuth client.");
+        }
+
+        if (!options.TicketKeys.ContainsKey(options.CurrentTicketKeyId))
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:CurrentTicketKeyId names no key in {GoogleCalendarOptions.SectionName}:TicketKeys.");
+        }
+
+        foreach (var (id, value) in options.TicketKeys)
+        {
+            if (!KeyRing.IsValidKeyId(id) || KeyRing.DecodeKey(value) is not { Length: >= 32 })
+            {
+                return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:TicketKeys:{id} must have a 1-16 character id and be base64 of at least 32 bytes.");
+            }
+        }
+
+        if (!options.StateCookieName.StartsWith("__Host-", StringComparison.Ordinal) && !options.RedirectUri.IsLoopback)
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:StateCookieName must keep the __Host- prefix outside loopback.");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

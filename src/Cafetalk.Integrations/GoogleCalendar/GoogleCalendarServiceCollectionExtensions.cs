@@ -1,0 +1,90 @@
+using System.Net;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.GoogleCalendar.Api;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace Cafetalk.Integrations.GoogleCalendar;
+
+/// <summary>Registers the Google Calendar capability: options, the OAuth and Calendar pipelines, the converger, the connect routes and the nightly sync.</summary>
+public static class GoogleCalendarServiceCollectionExtensions
+{
+    public const string ApiPipelineName = "google-calendar-api";
+    public const string OAuthPipelineName = "google-oauth";
+
+    public static IServiceCollection AddGoogleCalendar(this IServiceCollection services)
+    {
+        services.AddOptions<GoogleCalendarOptions>().BindConfiguration(GoogleCalendarOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GoogleCalendarOptions>, GoogleCalendarOptionsValidator>());
+        services.TryAddSingleton<ConnectTickets>();
+        services.TryAddSingleton<CalendarEventIds>();
+        services.TryAddSingleton<CalendarConnections>();
+        services.TryAddSingleton<CalendarConnectStates>();
+        services.TryAddSingleton<GoogleDisclosures>();
+        services.TryAddSingleton<GoogleAuthorization>();
+        services.TryAddSingleton<CalendarClientFactory>();
+        services.TryAddSingleton<CalendarRevocations>();
+        services.TryAddTransient<CalendarEventConverger>();
+        services.TryAddTransient<CalendarConvergeHandler>();
+        services.TryAddTransient<CalendarNightlySync>();
+        services.TryAddTransient<CalendarDisconnection>();
+        services.TryAddTransient<CalendarConnectEndpoints>();
+
+        // The token endpoint: one attempt with a time limit. A code is single-use, so a blind retry could only fail.
+        var oauth = services.AddHttpClient(GoogleAuthorization.HttpClientName);
+        oauth.AddResilienceHandler(OAuthPipelineName, (pipeline, context) =>
+            pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<GoogleCalendarOptions>>().Value.AttemptTimeout));
+        oauth.AddDisclosureGate(DisclosurePolicy.Google);
+
+        // Calendar v3: back off on 403 rate limits and 429 (Google.Apis retries only 503, and is switched off).
+        // The disclosure gate is added last, so it is innermost and sees the exact bytes sent.
+        var api = services.AddHttpClient(CalendarClientFactory.HttpClientName);
+        api.AddResilienceHandler(ApiPipelineName, (pipeline, context) =>
+            {
+                var google = context.ServiceProvider.GetRequiredService<IOptions<GoogleCalendarOptions>>().Value;
+                pipeline.AddTimeout((google.AttemptTimeout + google.RetryMaxDelay) * (google.MaxRetryAttempts + 1));
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(google.MaxRetryAttempts, 1),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = google.RetryBaseDelay,
+                    MaxDelay = google.RetryMaxDelay,
+                    ShouldRetryAfterHeader = true,
+                    ShouldHandle = async args => google.MaxRetryAttempts > 0 && await ShouldRetryAsync(args.Outcome),
+                });
+                pipeline.AddTimeout(google.AttemptTimeout);
+            });
+        api.AddDisclosureGate(DisclosurePolicy.Google);
+        return services;
+    }
+
+    /// <summary>429, 403 with reason rateLimitExceeded/userRateLimitExceeded, and transient failures except a calendar create (not idempotent).</summary>
+    internal static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome)
+    {
+        if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests })
+        {
+            return true;
+        }
+
+        if (outcome.Result is { StatusCode: HttpStatusCode.Forbidden } forbidden)
+        {
+            await forbidden.Content.LoadIntoBufferAsync();
+            var body = await forbidden.Content.ReadAsStringAsync();
+            return body.Contains("\"rateLimitExceeded\"", StringComparison.Ordinal) || body.Contains("\"userRateLimitExceeded\"", StringComparison.Ordinal);
+        }
+
+        if (!HttpClientResiliencePredicates.IsTransient(outcome))
+        {
+            return false;
+        }
+
+        // An events.insert carries its own id (409 on a repeat), so it is safe to send again; a calendar create is not.
+        var request = outcome.Result?.RequestMessage;
+        return request is null || !(request.Method == HttpMethod.Post && (request.RequestUri?.AbsolutePath.EndsWith("/calendars", StringComparison.Ordinal) ?? false));
+    }
+}
