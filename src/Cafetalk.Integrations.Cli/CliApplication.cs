@@ -79,21 +79,33 @@ internal static class CliApplication
     {
         var events = new Option<FileInfo>("--events")
         {
-            Description = "CloudEvents to publish instead of the built-in sample, one JSON event per line. Lines that are not valid events are counted as rejected.",
+            Description = "CloudEvents to publish instead of the generated day, one JSON event per line. Lines that are not valid events are counted as rejected.",
             HelpName = "FILE.jsonl",
         };
         events.AcceptExistingOnly();
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
-        var command = new Command("demo", "Start the Sandbox, publish a sample of booking events to the queue, drain them through intake and report.\n" +
-            "Example: cafetalk-integrations demo --events ../shared/samples/booking-events.sample.jsonl --json")
+        var bookings = new Option<int>("--bookings") { Description = "How many bookings the generated day has.", DefaultValueFactory = _ => 12, HelpName = "N" };
+        bookings.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 5000)
+            {
+                r.AddError("--bookings must be 1-5000.");
+            }
+        });
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: events, providerRequests, ledger, duplicates, leaks." };
+        var wireLog = new Option<FileInfo>("--wire-log") { Description = "Write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
+        var command = new Command("demo", "Start the Sandbox, connect demo lecturers through Google's OAuth flow, publish a day of booking events, run every\n" +
+            "function and the nightly jobs, verify the ledger and report what each provider received.\n" +
+            "Example: cafetalk-integrations demo --bookings 50 --json --wire-log wire.jsonl")
         {
             events,
+            bookings,
             json,
+            wireLog,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var console = CreateConsole(stdout);
-            return await new DemoRunner(console, stdout).RunAsync(parse.GetValue(events), parse.GetValue(json), cancellationToken);
+            var options = new DemoOptions(parse.GetValue(events), parse.GetValue(bookings), parse.GetValue(json), parse.GetValue(wireLog));
+            return await new DemoRunner(CreateConsole(stdout), stdout).RunAsync(options, cancellationToken);
         });
         return command;
     }

@@ -77,6 +77,11 @@ public static partial class WireLog
                     {
                         obj[name] = Redacted;
                     }
+                    else if (value is JsonValue text && text.TryGetValue<string>(out var s) && SecretFormValue().IsMatch(s))
+                    {
+                        // A URL inside a value (Vimeo's upload.link) can carry a token in its query.
+                        obj[name] = SecretFormValue().Replace(s, Redacted);
+                    }
                     else
                     {
                         Redact(value);

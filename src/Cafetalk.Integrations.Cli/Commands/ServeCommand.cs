@@ -54,7 +54,7 @@ internal static class ServeCommand
                 {
                     baseUrl = server.BaseUrl.ToString(),
                     unsubscribeUrls,
-                    connectUrl = (string?)null,
+                    connectUrl = new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(server.Services.GetRequiredService<GoogleCalendar.ConnectTickets>().Issue("lec_demo_berlin", TimeSpan.FromHours(8)))}").ToString(),
                     zoomWebhookSecret = settings["Zoom:WebhookSecretToken"],
                     zoomWebhookUrl = new Uri(server.BaseUrl, "api/zoom/webhook").ToString(),
                     functionKey = server.FunctionKey,

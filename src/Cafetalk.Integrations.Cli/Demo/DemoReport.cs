@@ -3,22 +3,44 @@ using Cafetalk.Integrations.Cli.Draining;
 
 namespace Cafetalk.Integrations.Cli.Demo;
 
-/// <summary>The demo's result as printed by <c>--json</c>: one object, members added as capabilities land.</summary>
-internal sealed record DemoReport([property: JsonPropertyName("events")] EventCounts Events)
+/// <summary>The demo's result as printed by <c>--json</c>.</summary>
+internal sealed record DemoReport(
+    [property: JsonPropertyName("events")] EventCounts Events,
+    [property: JsonPropertyName("providerRequests"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProviderCounts? ProviderRequests = null,
+    [property: JsonPropertyName("ledger"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LedgerSummary? Ledger = null,
+    [property: JsonPropertyName("duplicates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DuplicateCounts? Duplicates = null,
+    [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null)
 {
-    public static DemoReport From(DrainTally tally) => new(new EventCounts(
-        tally.Received,
-        tally.Processed,
-        tally.Rejected,
-        tally.Rejections.Select(r => new RejectionCount(r.Reason, r.Count)).ToList()));
+    public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
 
 internal sealed record EventCounts(
     [property: JsonPropertyName("received")] int Received,
     [property: JsonPropertyName("processed")] int Processed,
     [property: JsonPropertyName("rejected")] int Rejected,
-    [property: JsonPropertyName("rejections")] IReadOnlyList<RejectionCount> Rejections);
+    [property: JsonPropertyName("rejections")] IReadOnlyList<RejectionCount> Rejections)
+{
+    public static EventCounts From(DrainTally tally) => new(
+        tally.Received, tally.Processed, tally.Rejected, tally.Rejections.Select(r => new RejectionCount(r.Reason, r.Count)).ToList());
+}
 
 internal sealed record RejectionCount(
     [property: JsonPropertyName("reason")] string Reason,
     [property: JsonPropertyName("count")] int Count);
+
+internal sealed record ProviderCounts(
+    [property: JsonPropertyName("zoom")] int Zoom,
+    [property: JsonPropertyName("google")] int Google,
+    [property: JsonPropertyName("vimeo")] int Vimeo,
+    [property: JsonPropertyName("mail")] int Mail);
+
+internal sealed record LedgerSummary(
+    [property: JsonPropertyName("rows")] long Rows,
+    [property: JsonPropertyName("verified")] bool Verified);
+
+internal sealed record DuplicateCounts(
+    [property: JsonPropertyName("zoom")] int Zoom,
+    [property: JsonPropertyName("google")] int Google);
+
+internal sealed record LeakCounts(
+    [property: JsonPropertyName("fieldsOutsideAllowlist")] int FieldsOutsideAllowlist);

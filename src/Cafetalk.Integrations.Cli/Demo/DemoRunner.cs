@@ -1,78 +1,232 @@
+using System.Net;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Draining;
+using Cafetalk.Integrations.Cli.Serving;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Erasure;
+using Cafetalk.Integrations.GoogleCalendar;
+using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace Cafetalk.Integrations.Cli.Demo;
 
+/// <summary>What the demo was asked to do.</summary>
+internal sealed record DemoOptions(FileInfo? EventsFile, int Bookings, bool Json, FileInfo? WireLog);
+
 /// <summary>
-/// The one-command demo: starts the Sandbox, publishes events to <c>booking-events</c> as the booking system
-/// would, drains them through the functions' own intake and reports what happened.
+/// The one-command demo: a private Sandbox, the functions on a local server and queue pump, lecturers connected
+/// through the real OAuth flow, a day of booking events through intake and every converger, the nightly jobs,
+/// a ledger check, and a report of what crossed the wire.
 /// </summary>
 internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
 {
-    public async Task<int> RunAsync(FileInfo? eventsFile, bool json, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken)
     {
-        var messages = eventsFile is null
-            ? SampleEvents.DemoDay(TimeProvider.System.GetUtcNow())
-            : await EventPublisher.ReadLinesAsync(eventsFile, cancellationToken);
+        var now = TimeProvider.System.GetUtcNow();
+        var day = options.EventsFile is null ? new DemoDay(options.Bookings, now) : null;
+        var messages = day?.Events ?? await EventPublisher.ReadLinesAsync(options.EventsFile!, cancellationToken);
+        var interactive = !options.Json && !Console.IsOutputRedirected;
 
-        var interactive = !json && !Console.IsOutputRedirected;
-        await using var sandbox = await WithStatus(interactive, "Starting the Sandbox (Azurite)…", () => SandboxEnvironment.StartAsync(cancellationToken));
-        await using var services = CliHost.Build(sandbox.Settings());
-        var storage = services.GetRequiredService<StorageAccount>();
-        var intake = services.GetRequiredService<BookingEventIntake>();
-        await storage.EnsureProvisionedAsync(cancellationToken);
-
-        var tally = await WithStatus(interactive, $"Publishing and draining {messages.Count} events…", async () =>
+        await using var sandbox = await Step(interactive, "Starting the Sandbox (Azurite and the provider simulators)", () => SandboxEnvironment.StartAsync(cancellationToken));
+        await using var server = await LocalFunctionsServer.StartAsync(baseUrl =>
         {
-            var direct = await new EventPublisher(storage, intake).PublishAsync(messages, cancellationToken);
-            var drainer = new QueueDrainer(storage, intake, services.GetRequiredService<PoisonQueue>());
-            var drained = await drainer.DrainAsync(cancellationToken: cancellationToken);
-            foreach (var outcome in direct)
+            sandbox.PublicBaseUrl = baseUrl;
+            return sandbox.Settings();
+        }, minimumLevel: Microsoft.Extensions.Logging.LogLevel.None, cancellationToken: cancellationToken);
+        var services = server.Services;
+        var storage = services.GetRequiredService<StorageAccount>();
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var drainer = ActivatorUtilities.CreateInstance<QueueDrainer>(services);
+        var pump = ActivatorUtilities.CreateInstance<LocalQueuePump>(services);
+        var tally = new DrainTally();
+
+        await Step(interactive, "Connecting demo lecturers to Google Calendar through the OAuth consent flow", async () =>
+        {
+            foreach (var lecturer in DemoDay.Lecturers.Take(2))
             {
-                drained.Add(outcome);
+                await ConnectAsync(server, sandbox, services.GetRequiredService<ConnectTickets>().Issue(lecturer), cancellationToken);
             }
 
-            return drained;
+            return 0;
         });
 
-        var report = DemoReport.From(tally);
-        if (json)
+        await Step(interactive, $"Publishing {messages.Count} events and running every function until the queues are idle", async () =>
+        {
+            foreach (var outcome in await new EventPublisher(storage, services.GetRequiredService<BookingEventIntake>()).PublishAsync(messages, cancellationToken))
+            {
+                tally.Add(outcome);
+            }
+
+            await DrainAsync(drainer, pump, tally, cancellationToken);
+            return 0;
+        });
+
+        if (day is not null)
+        {
+            await Step(interactive, "Afternoon: recordings finish, a member unsubscribes, another asks for erasure", async () =>
+            {
+                await AfternoonAsync(day, server, sandbox, services, cancellationToken);
+                await DrainAsync(drainer, pump, tally, cancellationToken);
+                return 0;
+            });
+        }
+
+        var verification = await Step(interactive, "Running the nightly jobs once and verifying the ledger", async () =>
+        {
+            await services.GetRequiredService<CalendarNightlySync>().RunAsync(cancellationToken);
+            await services.GetRequiredService<MailSuppressionSync>().ReconcileAsync(cancellationToken);
+            await services.GetRequiredService<RecordingDeleter>().SweepAsync($"demo-nightly-{now:yyyyMMdd}", cancellationToken);
+            await services.GetRequiredService<MemberErasure>().RetryPendingAsync(cancellationToken);
+            await DrainAsync(drainer, pump, tally, cancellationToken);
+            await services.GetRequiredService<LedgerDigests>().WriteAsync(cancellationToken);
+            return await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
+        });
+
+        var report = new DemoReport(
+            EventCounts.From(tally),
+            ProviderRequests(sandbox),
+            new LedgerSummary(verification.Rows, verification.IsIntact),
+            new DuplicateCounts(ZoomDuplicates(sandbox), GoogleDuplicates(sandbox)),
+            new LeakCounts(Leaks(sandbox, services.GetRequiredService<DisclosurePolicy>())));
+        if (options.WireLog is not null)
+        {
+            await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
+        }
+
+        if (options.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(report));
-            return 0;
+            return CliApplication.ExitOk;
         }
 
-        var states = new List<DesiredState>();
-        await foreach (var state in services.GetRequiredService<BookingStateStore>().ListAsync(cancellationToken))
-        {
-            states.Add(state);
-        }
-
-        PrintSummary(tally, states);
-        return 0;
+        var disclosures = await services.GetRequiredService<DisclosureExport>().ForMemberAsync(DemoDay.ShownMember, cancellationToken);
+        PrintSummary(tally, report, verification, disclosures);
+        return CliApplication.ExitOk;
     }
 
-    private async Task<T> WithStatus<T>(bool interactive, string text, Func<Task<T>> work) =>
-        interactive ? await console.Status().StartAsync(text, _ => work()) : await work();
-
-    private void PrintSummary(DrainTally tally, List<DesiredState> states)
+    private static async Task DrainAsync(QueueDrainer drainer, LocalQueuePump pump, DrainTally tally, CancellationToken cancellationToken)
     {
-        TallyView.Write(console, tally);
-
-        var bookings = new Table().Title("Desired state in table Bookings").AddColumns("lecturer", "booking", "version", "status", "starts (UTC)", "minutes", "time zone", "recording");
-        foreach (var state in states.OrderBy(s => s.BookingId, StringComparer.Ordinal))
+        // Intake first (tallied), then every other queue function until nothing is visible anywhere.
+        int handled;
+        do
         {
-            bookings.AddRow(
-                Markup.Escape(state.LecturerId), Markup.Escape(state.BookingId), state.Version.ToString(), state.Status.ToString(),
-                state.StartsAtUtc.ToString("yyyy-MM-dd HH:mm"), state.DurationMinutes.ToString(), Markup.Escape(state.LecturerTimeZone),
-                state.RecordingConsent.Both ? "both consented" : "no");
+            var drained = await drainer.DrainAsync(cancellationToken: cancellationToken);
+            tally.Merge(drained);
+            handled = drained.Received + await pump.RunUntilIdleAsync(cancellationToken);
+        }
+        while (handled > 0);
+    }
+
+    /// <summary>The lecturer's browser: connect link → Google's consent page → approve → our callback.</summary>
+    private static async Task ConnectAsync(LocalFunctionsServer server, SandboxEnvironment sandbox, string ticket, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+        using var start = await http.GetAsync(new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(ticket)}"), cancellationToken);
+        var cookie = start.Headers.GetValues("Set-Cookie").First().Split(';')[0];
+        var consent = start.Headers.Location!;
+        using (await http.GetAsync(consent, cancellationToken))
+        {
         }
 
-        console.Write(bookings);
+        var query = QueryHelpers.ParseQuery(consent.Query);
+        var form = new[] { "redirect_uri", "state", "scope", "code_challenge", "access_type" }.ToDictionary(k => k, k => query[k].ToString());
+        form["decision"] = "approve";
+        using var decided = await http.PostAsync(new Uri(sandbox.Google.BaseAddress, "o/oauth2/v2/auth/decision"), new FormUrlEncodedContent(form), cancellationToken);
+        using var callback = new HttpRequestMessage(HttpMethod.Get, decided.Headers.Location);
+        callback.Headers.Add("Cookie", cookie);
+        using var page = await http.SendAsync(callback, cancellationToken);
+        if (page.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"The demo's Google connect flow ended with HTTP {(int)page.StatusCode}.");
+        }
+    }
+
+    private static async Task AfternoonAsync(DemoDay day, LocalFunctionsServer server, SandboxEnvironment sandbox, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var storage = services.GetRequiredService<StorageAccount>();
+        var bookings = storage.Table(TableNames.Bookings);
+        var recorded = 0;
+        foreach (var (lecturer, booking, _, bothConsent) in day.Bookings.Where(b => !day.Cancelled.Contains(b.BookingId)).Take(4))
+        {
+            var row = await bookings.GetEntityIfExistsAsync<TableEntity>(lecturer, booking, cancellationToken: cancellationToken);
+            if (row.HasValue && long.TryParse(row.Value!.GetString("ZoomMeetingId"), out var meetingId) && recorded++ < 3)
+            {
+                // Zoom calls our webhook, signed, when a cloud recording is ready; consent decides what happens next.
+                var body = sandbox.Zoom.RecordingCompletedBody(meetingId, sandbox.Settings()["Zoom:DefaultHostUserId"]!);
+                using var _ = await sandbox.Zoom.SendWebhookAsync(new Uri(server.BaseUrl, "api/zoom/webhook"), body, cancellationToken: cancellationToken);
+            }
+        }
+
+        var link = (await services.GetRequiredService<NewsletterSubscriptions>().HeadersAsync(DemoDay.UnsubscribingStudent, "cafetalk-news", cancellationToken)).UnsubscribeUrl;
+        using (var http = new HttpClient())
+        using (await http.PostAsync(link, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]), cancellationToken))
+        {
+        }
+
+        await new EventPublisher(storage, services.GetRequiredService<BookingEventIntake>()).PublishAsync([SampleEvents.ErasureRequested(DemoDay.ErasedStudent)], cancellationToken);
+    }
+
+    /// <summary>Only what the pipeline sent: not the lecturer's browser at Google's consent page, not Vimeo pulling Zoom's file.</summary>
+    private static IEnumerable<WireRequest> SentByThePipeline(SandboxEnvironment sandbox) =>
+        sandbox.WireRequests().Select(r => r.Request)
+            .Where(r => !(r.Provider == "google" && r.Path.StartsWith("/o/oauth2/", StringComparison.Ordinal)))
+            .Where(r => !(r.Provider == "zoom" && r.Path.StartsWith("/rec/", StringComparison.Ordinal)));
+
+    private static ProviderCounts ProviderRequests(SandboxEnvironment sandbox)
+    {
+        var sent = SentByThePipeline(sandbox).GroupBy(r => r.Provider).ToDictionary(g => g.Key, g => g.Count());
+        return new ProviderCounts(sent.GetValueOrDefault("zoom"), sent.GetValueOrDefault("google"), sent.GetValueOrDefault("vimeo"), sent.GetValueOrDefault("mail"));
+    }
+
+    private static int ZoomDuplicates(SandboxEnvironment sandbox) =>
+        sandbox.Zoom.Meetings.GroupBy(m => m.Body["agenda"]?.GetValue<string>() ?? string.Empty).Sum(g => g.Count() - 1);
+
+    private static int GoogleDuplicates(SandboxEnvironment sandbox) =>
+        sandbox.Google.Calendars.Sum(c => sandbox.Google.EventsOf(c.Id).Where(e => !e.Cancelled)
+            .GroupBy(e => e.Body["start"]?["dateTime"]?.GetValue<string>() ?? e.Id).Sum(g => g.Count() - 1));
+
+    private static int Leaks(SandboxEnvironment sandbox, DisclosurePolicy policy)
+    {
+        var recipients = new Dictionary<string, Recipient>
+        {
+            ["zoom"] = DisclosurePolicy.Zoom, ["google"] = DisclosurePolicy.Google, ["vimeo"] = DisclosurePolicy.Vimeo, ["mail"] = DisclosurePolicy.MailService,
+        };
+        var outside = SentByThePipeline(sandbox).SelectMany(r => WireAudit.FieldsOutsideAllowlist(policy, recipients[r.Provider], r.Query, r.Body).Select(f => $"{r.Provider} {r.Method} {r.Path}: {f}")).ToList();
+        if (Environment.GetEnvironmentVariable("CAFETALK_DEMO_DEBUG") == "1")
+        {
+            outside.ForEach(Console.Error.WriteLine);
+        }
+
+        return outside.Count;
+    }
+
+    private async Task<T> Step<T>(bool interactive, string text, Func<Task<T>> work) =>
+        interactive ? await console.Status().StartAsync(text + "…", _ => work()) : await work();
+
+    private void PrintSummary(DrainTally tally, DemoReport report, LedgerVerification verification, IReadOnlyList<DisclosureRecord> disclosures)
+    {
+        TallyView.Write(console, tally);
+        var providers = new Table().Title("Requests each provider received").AddColumns("Zoom", "Google", "Vimeo", "mail service", "duplicate meetings", "duplicate events", "fields outside the allowlist");
+        providers.AddRow(report.ProviderRequests!.Zoom.ToString(), report.ProviderRequests.Google.ToString(), report.ProviderRequests.Vimeo.ToString(),
+            report.ProviderRequests.Mail.ToString(), report.Duplicates!.Zoom.ToString(), report.Duplicates.Google.ToString(), report.Leaks!.FieldsOutsideAllowlist.ToString());
+        console.Write(providers);
+        console.MarkupLine(verification.IsIntact
+            ? $"Ledger: {verification.Rows} rows in {verification.Chains} chains, [green]verified[/] (hash chains intact, heads match the digest)."
+            : $"Ledger: {verification.Rows} rows, [red]{verification.Findings.Count} finding(s)[/]: {Markup.Escape(string.Join("; ", verification.Findings.Take(3)))}");
+        var table = new Table().Title($"To whom {DemoDay.ShownMember}'s data went (APPI Art. 33(5))").AddColumns("provided (UTC)", "recipient", "country", "data items", "purpose", "outcome");
+        foreach (var d in disclosures)
+        {
+            table.AddRow(d.ProvidedAtUtc.ToString("yyyy-MM-dd HH:mm:ss"), Markup.Escape(d.Recipient), Markup.Escape(d.Country),
+                Markup.Escape(string.Join(" ", d.DataItems)), Markup.Escape(d.Purpose), Markup.Escape(d.Outcome));
+        }
+
+        console.Write(table);
     }
 }

@@ -36,6 +36,20 @@ internal sealed class DrainTally
         }
     }
 
+    /// <summary>Adds another drain's counts to this one.</summary>
+    public void Merge(DrainTally other)
+    {
+        Received += other.Received;
+        Applied += other.Applied;
+        Unchanged += other.Unchanged;
+        Forwarded += other.Forwarded;
+        Failed += other.Failed;
+        foreach (var (reason, count) in other._rejections)
+        {
+            _rejections[reason] = _rejections.GetValueOrDefault(reason) + count;
+        }
+    }
+
     public void AddFailure()
     {
         Received++;

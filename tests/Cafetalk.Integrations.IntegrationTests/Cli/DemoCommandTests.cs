@@ -15,22 +15,45 @@ public sealed class DemoCommandTests
     }
 
     [Fact]
-    public async Task Demo_Json_ReportsEveryEventOnceWithTheReasonsForRejections()
+    public async Task Demo_Json_RunsTheWholeDay_WithNoDuplicateNoLeakAndAVerifiedLedger()
     {
-        var (exit, output, _) = await RunAsync("demo", "--json");
-
-        Assert.Equal(0, exit);
-        var events = JsonDocument.Parse(output).RootElement.GetProperty("events");
-        Assert.Equal(18, events.GetProperty("received").GetInt32());
-        Assert.Equal(10, events.GetProperty("processed").GetInt32());
-        Assert.Equal(8, events.GetProperty("rejected").GetInt32());
-        var reasons = events.GetProperty("rejections").EnumerateArray()
-            .ToDictionary(r => r.GetProperty("reason").GetString()!, r => r.GetProperty("count").GetInt32());
-        Assert.Equal(new Dictionary<string, int>
+        var wireLog = Path.GetTempFileName();
+        try
         {
-            ["not-json"] = 1, ["not-a-cloudevent"] = 1, ["unknown-type"] = 1, ["duration-out-of-range"] = 1,
-            ["unknown-time-zone"] = 1, ["startsAt-not-utc"] = 1, ["startsAt-too-far-out"] = 1, ["missing-field"] = 1,
-        }, reasons);
+            var (exit, output, _) = await RunAsync("demo", "--json", "--wire-log", wireLog);
+
+            Assert.Equal(0, exit);
+            var report = JsonDocument.Parse(output).RootElement;
+            var events = report.GetProperty("events");
+            Assert.Equal(events.GetProperty("received").GetInt32(), events.GetProperty("processed").GetInt32() + events.GetProperty("rejected").GetInt32());
+            var reasons = events.GetProperty("rejections").EnumerateArray()
+                .ToDictionary(r => r.GetProperty("reason").GetString()!, r => r.GetProperty("count").GetInt32());
+            Assert.Equal(new Dictionary<string, int> { ["not-json"] = 1, ["unknown-type"] = 1, ["duration-out-of-range"] = 1 }, reasons);
+            foreach (var provider in new[] { "zoom", "google", "vimeo", "mail" })
+            {
+                Assert.True(report.GetProperty("providerRequests").GetProperty(provider).GetInt32() > 0, $"{provider} received nothing");
+            }
+
+            Assert.True(report.GetProperty("ledger").GetProperty("verified").GetBoolean());
+            Assert.True(report.GetProperty("ledger").GetProperty("rows").GetInt64() > 0);
+            Assert.Equal(0, report.GetProperty("duplicates").GetProperty("zoom").GetInt32());
+            Assert.Equal(0, report.GetProperty("duplicates").GetProperty("google").GetInt32());
+            Assert.Equal(0, report.GetProperty("leaks").GetProperty("fieldsOutsideAllowlist").GetInt32());
+
+            var wire = await File.ReadAllTextAsync(wireLog);
+            Assert.All(Cafetalk.Integrations.Sandbox.SampleEvents.PlantedPersonalValues, v => Assert.DoesNotContain(v, wire, StringComparison.Ordinal));
+            Assert.DoesNotContain("access_token=dl-", wire, StringComparison.Ordinal);
+            Assert.DoesNotContain("Authorization", wire, StringComparison.Ordinal);
+            Assert.All(wire.Split('\n', StringSplitOptions.RemoveEmptyEntries), line =>
+            {
+                var request = JsonDocument.Parse(line).RootElement;
+                Assert.Equal(["body", "method", "path", "provider", "query"], request.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            });
+        }
+        finally
+        {
+            File.Delete(wireLog);
+        }
     }
 
     [Fact]
@@ -64,14 +87,16 @@ public sealed class DemoCommandTests
         Assert.Equal(0, exit);
         Assert.Contains("received", output, StringComparison.Ordinal);
         Assert.Contains("duration-out-of-range", output, StringComparison.Ordinal);
-        Assert.Contains("bk_demo_0002", output, StringComparison.Ordinal);
-        Assert.Contains("Cancelled", output, StringComparison.Ordinal);
+        Assert.Contains("Requests each provider received", output, StringComparison.Ordinal);
+        Assert.Contains("verified", output, StringComparison.Ordinal);
+        Assert.Contains("To whom stu_demo_2's data went", output, StringComparison.Ordinal);
         Assert.DoesNotContain("hanako", output, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]
     [InlineData("demo", "--events", "/nonexistent/events.jsonl")]
     [InlineData("demo", "--bogus")]
+    [InlineData("demo", "--bookings", "0")]
     [InlineData("no-such-command")]
     public async Task Cli_BadArguments_ExitWith2AndOneClearError(params string[] args)
     {

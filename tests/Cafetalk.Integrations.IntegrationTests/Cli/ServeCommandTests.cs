@@ -48,6 +48,11 @@ public sealed class ServeCommandTests
             var simulators = info.GetProperty("simulators");
             Assert.Equal("127.0.0.1", baseUrl.Host);
             Assert.False(string.IsNullOrEmpty(info.GetProperty("zoomWebhookSecret").GetString()));
+            Assert.StartsWith(baseUrl + "api/calendar/connect?ticket=", info.GetProperty("connectUrl").GetString(), StringComparison.Ordinal);
+            using (var connect = await new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }).GetAsync(info.GetProperty("connectUrl").GetString()))
+            {
+                Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+            }
             Assert.True(simulators.TryGetProperty("zoom", out _) && simulators.TryGetProperty("mail", out var mail) && mail.GetString()!.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
 
             using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
