@@ -27,6 +27,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<ConvergeRequests>();
         services.TryAddSingleton<BookingEventIntake>();
+        services.TryAddTransient<NightlyJobs>();
         services.AddDisclosure();
         services.TryAddSingleton<PoisonReplayer>();
         services.AddNewsletter();

@@ -80,12 +80,8 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
 
         var verification = await Step(interactive, "Running the nightly jobs once and verifying the ledger", async () =>
         {
-            await services.GetRequiredService<CalendarNightlySync>().RunAsync(cancellationToken);
-            await services.GetRequiredService<MailSuppressionSync>().ReconcileAsync(cancellationToken);
-            await services.GetRequiredService<RecordingDeleter>().SweepAsync($"demo-nightly-{now:yyyyMMdd}", cancellationToken);
-            await services.GetRequiredService<MemberErasure>().RetryPendingAsync(cancellationToken);
+            await services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
             await DrainAsync(drainer, pump, tally, cancellationToken);
-            await services.GetRequiredService<LedgerDigests>().WriteAsync(cancellationToken);
             return await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
         });
 

@@ -5,6 +5,7 @@ using Cafetalk.Integrations.Cli;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cafetalk.Integrations.IntegrationTests.Cli;
 
@@ -111,5 +112,52 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
 
         Assert.Equal(2, exit);
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+    }
+}
+
+/// <summary><c>sync</c> against the Sandbox: the nightly pass repairs a booking whose converge request was lost.</summary>
+public sealed class SyncCommandTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+{
+    [Fact]
+    public async Task Sync_ABookingWhoseConvergeRequestWasLost_GetsItsMeeting_AndASecondSyncSendsNothing()
+    {
+        await using var services = fixture.CreateServices();
+        var startsAt = TimeProvider.System.GetUtcNow().AddDays(3);
+        await services.GetRequiredService<BookingEventIntake>().ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_sync_1", 1, startsAt, lecturerId: "lec_sync"), null);
+        await fixture.Storage.Queue(QueueNames.ZoomConverge).ClearMessagesAsync();
+        var settings = fixture.Sandbox.Settings();
+
+        async Task<JsonElement> SyncAsync()
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var saved = settings.Where(s => s.Key != "AzureWebJobsStorage").ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => Environment.GetEnvironmentVariable(s.Key.Replace(":", "__", StringComparison.Ordinal)));
+            foreach (var (key, value) in settings.Where(s => s.Key != "AzureWebJobsStorage"))
+            {
+                Environment.SetEnvironmentVariable(key.Replace(":", "__", StringComparison.Ordinal), value);
+            }
+
+            try
+            {
+                Assert.Equal(0, await CliApplication.RunAsync(["sync", "--connection-string", fixture.Sandbox.StorageConnectionString], stdout, stderr));
+                return JsonDocument.Parse(stdout.ToString()).RootElement;
+            }
+            finally
+            {
+                foreach (var (key, value) in saved)
+                {
+                    Environment.SetEnvironmentVariable(key, value);
+                }
+            }
+        }
+
+        var first = await SyncAsync();
+        var createsAfterFirst = fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate);
+        var second = await SyncAsync();
+
+        Assert.Equal(1, first.GetProperty("zoomRepaired").GetInt32());
+        Assert.Equal(1, createsAfterFirst);
+        Assert.Equal(0, second.GetProperty("zoomRepaired").GetInt32());
+        Assert.Equal(1, fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate));
     }
 }

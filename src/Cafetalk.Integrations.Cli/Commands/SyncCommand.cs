@@ -1,0 +1,27 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cafetalk.Integrations.Bookings;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cafetalk.Integrations.Cli.Commands;
+
+/// <summary><c>sync</c>: run every nightly job once, now.</summary>
+internal static class SyncCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var storage = new CliStorage();
+        var command = new Command("sync", "Run the nightly jobs once, now: Zoom drift repair over upcoming bookings, the Google Calendar sync, recording retention,\n" +
+            "the newsletter reconcile, pending erasures and the ledger digest. Prints a JSON report.\n" +
+            "Example: cafetalk-integrations sync --account cafetalkprod");
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var services = CliHost.Build(storage.Settings(parse));
+            var report = await services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
+            return CliApplication.ExitOk;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,56 @@
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Erasure;
+using Cafetalk.Integrations.GoogleCalendar;
+using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Vimeo;
+using Cafetalk.Integrations.Zoom;
+using Microsoft.Extensions.Logging;
+
+namespace Cafetalk.Integrations.Bookings;
+
+/// <summary>What one run of the nightly jobs did.</summary>
+public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted);
+
+/// <summary>
+/// Every nightly job in one pass, for operators (<c>sync</c>) and the demo; in Azure each also runs on its own
+/// timer. The Zoom pass re-runs the meeting converger over upcoming bookings: it costs no request when a
+/// meeting already matches, and repairs drift and in-doubt creates when it does not.
+/// </summary>
+public sealed class NightlyJobs(
+    BookingStateStore bookings,
+    MeetingConverger meetings,
+    CalendarNightlySync calendars,
+    RecordingDeleter recordings,
+    MailSuppressionSync newsletter,
+    MemberErasure erasure,
+    LedgerDigests digests,
+    TimeProvider time,
+    ILogger<NightlyJobs> logger)
+{
+    public async Task<NightlyReport> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        int checkedRows = 0, repaired = 0;
+        await foreach (var booking in bookings.ListAsync(cancellationToken))
+        {
+            if (booking.StartsAtUtc < now)
+            {
+                continue;
+            }
+
+            checkedRows++;
+            var result = await meetings.ConvergeAsync(booking.LecturerId, booking.BookingId, $"nightly-{now:yyyyMMdd}", cancellationToken);
+            repaired += result.Outcome is MeetingConvergence.Created or MeetingConvergence.Updated or MeetingConvergence.Deleted ? 1 : 0;
+        }
+
+        var calendar = await calendars.RunAsync(cancellationToken);
+        var deleted = await recordings.SweepAsync($"nightly-{now:yyyyMMdd}", cancellationToken);
+        var mail = await newsletter.ReconcileAsync(cancellationToken);
+        var erased = await erasure.RetryPendingAsync(cancellationToken);
+        await digests.WriteAsync(cancellationToken);
+        var report = new NightlyReport(checkedRows, repaired, calendar.Lecturers, deleted, mail, erased);
+        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed",
+            report.ZoomBookingsChecked, report.ZoomRepaired, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted);
+        return report;
+    }
+}
