@@ -4,6 +4,7 @@ using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
 using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
@@ -25,6 +26,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<BookingEventParser>();
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
+        services.TryAddSingleton<ConvergeMetrics>();
         services.TryAddSingleton<ConvergeRequests>();
         services.TryAddSingleton<BookingEventIntake>();
         services.TryAddTransient<NightlyJobs>();

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Disclosure;
@@ -44,7 +45,7 @@ public sealed record DisclosureResult(DisclosureHandle Handle, DisclosureOutcome
 /// An append inserts the rows and moves the head in one entity-group transaction guarded by the head's ETag,
 /// so concurrent writers can neither fork a chain nor lose a row.
 /// </summary>
-public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry subjects, TimeProvider time, ILogger<DisclosureLedger> logger)
+public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry subjects, TimeProvider time, LedgerMetrics metrics, ILogger<DisclosureLedger> logger)
 {
     /// <summary>APPI Art. 29 and its rules: records are kept for 3 years.</summary>
     public static readonly int RetentionYears = 3;
@@ -236,16 +237,19 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
             {
                 var response = await table.SubmitTransactionAsync(actions, cancellationToken);
                 Remember(subjectRef, response.Value[^1].Headers.ETag, rows[^1]);
+                metrics.Append(LedgerMetrics.Appended);
                 return rows;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
                 // Another writer moved the head first: re-read it and chain after its rows.
+                metrics.Append(LedgerMetrics.HeadConflict);
                 _heads.TryRemove(subjectRef, out _);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * Math.Min(attempt, 20))), cancellationToken);
             }
         }
 
+        metrics.Append(LedgerMetrics.GaveUp);
         logger.LogError("Ledger append for subject {SubjectRef} lost the head race {Attempts} times", subjectRef, MaxAttempts);
         throw new LedgerAppendConflictException(subjectRef, MaxAttempts);
     }

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
@@ -18,7 +19,12 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<LedgerVerifier>();
         services.TryAddSingleton<DisclosureExport>();
         services.TryAddSingleton<DisclosureExportEndpoint>();
+        services.AddMetrics();
+        services.TryAddSingleton<LedgerMetrics>();
+        services.TryAddSingleton<ProviderMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, DisclosureGateFilter>());
+        // After the gate's filter on purpose: a later filter's handler lands outside the gate's (see ProviderRequestMetricsFilter).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, ProviderRequestMetricsFilter>());
         return services;
     }
 

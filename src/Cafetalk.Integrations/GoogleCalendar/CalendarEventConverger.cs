@@ -5,6 +5,7 @@ using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.GoogleCalendar.Api;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -43,6 +44,7 @@ public sealed class CalendarEventConverger(
     CalendarRevocations revocations,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
+    ConvergeMetrics metrics,
     ILogger<CalendarEventConverger> logger)
 {
     public async Task<EventConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
@@ -104,12 +106,14 @@ public sealed class CalendarEventConverger(
         var context = new Call(client, connection, desired, calendarId, eventId, correlationId);
         try
         {
-            return step switch
+            var result = step switch
             {
                 Step.Delete => await DeleteAsync(table, row, context, cancellationToken),
                 Step.Patch => await PatchAsync(table, row, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
                 _ => await InsertAsync(table, row, context, wanted, fingerprint, cancellationToken),
             };
+            metrics.Converged(DisclosurePolicy.Google.Key, result.Outcome.ToString(), row);
+            return result;
         }
         catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Unauthorized)
         {

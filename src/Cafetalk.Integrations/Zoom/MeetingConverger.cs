@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -41,6 +42,7 @@ public sealed class MeetingConverger(
     ZoomDisclosures disclosures,
     IOptions<ZoomOptions> options,
     TimeProvider time,
+    ConvergeMetrics metrics,
     ILogger<MeetingConverger> logger)
 {
     private const int MaxPasses = 8;
@@ -78,6 +80,11 @@ public sealed class MeetingConverger(
 
                 // Re-read once more: a newer event may have landed while we were calling Zoom.
                 continue;
+            }
+
+            if (acted is not null)
+            {
+                metrics.Converged(DisclosurePolicy.Zoom.Key, acted.Outcome.ToString(), row);
             }
 
             return acted ?? step;

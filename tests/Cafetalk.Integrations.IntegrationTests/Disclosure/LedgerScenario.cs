@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -18,7 +21,9 @@ internal static class LedgerScenario
 
     /// <summary>A ledger with its own head cache, as another process would have.</summary>
     public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
-        new(storage, new SubjectRegistry(storage, time), time, NullLogger<DisclosureLedger>.Instance);
+        new(storage, new SubjectRegistry(storage, time), time, new LedgerMetrics(Meters), NullLogger<DisclosureLedger>.Instance);
+
+    private static IMeterFactory Meters { get; } = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
     public static LedgerVerifier Verifier(StorageAccount storage) => new(storage, new LedgerDigests(storage, Time()));
 
