@@ -20,7 +20,7 @@ internal static class LedgerScenario
     public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
         new(storage, new SubjectRegistry(storage, time), time, NullLogger<DisclosureLedger>.Instance);
 
-    public static LedgerVerifier Verifier(StorageAccount storage) => new(storage, new LedgerDigests(storage, Time()));
+    public static LedgerVerifier Verifier(StorageAccount storage, TimeProvider? time = null) => new(storage, new LedgerDigests(storage, time ?? Time()), time ?? Time());
 
     public static DisclosureIntent Intent(DisclosurePurpose purpose, string memberId, SubjectRole role, string bookingId, string correlationId = "corr-1") =>
         new(purpose, "create", memberId, role, $"consent-{bookingId}", correlationId, bookingId);
