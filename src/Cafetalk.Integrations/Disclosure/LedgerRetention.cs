@@ -37,7 +37,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         var now = time.GetUtcNow();
         var partitions = new List<string>();
         var filter = TableClient.CreateQueryFilter($"RowKey eq {LedgerRow.HeadRowKey}");
-        await foreach (var head in Table.QueryAsync<TableEntity>(filter, select: [LedgerRow.Seq], cancellationToken: cancellationToken))
+        await foreach (var head in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
         {
             partitions.Add(head.PartitionKey);
         }
