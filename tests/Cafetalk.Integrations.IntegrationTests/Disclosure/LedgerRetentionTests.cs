@@ -89,6 +89,25 @@ public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Purge_MoreExpiredRowsThanOneTransactionHolds_PurgesThemAllInBatches_AndTheChainVerifies()
+    {
+        var time = Time();
+        var member = Unique("stu");
+        var ledger = Ledger(fixture.Storage, time);
+        await ledger.RecordIntentsAsync(Enumerable.Range(1, 80).Select(i => Intent(Meeting, member, SubjectRole.Student, $"bk-a{i}")));
+        var handles = await ledger.RecordIntentsAsync(Enumerable.Range(1, 80).Select(i => Intent(Meeting, member, SubjectRole.Student, $"bk-b{i}")));
+        var subjectRef = handles[0].SubjectRef;
+        time.Advance(PastRetention);
+
+        await Retention(time).PurgeAsync();
+
+        Assert.Empty(await RowsAsync(subjectRef));
+        var head = (await Table.GetEntityAsync<TableEntity>(subjectRef, LedgerRow.HeadRowKey)).Value;
+        Assert.Equal((160L, 160L), (head.GetInt64(LedgerRow.PurgedThroughSeq), head.GetInt64(LedgerRow.Seq)));
+        Assert.Empty(await FindingsAsync(subjectRef, time));
+    }
+
+    [Fact]
     public async Task Purge_DryRun_CountsButDeletesNothing()
     {
         var time = Time();
