@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cafetalk.Integrations.Cli.Ledger;
 
 /// <summary>
-/// <c>ledger verify|export|digest</c> against the storage named by <c>AzureWebJobsStorage</c> (or
+/// <c>ledger verify|export|digest|purge</c> against the storage named by <c>AzureWebJobsStorage</c> (or
 /// <c>--connection-string</c>), and <c>policy table</c>, which renders the disclosure policy for the README.
 /// </summary>
 internal static class LedgerCommands
@@ -24,6 +24,7 @@ internal static class LedgerCommands
         ledger.Subcommands.Add(VerifyCommand(stdout));
         ledger.Subcommands.Add(ExportCommand(stdout));
         ledger.Subcommands.Add(DigestCommand(stdout));
+        ledger.Subcommands.Add(PurgeCommand(stdout));
         return ledger;
     }
 
@@ -84,6 +85,28 @@ internal static class LedgerCommands
             var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(cancellationToken);
             await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
             return CliApplication.ExitOk;
+        }));
+        return command;
+    }
+
+    private static Command PurgeCommand(TextWriter stdout)
+    {
+        var connection = ConnectionStringOption();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Count the rows past retention without deleting anything." };
+        var command = new Command("purge", "Delete ledger rows past their 3-year retention (APPI Art. 29), oldest first, and re-anchor each chain so `ledger verify` still passes (the nightly timer does this). Exit 1 when a chain was skipped.\n" +
+            "Example: cafetalk-integrations ledger purge --dry-run") { connection, dryRun };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        {
+            var result = await services.GetRequiredService<LedgerRetention>().PurgeAsync(parse.GetValue(dryRun), cancellationToken);
+            foreach (var skip in result.Skipped)
+            {
+                await stdout.WriteLineAsync($"skipped chain {skip.SubjectRef}: {skip.Reason}");
+            }
+
+            await stdout.WriteLineAsync(result.DryRun
+                ? $"dry run: {result.RowsPurged} rows past retention in {result.ChainsPurged} of {result.Chains} chains would be purged"
+                : $"purged {result.RowsPurged} rows past retention from {result.ChainsPurged} of {result.Chains} chains");
+            return result.Skipped.Count == 0 ? CliApplication.ExitOk : CliApplication.ExitFailed;
         }));
         return command;
     }

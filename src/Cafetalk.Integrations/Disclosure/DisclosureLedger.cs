@@ -232,7 +232,7 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
             var actions = entities.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)).ToList();
             actions.Add(head is null
                 ? new TableTransactionAction(TableTransactionActionType.Add, headEntity)
-                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, headEntity, head.ETag));
+                : new TableTransactionAction(TableTransactionActionType.UpdateMerge, headEntity, head.ETag)); // merge: keeps a purge anchor
             try
             {
                 var response = await table.SubmitTransactionAsync(actions, cancellationToken);

@@ -17,6 +17,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<DisclosureLedger>();
         services.TryAddSingleton<LedgerDigests>();
         services.TryAddSingleton<LedgerVerifier>();
+        services.TryAddSingleton<LedgerRetention>();
         services.TryAddSingleton<DisclosureExport>();
         services.TryAddSingleton<DisclosureExportEndpoint>();
         services.AddMetrics();

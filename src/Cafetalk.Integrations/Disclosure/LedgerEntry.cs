@@ -52,6 +52,14 @@ internal static class LedgerRow
     public const string Outcome = nameof(Outcome);
     public const string IntentSeq = nameof(IntentSeq);
     public const string ProvidedAtUtc = nameof(ProvidedAtUtc);
+    public const string RetainUntilUtc = nameof(RetainUntilUtc);
+
+    // Head columns written by a retention purge: rows 1..PurgedThroughSeq are gone; AnchorHash is the last purged
+    // row's hash, AnchorRow its canonical encoding (so its hash and RetainUntilUtc stay checkable), PurgedAtUtc when.
+    public const string PurgedThroughSeq = nameof(PurgedThroughSeq);
+    public const string AnchorHash = nameof(AnchorHash);
+    public const string AnchorRow = nameof(AnchorRow);
+    public const string PurgedAtUtc = nameof(PurgedAtUtc);
 
     // The hashed columns, in hash order. Changing this list or its encoding breaks every existing chain: add a v2 instead.
     private static readonly string[] HashedColumns =
@@ -123,7 +131,16 @@ internal static class LedgerRow
         row.GetString(Hash) ?? string.Empty);
 
     /// <summary>SHA-256 (lower-case hex) of the canonical encoding: a JSON array of version, partition and each hashed column.</summary>
-    public static string ComputeHash(TableEntity row)
+    public static string ComputeHash(TableEntity row) => HashOfEncoding(CanonicalEncoding(row));
+
+    /// <summary>SHA-256 (lower-case hex) of a canonical encoding produced by <see cref="CanonicalEncoding"/>.</summary>
+    public static string HashOfEncoding(string encoding) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(encoding)));
+
+    /// <summary>
+    /// The exact text a row's hash is taken over (ASCII: the JSON writer escapes everything else). A purge anchor keeps
+    /// it for the last purged row, so the verifier can check that row's hash and its RetainUntilUtc without the row.
+    /// </summary>
+    public static string CanonicalEncoding(TableEntity row)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
@@ -139,7 +156,32 @@ internal static class LedgerRow
             writer.WriteEndArray();
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Reads a canonical encoding back: the partition and each hashed column's encoded text (<c>n:5</c>, <c>t:...</c>, or null).</summary>
+    public static bool TryReadEncoded(string encoding, out string subjectRef, out IReadOnlyDictionary<string, string?> columns)
+    {
+        subjectRef = string.Empty;
+        columns = new Dictionary<string, string?>();
+        try
+        {
+            using var document = JsonDocument.Parse(encoding);
+            var items = document.RootElement.EnumerateArray().ToList();
+            if (items.Count != HashedColumns.Length + 2 || items[0].GetString() != EncodingVersion)
+            {
+                return false;
+            }
+
+            subjectRef = items[1].GetString() ?? string.Empty;
+            columns = HashedColumns.Select((c, i) => (c, v: items[i + 2].ValueKind == JsonValueKind.Null ? null : items[i + 2].GetString()))
+                .ToDictionary(x => x.c, x => x.v, StringComparer.Ordinal);
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static void WriteCanonical(Utf8JsonWriter writer, object? value)

@@ -34,11 +34,17 @@ public sealed record LedgerVerification(int Chains, long Rows, LedgerDigest? Dig
 }
 
 /// <summary>Recomputes every chain from its rows and checks the chains against the last digest.</summary>
-public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests)
+/// <remarks>
+/// After a retention purge a chain starts at its anchor (<see cref="LedgerRetention"/>): the head's AnchorRow must hash
+/// to AnchorHash, be the row at PurgedThroughSeq of this chain, be past its RetainUntilUtc now, and the first remaining
+/// row's PrevHash must name it. Otherwise the missing rows are reported as deleted.
+/// </remarks>
+public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests, TimeProvider time)
 {
     public async Task<LedgerVerification> VerifyAsync(CancellationToken cancellationToken = default)
     {
         var findings = new List<LedgerFinding>();
+        var now = time.GetUtcNow();
         var digest = await digests.ReadLastAsync(cancellationToken);
         if (digest is not null)
         {
@@ -63,7 +69,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             chains++;
             rowCount += rows.Count;
             seen.Add(partition);
-            findings.AddRange(VerifyChain(partition, rows, head, expected.GetValueOrDefault(partition)));
+            findings.AddRange(VerifyChain(partition, rows, head, expected.GetValueOrDefault(partition), now));
         }
 
         await foreach (var row in storage.Table(TableNames.DisclosureLedger).QueryAsync<TableEntity>(cancellationToken: cancellationToken))
@@ -91,26 +97,50 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
     }
 
     /// <summary>Checks one chain; <paramref name="rows"/> are in row-key order, as the table returns them.</summary>
-    internal static List<LedgerFinding> VerifyChain(string subjectRef, IReadOnlyList<TableEntity> rows, TableEntity? head, ChainHeadSnapshot? digested)
+    internal static List<LedgerFinding> VerifyChain(string subjectRef, IReadOnlyList<TableEntity> rows, TableEntity? head, ChainHeadSnapshot? digested, DateTimeOffset now)
     {
         var findings = new List<LedgerFinding>();
         var hashesBySeq = new Dictionary<long, string>();
+        var purgedThrough = Math.Max(0, head?.GetInt64(LedgerRow.PurgedThroughSeq) ?? 0);
+        var anchorHash = purgedThrough > 0 ? head!.GetString(LedgerRow.AnchorHash) ?? string.Empty : LedgerRow.GenesisHash;
+        if (purgedThrough > 0)
+        {
+            var problem = CheckAnchor(subjectRef, head!, purgedThrough, anchorHash, now);
+            if (problem is not null)
+            {
+                findings.Add(new(LedgerFindingKind.Deleted, subjectRef, LedgerRow.RowKeyOf(1),
+                    $"rows 1..{purgedThrough} are gone and the purge anchor does not hold: {problem}"));
+            }
+
+            hashesBySeq[purgedThrough] = anchorHash;
+        }
 
         // Links are checked against the row that was written just before (by its own sequence number), so a moved
         // row is reported where it stands and not again at its neighbours.
         var writtenHashes = new Dictionary<long, string>();
+        if (purgedThrough > 0)
+        {
+            writtenHashes[purgedThrough] = anchorHash;
+        }
+
         foreach (var row in rows.Where(r => LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
         {
             writtenHashes.TryAdd(row.GetInt64(LedgerRow.Seq) ?? -1, row.GetString(LedgerRow.Hash)!);
         }
 
-        long expectedSeq = 1;
-        var previousHash = LedgerRow.GenesisHash;
+        var expectedSeq = purgedThrough + 1;
+        var previousHash = anchorHash;
         foreach (var row in rows)
         {
             if (!long.TryParse(row.RowKey, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
             {
                 findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, "a row with a key that is no sequence number"));
+                continue;
+            }
+
+            if (position <= purgedThrough)
+            {
+                findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, $"the row stands before the purge anchor at row {purgedThrough}"));
                 continue;
             }
 
@@ -157,12 +187,38 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             findings.Add(new(LedgerFindingKind.HeadMismatch, subjectRef, LedgerRow.HeadRowKey, $"the head names row {headSeq}, the chain ends at row {lastSeq}"));
         }
 
-        if (digested is not null && hashesBySeq.GetValueOrDefault(digested.Seq) != digested.Hash)
+        // A digested row purged since can no longer be compared; the anchor checks above stand for it.
+        if (digested is not null && digested.Seq >= purgedThrough && hashesBySeq.GetValueOrDefault(digested.Seq) != digested.Hash)
         {
             findings.Add(new(LedgerFindingKind.DigestMismatch, subjectRef, LedgerRow.RowKeyOf(digested.Seq),
                 $"row {digested.Seq} is not the row the last digest recorded: the chain was rewritten from there or before"));
         }
 
         return findings;
+    }
+
+    /// <summary>Null when the anchor is the real last purged row of this chain and that row was past its retention.</summary>
+    private static string? CheckAnchor(string subjectRef, TableEntity head, long purgedThrough, string anchorHash, DateTimeOffset now)
+    {
+        var encoding = head.GetString(LedgerRow.AnchorRow);
+        if (encoding is null || LedgerRow.HashOfEncoding(encoding) != anchorHash)
+        {
+            return "the anchor row does not match the anchor hash";
+        }
+
+        if (!LedgerRow.TryReadEncoded(encoding, out var anchorSubject, out var columns) || anchorSubject != subjectRef
+            || columns.GetValueOrDefault(LedgerRow.Seq) != "n:" + purgedThrough.ToString(CultureInfo.InvariantCulture))
+        {
+            return $"the anchor row is not row {purgedThrough} of this chain";
+        }
+
+        var retainUntil = columns.GetValueOrDefault(LedgerRow.RetainUntilUtc);
+        if (retainUntil is null || !retainUntil.StartsWith("t:", StringComparison.Ordinal)
+            || !DateTimeOffset.TryParse(retainUntil[2..], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var until))
+        {
+            return "the anchor row has no retention date";
+        }
+
+        return until < now ? null : $"row {purgedThrough} is retained until {LedgerRow.FormatUtc(until)}";
     }
 }

@@ -25,7 +25,7 @@ internal static class LedgerScenario
 
     private static IMeterFactory Meters { get; } = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
-    public static LedgerVerifier Verifier(StorageAccount storage) => new(storage, new LedgerDigests(storage, Time()));
+    public static LedgerVerifier Verifier(StorageAccount storage, TimeProvider? time = null) => new(storage, new LedgerDigests(storage, time ?? Time()), time ?? Time());
 
     public static DisclosureIntent Intent(DisclosurePurpose purpose, string memberId, SubjectRole role, string bookingId, string correlationId = "corr-1") =>
         new(purpose, "create", memberId, role, $"consent-{bookingId}", correlationId, bookingId);

@@ -10,6 +10,8 @@ using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cafetalk.Integrations.IntegrationTests.Erasure;
 
@@ -65,6 +67,24 @@ public sealed class MemberErasureTests(ServedSandboxFixture fixture) : IClassFix
         Assert.True(verification.IsIntact, string.Join("; ", verification.Findings));
         Assert.DoesNotContain(student, receipt.ToJson(), StringComparison.Ordinal);
         Assert.DoesNotContain(email, receipt.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Erase_ThenRetentionPurgeThreeYearsLater_RemovesTheUnlinkedRows_AndTheLedgerVerifiesAfterEach()
+    {
+        var (student, _, _) = await StudentWithHistoryAsync();
+        var subjectRef = (await Services.GetRequiredService<SubjectRegistry>().FindAsync(student))!;
+        await Services.GetRequiredService<MemberErasure>().EraseAsync(student, "era_then_purge");
+        var afterErasure = await Services.GetRequiredService<LedgerVerifier>().VerifyAsync();
+        Assert.True(afterErasure.IsIntact, string.Join("; ", afterErasure.Findings));
+        var later = new FakeTimeProvider(TimeProvider.System.GetUtcNow().AddYears(DisclosureLedger.RetentionYears).AddDays(2));
+
+        var purge = await new LedgerRetention(fixture.Storage, later, NullLogger<LedgerRetention>.Instance).PurgeAsync();
+
+        Assert.Empty(purge.Skipped);
+        Assert.Empty(await Services.GetRequiredService<DisclosureLedger>().ReadChainAsync(subjectRef));
+        var afterPurge = await new LedgerVerifier(fixture.Storage, new LedgerDigests(fixture.Storage, later), later).VerifyAsync();
+        Assert.True(afterPurge.IsIntact, string.Join("; ", afterPurge.Findings));
     }
 
     [Fact]

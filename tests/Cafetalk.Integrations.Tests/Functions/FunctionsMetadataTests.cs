@@ -14,6 +14,7 @@ public sealed class FunctionsMetadataTests
     {
         ["BookingEventIntakeFunction"] = new("queueTrigger", Queue: "booking-events", Connection: "AzureWebJobsStorage"),
         ["LedgerDigestFunction"] = new("timerTrigger", Schedule: "%LedgerDigestSchedule%"),
+        ["LedgerRetentionPurge"] = new("timerTrigger", Schedule: "%LedgerRetentionSchedule%"),
         ["ZoomConvergeFunction"] = new("queueTrigger", Queue: "zoom-converge", Connection: "AzureWebJobsStorage"),
         ["LessonRecordingFunction"] = new("queueTrigger", Queue: "zoom-events", Connection: "AzureWebJobsStorage"),
         ["RecordingConvergeFunction"] = new("queueTrigger", Queue: "recording-converge", Connection: "AzureWebJobsStorage"),
