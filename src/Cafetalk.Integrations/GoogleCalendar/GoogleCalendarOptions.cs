@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.GoogleCalendar;
 
 /// <summary>Settings of section <c>GoogleCalendar</c>: the OAuth client, Google's endpoints, the connect tickets and the limits we plan for.</summary>
-public sealed class GoogleCalendarOptions
+public sealed class GoogleCalendarOptions : ProviderRetryOptions
 {
+    public GoogleCalendarOptions() => (MaxRetryAttempts, RetryMaxDelay, AttemptTimeout) = (5, TimeSpan.FromSeconds(32), TimeSpan.FromSeconds(20));
+
     public const string SectionName = "GoogleCalendar";
 
     /// <summary>The only scope we ask for: a secondary calendar we create, nothing else of the lecturer's.</summary>
@@ -72,17 +74,6 @@ public sealed class GoogleCalendarOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "800.00:00:00")]
     public TimeSpan BackfillHorizon { get; set; } = TimeSpan.FromDays(365);
 
-    [Range(0, 10)]
-    public int MaxRetryAttempts { get; set; } = 5;
-
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(32);
-
-    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>Checks the Google settings at start, naming the setting that is wrong and never a key.</summary>

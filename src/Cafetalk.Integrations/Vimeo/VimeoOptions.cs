@@ -1,10 +1,13 @@
+using Cafetalk.Integrations.Storage;
 using System.ComponentModel.DataAnnotations;
 
 namespace Cafetalk.Integrations.Vimeo;
 
 /// <summary>Settings of section <c>Vimeo</c>: the API account, where recordings may be embedded, how long they are kept.</summary>
-public sealed class VimeoOptions
+public sealed class VimeoOptions : ProviderRetryOptions
 {
+    public VimeoOptions() => AttemptTimeout = TimeSpan.FromSeconds(30);
+
     public const string SectionName = "Vimeo";
 
     /// <summary>Where the REST API lives; the Sandbox points it at the simulator.</summary>
@@ -45,18 +48,4 @@ public sealed class VimeoOptions
     /// <summary>While Vimeo is still pulling, the recording is looked at again after this long (Zoom's copy is kept until then).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
     public TimeSpan PullCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
-
-    [Range(0, 10)]
-    public int MaxRetryAttempts { get; set; } = 4;
-
-    /// <summary>First backoff of the jittered exponential retry.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Caps any single wait, X-RateLimit-Reset included; a longer wait goes back to the queue instead.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
-
-    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,9 +1,10 @@
+using Cafetalk.Integrations.Storage;
 using System.ComponentModel.DataAnnotations;
 
 namespace Cafetalk.Integrations.Zoom;
 
 /// <summary>Settings of section <c>Zoom</c>: the Server-to-Server OAuth app, the limits we plan for and the webhook secret.</summary>
-public sealed class ZoomOptions
+public sealed class ZoomOptions : ProviderRetryOptions
 {
     public const string SectionName = "Zoom";
 
@@ -52,20 +53,6 @@ public sealed class ZoomOptions
     /// <summary>A cached token is replaced this long before it expires, so no call goes out with a dying token.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
     public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromMinutes(5);
-
-    [Range(0, 10)]
-    public int MaxRetryAttempts { get; set; } = 4;
-
-    /// <summary>First backoff of the jittered exponential retry.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Caps any single wait, Retry-After included; longer waits go back to the queue instead.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
-
-    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a converger holds a booking while it creates its meeting; past it, the create is treated as crashed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:30:00")]
