@@ -71,6 +71,15 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Key ids of the Google Calendar connect-ticket HMAC keys, comma-separated; the last is current. One Key Vault secret per id: calendar-ticket-key-<id>.')
+param calendarTicketKeyIds string = 'k1'
+
+@description('The mail service\'s suppression group id of the newsletter list cafetalk-news (empty: set it after the first deploy).')
+param newsletterSuppressionGroupId string = ''
+
+@description('Domains where lesson recordings may be embedded.')
+param vimeoEmbedDomain string = 'cafetalk.com'
+
 // Versionless secret URIs: the app picks up a new secret version on restart, without a redeploy.
 var secretsUri = '${keyVaultUri}secrets/'
 
@@ -88,6 +97,15 @@ var settings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
   // 00:05 UTC: the digest covers a UTC day that has just closed.
   LedgerDigestSchedule: '0 5 0 * * *'
+  // The other nightly jobs run one after another in the quiet hours of Japan (03:xx UTC is 12:xx JST: Europe's night).
+  ErasureRetrySchedule: '0 15 3 * * *'
+  NewsletterReconcileSchedule: '0 30 3 * * *'
+  CalendarSyncSchedule: '0 35 3 * * *'
+  VimeoRetentionSchedule: '0 40 3 * * *'
+  LedgerRetentionSchedule: '0 45 3 * * *'
+  GoogleCalendar__RedirectUri: '${empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl}api/calendar/callback'
+  GoogleCalendar__CurrentTicketKeyId: trim(last(split(calendarTicketKeyIds, ',')))
+  Vimeo__EmbedDomains__0: vimeoEmbedDomain
   Zoom__DefaultHostUserId: zoomDefaultHostUserId
   Newsletter__PublicBaseUrl: empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl
   FieldProtection__CurrentKeyId: fieldProtectionCurrentKeyId
@@ -98,8 +116,10 @@ var settings = {
   Zoom__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-secret)'
   Zoom__WebhookSecretToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-webhook-secret-token)'
   Zoom__BookingReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-booking-reference-key)'
-  Google__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
-  Google__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
+  GoogleCalendar__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-id)'
+  GoogleCalendar__ClientSecret: '@Microsoft.KeyVault(SecretUri=${secretsUri}google-client-secret)'
+  GoogleCalendar__EventIdKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}calendar-event-id-key)'
+  Vimeo__ReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-reference-key)'
   Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
   MailService__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
 }
@@ -110,6 +130,12 @@ var fieldProtectionKeys = toObject(
   keyId => 'FieldProtection__Keys__${trim(keyId)}',
   keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}field-protection-key-${trim(keyId)})'
 )
+var calendarTicketKeys = toObject(
+  split(calendarTicketKeyIds, ','),
+  keyId => 'GoogleCalendar__TicketKeys__${trim(keyId)}',
+  keyId => '@Microsoft.KeyVault(SecretUri=${secretsUri}calendar-ticket-key-${trim(keyId)})'
+)
+var suppressionGroups = empty(newsletterSuppressionGroupId) ? {} : { 'Newsletter__SuppressionGroups__cafetalk-news': newsletterSuppressionGroupId }
 var newsletterTokenKeys = toObject(
   split(newsletterTokenKeyIds, ','),
   keyId => 'Newsletter__TokenKeys__${trim(keyId)}',
@@ -179,7 +205,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(settings, fieldProtectionKeys, newsletterTokenKeys)
+  properties: union(settings, fieldProtectionKeys, newsletterTokenKeys, calendarTicketKeys, suppressionGroups)
 }
 
 // No FTP and no basic-auth deployment credentials: azd deploys with an Entra ID token.

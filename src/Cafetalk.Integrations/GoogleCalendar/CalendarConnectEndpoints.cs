@@ -179,7 +179,8 @@ public sealed class CalendarConnectEndpoints(
         var scopes = (granted.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (!scopes.Contains(GoogleCalendarOptions.Scope, StringComparer.Ordinal) || granted.RefreshToken is null)
         {
-            logger.LogWarning("Lecturer {LecturerId} granted {Reason}; the grant is revoked and nothing is stored", lecturerId, granted.RefreshToken is null ? "no offline access" : "without the calendar scope");
+            var shortfall = granted.RefreshToken is null ? "no offline access" : "without the calendar scope";
+            logger.LogWarning("Lecturer {LecturerId} granted {Reason}; the grant is revoked and nothing is stored", lecturerId, shortfall);
             await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.ScopeMissing, language);
         }

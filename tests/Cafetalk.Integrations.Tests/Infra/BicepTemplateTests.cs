@@ -31,8 +31,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Zoom__ClientId", "zoom-client-id" },
         { "Zoom__ClientSecret", "zoom-client-secret" },
         { "Zoom__WebhookSecretToken", "zoom-webhook-secret-token" },
-        { "Google__ClientId", "google-client-id" },
-        { "Google__ClientSecret", "google-client-secret" },
+        { "GoogleCalendar__ClientId", "google-client-id" },
+        { "GoogleCalendar__ClientSecret", "google-client-secret" },
+        { "GoogleCalendar__EventIdKey", "calendar-event-id-key" },
+        { "Vimeo__ReferenceKey", "vimeo-reference-key" },
         { "Vimeo__AccessToken", "vimeo-access-token" },
         { "MailService__ApiKey", "mail-api-key" },
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
@@ -125,6 +127,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     [Theory]
     [InlineData("FieldProtection__Keys__", "field-protection-key-", "fieldProtectionKeyIds")]
     [InlineData("Newsletter__TokenKeys__", "newsletter-token-key-", "newsletterTokenKeyIds")]
+    [InlineData("GoogleCalendar__TicketKeys__", "calendar-ticket-key-", "calendarTicketKeyIds")]
     public void AppSettings_ReferenceOneKeyVaultSecretPerKeyId(string settingPrefix, string secretPrefix, string keyIdsParameter)
     {
         // toObject(split(ids, ','), id => '<prefix><id>', id => '@Microsoft.KeyVault(SecretUri=<vault>secrets/<secret prefix><id>)')
@@ -142,7 +145,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     {
         // Names that look secret but hold none: an auth mode, key ids, and an ingestion address that is useless
         // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics).
-        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
         foreach (var (name, value) in AppSettings().Concat(KeyRingSettings()))
         {
             Assert.DoesNotMatch(@"(?i)listKeys|listSecrets|listAccountSas|AccountKey=|SharedAccessSignature=|SharedAccessKey=|InstrumentationKey=|ClientSecret=", value);
