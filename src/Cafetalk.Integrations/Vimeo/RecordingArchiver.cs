@@ -84,6 +84,16 @@ public sealed class RecordingArchiver(
     {
         var facts = RecordingColumns.Read(p.Row);
         var bookingId = p.Row.RowKey;
+        var handled = RecordingColumns.DeletedInstances(p.Row);
+        if (facts.ZoomRecordingDeletedAtUtc is not null && handled.Count > 0 && !handled.Contains(p.Recording.MeetingKey!, StringComparer.Ordinal))
+        {
+            // A meeting stopped and restarted makes a second recording instance: the lesson keeps its first archive,
+            // and no copy of the later one may stay in Zoom's cloud.
+            await DeleteZoomCopyAsync(p, null, cancellationToken);
+            logger.LogInformation("A later recording instance of booking {BookingId} was deleted from Zoom; the lesson keeps its first", bookingId);
+            return new RecordingResult(RecordingOutcome.Discarded, bookingId, facts.VideoId);
+        }
+
         var acted = false;
         var videoId = facts.VideoId;
         var pulled = facts.PullCompleted;
@@ -203,12 +213,12 @@ public sealed class RecordingArchiver(
         return new RecordingResult(outcome, p.Row.RowKey);
     }
 
-    private async Task DeleteZoomCopyAsync(Pending p, string disposition, CancellationToken cancellationToken)
+    private async Task DeleteZoomCopyAsync(Pending p, string? disposition, CancellationToken cancellationToken)
     {
         var meeting = p.Recording.MeetingKey!;
         await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "delete", p.Parties, ZoomDeleteFields, p.Recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
             context => zoomRecordings.DeleteRecordingAsync(meeting, context, cancellationToken), _ => null, cancellationToken);
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition), cancellationToken);
+        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
     }
 
     /// <summary>Starts Vimeo's pull of the lesson's video file; null when the recording has no video file.</summary>

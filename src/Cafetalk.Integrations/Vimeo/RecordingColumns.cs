@@ -38,6 +38,9 @@ internal static class RecordingColumns
     public const string ZoomRecordingDeletedAtUtc = "ZoomRecordingDeletedAtUtc";
     public const string WithdrawnAtUtc = "RecordingWithdrawnAtUtc";
 
+    /// <summary>The Zoom recording instances (meeting UUIDs) whose cloud copies were deleted, space-separated.</summary>
+    public const string ZoomDeletedInstances = "ZoomRecordingDeletedInstances";
+
     /// <summary>The recording is on Vimeo (or was, until it was deleted).</summary>
     public const string Archived = "Archived";
 
@@ -80,11 +83,15 @@ internal static class RecordingColumns
 
     public static TableEntity InFolder(TableEntity row, string folderId) => BookingRowColumns.Of(row, new() { [FolderId] = folderId });
 
-    public static TableEntity ZoomCopyDeleted(TableEntity row, DateTimeOffset now, string? disposition) => BookingRowColumns.Of(row, new()
+    public static TableEntity ZoomCopyDeleted(TableEntity row, DateTimeOffset now, string? disposition, string? instance = null) => BookingRowColumns.Of(row, new()
     {
         [ZoomRecordingDeletedAtUtc] = now,
         [Disposition] = disposition ?? row.GetString(Disposition) ?? Discarded,
+        [ZoomDeletedInstances] = instance is null ? row.GetString(ZoomDeletedInstances) ?? string.Empty : string.Join(' ', DeletedInstances(row).Append(instance).Distinct(StringComparer.Ordinal)),
     });
+
+    public static IReadOnlyList<string> DeletedInstances(TableEntity row) =>
+        (row.GetString(ZoomDeletedInstances) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     public static TableEntity VideoGone(TableEntity row, DateTimeOffset now, string reason) => BookingRowColumns.Of(row, new()
     {

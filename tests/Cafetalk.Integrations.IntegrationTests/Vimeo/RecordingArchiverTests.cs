@@ -47,6 +47,29 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
     private List<RecordedZoomRequest> Downloads() => [.. Zoom.Requests.Where(r => r.Path.StartsWith("/rec/download/", StringComparison.Ordinal))];
 
     [Fact]
+    public async Task Recording_SecondInstanceOfARestartedMeeting_IsDeletedFromZoomAndNeverUploaded()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var first = _scenario.RecordingCompleted(meetingId);
+        Assert.Equal(RecordingOutcome.Archived, (await _scenario.HandleAsync(first))!.Outcome);
+        ClearRequests();
+        var second = first.Replace($"uuid-{meetingId}==", $"uuid-{meetingId}-restarted==", StringComparison.Ordinal);
+        Assert.NotEqual(first, second);
+
+        var result = await _scenario.HandleAsync(second);
+        var again = await _scenario.HandleAsync(second);
+
+        Assert.Equal(RecordingOutcome.Discarded, result!.Outcome);
+        var delete = Assert.Single(ZoomRecordingCalls());
+        Assert.Equal("DELETE", delete.Method);
+        Assert.Contains("restarted", Uri.UnescapeDataString(delete.Path), StringComparison.Ordinal);
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        Assert.Equal(RecordingOutcome.AlreadyDone, again!.Outcome);
+        Assert.Single(ZoomRecordingCalls());
+    }
+
+    [Fact]
     public async Task Recording_BothConsented_PulledPrivateIntoTheLecturersFolder_ThenZoomCopyDeleted()
     {
         var (lecturer, student, booking) = NewParties();
