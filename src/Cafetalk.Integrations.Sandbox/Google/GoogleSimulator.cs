@@ -6,8 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,15 +76,9 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
     public static async Task<GoogleSimulator> StartAsync(TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
+        var app = LoopbackHost.Create();
         var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
-        app.Run(simulator.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        simulator.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 

@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,15 +34,9 @@ public sealed class MailServiceSimulator : IAsyncDisposable
 
     public static async Task<MailServiceSimulator> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
+        var app = LoopbackHost.Create();
         var simulator = new MailServiceSimulator(app);
-        app.Run(simulator.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        simulator.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 
