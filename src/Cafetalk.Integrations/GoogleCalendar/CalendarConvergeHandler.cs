@@ -8,7 +8,7 @@ namespace Cafetalk.Integrations.GoogleCalendar;
 /// Runs the event converger for one <c>calendar-converge</c> message. A lecturer who is not connected or whose grant
 /// was revoked ends the message at once (never retried); other failures throw so the host retries them.
 /// </summary>
-public sealed class CalendarConvergeHandler(CalendarEventConverger converger, PoisonQueue poison, StorageAccount storage, ILogger<CalendarConvergeHandler> logger)
+public sealed class CalendarConvergeHandler(CalendarEventConverger converger, PoisonQueue poison, StorageAccount storage, QueueRescheduler rescheduler, ILogger<CalendarConvergeHandler> logger)
 {
     public async Task<EventConvergeResult?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
     {
@@ -21,6 +21,13 @@ public sealed class CalendarConvergeHandler(CalendarEventConverger converger, Po
             return null;
         }
 
-        return await converger.ConvergeAsync(request.LecturerId, request.BookingId, correlationId, cancellationToken);
+        var result = await converger.ConvergeAsync(request.LecturerId, request.BookingId, correlationId, cancellationToken);
+        if (result is { Outcome: EventConvergence.AwaitingJoinLink, RetryAtUtc: { } retryAt })
+        {
+            // Not lost if Zoom never delivers: this copy comes back after the wait and inserts without the link.
+            await rescheduler.RescheduleAsync(QueueNames.CalendarConverge, message, retryAt, cancellationToken);
+        }
+
+        return result;
     }
 }

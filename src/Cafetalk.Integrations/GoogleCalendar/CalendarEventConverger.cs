@@ -23,10 +23,12 @@ public enum EventConvergence
     Deleted,
     /// <summary>Google answered invalid_grant during this converge: the connection is now marked revoked.</summary>
     Revoked,
+    /// <summary>A new booking's Zoom meeting is not there yet: look again at <see cref="EventConvergeResult.RetryAtUtc"/> (the Zoom converger asks sooner).</summary>
+    AwaitingJoinLink,
 }
 
 /// <summary>The outcome of one converge, with the event id when there is one.</summary>
-public sealed record EventConvergeResult(EventConvergence Outcome, string? EventId = null);
+public sealed record EventConvergeResult(EventConvergence Outcome, string? EventId = null, DateTimeOffset? RetryAtUtc = null);
 
 /// <summary>
 /// Makes a booking's event in the lecturer's "Cafetalk lessons" calendar match its desired state: inserted under an
@@ -91,6 +93,11 @@ public sealed class CalendarEventConverger(
             return new EventConvergeResult(EventConvergence.UpToDate, facts.IsLiveIn(calendarId) ? eventId : null);
         }
 
+        if (step == Step.Insert && AwaitsJoinLink(row) is { } retryAt)
+        {
+            return new EventConvergeResult(EventConvergence.AwaitingJoinLink, RetryAtUtc: retryAt);
+        }
+
         string accessToken;
         try
         {
@@ -121,6 +128,19 @@ public sealed class CalendarEventConverger(
             authorization.Forget(lecturerId);
             throw;
         }
+    }
+
+    /// <summary>When a just-confirmed booking has no Zoom meeting yet, the time until which its insert waits for the join link.</summary>
+    private DateTimeOffset? AwaitsJoinLink(TableEntity row)
+    {
+        if (CalendarEventColumns.ReadJoinUrl(row) is not null || !string.IsNullOrEmpty(row.GetString(Zoom.ZoomMeetingColumns.MeetingId))
+            || row.GetDateTimeOffset(BookingRow.DesiredChangedAtUtc) is not { } changedAt)
+        {
+            return null;
+        }
+
+        var until = changedAt + options.Value.JoinLinkWait;
+        return until > time.GetUtcNow() ? until : null;
     }
 
     private async Task<EventConvergeResult> InsertAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)

@@ -74,6 +74,12 @@ public sealed class GoogleCalendarOptions : ProviderRetryOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "800.00:00:00")]
     public TimeSpan BackfillHorizon { get; set; } = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// How long a new booking's event waits for its Zoom join link before it is inserted without one: the Zoom
+    /// converger asks again the moment the link exists, so the event goes to Google once, complete. Zero inserts at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
+    public TimeSpan JoinLinkWait { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Checks the Google settings at start, naming the setting that is wrong and never a key.</summary>

@@ -33,7 +33,11 @@ internal sealed class CalendarHarness : IAsyncDisposable
 
     public IServiceProvider Services => Server.Services;
 
-    public static async Task<CalendarHarness> StartAsync(SandboxFixture fixture, Action<IServiceCollection>? configure = null)
+    /// <summary>
+    /// Starts the server. Most calendar tests run without the Zoom converger, so a new booking's event does not wait
+    /// for a join link unless <paramref name="joinLinkWait"/> says so.
+    /// </summary>
+    public static async Task<CalendarHarness> StartAsync(SandboxFixture fixture, Action<IServiceCollection>? configure = null, TimeSpan? joinLinkWait = null)
     {
         var server = await LocalFunctionsServer.StartAsync(baseUrl =>
         {
@@ -42,7 +46,7 @@ internal sealed class CalendarHarness : IAsyncDisposable
         }, configure: services =>
         {
             // Backoff in milliseconds, so throttling tests take no real time.
-            services.Configure<GoogleCalendarOptions>(o => (o.RetryBaseDelay, o.RetryMaxDelay) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(50)));
+            services.Configure<GoogleCalendarOptions>(o => (o.RetryBaseDelay, o.RetryMaxDelay, o.JoinLinkWait) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(50), joinLinkWait ?? TimeSpan.Zero));
             configure?.Invoke(services);
         });
         await fixture.Storage.EnsureProvisionedAsync();
