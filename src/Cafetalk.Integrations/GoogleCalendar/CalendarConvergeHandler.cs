@@ -22,9 +22,9 @@ public sealed class CalendarConvergeHandler(CalendarEventConverger converger, Po
         }
 
         var result = await converger.ConvergeAsync(request.LecturerId, request.BookingId, correlationId, cancellationToken);
-        if (result is { Outcome: EventConvergence.AwaitingJoinLink, RetryAtUtc: { } retryAt })
+        if (result is { Outcome: EventConvergence.AwaitingJoinLink or EventConvergence.InsertInProgress, RetryAtUtc: { } retryAt })
         {
-            // Not lost if Zoom never delivers: this copy comes back after the wait and inserts without the link.
+            // Not lost if Zoom never delivers or the claimer crashed: this copy comes back and looks again.
             await rescheduler.RescheduleAsync(QueueNames.CalendarConverge, message, retryAt, cancellationToken);
         }
 

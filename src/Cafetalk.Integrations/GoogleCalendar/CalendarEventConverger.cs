@@ -25,6 +25,8 @@ public enum EventConvergence
     Revoked,
     /// <summary>A new booking's Zoom meeting is not there yet: look again at <see cref="EventConvergeResult.RetryAtUtc"/> (the Zoom converger asks sooner).</summary>
     AwaitingJoinLink,
+    /// <summary>Another converger is inserting this booking's event right now: look again at <see cref="EventConvergeResult.RetryAtUtc"/>.</summary>
+    InsertInProgress,
 }
 
 /// <summary>The outcome of one converge, with the event id when there is one.</summary>
@@ -56,7 +58,12 @@ public sealed class CalendarEventConverger(
     public async Task<EventConvergeResult> RestoreAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
         await RunAsync(lecturerId, bookingId, correlationId, restore: true, cancellationToken);
 
-    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken)
+    /// <summary>How long an insert claim lasts: past any attempt's timeout, so a crashed claimer's copy is retried after it.</summary>
+    private static readonly TimeSpan InsertClaim = TimeSpan.FromSeconds(30);
+
+    private const int MaxClaimAttempts = 4;
+
+    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken, int attempt = 1)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
@@ -96,6 +103,27 @@ public sealed class CalendarEventConverger(
         if (step == Step.Insert && AwaitsJoinLink(row) is { } retryAt)
         {
             return new EventConvergeResult(EventConvergence.AwaitingJoinLink, RetryAtUtc: retryAt);
+        }
+
+        if (step == Step.Insert)
+        {
+            // Two copies of a message (intake's and the Zoom converger's) can reach here at once; one inserts, the other
+            // would get 409 and patch: a wasted request. An ETag-guarded claim on the row lets exactly one through.
+            var now = time.GetUtcNow();
+            if (row.GetDateTimeOffset(CalendarEventColumns.InsertClaimUntilUtc) is { } claimedUntil && claimedUntil > now)
+            {
+                return new EventConvergeResult(EventConvergence.InsertInProgress, RetryAtUtc: claimedUntil);
+            }
+
+            try
+            {
+                var claimed = await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + InsertClaim }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                row.ETag = claimed.Headers.ETag ?? row.ETag;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 412 && attempt < MaxClaimAttempts)
+            {
+                return await RunAsync(lecturerId, bookingId, correlationId, restore, cancellationToken, attempt + 1);
+            }
         }
 
         string accessToken;

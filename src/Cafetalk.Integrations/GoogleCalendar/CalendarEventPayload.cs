@@ -73,6 +73,9 @@ internal static class CalendarEventColumns
     public const string ConvergedVersion = "GoogleConvergedVersion";
     public const string ConvergedAtUtc = "GoogleConvergedAtUtc";
 
+    /// <summary>Until when one converger holds the right to insert this booking's event (two copies of a message race otherwise).</summary>
+    public const string InsertClaimUntilUtc = "GoogleInsertClaimUntilUtc";
+
     /// <summary>Written by the Zoom converger: the meeting's join link, the only thing the event's description holds.</summary>
     public const string JoinUrl = Zoom.ZoomMeetingColumns.JoinUrl;
 
@@ -90,6 +93,7 @@ internal static class CalendarEventColumns
             [Fingerprint] = fingerprint,
             [ConvergedVersion] = version,
             [ConvergedAtUtc] = now,
+            [InsertClaimUntilUtc] = now, // the event is recorded: the claim ends
         });
 
     public static TableEntity Removed(TableEntity row, long version, DateTimeOffset now) =>

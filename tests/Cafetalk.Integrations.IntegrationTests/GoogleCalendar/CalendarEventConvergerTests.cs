@@ -116,6 +116,22 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     [Fact]
+    public async Task FourCopiesOfANewBookingsMessageAtOnce_OneInsert_No409_NoPatch()
+    {
+        const string lecturer = "lec_race";
+        var calendar = await ConnectAsync(lecturer);
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_race", 1, Lesson, lecturer);
+        Google.ClearRequests();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Converger.ConvergeAsync(lecturer, "bk_race"))));
+
+        Assert.Equal(("POST", 200), (Assert.Single(EventCalls()).Method, Assert.Single(EventCalls()).Status));
+        Assert.Single(results, r => r.Outcome == EventConvergence.Created);
+        Assert.All(results.Where(r => r.Outcome != EventConvergence.Created), r => Assert.Contains(r.Outcome, new[] { EventConvergence.InsertInProgress, EventConvergence.UpToDate }));
+        Assert.Single(Google.EventsOf(calendar));
+    }
+
+    [Fact]
     public async Task ZoomJoinLink_IsTheOnlyDescription_AndArrivingLaterPatchesTheEvent_NeverLogged()
     {
         const string lecturer = "lec_join";
