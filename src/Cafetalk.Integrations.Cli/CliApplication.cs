@@ -43,6 +43,7 @@ internal static class CliApplication
     {
         var root = new RootCommand("Cafetalk.Integrations: keeps Zoom, Google Calendar and Vimeo in step with bookings, sharing only what the privacy policy allows.");
         root.Subcommands.Add(DemoCommand(stdout));
+        root.Subcommands.Add(Bench.BenchCommand.Create(stdout));
         foreach (var command in Commands.IntakeCommands.Create(stdout))
         {
             root.Subcommands.Add(command);

@@ -121,7 +121,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
     }
 
     /// <summary>The lecturer's browser: connect link → Google's consent page → approve → our callback.</summary>
-    private static async Task ConnectAsync(LocalFunctionsServer server, SandboxEnvironment sandbox, string ticket, CancellationToken cancellationToken)
+    internal static async Task ConnectAsync(LocalFunctionsServer server, SandboxEnvironment sandbox, string ticket, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         using var start = await http.GetAsync(new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(ticket)}"), cancellationToken);
@@ -181,14 +181,14 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         return new ProviderCounts(sent.GetValueOrDefault("zoom"), sent.GetValueOrDefault("google"), sent.GetValueOrDefault("vimeo"), sent.GetValueOrDefault("mail"));
     }
 
-    private static int ZoomDuplicates(SandboxEnvironment sandbox) =>
+    internal static int ZoomDuplicates(SandboxEnvironment sandbox) =>
         sandbox.Zoom.Meetings.GroupBy(m => m.Body["agenda"]?.GetValue<string>() ?? string.Empty).Sum(g => g.Count() - 1);
 
-    private static int GoogleDuplicates(SandboxEnvironment sandbox) =>
+    internal static int GoogleDuplicates(SandboxEnvironment sandbox) =>
         sandbox.Google.Calendars.Sum(c => sandbox.Google.EventsOf(c.Id).Where(e => !e.Cancelled)
             .GroupBy(e => e.Body["start"]?["dateTime"]?.GetValue<string>() ?? e.Id).Sum(g => g.Count() - 1));
 
-    private static int Leaks(SandboxEnvironment sandbox, DisclosurePolicy policy)
+    internal static int Leaks(SandboxEnvironment sandbox, DisclosurePolicy policy)
     {
         var recipients = new Dictionary<string, Recipient>
         {

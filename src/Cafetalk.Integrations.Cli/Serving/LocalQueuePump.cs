@@ -68,40 +68,123 @@ internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount s
         }
     }
 
+    /// <summary>
+    /// Processes until idle with <paramref name="parallelism"/> messages in flight across all queues, the way one
+    /// host instance runs its batches concurrently: a fetcher receives up to 16 messages per call while fewer than
+    /// the parallelism wait, and workers invoke the functions. Returns the invocations made.
+    /// </summary>
+    public async Task<int> RunUntilIdleAsync(int parallelism, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var functions = ReadFunctions();
+        var work = System.Threading.Channels.Channel.CreateBounded<(QueueFunction Function, Azure.Storage.Queues.Models.QueueMessage Message)>(parallelism);
+        var inFlight = 0;
+        var total = 0;
+        var workers = Enumerable.Range(0, parallelism).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var (function, message) in work.Reader.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    await ProcessAsync(function, storage.Queue(function.Queue), message, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref total);
+                    Interlocked.Decrement(ref inFlight);
+                }
+            }
+        }, cancellationToken)).ToList();
+
+        try
+        {
+            var idlePasses = 0;
+            // Idle means: nothing in flight and then a whole pass over every queue found nothing (work in flight may still enqueue more).
+            while (idlePasses < 2)
+            {
+                var received = 0;
+                foreach (var function in functions)
+                {
+                    var room = Math.Min(16, (2 * parallelism) - Volatile.Read(ref inFlight));
+                    if (room <= 0)
+                    {
+                        break;
+                    }
+
+                    var batch = await storage.Queue(function.Queue).ReceiveMessagesAsync(room, TimeSpan.FromSeconds(30), cancellationToken);
+                    foreach (var message in batch.Value)
+                    {
+                        Interlocked.Increment(ref inFlight);
+                        await work.Writer.WriteAsync((function, message), cancellationToken);
+                    }
+
+                    received += batch.Value.Length;
+                }
+
+                if (received > 0 || Volatile.Read(ref inFlight) > 0)
+                {
+                    idlePasses = 0;
+                    if (received == 0)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                    }
+                }
+                else
+                {
+                    idlePasses++;
+                }
+            }
+        }
+        finally
+        {
+            work.Writer.TryComplete();
+            await Task.WhenAll(workers);
+        }
+
+        return total;
+    }
+
     private async Task<int> PumpOnceAsync(QueueFunction function, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(function.Queue);
         var batch = await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), cancellationToken);
         foreach (var message in batch.Value)
         {
-            var text = message.Body.ToString();
-            var bindingData = new Dictionary<string, object?> { ["Id"] = message.MessageId, ["DequeueCount"] = message.DequeueCount };
-            try
-            {
-                var instance = ActivatorUtilities.GetServiceOrCreateInstance(services, function.Type);
-                var arguments = function.Method.GetParameters().Select(p =>
-                    p.ParameterType == typeof(string) ? text
-                    : p.ParameterType == typeof(FunctionContext) ? new LocalFunctionContext(services, function.Name, bindingData)
-                    : p.ParameterType == typeof(CancellationToken) ? (object)cancellationToken
-                    : throw new InvalidOperationException($"The local pump cannot bind parameter '{p.Name}' of {function.Name}.")).ToArray();
-                await (Task)function.Method.Invoke(instance, arguments)!;
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                var error = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
-                logger.LogWarning("{Function} failed on message {MessageId} (attempt {DequeueCount}): {ErrorType}",
-                    function.Name, message.MessageId, message.DequeueCount, error.GetType().Name);
-                if (message.DequeueCount >= MaxDequeueCount)
-                {
-                    var poison = storage.Queue(function.Queue + "-poison");
-                    await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-                    await poison.SendMessageAsync(text, cancellationToken);
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-                }
-            }
+            await ProcessAsync(function, queue, message, cancellationToken);
         }
 
         return batch.Value.Length;
+    }
+
+    /// <summary>Invokes the function on one message: deleted on success, to <c>{queue}-poison</c> after the last attempt.</summary>
+    private async Task ProcessAsync(QueueFunction function, Azure.Storage.Queues.QueueClient queue, Azure.Storage.Queues.Models.QueueMessage message, CancellationToken cancellationToken)
+    {
+        var text = message.Body.ToString();
+        var bindingData = new Dictionary<string, object?> { ["Id"] = message.MessageId, ["DequeueCount"] = message.DequeueCount };
+        try
+        {
+            var instance = ActivatorUtilities.GetServiceOrCreateInstance(services, function.Type);
+            var arguments = function.Method.GetParameters().Select(p =>
+                p.ParameterType == typeof(string) ? text
+                : p.ParameterType == typeof(FunctionContext) ? new LocalFunctionContext(services, function.Name, bindingData)
+                : p.ParameterType == typeof(CancellationToken) ? (object)cancellationToken
+                : throw new InvalidOperationException($"The local pump cannot bind parameter '{p.Name}' of {function.Name}.")).ToArray();
+            await (Task)function.Method.Invoke(instance, arguments)!;
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var error = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            logger.LogWarning("{Function} failed on message {MessageId} (attempt {DequeueCount}): {ErrorType}",
+                function.Name, message.MessageId, message.DequeueCount, error.GetType().Name);
+            if (message.DequeueCount >= MaxDequeueCount)
+            {
+                var poison = storage.Queue(function.Queue + "-poison");
+                await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+                await poison.SendMessageAsync(text, cancellationToken);
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+            }
+        }
     }
 }

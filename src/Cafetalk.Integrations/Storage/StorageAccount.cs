@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -21,12 +22,15 @@ public sealed class StorageAccount
     private readonly Uri? _blobUri;
     private readonly TokenCredential? _credential;
     private readonly TableClientOptions? _tableOptions;
+    private readonly HttpPipelinePolicy? _requestPolicy;
     private readonly Lock _provisionGate = new();
     private Task? _provisioning;
 
-    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null)
+    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null, HttpPipelinePolicy? requestPolicy = null)
     {
-        _tableOptions = tableOptions;
+        _requestPolicy = requestPolicy;
+        // Built once: adding the policy to the caller's options on every Table() call would stack copies of it.
+        _tableOptions = requestPolicy is null ? tableOptions : WithPolicy(tableOptions ?? new TableClientOptions());
         _connectionString = connectionString;
         _tableUri = tableUri;
         _queueUri = queueUri;
@@ -81,26 +85,46 @@ public sealed class StorageAccount
             : throw new InvalidOperationException($"Setting '{SettingName}__{key}' is not an absolute URI.");
     }
 
+    /// <summary>
+    /// The same account with <paramref name="policy"/> on every table, queue and blob request as it goes on the
+    /// wire (once per attempt): how the benchmark counts storage operations.
+    /// </summary>
+    public StorageAccount WithRequestPolicy(HttpPipelinePolicy policy) =>
+        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, policy);
+
     public TableClient Table(string name) => _connectionString is not null
-        ? new TableClient(_connectionString, name, _tableOptions)
-        : new TableClient(_tableUri!, name, _credential!, _tableOptions);
+        ? new TableClient(_connectionString, name, TableOptions())
+        : new TableClient(_tableUri!, name, _credential!, TableOptions());
 
     public TableServiceClient TableService() => _connectionString is not null
-        ? new TableServiceClient(_connectionString, _tableOptions)
-        : new TableServiceClient(_tableUri!, _credential!, _tableOptions);
+        ? new TableServiceClient(_connectionString, TableOptions())
+        : new TableServiceClient(_tableUri!, _credential!, TableOptions());
 
     /// <summary>A queue client speaking base64, the Functions queue trigger's default encoding.</summary>
     public QueueClient Queue(string name)
     {
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var options = WithPolicy(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         return _connectionString is not null
             ? new QueueClient(_connectionString, name, options)
             : new QueueClient(new Uri(_queueUri!, name), _credential!, options);
     }
 
     public BlobContainerClient BlobContainer(string name) => _connectionString is not null
-        ? new BlobContainerClient(_connectionString, name)
-        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!);
+        ? new BlobContainerClient(_connectionString, name, WithPolicy(new BlobClientOptions()))
+        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!, WithPolicy(new BlobClientOptions()));
+
+    private TableClientOptions? TableOptions() => _tableOptions;
+
+    private T WithPolicy<T>(T options)
+        where T : ClientOptions
+    {
+        if (_requestPolicy is not null)
+        {
+            options.AddPolicy(_requestPolicy, HttpPipelinePosition.PerRetry);
+        }
+
+        return options;
+    }
 
     /// <summary>Creates every table, queue and container the pipeline uses, once per process (retried after a failure).</summary>
     public Task EnsureProvisionedAsync(CancellationToken cancellationToken = default)

@@ -1,0 +1,66 @@
+namespace Cafetalk.Integrations.Cli.Bench;
+
+/// <summary>One phase of the booking lifecycle run through the whole pipeline (queue → converge → providers → ledger).</summary>
+internal sealed record PhaseFigures(
+    string Phase,
+    int Events,
+    double Seconds,
+    double EventsPerSecond,
+    double TableTransactionsPerEvent,
+    double TableBatchesPerEvent,
+    double QueueOperationsPerEvent,
+    double BlobOperationsPerEvent,
+    double StorageOperationsPerEvent,
+    double StorageBoundEventsPerSecond,
+    double FractionOfStorageBound,
+    double ZoomRequestsPerBooking,
+    double GoogleRequestsPerBooking,
+    int ZoomTokenFetches,
+    int GoogleTokenFetches);
+
+/// <summary>Azurite doing nothing but raw operations at the pipeline's parallelism, measured in the same run.</summary>
+internal sealed record StorageBaseline(int Parallelism, double TableOperationsPerSecond, double QueueOperationsPerSecond);
+
+internal sealed record PipelineFigures(
+    int Bookings,
+    int Lecturers,
+    int Parallelism,
+    StorageBaseline Baseline,
+    IReadOnlyList<PhaseFigures> Phases,
+    int DuplicateMeetings,
+    int DuplicateEvents,
+    int FieldsOutsideAllowlist,
+    long LedgerRows,
+    bool LedgerVerified);
+
+/// <summary>600 bookings against Zoom's per-second budget.</summary>
+internal sealed record ZoomRateFigures(
+    int Bookings,
+    int LimitPerSecond,
+    int ApiRequests,
+    int Throttled,
+    double ThrottledFraction,
+    double Seconds,
+    double AchievedPerSecond,
+    double FractionOfLimit,
+    int BusiestSecond,
+    int MeetingsCreated,
+    int BookingsWithoutMeeting,
+    int DuplicateMeetings);
+
+internal sealed record NightlySyncFigures(
+    int Lecturers,
+    int BookingsPerLecturer,
+    int ChangedEvents,
+    int LecturersWithChanges,
+    int GoogleApiRequests,
+    int GoogleTokenFetches,
+    int ZoomApiRequests,
+    int MaxRequestsOfAnUnchangedLecturer,
+    int Budget,
+    bool WithinBudget,
+    int EventsRestored);
+
+internal sealed record NightlyMemoryFigures(int Bookings, long PeakResidentBytes, long PeakResidentBytesAtSmallScale, int SmallScaleBookings, double Seconds, int ZoomBookingsChecked);
+
+internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory);

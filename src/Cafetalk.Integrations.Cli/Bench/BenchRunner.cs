@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Cli.Demo;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace Cafetalk.Integrations.Cli.Bench;
+
+/// <summary>What <c>bench</c> was asked to measure.</summary>
+internal sealed record BenchOptions(
+    IReadOnlySet<string> Scenarios,
+    int Bookings,
+    int Lecturers,
+    int Parallelism,
+    int RateBookings,
+    int SyncLecturers,
+    int SyncBookingsPerLecturer,
+    int MemoryBookings,
+    bool Json);
+
+/// <summary>
+/// The end-to-end load run: each scenario starts its own Sandbox, drives the real functions through the local
+/// queue pump at a set parallelism, and reports counts and ratios — requests per booking, storage operations
+/// per event, throughput as a fraction of what the same Azurite allows — that do not depend on this machine's speed.
+/// </summary>
+internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
+{
+    public static readonly string[] AllScenarios = ["pipeline", "zoom-rate", "nightly-sync", "nightly-memory"];
+
+    private static readonly TimeSpan BaselineDuration = TimeSpan.FromSeconds(5);
+
+    public async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        var report = new BenchReport(
+            options.Scenarios.Contains("pipeline") ? await Step(options, "pipeline: confirm, reschedule and cancel through every function", () => PipelineAsync(options, cancellationToken)) : null,
+            options.Scenarios.Contains("zoom-rate") ? await Step(options, "zoom-rate: bookings against Zoom's per-second budget", () => ZoomRateAsync(options, cancellationToken)) : null,
+            options.Scenarios.Contains("nightly-sync") ? await Step(options, "nightly-sync: requests of one nightly run", () => NightlySyncAsync(options, cancellationToken)) : null,
+            options.Scenarios.Contains("nightly-memory") ? await Step(options, "nightly-memory: peak memory of the nightly jobs", () => NightlyMemoryAsync(options, cancellationToken)) : null);
+        var json = JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = !options.Json });
+        if (!options.Json)
+        {
+            console.MarkupLine("[bold]Benchmark figures[/] (counts and ratios; seconds are this machine's)");
+        }
+
+        await stdout.WriteLineAsync(json);
+        return CliApplication.ExitOk;
+    }
+
+    private async Task<T> Step<T>(BenchOptions options, string text, Func<Task<T>> work)
+    {
+        if (options.Json || Console.IsOutputRedirected)
+        {
+            return await work();
+        }
+
+        return await console.Status().StartAsync(text + "…", _ => work());
+    }
+
+    private static async Task<PipelineFigures> PipelineAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        // Providers must not be the bottleneck here: this run measures our storage path, the rate run measures Zoom's budget.
+        await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?> { ["Zoom:RequestsPerSecond"] = "200" }, cancellationToken);
+        bench.Sandbox.Zoom.RequestsPerSecond = int.MaxValue;
+        var lecturers = Lecturers("lec_bench", options.Lecturers);
+        await bench.AssignZoomHostsAsync(lecturers, cancellationToken);
+        await bench.ConnectCalendarsAsync(lecturers, cancellationToken);
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+
+        var baseline = await BaselineAsync(bench, options.Parallelism, cancellationToken);
+        var tomorrow = Tomorrow();
+        var bookings = Enumerable.Range(0, options.Bookings)
+            .Select(i => (Lecturer: lecturers[i % lecturers.Count], BookingId: $"bk_bench_{i:D5}", Student: $"stu_bench_{i % 97:D3}", StartsAt: tomorrow.AddMinutes(30 * (i / lecturers.Count))))
+            .ToList();
+        var phases = new List<PhaseFigures>
+        {
+            await PhaseAsync(bench, baseline, "confirm", bookings.Select(b => SampleEvents.Booking(EventTypes.BookingConfirmed, b.BookingId, 1, b.StartsAt, b.Lecturer, b.Student)), options, cancellationToken),
+            await PhaseAsync(bench, baseline, "reschedule", bookings.Select(b => SampleEvents.Booking(EventTypes.BookingRescheduled, b.BookingId, 2, b.StartsAt.AddDays(1), b.Lecturer, b.Student)), options, cancellationToken),
+            await PhaseAsync(bench, baseline, "cancel", bookings.Select(b => SampleEvents.Booking(EventTypes.BookingCancelled, b.BookingId, 3, b.StartsAt.AddDays(1), b.Lecturer, b.Student)), options, cancellationToken),
+        };
+        var verification = await bench.Services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
+        return new PipelineFigures(options.Bookings, lecturers.Count, options.Parallelism, baseline, phases,
+            DemoRunner.ZoomDuplicates(bench.Sandbox), DemoRunner.GoogleDuplicates(bench.Sandbox),
+            DemoRunner.Leaks(bench.Sandbox, bench.Services.GetRequiredService<DisclosurePolicy>()), verification.Rows, verification.IsIntact);
+    }
+
+    private static async Task<PhaseFigures> PhaseAsync(BenchSandbox bench, StorageBaseline baseline, string phase, IEnumerable<string> events, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var messages = events.ToList();
+        await bench.PublishAsync(messages, cancellationToken);
+        var zoomBefore = bench.Sandbox.Zoom.Requests.Count;
+        var googleBefore = bench.Sandbox.Google.Requests.Count;
+        var storageBefore = bench.Counter.Snapshot();
+        var clock = Stopwatch.StartNew();
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var storage = bench.Counter.Snapshot() - storageBefore;
+        var zoom = bench.Sandbox.Zoom.Requests.Skip(zoomBefore).ToList();
+        var google = bench.Sandbox.Google.Requests.Skip(googleBefore).ToList();
+        double PerEvent(long count) => Math.Round((double)count / messages.Count, 2);
+        // Storage-bound rate: the time the same Azurite needs for one event's table, queue and blob operations at this parallelism.
+        var storageSecondsPerEvent = ((storage.Table + storage.Blob) / baseline.TableOperationsPerSecond + storage.Queue / baseline.QueueOperationsPerSecond) / messages.Count;
+        var eventsPerSecond = messages.Count / seconds;
+        return new PhaseFigures(phase, messages.Count, Math.Round(seconds, 1), Math.Round(eventsPerSecond, 1),
+            PerEvent(storage.Table), PerEvent(storage.TableBatches), PerEvent(storage.Queue), PerEvent(storage.Blob), PerEvent(storage.Total),
+            Math.Round(1 / storageSecondsPerEvent, 1), Math.Round(eventsPerSecond * storageSecondsPerEvent, 2),
+            PerEvent(zoom.Count(r => r.IsApi)), PerEvent(google.Count(r => r.IsCalendarApi)),
+            zoom.Count(r => r.IsToken), google.Count(r => r.Path == "/token"));
+    }
+
+    /// <summary>Azurite's raw rate at the same parallelism: table upserts and point reads, queue send + receive + delete.</summary>
+    private static async Task<StorageBaseline> BaselineAsync(BenchSandbox bench, int parallelism, CancellationToken cancellationToken)
+    {
+        var storage = StorageAccount.FromConnectionString(bench.Sandbox.StorageConnectionString);
+        var table = storage.Table("BenchBaseline");
+        await table.CreateIfNotExistsAsync(cancellationToken);
+        var queue = storage.Queue("bench-baseline");
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        var payload = new string('x', 600);
+
+        var tableRate = await RateAsync(parallelism, async (worker, i) =>
+        {
+            if (i % 2 == 0)
+            {
+                await table.UpsertEntityAsync(new TableEntity($"w{worker}", $"r{i % 64}") { ["Payload"] = payload, ["Version"] = i }, TableUpdateMode.Replace, cancellationToken);
+            }
+            else
+            {
+                await table.GetEntityAsync<TableEntity>($"w{worker}", $"r{(i - 1) % 64}", cancellationToken: cancellationToken);
+            }
+
+            return 1;
+        });
+        var queueRate = await RateAsync(parallelism, async (_, _) =>
+        {
+            await queue.SendMessageAsync(payload, cancellationToken);
+            var received = await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), cancellationToken);
+            foreach (var message in received.Value)
+            {
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+            }
+
+            return 2 + received.Value.Length;
+        });
+        return new StorageBaseline(parallelism, Math.Round(tableRate), Math.Round(queueRate));
+    }
+
+    private static async Task<double> RateAsync(int parallelism, Func<int, int, Task<int>> operation)
+    {
+        long operations = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, parallelism).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; clock.Elapsed < BaselineDuration; i++)
+            {
+                Interlocked.Add(ref operations, await operation(worker, i));
+            }
+        })));
+        return operations / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<ZoomRateFigures> ZoomRateAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        // Zoom's Medium budget as the simulator enforces it, and the app at its default Zoom:RequestsPerSecond.
+        await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?>(), cancellationToken);
+        const int limit = 20;
+        bench.Sandbox.Zoom.RequestsPerSecond = limit;
+        var lecturers = Lecturers("lec_rate", Math.Max(1, options.RateBookings / 10));
+        await bench.AssignZoomHostsAsync(lecturers, cancellationToken);
+        var tomorrow = Tomorrow();
+        await bench.PublishAsync(Enumerable.Range(0, options.RateBookings).Select(i =>
+            SampleEvents.Booking(EventTypes.BookingConfirmed, $"bk_rate_{i:D5}", 1, tomorrow.AddMinutes(30 * (i / lecturers.Count)), lecturers[i % lecturers.Count], $"stu_rate_{i % 97:D3}")), cancellationToken);
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+
+        var api = bench.Sandbox.Zoom.Requests.Where(r => r.IsApi).ToList();
+        var served = api.Where(r => r.Status < 400).ToList();
+        var throttled = api.Count(r => r.Status == 429);
+        var seconds = (served[^1].ReceivedAtUtc - served[0].ReceivedAtUtc).TotalSeconds;
+        var achieved = (served.Count - 1) / seconds;
+        var meetings = bench.Sandbox.Zoom.Meetings;
+        var withMeeting = meetings.Select(m => m.Body["agenda"]?.GetValue<string>()).Distinct().Count();
+        return new ZoomRateFigures(options.RateBookings, limit, api.Count, throttled, Math.Round((double)throttled / api.Count, 4), Math.Round(seconds, 1),
+            Math.Round(achieved, 2), Math.Round(achieved / limit, 3),
+            served.GroupBy(r => r.ReceivedAtUtc.ToUnixTimeSeconds()).Max(g => g.Count()),
+            meetings.Count, options.RateBookings - withMeeting, DemoRunner.ZoomDuplicates(bench.Sandbox));
+    }
+
+    private static async Task<NightlySyncFigures> NightlySyncAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?> { ["Zoom:RequestsPerSecond"] = "200" }, cancellationToken);
+        bench.Sandbox.Zoom.RequestsPerSecond = int.MaxValue;
+        var lecturers = Lecturers("lec_sync", options.SyncLecturers);
+        await bench.AssignZoomHostsAsync(lecturers, cancellationToken);
+        await bench.ConnectCalendarsAsync(lecturers, cancellationToken);
+        var tomorrow = Tomorrow();
+        await bench.PublishAsync(lecturers.SelectMany((lecturer, l) => Enumerable.Range(0, options.SyncBookingsPerLecturer).Select(b =>
+            SampleEvents.Booking(EventTypes.BookingConfirmed, $"bk_sync_{l:D4}_{b:D2}", 1, tomorrow.AddHours(b), lecturer, $"stu_sync_{(l + b) % 97:D3}"))), cancellationToken);
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+
+        // 1% of the events changed by their lecturers in Google Calendar: half moved, half deleted.
+        var google = bench.Sandbox.Google;
+        var events = google.Calendars.SelectMany(c => google.EventsOf(c.Id).Where(e => !e.Cancelled).Select(e => (Calendar: c, Event: e))).ToList();
+        var random = new Random(20261125);
+        var changed = events.OrderBy(_ => random.Next()).Take(Math.Max(1, events.Count / 100)).ToList();
+        foreach (var (change, index) in changed.Select((c, i) => (c, i)))
+        {
+            if (index % 2 == 0)
+            {
+                google.EditByHand(change.Calendar.Id, change.Event.Id, body => body["start"]!["dateTime"] = "2030-01-01T00:00:00+00:00");
+            }
+            else
+            {
+                google.DeleteByHand(change.Calendar.Id, change.Event.Id);
+            }
+        }
+
+        var googleBefore = google.Requests.Count;
+        var zoomBefore = bench.Sandbox.Zoom.Requests.Count;
+        await bench.Services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+        var nightly = google.Requests.Skip(googleBefore).ToList();
+        var api = nightly.Where(r => r.IsCalendarApi).ToList();
+        var changedAccounts = changed.Select(c => c.Calendar.Account).ToHashSet();
+        var unchangedMax = api.Where(r => r.Account is not null && !changedAccounts.Contains(r.Account)).GroupBy(r => r.Account).Select(g => g.Count()).DefaultIfEmpty(0).Max();
+        var budget = (lecturers.Count - changedAccounts.Count) + (2 * changed.Count);
+        var restored = changed.Count(c => google.EventsOf(c.Calendar.Id).Any(e => e.Id == c.Event.Id && !e.Cancelled
+            && e.Body["start"]?["dateTime"]?.ToJsonString() == c.Event.Body["start"]?["dateTime"]?.ToJsonString()));
+        return new NightlySyncFigures(lecturers.Count, options.SyncBookingsPerLecturer, changed.Count, changedAccounts.Count, api.Count,
+            nightly.Count(r => r.Path == "/token"), bench.Sandbox.Zoom.Requests.Skip(zoomBefore).Count(r => r.IsApi), unchangedMax, budget, api.Count <= budget, restored);
+    }
+
+    private static async Task<NightlyMemoryFigures> NightlyMemoryAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?> { ["Zoom:RequestsPerSecond"] = "200" }, cancellationToken);
+        bench.Sandbox.Zoom.RequestsPerSecond = int.MaxValue;
+        const string templateLecturer = "lec_mem_template";
+        await bench.AssignZoomHostsAsync([templateLecturer], cancellationToken);
+        var tomorrow = Tomorrow();
+        await bench.PublishAsync(Enumerable.Range(0, 20).Select(i =>
+            SampleEvents.Booking(EventTypes.BookingConfirmed, $"bk_mem_template_{i:D2}", 1, tomorrow.AddHours(i), templateLecturer, $"stu_mem_{i:D3}")), cancellationToken);
+        await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
+
+        // The table as it stands after convergence, at scale: converged rows cloned under new keys (100 per lecturer).
+        var bookings = bench.Storage.Table(TableNames.Bookings);
+        var templates = await bookings.QueryAsync<TableEntity>(e => e.PartitionKey == templateLecturer, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
+        const int smallScale = 1_000;
+        await CloneAsync(bookings, templates, 0, Math.Min(smallScale, options.MemoryBookings), cancellationToken);
+        var (smallPeak, _, _) = await RunSyncProcessAsync(bench, cancellationToken);
+        await CloneAsync(bookings, templates, smallScale, options.MemoryBookings, cancellationToken);
+        var (peak, seconds, checkedRows) = await RunSyncProcessAsync(bench, cancellationToken);
+        return new NightlyMemoryFigures(options.MemoryBookings + templates.Count, peak, smallPeak, smallScale + templates.Count, Math.Round(seconds, 1), checkedRows);
+    }
+
+    private static async Task CloneAsync(TableClient bookings, List<TableEntity> templates, int from, int to, CancellationToken cancellationToken)
+    {
+        var partitions = Enumerable.Range(from / 100, (to - from + 99) / 100);
+        await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (partition, ct) =>
+        {
+            var lecturer = $"lec_mem_{partition:D4}";
+            var actions = Enumerable.Range(partition * 100, 100).Where(k => k >= from && k < to).Select(k =>
+            {
+                var row = new TableEntity(templates[k % templates.Count]) { PartitionKey = lecturer, RowKey = $"bk_mem_{k:D6}" };
+                row.ETag = default;
+                return new TableTransactionAction(TableTransactionActionType.UpsertReplace, row);
+            }).ToList();
+            await bookings.SubmitTransactionAsync(actions, ct);
+        });
+    }
+
+    /// <summary>Runs <c>sync</c> as its own process, as the timer would, and reads its resident-set high-water mark.</summary>
+    private static async Task<(long PeakBytes, double Seconds, int Checked)> RunSyncProcessAsync(BenchSandbox bench, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(typeof(BenchRunner).Assembly.Location);
+        start.ArgumentList.Add("sync");
+        foreach (var (key, value) in bench.Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the sync process.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        long peak = 0;
+        while (!process.HasExited)
+        {
+            peak = Math.Max(peak, ResidentHighWaterMark(process.Id));
+            await Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken);
+        }
+
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"sync exited with {process.ExitCode}: {Tail(await errors)}");
+        }
+
+        var report = JsonNode.Parse(await output)!;
+        return (peak, clock.Elapsed.TotalSeconds, report["zoomBookingsChecked"]!.GetValue<int>());
+    }
+
+    /// <summary>VmHWM from /proc: the most resident memory the process has had so far.</summary>
+    private static long ResidentHighWaterMark(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0; // the process ended between the check and the read
+        }
+    }
+
+    private static string Tail(string text) => text.Length > 2000 ? text[^2000..] : text;
+
+    private static List<string> Lecturers(string prefix, int count) => Enumerable.Range(1, count).Select(i => $"{prefix}_{i:D4}").ToList();
+
+    private static DateTimeOffset Tomorrow()
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        return new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1).AddHours(6);
+    }
+}

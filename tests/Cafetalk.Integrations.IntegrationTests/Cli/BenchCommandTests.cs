@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Cafetalk.Integrations.Cli;
+
+namespace Cafetalk.Integrations.IntegrationTests.Cli;
+
+/// <summary>
+/// <c>bench</c> at a small size: the counts it reports are the pipeline's cost at the providers' minimum, so the
+/// test asserts those counts (never a time: this machine's speed is not the product's).
+/// </summary>
+public sealed class BenchCommandTests
+{
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await CliApplication.RunAsync(args, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Bench_Pipeline_EachLifecycleStepCostsOneZoomAndOneGoogleRequest_NoDuplicateNoLeak_LedgerVerified()
+    {
+        var (exit, output, _) = await RunAsync("bench", "--scenario", "pipeline", "--bookings", "24", "--lecturers", "3", "--parallelism", "8", "--json");
+
+        Assert.Equal(0, exit);
+        var pipeline = JsonDocument.Parse(output).RootElement.GetProperty("pipeline");
+        var phases = pipeline.GetProperty("phases").EnumerateArray().ToList();
+        Assert.Equal(["confirm", "reschedule", "cancel"], phases.Select(p => p.GetProperty("phase").GetString()));
+        Assert.All(phases, phase =>
+        {
+            Assert.Equal(24, phase.GetProperty("events").GetInt32());
+            Assert.Equal(1.0, phase.GetProperty("zoomRequestsPerBooking").GetDouble());
+            Assert.Equal(1.0, phase.GetProperty("googleRequestsPerBooking").GetDouble());
+            Assert.True(phase.GetProperty("tableTransactionsPerEvent").GetDouble() > 0, "no table transaction was counted");
+            Assert.True(phase.GetProperty("queueOperationsPerEvent").GetDouble() >= 2, "an event costs at least its receive and delete");
+            Assert.InRange(phase.GetProperty("fractionOfStorageBound").GetDouble(), 0.01, 10);
+        });
+        // One Zoom token for the whole run; Google's tokens came with the connect flow.
+        Assert.Equal(1, phases.Sum(p => p.GetProperty("zoomTokenFetches").GetInt32()));
+        Assert.Equal(0, phases.Sum(p => p.GetProperty("googleTokenFetches").GetInt32()));
+        Assert.Equal(0, pipeline.GetProperty("duplicateMeetings").GetInt32());
+        Assert.Equal(0, pipeline.GetProperty("duplicateEvents").GetInt32());
+        Assert.Equal(0, pipeline.GetProperty("fieldsOutsideAllowlist").GetInt32());
+        Assert.True(pipeline.GetProperty("ledgerVerified").GetBoolean());
+        Assert.True(pipeline.GetProperty("baseline").GetProperty("tableOperationsPerSecond").GetDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData("--scenario", "everything")]
+    [InlineData("--bookings", "0")]
+    [InlineData("--parallelism", "1000")]
+    public async Task Bench_BadArguments_OneErrorLineAndExitCode2(string option, string value)
+    {
+        var (exit, output, error) = await RunAsync("bench", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.StartsWith($"error: {option}", error, StringComparison.Ordinal);
+    }
+}
