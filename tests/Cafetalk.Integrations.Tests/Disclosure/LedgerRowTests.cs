@@ -50,6 +50,20 @@ public sealed class LedgerRowTests
     }
 
     [Fact]
+    public void ComputeHash_KnownRow_IsTheHashExistingChainsWereWrittenWith() =>
+        // SHA-256 of the v1 encoding spelled out by hand (["cafetalk-ledger/v1","sub-1","n:1",…,"\u00A74-2-\u2461",…]) and hashed
+        // outside .NET (Python hashlib): if this changes, every stored chain stops verifying.
+        Assert.Equal("45dd34eda40820a6a5524182b9386869c5935ba8fbcdd3a0ff33272d041f291b", LedgerRow.ComputeHash(LedgerRow.ToEntity(Entry())));
+
+    [Fact]
+    public void ComputeHash_IsTheHashOfTheRowsCanonicalEncoding_SoPurgeAnchorsVerify()
+    {
+        var entity = LedgerRow.ToEntity(Entry());
+
+        Assert.Equal(LedgerRow.HashOfEncoding(LedgerRow.CanonicalEncoding(entity)), LedgerRow.ComputeHash(entity));
+    }
+
+    [Fact]
     public void Truncate_SubMillisecondTicks_AreDropped()
     {
         var value = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromHours(9)).AddTicks(12_345);
