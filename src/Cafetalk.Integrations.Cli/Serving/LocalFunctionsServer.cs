@@ -49,7 +49,7 @@ public sealed class LocalFunctionsServer : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings(baseUrl));
         builder.WebHost.UseUrls(baseUrl.ToString().TrimEnd('/'));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLevel);
+        builder.Logging.UseLocalLogging(minimumLevel);
         builder.Services.AddMvcCore();
         builder.Services.AddCafetalkIntegrationsCore(builder.Configuration);
         configure?.Invoke(builder.Services);
