@@ -17,7 +17,7 @@ internal static class CliHost
             .Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(logging => logging.SetMinimumLevel(minimumLevel).AddSimpleConsole(o => o.SingleLine = true));
+        services.AddLogging(logging => logging.UseLocalLogging(minimumLevel));
         services.AddCafetalkIntegrationsCore(configuration);
         return services.BuildServiceProvider();
     }

@@ -1,3 +1,4 @@
+using Microsoft.ApplicationInsights.Extensibility;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,7 @@ public static class FunctionsApplicationBuilderExtensions
             .AddApplicationInsightsTelemetryWorkerService()
             .ConfigureFunctionsApplicationInsights();
         builder.Services.AddHostedService<MeterToApplicationInsights>();
+        builder.Services.AddSingleton<ITelemetryInitializer, DependencyUrlScrubber>();
 
         // The SDK adds a rule that keeps only warnings for Application Insights; the worker's logging configuration should decide instead,
         // so converge and intake information (booking and correlation ids) reaches the workspace.

@@ -16,12 +16,22 @@ public static class SampleEvents
 {
     private static readonly JsonEventFormatter Formatter = new();
 
-    /// <summary>Personal values planted in every sample booking event; none may ever leave intake.</summary>
-    public static readonly IReadOnlyList<string> PlantedPersonalValues =
+    /// <summary>
+    /// Personal values planted in every sample booking event, by kind; none may ever leave intake, and the integration
+    /// suite's log scan looks for each in every log line. Distinctive, so a hit is never a coincidence.
+    /// </summary>
+    public static readonly IReadOnlyList<PlantedValue> Planted =
     [
-        "山田 花子", "hanako.yamada@example.jp", "+81-90-1234-5678", "Anna Schmidt", "anna.schmidt@example.de",
-        "Please focus on presentations for my team meeting.",
+        new("student-name", "山田 花子"),
+        new("student-email", "hanako.yamada@example.jp"),
+        new("student-phone", "+81-90-1234-5678"),
+        new("lecturer-name", "Anna Schmidt"),
+        new("lecturer-email", "anna.schmidt@example.de"),
+        new("lesson-notes", "Please focus on presentations for my team meeting."),
     ];
+
+    /// <summary>The values of <see cref="Planted"/>, in the order the event fields use them.</summary>
+    public static readonly IReadOnlyList<string> PlantedPersonalValues = [.. Planted.Select(p => p.Value)];
 
     public static string Booking(
         string type,

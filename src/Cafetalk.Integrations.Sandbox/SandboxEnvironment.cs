@@ -77,6 +77,27 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     /// <summary>The public base URL pages and links are built on; <c>serve</c> replaces it with its own address.</summary>
     public Uri PublicBaseUrl { get; set; } = new("http://127.0.0.1:7071/");
 
+    /// <summary>Raised as any Sandbox in this process starts to stop, so the test suite's log scan can collect <see cref="PlantedSecrets"/>.</summary>
+    public static event Action<SandboxEnvironment>? Stopping;
+
+    /// <summary>Every key and credential of this Sandbox and every token, code and link its simulators issued, by kind.</summary>
+    public IReadOnlyList<PlantedValue> PlantedSecrets() =>
+    [
+        new("field-protection-key", Keys.FieldProtection),
+        new("newsletter-token-key", Keys.NewsletterToken),
+        new("vimeo-reference-key", Keys.VimeoReference),
+        new("calendar-ticket-key", Keys.CalendarTicket),
+        new("calendar-event-id-key", Keys.CalendarEventId),
+        new("zoom-client-secret", ZoomSimulator.ClientSecret),
+        new("zoom-webhook-secret", ZoomSimulator.WebhookSecretToken),
+        new("zoom-booking-reference-key", Zoom.Settings()["Zoom:BookingReferenceKey"]!),
+        new("google-client-secret", GoogleSimulator.ClientSecret),
+        new("vimeo-access-token", Vimeo.AccessToken),
+        new("mail-api-key", Mail.ApiKey),
+        .. Zoom.Issued.All,
+        .. Google.Issued.All,
+    ];
+
     /// <summary>The settings a host needs to run against this Sandbox.</summary>
     public IReadOnlyDictionary<string, string?> Settings()
     {
@@ -133,6 +154,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Stopping?.Invoke(this);
         await Google.DisposeAsync();
         await Mail.DisposeAsync();
         await Vimeo.DisposeAsync();

@@ -20,7 +20,7 @@ public static class CoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.AddLogging();
+        services.AddLogging().SilenceUrlLoggingCategories();
         services.TryAddSingleton(_ => StorageAccount.FromConfiguration(configuration));
         services.TryAddSingleton<PoisonQueue>();
         services.TryAddSingleton<BookingEventParser>();

@@ -48,8 +48,8 @@ public sealed class LocalFunctionsServer : IAsyncDisposable
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings(baseUrl));
         builder.WebHost.UseUrls(baseUrl.ToString().TrimEnd('/'));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(minimumLevel);
+        builder.WebHost.ConfigureKestrel(k => ApplyLimits(k.Limits));
+        builder.Logging.UseLocalLogging(minimumLevel);
         builder.Services.AddMvcCore();
         builder.Services.AddCafetalkIntegrationsCore(builder.Configuration);
         configure?.Invoke(builder.Services);
@@ -62,6 +62,26 @@ public sealed class LocalFunctionsServer : IAsyncDisposable
 
         await app.StartAsync(cancellationToken);
         return new LocalFunctionsServer(app, baseUrl, functionKey);
+    }
+
+    /// <summary>
+    /// What this server refuses before a function runs: Azure Functions' own URL limit (4 KB) and, stricter than its
+    /// 100 MB, 1 MiB of body; headers within 32 KiB, 100 of them, complete within 30 s; bodies and responses moving at
+    /// 240 bytes/s at least after a 5 s grace (Kestrel's defaults, set here so they are stated, not assumed). A client
+    /// that trickles headers or a body (slowloris) is cut off by these. Tests shorten the times through
+    /// <c>Configure&lt;KestrelServerOptions&gt;</c>.
+    /// </summary>
+    public static void ApplyLimits(KestrelServerLimits limits)
+    {
+        limits.MaxRequestBodySize = 1024 * 1024;
+        // The request line is the method, the URL (at most 4,096 bytes, as Azure Functions allows) and the version.
+        limits.MaxRequestLineSize = 4096 + 32;
+        limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        limits.MaxRequestHeaderCount = 100;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        limits.KeepAliveTimeout = TimeSpan.FromSeconds(130);
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.MinResponseDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
     }
 
     private static int FreePort()

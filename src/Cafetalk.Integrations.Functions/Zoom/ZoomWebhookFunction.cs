@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Http;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -5,8 +6,8 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Cafetalk.Integrations.Functions.Zoom;
 
-/// <summary><c>POST /api/zoom/webhook</c>: reads the raw body and hands it to the core webhook handler.</summary>
-public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler)
+/// <summary><c>POST /api/zoom/webhook</c>: reads the raw body (bounded in size and time) and hands it to the core webhook handler.</summary>
+public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler, TimeProvider time)
 {
     public const string ProblemTypeBase = "https://cafetalk.com/problems/zoom-webhook/";
 
@@ -15,22 +16,17 @@ public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler)
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "zoom/webhook")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        if (request.ContentLength > ZoomWebhookHandler.MaxBodyBytes)
+        var body = await RequestBody.ReadAsync(request, ZoomWebhookHandler.MaxBodyBytes, time, cancellationToken);
+        switch (body.Outcome)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"body is over {ZoomWebhookHandler.MaxBodyBytes} bytes");
-        }
-
-        // One byte over the limit is enough to know it is too large; the handler answers 413.
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0 && buffer.Length <= ZoomWebhookHandler.MaxBodyBytes)
-        {
-            buffer.Write(chunk, 0, read);
+            case BodyReadOutcome.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"body is over {ZoomWebhookHandler.MaxBodyBytes} bytes");
+            case BodyReadOutcome.TooSlow:
+                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "the body did not arrive in time");
         }
 
         var result = await handler.HandleAsync(
-            buffer.GetBuffer().AsMemory(0, (int)buffer.Length),
+            body.Bytes,
             request.Headers[ZoomWebhookVerifier.TimestampHeader].ToString(),
             request.Headers[ZoomWebhookVerifier.SignatureHeader].ToString(),
             cancellationToken);

@@ -65,6 +65,9 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>Every code and token handed out, and every OAuth state and PKCE verifier it was sent, for the log scan.</summary>
+    public IssuedValues Issued { get; } = new();
+
     /// <summary>The only redirect URI registered for the client; anything else is refused, as Google does.</summary>
     public Uri? RegisteredRedirectUri { get; set; }
 
@@ -315,6 +318,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
             return HtmlError("Error 400: redirect_uri_mismatch", "The redirect URI does not match.");
         }
 
+        Issued.Add("oauth-state", form.GetValueOrDefault("state"));
         var state = Uri.EscapeDataString(form.GetValueOrDefault("state") ?? string.Empty);
         if (form.GetValueOrDefault("decision") != "approve")
         {
@@ -322,6 +326,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
 
         var code = "4/" + Token(24);
+        Issued.Add("google-auth-code", code);
         var account = $"account-{Interlocked.Increment(ref _accounts)}";
         _codes[code] = new PendingCode(account, redirect, form.GetValueOrDefault("code_challenge") ?? string.Empty, form.GetValueOrDefault("scope") ?? string.Empty,
             form.GetValueOrDefault("access_type") == "offline", _time.GetUtcNow().AddMinutes(10));
@@ -350,6 +355,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
                 }
 
                 var verifier = form.GetValueOrDefault("code_verifier") ?? string.Empty;
+                Issued.Add("pkce-verifier", verifier);
                 var challenge = Base64UrlTextEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
                 if (verifier.Length < 43 || challenge != pending.CodeChallenge)
                 {
@@ -377,6 +383,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
                 }
 
                 var access = Token(32);
+                Issued.Add("google-access-token", access);
                 _accessTokens[access] = (account, refreshToken);
                 return new Reply(HttpStatusCode.OK, new JsonObject
                 {
@@ -393,8 +400,10 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     private string NewAccessToken(string account, out string refreshToken)
     {
         refreshToken = "1//" + Token(32);
+        Issued.Add("google-refresh-token", refreshToken);
         _refreshTokens[refreshToken] = account;
         var access = "ya29." + Token(32);
+        Issued.Add("google-access-token", access);
         _accessTokens[access] = (account, refreshToken);
         return access;
     }

@@ -72,6 +72,8 @@ public sealed class ZoomSimulator : IAsyncDisposable
     private int _throttleNext;
     private int _commitThenFailCreates;
     private long _nextMeetingId = 81_000_000_000;
+    // Join links carry a per-meeting password, as Zoom's do, so a leaked link is a findable value.
+    private readonly byte[] _joinPasswordKey = RandomNumberGenerator.GetBytes(16);
 
     private ZoomSimulator(WebApplication app, TimeProvider time)
     {
@@ -81,6 +83,9 @@ public sealed class ZoomSimulator : IAsyncDisposable
 
     /// <summary>http://127.0.0.1:{port}/ — both the API and the OAuth base address.</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Every access token, download token and join link this simulator handed out, for the log scan.</summary>
+    public IssuedValues Issued { get; } = new();
 
     /// <summary>Requests per second across the account before a 429 (Zoom Medium on Pro: 20).</summary>
     public int RequestsPerSecond { get; set; } = 20;
@@ -225,6 +230,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
 
             var token = "dl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             _downloadTokens[token] = (meetingId, false);
+            Issued.Add("zoom-download-token", token);
             return (recording, token);
         }
     }
@@ -476,6 +482,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
 
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         _tokens.Add(token);
+        Issued.Add("zoom-access-token", token);
         return (HttpStatusCode.OK, new JsonObject
         {
             ["access_token"] = token,
@@ -580,6 +587,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
         {
             var token = "dat-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             _downloadTokens[token] = (recording.MeetingId, false);
+            Issued.Add("zoom-download-token", token);
             answer["download_access_token"] = token;
         }
 
@@ -620,7 +628,9 @@ public sealed class ZoomSimulator : IAsyncDisposable
         described["id"] = meeting.Id;
         described["uuid"] = $"uuid-{meeting.Id}==";
         described["host_id"] = meeting.HostId;
-        described["join_url"] = $"{BaseAddress}j/{meeting.Id}";
+        var joinUrl = $"{BaseAddress}j/{meeting.Id}?pwd={Convert.ToHexStringLower(HMACSHA256.HashData(_joinPasswordKey, BitConverter.GetBytes(meeting.Id)))[..20]}";
+        Issued.Add("zoom-join-url", joinUrl);
+        described["join_url"] = joinUrl;
         return described;
     }
 

@@ -6,6 +6,7 @@ using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.GoogleCalendar.Api;
+using Cafetalk.Integrations.Http;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
 using Microsoft.AspNetCore.Http;
@@ -39,6 +40,9 @@ public sealed class CalendarConnectEndpoints(
     public const string DisconnectRoute = "calendar/disconnect";
     private const string ProblemBase = "https://cafetalk.com/problems/calendar/";
     private const int MaxStateLength = 64;
+
+    /// <summary><c>{"lecturerId": "…"}</c> is a few dozen bytes; this leaves room and nothing more.</summary>
+    public const int MaxDisconnectBodyBytes = 4 * 1024;
 
     public async Task<IActionResult> ConnectAsync(HttpRequest request)
     {
@@ -116,10 +120,19 @@ public sealed class CalendarConnectEndpoints(
     public async Task<IActionResult> DisconnectAsync(HttpRequest request)
     {
         var cancellationToken = request.HttpContext.RequestAborted;
+        var read = await RequestBody.ReadAsync(request, MaxDisconnectBodyBytes, time, cancellationToken);
+        switch (read.Outcome)
+        {
+            case BodyReadOutcome.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxDisconnectBodyBytes} bytes.");
+            case BodyReadOutcome.TooSlow:
+                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
+        }
+
         string? lecturerId;
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            using var body = JsonDocument.Parse(read.Bytes);
             lecturerId = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("lecturerId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         }
         catch (JsonException)

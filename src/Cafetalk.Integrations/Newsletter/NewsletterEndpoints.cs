@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -9,11 +10,11 @@ namespace Cafetalk.Integrations.Newsletter;
 /// page; POST is RFC 8058 one-click (urlencoded or multipart <c>List-Unsubscribe=One-Click</c>, no cookie, no
 /// auth, idempotent, 200 without a redirect).
 /// </summary>
-public sealed class NewsletterEndpoints(NewsletterPreferences preferences)
+public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeProvider time)
 {
     public const string UnsubscribeRoute = "newsletter/unsubscribe";
     public const string ResubscribeRoute = "newsletter/resubscribe";
-    private const long MaxBodyBytes = 8 * 1024;
+    public const int MaxBodyBytes = 8 * 1024;
     private const string ProblemBase = "https://cafetalk.com/problems/newsletter/";
 
     public async Task<IActionResult> ShowAsync(HttpRequest request)
@@ -70,9 +71,13 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences)
 
     private async Task<(IFormCollection? Form, IActionResult? Problem)> ReadFormAsync(HttpRequest request, string language)
     {
-        if (request.ContentLength > MaxBodyBytes)
+        var body = await RequestBody.ReadAsync(request, MaxBodyBytes, time, request.HttpContext.RequestAborted);
+        switch (body.Outcome)
         {
-            return (null, Problem(request, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"The body is over {MaxBodyBytes} bytes.", language));
+            case BodyReadOutcome.TooLarge:
+                return (null, Problem(request, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"The body is over {MaxBodyBytes} bytes.", language));
+            case BodyReadOutcome.TooSlow:
+                return (null, Problem(request, StatusCodes.Status408RequestTimeout, "body-too-slow", "The body did not arrive in time.", language));
         }
 
         if (!request.HasFormContentType)
@@ -83,7 +88,10 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences)
 
         try
         {
-            var options = new Microsoft.AspNetCore.Http.Features.FormOptions { ValueLengthLimit = (int)MaxBodyBytes, MultipartBodyLengthLimit = MaxBodyBytes, ValueCountLimit = 16 };
+            // The form is parsed from the bytes already read, never from the connection.
+            request.Body = new MemoryStream(body.Bytes.ToArray(), writable: false);
+            request.ContentLength = body.Bytes.Length;
+            var options = new Microsoft.AspNetCore.Http.Features.FormOptions { ValueLengthLimit = MaxBodyBytes, MultipartBodyLengthLimit = MaxBodyBytes, ValueCountLimit = 16 };
             request.HttpContext.Features.Set<Microsoft.AspNetCore.Http.Features.IFormFeature>(new Microsoft.AspNetCore.Http.Features.FormFeature(request, options));
             return (await request.ReadFormAsync(request.HttpContext.RequestAborted), null);
         }

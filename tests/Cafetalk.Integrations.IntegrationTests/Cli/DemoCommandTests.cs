@@ -1,18 +1,12 @@
 using System.Text.Json;
-using Cafetalk.Integrations.Cli;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 
 namespace Cafetalk.Integrations.IntegrationTests.Cli;
 
 /// <summary>The demo as a new user runs it: each run starts and stops its own Sandbox.</summary>
 public sealed class DemoCommandTests
 {
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var exit = await CliApplication.RunAsync(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(args);
 
     [Fact]
     public async Task Demo_Json_RunsTheWholeDay_WithNoDuplicateNoLeakAndAVerifiedLedger()

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
-using Cafetalk.Integrations.Cli;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
@@ -14,13 +13,8 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
 {
     private static readonly DateTimeOffset Lesson = TimeProvider.System.GetUtcNow().AddDays(5);
 
-    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var exit = await CliApplication.RunAsync([.. args, "--connection-string", fixture.Sandbox.StorageConnectionString], stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        CliRun.RunAsync([.. args, "--connection-string", fixture.Sandbox.StorageConnectionString]);
 
     private static async Task<string> WriteEventsAsync(params string[] lines)
     {
@@ -84,16 +78,14 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
     [Fact]
     public async Task OperatorCommand_WithoutAnyStorage_ExitsWith2()
     {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
         var previous = Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         Environment.SetEnvironmentVariable(StorageAccount.SettingName, null);
         try
         {
-            var exit = await CliApplication.RunAsync(["drain"], stdout, stderr);
+            var (exit, _, stderr) = await CliRun.RunAsync("drain");
 
             Assert.Equal(2, exit);
-            Assert.Contains("No storage account", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains("No storage account", stderr, StringComparison.Ordinal);
         }
         finally
         {
@@ -129,8 +121,6 @@ public sealed class SyncCommandTests(SandboxFixture fixture) : IClassFixture<San
 
         async Task<JsonElement> SyncAsync()
         {
-            using var stdout = new StringWriter();
-            using var stderr = new StringWriter();
             var saved = settings.Where(s => s.Key != "AzureWebJobsStorage").ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => Environment.GetEnvironmentVariable(s.Key.Replace(":", "__", StringComparison.Ordinal)));
             foreach (var (key, value) in settings.Where(s => s.Key != "AzureWebJobsStorage"))
             {
@@ -139,8 +129,9 @@ public sealed class SyncCommandTests(SandboxFixture fixture) : IClassFixture<San
 
             try
             {
-                Assert.Equal(0, await CliApplication.RunAsync(["sync", "--connection-string", fixture.Sandbox.StorageConnectionString], stdout, stderr));
-                return JsonDocument.Parse(stdout.ToString()).RootElement;
+                var (exit, stdout, _) = await CliRun.RunAsync("sync", "--connection-string", fixture.Sandbox.StorageConnectionString);
+                Assert.Equal(0, exit);
+                return JsonDocument.Parse(stdout).RootElement;
             }
             finally
             {

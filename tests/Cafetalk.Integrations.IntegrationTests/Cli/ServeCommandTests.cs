@@ -1,14 +1,24 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 
 namespace Cafetalk.Integrations.IntegrationTests.Cli;
 
-/// <summary><c>serve --sandbox</c> as a separate process, the way a developer runs it, stopped with SIGINT.</summary>
+/// <summary>
+/// <c>serve --sandbox</c> as a separate process, the way a developer runs it, stopped with SIGINT. It logs at Trace
+/// (<c>CAFETALK_LOG_LEVEL</c>) to stderr, which goes to the suite's log capture line by line.
+/// </summary>
 public sealed class ServeCommandTests
 {
-    private static Process StartCli(params string[] args)
+    private sealed record RunningCli(Process Process, ConcurrentQueue<string> Errors) : IDisposable
+    {
+        public void Dispose() => Process.Dispose();
+    }
+
+    private static RunningCli StartCli(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cafetalk-integrations.dll"));
@@ -17,7 +27,31 @@ public sealed class ServeCommandTests
             start.ArgumentList.Add(arg);
         }
 
-        return Process.Start(start)!;
+        start.Environment["CAFETALK_LOG_LEVEL"] = "Trace";
+        var process = Process.Start(start)!;
+        var errors = new ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                errors.Enqueue(line.Data);
+                LogCapture.Record($"stderr of '{args[0]}'", line.Data);
+            }
+        };
+        process.BeginErrorReadLine();
+        return new RunningCli(process, errors);
+    }
+
+    /// <summary>The printed secrets and links are the child's: plant them so the scan looks for them in its logs.</summary>
+    private static void PlantPrinted(JsonElement info)
+    {
+        LogCapture.Plant("zoom-webhook-secret", info.GetProperty("zoomWebhookSecret").GetString());
+        LogCapture.Plant("function-key", info.GetProperty("functionKey").GetString());
+        LogCapture.Plant("connect-ticket", Uri.UnescapeDataString(info.GetProperty("connectUrl").GetString()!.Split("ticket=")[1]));
+        foreach (var url in info.GetProperty("unsubscribeUrls").EnumerateArray())
+        {
+            LogCapture.Plant("unsubscribe-token", Uri.UnescapeDataString(url.GetString()!.Split("?t=")[1]));
+        }
     }
 
     private static async Task<bool> ListensAsync(Uri url)
@@ -38,11 +72,14 @@ public sealed class ServeCommandTests
     public async Task Serve_PrintsItsAddresses_ServesTheRoutes_AndStopsCleanlyOnSigint()
     {
         var wireLog = Path.GetTempFileName();
-        using var process = StartCli("serve", "--sandbox", "--wire-log", wireLog);
+        using var cli = StartCli("serve", "--sandbox", "--wire-log", wireLog);
+        var process = cli.Process;
         try
         {
             var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            LogCapture.Record("stdout of 'serve'", first!);
             var info = JsonDocument.Parse(first!).RootElement;
+            PlantPrinted(info);
             var baseUrl = new Uri(info.GetProperty("baseUrl").GetString()!);
             var unsubscribe = info.GetProperty("unsubscribeUrls")[0].GetString()!;
             var simulators = info.GetProperty("simulators");
@@ -68,6 +105,7 @@ public sealed class ServeCommandTests
             }
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            LogCapture.Record("stdout of 'serve'", await process.StandardOutput.ReadToEndAsync());
             Assert.Equal(0, process.ExitCode);
             Assert.False(await ListensAsync(baseUrl));
             var lines = (await File.ReadAllLinesAsync(wireLog)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -90,11 +128,10 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_WithoutSandbox_RefusesWithExit2()
     {
-        using var process = StartCli("serve");
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        using var cli = StartCli("serve");
+        await cli.Process.WaitForExitAsync();
 
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("--sandbox", error, StringComparison.Ordinal);
+        Assert.Equal(2, cli.Process.ExitCode);
+        Assert.Contains(cli.Errors, line => line.Contains("--sandbox", StringComparison.Ordinal));
     }
 }

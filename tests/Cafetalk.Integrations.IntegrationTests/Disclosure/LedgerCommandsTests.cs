@@ -1,12 +1,10 @@
 using Azure;
 using Azure.Data.Tables;
-using Cafetalk.Integrations.Cli;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Functions.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging.Abstractions;
 using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
@@ -64,7 +62,7 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         var before = (await digests.ReadLastAsync())?.Digest.Digest;
         await Ledger(fixture.Storage, Time()).RecordIntentAsync(Intent(Meeting, Unique("stu"), SubjectRole.Student, "bk-timer"));
 
-        await new LedgerDigestFunction(digests, NullLogger<LedgerDigestFunction>.Instance).Run(new TimerInfo(), CancellationToken.None);
+        await new LedgerDigestFunction(digests, LogCapture.Logger<LedgerDigestFunction>()).Run(new TimerInfo(), CancellationToken.None);
 
         var last = (await digests.ReadLastAsync())!;
         Assert.Empty(last.Problems);
@@ -82,11 +80,5 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         Assert.Contains("\"disclosures\": []", result.Stdout, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await CliApplication.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => CliRun.RunAsync(args);
 }

@@ -1,4 +1,3 @@
-using Cafetalk.Integrations.Cli;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
@@ -35,11 +34,5 @@ public sealed class LedgerPurgeCommandTests(SandboxFixture fixture) : IClassFixt
         Assert.StartsWith("ledger intact: 2 chains, 2 rows;", verify.Stdout, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await CliApplication.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => CliRun.RunAsync(args);
 }

@@ -5,7 +5,6 @@ using Cafetalk.Integrations.Functions.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 
@@ -132,7 +131,7 @@ public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture
         Assert.Empty(await FindingsAsync(subjectRef, time));
         time.Advance(PastRetention);
 
-        await new LedgerRetentionPurgeFunction(Retention(time), NullLogger<LedgerRetentionPurgeFunction>.Instance).Run(new TimerInfo(), CancellationToken.None);
+        await new LedgerRetentionPurgeFunction(Retention(time), LogCapture.Logger<LedgerRetentionPurgeFunction>()).Run(new TimerInfo(), CancellationToken.None);
 
         Assert.Empty(await RowsAsync(subjectRef));
         Assert.Empty(await FindingsAsync(subjectRef, time));
@@ -254,7 +253,7 @@ public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture
         return handles[0].SubjectRef;
     }
 
-    private LedgerRetention Retention(TimeProvider time) => new(fixture.Storage, time, NullLogger<LedgerRetention>.Instance);
+    private LedgerRetention Retention(TimeProvider time) => new(fixture.Storage, time, LogCapture.Logger<LedgerRetention>());
 
     private async Task<IReadOnlyList<LedgerEntry>> RowsAsync(string subjectRef) =>
         await Ledger(fixture.Storage, Time()).ReadChainAsync(subjectRef);

@@ -3,10 +3,10 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
@@ -21,7 +21,7 @@ internal static class LedgerScenario
 
     /// <summary>A ledger with its own head cache, as another process would have.</summary>
     public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
-        new(storage, new SubjectRegistry(storage, time), time, new LedgerMetrics(Meters), NullLogger<DisclosureLedger>.Instance);
+        new(storage, new SubjectRegistry(storage, time), time, new LedgerMetrics(Meters), LogCapture.Logger<DisclosureLedger>());
 
     private static IMeterFactory Meters { get; } = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 

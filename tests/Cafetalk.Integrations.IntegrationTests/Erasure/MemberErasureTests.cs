@@ -10,7 +10,6 @@ using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cafetalk.Integrations.IntegrationTests.Erasure;
@@ -79,7 +78,7 @@ public sealed class MemberErasureTests(ServedSandboxFixture fixture) : IClassFix
         Assert.True(afterErasure.IsIntact, string.Join("; ", afterErasure.Findings));
         var later = new FakeTimeProvider(TimeProvider.System.GetUtcNow().AddYears(DisclosureLedger.RetentionYears).AddDays(2));
 
-        var purge = await new LedgerRetention(fixture.Storage, later, NullLogger<LedgerRetention>.Instance).PurgeAsync();
+        var purge = await new LedgerRetention(fixture.Storage, later, LogCapture.Logger<LedgerRetention>()).PurgeAsync();
 
         Assert.Empty(purge.Skipped);
         Assert.Empty(await Services.GetRequiredService<DisclosureLedger>().ReadChainAsync(subjectRef));

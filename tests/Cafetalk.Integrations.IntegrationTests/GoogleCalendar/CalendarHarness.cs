@@ -50,6 +50,7 @@ internal sealed class CalendarHarness : IAsyncDisposable
             configure?.Invoke(services);
         });
         await fixture.Storage.EnsureProvisionedAsync();
+        LogCapture.Plant("function-key", server.FunctionKey);
         return new CalendarHarness(fixture, server);
     }
 
@@ -62,6 +63,7 @@ internal sealed class CalendarHarness : IAsyncDisposable
     {
         var response = await _http.GetAsync(new Uri(Server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(ticket)}"));
         var cookie = response.Headers.TryGetValues("Set-Cookie", out var values) ? values.First().Split(';')[0] : null;
+        LogCapture.Plant("state-cookie", cookie?.Split('=', 2)[1]);
         return (response, cookie);
     }
 

@@ -40,6 +40,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
 
         services.AddCafetalkIntegrationsCore(configuration);
+        services.AddLogging(logging => LogCapture.AddTo(logging));
         configure?.Invoke(services);
         return services.BuildServiceProvider();
     }

@@ -29,6 +29,7 @@ public sealed class ServedSandboxFixture : IAsyncLifetime
             _sandbox.PublicBaseUrl = baseUrl;
             return _sandbox.Settings();
         });
+        LogCapture.Plant("function-key", _server.FunctionKey);
     }
 
     /// <summary>A client that shows redirects instead of following them, and keeps no cookies unless asked.</summary>

@@ -48,7 +48,7 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
             context.Request.Headers["x-zm-signature"] = signature;
         }
 
-        return new ZoomWebhookFunction(_services.GetRequiredService<ZoomWebhookHandler>()).Run(context.Request, CancellationToken.None);
+        return new ZoomWebhookFunction(_services.GetRequiredService<ZoomWebhookHandler>(), TimeProvider.System).Run(context.Request, CancellationToken.None);
     }
 
     private Task<IActionResult> PostSignedAsync(SignedZoomWebhook webhook) => PostAsync(webhook.Body, webhook.Timestamp, webhook.Signature);

@@ -60,6 +60,31 @@ public sealed partial class CalendarUnitTests
     }
 
     [Fact]
+    public void Ticket_KeyIdSwappedToAnotherConfiguredKey_IsRefused()
+    {
+        var options = Options("k1");
+        options.Value.TicketKeys["k2"] = Convert.ToBase64String(new byte[32]);
+        var tickets = new ConnectTickets(options, _time);
+        var ticket = tickets.Issue("lec_1");
+
+        Assert.Equal("lec_1", tickets.Verify(ticket));
+        Assert.Null(tickets.Verify("k2" + ticket[2..]));
+    }
+
+    [Fact]
+    public void Ticket_AnySingleCharacterChanged_IsRefused()
+    {
+        var tickets = CreateSut();
+        var ticket = tickets.Issue("lec_1");
+
+        for (var i = 0; i < ticket.Length; i++)
+        {
+            var changed = ticket[..i] + (ticket[i] == 'A' ? 'B' : 'A') + ticket[(i + 1)..];
+            Assert.Null(tickets.Verify(changed));
+        }
+    }
+
+    [Fact]
     public void Ticket_SignedUnderAnotherKey_IsRefused()
     {
         var foreign = CreateSut(key: Convert.ToBase64String(new byte[32])).Issue("lec_1");

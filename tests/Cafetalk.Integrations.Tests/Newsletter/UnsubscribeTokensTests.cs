@@ -101,6 +101,18 @@ public sealed class UnsubscribeTokensTests
         Assert.Null(retired.Verify(old));
     }
 
+    [Fact]
+    public void Verify_KeyIdSwappedToAnotherConfiguredKey_IsRefused()
+    {
+        var ring = CreateSut("a", ("a", KeyA), ("b", KeyB));
+        var raw = Base64Url.DecodeFromChars(ring.Issue("sub_8f2k1", "cafetalk-news"));
+        // The key id is the first part: 1 | len | "a" | …; relabel it as the other key of the ring.
+        Assert.Equal((byte)'a', raw[2]);
+        raw[2] = (byte)'b';
+
+        Assert.Null(ring.Verify(Base64Url.EncodeToString(raw)));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
