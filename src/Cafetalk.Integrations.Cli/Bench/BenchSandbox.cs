@@ -58,7 +58,7 @@ internal sealed class BenchSandbox : IAsyncDisposable
             },
             configure: services => services.Replace(ServiceDescriptor.Singleton(provider =>
                 StorageAccount.FromConfiguration(provider.GetRequiredService<IConfiguration>()).WithRequestPolicy(counter))),
-            minimumLevel: Environment.GetEnvironmentVariable("CAFETALK_BENCH_LOG") == "1" ? LogLevel.Warning : LogLevel.None,
+            minimumLevel: LogLevel.None, // CAFETALK_LOG_LEVEL=Warning shows failures on stderr
             cancellationToken: cancellationToken);
         var bench = new BenchSandbox(sandbox, server, counter, settings);
         await bench.Storage.EnsureProvisionedAsync(cancellationToken);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Cafetalk.Integrations.Cli;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 
 namespace Cafetalk.Integrations.IntegrationTests.Cli;
 
@@ -9,13 +9,7 @@ namespace Cafetalk.Integrations.IntegrationTests.Cli;
 /// </summary>
 public sealed class BenchCommandTests
 {
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var exit = await CliApplication.RunAsync(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => CliRun.RunAsync(args);
 
     [Fact]
     public async Task Bench_Pipeline_EachLifecycleStepCostsOneZoomAndOneGoogleRequest_NoDuplicateNoLeak_LedgerVerified()
