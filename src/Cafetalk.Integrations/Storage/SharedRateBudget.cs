@@ -63,7 +63,7 @@ public sealed record SharedRateBudgetOptions
 /// lateness adds; the headroom keeps that under the limit. An instance reserves up to
 /// <see cref="SharedRateBudgetOptions.BlockSize"/> send times per table transaction, only for requests already
 /// waiting, and reserves the next block only when those it holds run out within
-/// <see cref="SharedRateBudgetOptions.RefillLead"/>: under load the block is full (0.2 reservations per request at
+/// <see cref="SharedRateBudgetOptions.RefillLead"/> (plus twice the table's recent answer time): under load the block is full (0.2 reservations per request at
 /// 5), and a burst on one instance holds at most two blocks, so it cannot take the budget from the others for long.
 /// A request whose timer fires more than one spacing late (a stalled machine) gives up its send time and takes a new
 /// one (at most three times), so late requests do not go out in a burst with on-time ones.
@@ -358,6 +358,7 @@ public class SharedRateBudget : RateLimiter
             {
                 int demand;
                 DateTimeOffset lastAssigned;
+                TimeSpan lead;
                 lock (_gate)
                 {
                     if (_waiters.Count == 0 || _disposed.IsCancellationRequested)
@@ -369,9 +370,11 @@ public class SharedRateBudget : RateLimiter
 
                     demand = Math.Min(_options.BlockSize, _queuedPermits);
                     lastAssigned = _lastAssigned;
+                    // A slow table must still answer before the send times held run out.
+                    lead = _options.RefillLead + (_reserveLatency * 2);
                 }
 
-                var holdUntil = lastAssigned == DateTimeOffset.MinValue ? lastAssigned : lastAssigned - _options.RefillLead;
+                var holdUntil = lastAssigned == DateTimeOffset.MinValue ? lastAssigned : lastAssigned - lead;
                 var hold = holdUntil - _clock.GetUtcNow();
                 if (hold > TimeSpan.Zero)
                 {
