@@ -63,8 +63,9 @@ public sealed record SharedRateBudgetOptions
 /// lateness adds; the headroom keeps that under the limit. An instance reserves up to
 /// <see cref="SharedRateBudgetOptions.BlockSize"/> send times per table transaction, only for requests already
 /// waiting, and reserves the next block only when those it holds run out within
-/// <see cref="SharedRateBudgetOptions.RefillLead"/> (plus twice the table's recent answer time): under load the block is full (0.2 reservations per request at
-/// 5), and a burst on one instance holds at most two blocks, so it cannot take the budget from the others for long.
+/// <see cref="SharedRateBudgetOptions.RefillLead"/> plus twice the table's recent answer time: under load the block
+/// is full (0.2 reservations per request at 5), and a burst on one instance holds at most about two blocks, so it
+/// cannot take the budget from the others for long.
 /// A request whose timer fires more than one spacing late (a stalled machine) gives up its send time and takes a new
 /// one (at most three times), so late requests do not go out in a burst with on-time ones.
 /// <para>
@@ -259,7 +260,11 @@ public class SharedRateBudget : RateLimiter
             if (!_pumping)
             {
                 _pumping = true;
-                _ = Task.Run(PumpAsync, CancellationToken.None);
+                // The pump serves every later request too: it must not carry this one's trace and log scope.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = Task.Run(PumpAsync, CancellationToken.None);
+                }
             }
         }
 
