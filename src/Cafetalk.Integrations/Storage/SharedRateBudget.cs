@@ -91,7 +91,7 @@ public class SharedRateBudget : RateLimiter
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly LinkedList<Waiter> _waiters = new();
-    private readonly Queue<DateTimeOffset> _spare = new();
+    private readonly PriorityQueue<DateTimeOffset, DateTimeOffset> _spare = new();
     private readonly CancellationTokenSource _disposed = new();
     private int _queuedPermits;
     private bool _pumping;
@@ -176,15 +176,9 @@ public class SharedRateBudget : RateLimiter
 
             // Without waiting, only send times already reserved and due now can be given.
             DropStaleSpares(now);
-            if (_waiters.Count == 0 && _spare.Count >= permitCount && _spare.Take(permitCount).Last() <= now)
+            if (_waiters.Count == 0 && permitCount == 1 && _spare.Count > 0 && _spare.Peek() <= now)
             {
-                DateTimeOffset at = default;
-                for (var i = 0; i < permitCount; i++)
-                {
-                    at = _spare.Dequeue();
-                }
-
-                return Granted(at);
+                return Granted(_spare.Dequeue());
             }
 
             return Refused();
@@ -214,8 +208,21 @@ public class SharedRateBudget : RateLimiter
             var wait = sendAt - _clock.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
-                // Timers count whole milliseconds: round up, so a request never leaves before its send time.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _clock, cancellationToken);
+                try
+                {
+                    // Timers count whole milliseconds: round up, so a request never leaves before its send time.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _clock, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The caller gave up: the next request on this instance may use the send time instead.
+                    lock (_gate)
+                    {
+                        _spare.Enqueue(sendAt, sendAt);
+                    }
+
+                    throw;
+                }
             }
 
             // Late by up to one spacing keeps any one-second window within the limit; later, on a stalled machine, the
@@ -346,7 +353,7 @@ public class SharedRateBudget : RateLimiter
                 _queuedPermits -= waiter.Remaining;
                 foreach (var at in waiter.Assigned)
                 {
-                    _spare.Enqueue(at);
+                    _spare.Enqueue(at, at);
                 }
             }
         }
@@ -361,11 +368,17 @@ public class SharedRateBudget : RateLimiter
         {
             while (true)
             {
-                int demand;
-                DateTimeOffset lastAssigned;
                 TimeSpan lead;
+                DateTimeOffset lastAssigned;
                 lock (_gate)
                 {
+                    // Send times left by cancelled requests go to waiting ones before anything new is reserved.
+                    DropStaleSpares(_clock.GetUtcNow());
+                    while (_spare.Count > 0 && _waiters.Count > 0)
+                    {
+                        AssignLocked(_spare.Dequeue());
+                    }
+
                     if (_waiters.Count == 0 || _disposed.IsCancellationRequested)
                     {
                         _pumping = false;
@@ -373,7 +386,6 @@ public class SharedRateBudget : RateLimiter
                         return;
                     }
 
-                    demand = Math.Min(_options.BlockSize, _queuedPermits);
                     lastAssigned = _lastAssigned;
                     // A slow table must still answer before the send times held run out.
                     lead = _options.RefillLead + (_reserveLatency * 2);
@@ -386,7 +398,17 @@ public class SharedRateBudget : RateLimiter
                     await Task.Delay(hold, _clock, _disposed.Token);
                 }
 
-                Assign(await ReserveAsync(demand));
+                int demand;
+                lock (_gate)
+                {
+                    // Everyone who queued during the hold counts too.
+                    demand = Math.Min(_options.BlockSize, _queuedPermits);
+                }
+
+                if (demand > 0)
+                {
+                    Assign(await ReserveAsync(demand));
+                }
             }
         }
         catch (Exception ex)
@@ -406,21 +428,13 @@ public class SharedRateBudget : RateLimiter
             for (var i = 0; i < slots.Count; i++)
             {
                 var at = slots.At(i);
-                if (_waiters.First is not { } node)
+                if (_waiters.Count == 0)
                 {
-                    _spare.Enqueue(at);
-                    continue;
+                    _spare.Enqueue(at, at);
                 }
-
-                var waiter = node.Value;
-                waiter.Assigned.Add(at);
-                waiter.Remaining--;
-                _queuedPermits--;
-                if (waiter.Remaining == 0)
+                else
                 {
-                    _waiters.RemoveFirst();
-                    waiter.Node = null;
-                    waiter.Done.TrySetResult(at);
+                    AssignLocked(at);
                 }
             }
 
@@ -428,6 +442,21 @@ public class SharedRateBudget : RateLimiter
             {
                 _lastAssigned = slots.Last;
             }
+        }
+    }
+
+    /// <summary>Gives <paramref name="at"/> to the first waiting request; the caller holds the gate.</summary>
+    private void AssignLocked(DateTimeOffset at)
+    {
+        var waiter = _waiters.First!.Value;
+        waiter.Assigned.Add(at);
+        waiter.Remaining--;
+        _queuedPermits--;
+        if (waiter.Remaining == 0)
+        {
+            _waiters.RemoveFirst();
+            waiter.Node = null;
+            waiter.Done.TrySetResult(at);
         }
     }
 

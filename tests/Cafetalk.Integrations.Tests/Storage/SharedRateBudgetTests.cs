@@ -164,6 +164,28 @@ public sealed class SharedRateBudgetTests
         Assert.Equal(0, budget.GetStatistics()!.CurrentQueuedCount);
     }
 
+    [Fact]
+    public async Task Acquire_CancelledWhileWaitingForItsSendTime_TheNextRequestGetsThatTimeWithoutReservingAgain()
+    {
+        var time = new FakeTimeProvider(Start);
+        var schedule = new ScriptedSchedule();
+        using var budget = CreateSut(schedule, time);
+        using var cancel = new CancellationTokenSource();
+        var first = AcquireAsync(budget, time);
+        var second = budget.AcquireAsync(1, cancel.Token).AsTask();
+        await SettleAsync(time, TimeSpan.Zero);
+        await SettleAsync(time, TimeSpan.Zero);
+        Assert.Equal(0, budget.GetStatistics()!.CurrentQueuedCount); // both have their send times
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        Assert.Equal(1, budget.GetStatistics()!.CurrentAvailablePermits);
+        var grants = await RunAsync(time, [first, AcquireAsync(budget, time)]);
+
+        Assert.Equal([Start, Start + Zoom.Spacing], grants.Select(g => g.SendAt));
+        Assert.Equal(2, schedule.Reservations.Sum());
+    }
+
     private static SharedRateBudget CreateSut(ScriptedSchedule schedule, TimeProvider time, SharedRateBudgetOptions? options = null) =>
         new(schedule, options ?? Zoom, NullLogger.Instance, time);
 
