@@ -41,6 +41,9 @@ param newsletterCurrentTokenKeyId string = 'k1'
 @description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
 param ledgerDigestRetentionDays int = 1096
 
+@description('Email address the operations alerts go to (azd env ALERT_EMAIL_ADDRESS); empty leaves the action group without a receiver.')
+param alertEmailAddress string = ''
+
 // Deterministic per subscription, environment and region, so a redeploy updates the same resources.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var identityName = 'id-${resourceToken}'
@@ -73,6 +76,22 @@ module monitoring 'app/monitoring.bicep' = {
   params: {
     logAnalyticsName: 'log-${resourceToken}'
     applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  // The rules query the component by name, so it must exist first.
+  dependsOn: [
+    monitoring
+  ]
+  params: {
+    applicationInsightsName: applicationInsightsName
+    actionGroupName: 'ag-${resourceToken}'
+    alertEmailAddress: alertEmailAddress
     location: location
     tags: tags
   }

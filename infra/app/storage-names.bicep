@@ -24,7 +24,7 @@ var queueNames = [
 ]
 
 @export()
-@description('Storage tables: desired state, pseudonyms, the disclosure ledger, provider bookkeeping.')
+@description('Storage tables: desired state, pseudonyms, the disclosure ledger, provider bookkeeping and shared rate budgets.')
 var tableNames = [
   'Bookings'
   'Subjects'
@@ -37,6 +37,7 @@ var tableNames = [
   'ErasureReceipts'
   'VimeoFolders'
   'CalendarConnectStates'
+  'ProviderRateBudget'
 ]
 
 @export()

@@ -6,6 +6,8 @@ namespace Cafetalk.Integrations.Bookings;
 public sealed class IntakeMetrics : IDisposable
 {
     public const string MeterName = "Cafetalk.Integrations";
+    public const string ProcessedName = "cafetalk.events.processed";
+    public const string RejectedName = "cafetalk.events.rejected";
 
     private readonly Meter _meter;
     private readonly Counter<long> _processed;
@@ -14,8 +16,8 @@ public sealed class IntakeMetrics : IDisposable
     public IntakeMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _processed = _meter.CreateCounter<long>("cafetalk.events.processed", description: "Events accepted by intake");
-        _rejected = _meter.CreateCounter<long>("cafetalk.events.rejected", description: "Events moved to the poison queue");
+        _processed = _meter.CreateCounter<long>(ProcessedName, description: "Events accepted by intake");
+        _rejected = _meter.CreateCounter<long>(RejectedName, description: "Events moved to the poison queue");
     }
 
     public void Processed(string type, string result) =>

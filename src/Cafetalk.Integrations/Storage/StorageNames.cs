@@ -73,8 +73,11 @@ public static class TableNames
     /// <summary>One-time OAuth states of consents in progress.</summary>
     public const string CalendarConnectStates = "CalendarConnectStates";
 
+    /// <summary>Per provider, the shared schedule of its per-second rate budget (one row, overwritten).</summary>
+    public const string ProviderRateBudget = "ProviderRateBudget";
+
     public static readonly IReadOnlyList<string> All =
-        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates];
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, ProviderRateBudget];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -26,7 +26,7 @@ public sealed record ZoomMeeting(
 }
 
 /// <summary>
-/// The Zoom meetings API calls we make. Authentication, retries, Retry-After, timeouts and the per-instance rate
+/// The Zoom meetings API calls we make. Authentication, retries, Retry-After, timeouts and the account-wide rate
 /// limit live in the HttpClient's pipeline (see <see cref="ZoomServiceCollectionExtensions"/>); this class maps
 /// answers to results and exceptions.
 /// </summary>

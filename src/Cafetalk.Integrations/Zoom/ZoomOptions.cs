@@ -38,9 +38,24 @@ public sealed class ZoomOptions : ProviderRetryOptions
     [Required(AllowEmptyStrings = false)]
     public string DefaultHostUserId { get; set; } = string.Empty;
 
-    /// <summary>Per-instance budget; Zoom's Medium category allows 20/s per account on Pro.</summary>
+    /// <summary>Zoom's per-second limit for the whole account (Medium category: 20/s on Pro), shared by every instance.</summary>
     [Range(1, 200)]
     public int RequestsPerSecond { get; set; } = 20;
+
+    /// <summary>
+    /// The fraction of <see cref="RequestsPerSecond"/> left unused: 5 % (19 of 20) leaves one send time (~50 ms) of
+    /// slack for timer lateness and clock offsets between instances and Zoom, whose windows are not aligned with ours.
+    /// </summary>
+    [Range(0.0, 0.5)]
+    public double RateBudgetHeadroom { get; set; } = 0.05;
+
+    /// <summary>Send times an instance reserves per table transaction, at most (5 = 0.2 transactions per request).</summary>
+    [Range(1, 50)]
+    public int RateBudgetBlockSize { get; set; } = 5;
+
+    /// <summary>Instances assumed to share the budget when table <c>ProviderRateBudget</c> fails before this instance saw any.</summary>
+    [Range(1, 1000)]
+    public int RateBudgetFallbackInstances { get; set; } = 8;
 
     /// <summary>Zoom allows 100 meeting creates/updates per host per UTC day.</summary>
     [Range(1, 10_000)]

@@ -1,11 +1,11 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -36,6 +36,12 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddSingleton<ZoomDisclosures>();
         services.TryAddTransient<MeetingConverger>();
         services.TryAddTransient<ZoomConvergeHandler>();
+        // Paced on the system clock, the one Zoom counts by: a test's fake business clock must not stall or rush requests.
+        services.TryAddSingleton(provider => new ZoomRateBudget(
+            provider.GetRequiredService<StorageAccount>(),
+            provider.GetRequiredService<IOptions<ZoomOptions>>(),
+            provider.GetRequiredService<ILogger<ZoomRateBudget>>(),
+            TimeProvider.System));
 
         services.AddHttpClient(ZoomTokenProvider.HttpClientName, (provider, http) =>
                 http.BaseAddress = provider.GetRequiredService<IOptions<ZoomOptions>>().Value.OAuthBaseAddress)
@@ -73,9 +79,8 @@ public static class ZoomServiceCollectionExtensions
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
                 pipeline.AddTimeout(TotalTimeout(zoom));
                 pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetry(args.Outcome, args.Context)));
-                var limiter = PerSecondLimiter(zoom);
-                context.OnPipelineDisposed(limiter.Dispose);
-                pipeline.AddRateLimiter(limiter);
+                // The account's budget, one for both clients and every instance; DI owns it, so the pipeline does not dispose it.
+                pipeline.AddRateLimiter(context.ServiceProvider.GetRequiredService<ZoomRateBudget>());
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
         api.AddHttpMessageHandler<ZoomAuthenticationHandler>();
@@ -112,17 +117,6 @@ public static class ZoomServiceCollectionExtensions
         var method = outcome.Result?.RequestMessage?.Method ?? context.GetRequestMessage()?.Method;
         return method != HttpMethod.Post;
     }
-
-    /// <summary>Zoom's Medium category (meeting create/get/update/delete) counts per second per account.</summary>
-    private static TokenBucketRateLimiter PerSecondLimiter(ZoomOptions zoom) => new(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = zoom.RequestsPerSecond,
-        TokensPerPeriod = zoom.RequestsPerSecond,
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-        QueueLimit = 10_000,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
 
     private static TimeSpan TotalTimeout(ZoomOptions zoom) =>
         (zoom.AttemptTimeout + zoom.RetryMaxDelay) * (zoom.MaxRetryAttempts + 1);
