@@ -73,11 +73,15 @@ internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount s
     /// host instance runs its batches concurrently: a fetcher receives up to 16 messages per call while fewer than
     /// the parallelism wait, and workers invoke the functions. Returns the invocations made.
     /// </summary>
-    public async Task<int> RunUntilIdleAsync(int parallelism, CancellationToken cancellationToken = default)
+    public Task<int> RunUntilIdleAsync(int parallelism, CancellationToken cancellationToken = default) =>
+        RunUntilIdleAsync(parallelism, only: null, cancellationToken);
+
+    /// <summary>Like <see cref="RunUntilIdleAsync(int, CancellationToken)"/>, for only the functions <paramref name="only"/> picks.</summary>
+    public async Task<int> RunUntilIdleAsync(int parallelism, Func<QueueFunction, bool>? only, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         await storage.EnsureProvisionedAsync(cancellationToken);
-        var functions = ReadFunctions();
+        var functions = ReadFunctions().Where(f => only?.Invoke(f) ?? true).ToList();
         var work = System.Threading.Channels.Channel.CreateBounded<(QueueFunction Function, Azure.Storage.Queues.Models.QueueMessage Message)>(parallelism);
         var inFlight = 0;
         var total = 0;
