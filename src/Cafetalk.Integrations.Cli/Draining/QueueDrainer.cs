@@ -66,6 +66,9 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
 {
     public const int MaxDequeueCount = 5;
 
+    /// <summary>How long a received message stays hidden while intake runs; a failed one shows again after it (host.json <c>visibilityTimeout</c>).</summary>
+    public TimeSpan Visibility { get; init; } = TimeSpan.FromSeconds(30);
+
     public async Task<DrainTally> DrainAsync(Action<int>? progress = null, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -73,7 +76,7 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
         var tally = new DrainTally();
         while (true)
         {
-            var batch = await queue.ReceiveMessagesAsync(maxMessages: 32, visibilityTimeout: TimeSpan.FromSeconds(30), cancellationToken);
+            var batch = await queue.ReceiveMessagesAsync(maxMessages: 32, visibilityTimeout: Visibility, cancellationToken);
             if (batch.Value.Length == 0)
             {
                 return tally;
