@@ -1,4 +1,3 @@
-using Azure;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
 
@@ -90,13 +89,14 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
                     tally.Add(await intake.ProcessAsync(text, message.MessageId, cancellationToken));
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                 }
-                catch (RequestFailedException) when (message.DequeueCount >= MaxDequeueCount)
+                // Any failure, as the host sees it: the storage SDK reports spent retries as an AggregateException.
+                catch (Exception ex) when (ex is not OperationCanceledException && message.DequeueCount >= MaxDequeueCount)
                 {
                     await poison.RejectAsync(QueueNames.BookingEvents, text, "processing-failed", $"failed {message.DequeueCount} times", message.MessageId, cancellationToken);
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                     tally.AddFailure();
                 }
-                catch (RequestFailedException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Left on the queue: it becomes visible again after the timeout, as with the host.
                     tally.AddFailure();
