@@ -104,7 +104,7 @@ internal sealed class FaultHarness : IAsyncDisposable
     }
 
     /// <summary>A new worker process on the same settings; with <paramref name="kill"/>, it can die at a chosen step.</summary>
-    public ServiceProvider NewWorker(WorkerKill? kill = null)
+    public ServiceProvider NewWorker(WorkerKill? kill = null, Action<Azure.Core.ClientOptions>? storage = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(Sandbox.Settings()).Build();
         var services = new ServiceCollection();
@@ -112,6 +112,11 @@ internal sealed class FaultHarness : IAsyncDisposable
         services.AddCafetalkIntegrationsCore(configuration);
         services.AddLogging(logging => LogCapture.AddTo(logging));
         FastProviderClients(services);
+        if (storage is not null)
+        {
+            services.Replace(ServiceDescriptor.Singleton(StorageAccount.FromConnectionString(Sandbox.StorageConnectionString).WithClientOptions(storage)));
+        }
+
         if (kill is not null)
         {
             services.Replace(ServiceDescriptor.Singleton(StorageAccount.FromConnectionString(Sandbox.StorageConnectionString)
@@ -154,10 +159,12 @@ internal sealed class FaultHarness : IAsyncDisposable
                 handled = drained.Received + await pump.RunUntilIdleAsync();
                 run.Invocations += handled;
             }
-            catch (Exception ex) when (tolerateStorageErrors && ex is Azure.RequestFailedException or AggregateException or HttpRequestException)
+            catch (Exception ex) when (tolerateStorageErrors && ex is not OperationCanceledException)
             {
-                // The host keeps polling through a storage outage.
+                // The host keeps polling through a storage outage, whatever the SDK threw.
                 run.StorageErrors++;
+                run.ErrorTypes.Add(ex.GetType().Name);
+                await Task.Delay(250);
             }
 
             if (handled == 0)
@@ -193,7 +200,7 @@ internal sealed class FaultHarness : IAsyncDisposable
                     waiting[queue] = count;
                 }
             }
-            catch (Exception ex) when (tolerateStorageErrors && ex is Azure.RequestFailedException or AggregateException)
+            catch (Exception ex) when (tolerateStorageErrors && ex is not OperationCanceledException)
             {
                 waiting[queue] = -1;
             }
@@ -300,6 +307,7 @@ internal sealed class HostRun
     public int Invocations { get; set; }
     public int IntakeFailures { get; set; }
     public int StorageErrors { get; set; }
+    public HashSet<string> ErrorTypes { get; } = new(StringComparer.Ordinal);
     public TimeSpan Elapsed { get; set; }
 }
 
