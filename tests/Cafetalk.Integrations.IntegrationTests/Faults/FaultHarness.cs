@@ -268,6 +268,15 @@ internal sealed class FaultHarness : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>The member changes their mind: the resubscribe button on the page the unsubscribe link opens.</summary>
+    public async Task ResubscribeAsync(string memberId, string list = "cafetalk-news")
+    {
+        var link = (await Services.GetRequiredService<NewsletterSubscriptions>().HeadersAsync(memberId, list)).UnsubscribeUrl;
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(new Uri(link.ToString().Replace("/unsubscribe?", "/resubscribe?", StringComparison.Ordinal)), new FormUrlEncodedContent([new("source", "page")]));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     /// <summary>Turns on the seeded fault plan of every simulator (OAuth token endpoints included).</summary>
     public void EnableFaults(int seed, double rate)
     {
