@@ -73,8 +73,9 @@ internal sealed class FaultHarness : IAsyncDisposable
     }
 
     /// <summary>
-    /// Short attempt timeouts (a hang costs 1 s, the shortest the options allow) and millisecond backoffs; leases of a
-    /// second, so a crashed create or upload is looked up again at once instead of after minutes.
+    /// Short attempt timeouts (a hang costs 1 s, the shortest the options allow) and millisecond backoffs; leases and
+    /// claims of a second, so a crashed create, insert or upload is looked up again at once instead of after minutes,
+    /// and a calendar insert waits a second, not a minute, for its Zoom join link.
     /// </summary>
     public static void FastProviderClients(IServiceCollection services)
     {
@@ -86,7 +87,10 @@ internal sealed class FaultHarness : IAsyncDisposable
             o.DailyCreateUpdateLimitPerHost = 10_000;
         });
         services.Configure<GoogleCalendarOptions>(o =>
-            (o.RetryBaseDelay, o.RetryMaxDelay, o.AttemptTimeout) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1)));
+        {
+            (o.RetryBaseDelay, o.RetryMaxDelay, o.AttemptTimeout) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1));
+            (o.JoinLinkWait, o.InsertClaim) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        });
         services.Configure<VimeoOptions>(o =>
         {
             (o.RetryBaseDelay, o.RetryMaxDelay, o.AttemptTimeout) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(1));
