@@ -6,8 +6,10 @@ using System.Text;
 namespace Cafetalk.Integrations.Sandbox;
 
 /// <summary>
-/// A private Azurite (the real Azure Storage emulator) on free loopback ports, in memory, telemetry off.
-/// Started from the repository's node_modules (running <c>npm ci</c> when they are missing); stopped on dispose.
+/// A private Azurite (the real Azure Storage emulator) on free loopback ports, telemetry off: in memory, or on disk
+/// in a temporary folder (<see cref="StartOnDiskAsync"/>) so it can be stopped and started again on the same ports
+/// with its data, as a storage outage. Started from the repository's node_modules (running <c>npm ci</c> when they
+/// are missing); stopped on dispose.
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
@@ -16,18 +18,20 @@ public sealed class Azurite : IAsyncDisposable
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static readonly SemaphoreSlim NpmGate = new(1, 1);
-    private readonly Process _process;
+    private readonly string _entry;
     private readonly string _workDirectory;
-    private readonly StringBuilder _output;
+    private readonly bool _onDisk;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
 
     /// <summary>What Azurite printed, for diagnosing a failed start.</summary>
     public string Output => Tail(_output);
 
-    private Azurite(Process process, string workDirectory, StringBuilder output, int blobPort, int queuePort, int tablePort)
+    private Azurite(string entry, string workDirectory, bool onDisk, int blobPort, int queuePort, int tablePort)
     {
-        _process = process;
+        _entry = entry;
         _workDirectory = workDirectory;
-        _output = output;
+        _onDisk = onDisk;
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
@@ -43,9 +47,18 @@ public sealed class Azurite : IAsyncDisposable
         $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>True when the emulator is not running (stopped, or it died).</summary>
+    public bool HasExited => _process is null || _process.HasExited;
 
-    public static async Task<Azurite> StartAsync(string? repositoryRoot = null, CancellationToken cancellationToken = default)
+    /// <summary>In memory: fastest, and its data dies with it.</summary>
+    public static Task<Azurite> StartAsync(string? repositoryRoot = null, CancellationToken cancellationToken = default) =>
+        StartAsync(onDisk: false, repositoryRoot, cancellationToken);
+
+    /// <summary>On disk in a temporary folder, so <see cref="StopAsync"/> and <see cref="StartAgainAsync"/> keep every table, queue and blob.</summary>
+    public static Task<Azurite> StartOnDiskAsync(string? repositoryRoot = null, CancellationToken cancellationToken = default) =>
+        StartAsync(onDisk: true, repositoryRoot, cancellationToken);
+
+    private static async Task<Azurite> StartAsync(bool onDisk, string? repositoryRoot, CancellationToken cancellationToken)
     {
         var root = repositoryRoot ?? RepositoryRoot.Find();
         var entry = await EnsureInstalledAsync(root, cancellationToken);
@@ -53,45 +66,92 @@ public sealed class Azurite : IAsyncDisposable
         // Free ports are picked then released, so another process can take one first: try again with new ones.
         for (var attempt = 0; attempt < 4; attempt++)
         {
+            var instance = new Azurite(entry, Directory.CreateTempSubdirectory("cafetalk-azurite-").FullName, onDisk, FreePort(), FreePort(), FreePort());
             try
             {
-                return await LaunchAsync(entry, cancellationToken);
+                await instance.LaunchAsync(cancellationToken);
+                return instance;
             }
             catch (SandboxException ex) when (attempt < 3)
             {
                 last = ex;
+                await instance.DisposeAsync();
             }
         }
 
         throw last ?? new SandboxException("Azurite did not start.");
     }
 
-    private static async Task<Azurite> LaunchAsync(string entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the emulator the way an outage would look to clients (connections refused), after Azurite has saved its
+    /// databases; an in-memory emulator loses everything, so only one started on disk may be started again.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        var workDirectory = Directory.CreateTempSubdirectory("cafetalk-azurite-").FullName;
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+
+        // "stop" makes azurite-host.js run Azurite's own shutdown (servers closed, databases saved) and then exit.
+        await process.StandardInput.WriteLineAsync("stop".AsMemory(), cancellationToken);
+        await process.StandardInput.FlushAsync(cancellationToken);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts a stopped on-disk emulator again on the same ports, with the data it saved.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_onDisk)
+        {
+            throw new InvalidOperationException("An in-memory Azurite lost its data when it stopped; start it on disk to restart it.");
+        }
+
+        if (!HasExited)
+        {
+            throw new InvalidOperationException("Azurite is still running.");
+        }
+
+        await LaunchAsync(cancellationToken);
+    }
+
+    private async Task LaunchAsync(CancellationToken cancellationToken)
+    {
         var start = new ProcessStartInfo(NodeExecutable())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workDirectory,
+            WorkingDirectory = _workDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "azurite-host.js"));
-        foreach (var argument in new[]
-        {
-            "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--silent",
-            "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(),
-            "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(),
-            "--tableHost", "127.0.0.1", "--tablePort", table.ToString(),
-        })
+        string[] persistence = _onDisk ? ["--location", Path.Combine(_workDirectory, "data")] : ["--inMemoryPersistence"];
+        foreach (var argument in persistence.Concat(
+        [
+            "--disableTelemetry", "--skipApiVersionCheck", "--silent",
+            "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
+            "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
+        ]))
         {
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["AZURITE_ENTRY"] = entry;
-        var output = new StringBuilder();
+        start.Environment["AZURITE_ENTRY"] = _entry;
         Process process;
         try
         {
@@ -102,32 +162,29 @@ public sealed class Azurite : IAsyncDisposable
             throw new SandboxException("Node.js is not installed or not on PATH; Azurite needs it. Install Node.js 20 (apt-get install nodejs) and try again.", ex);
         }
 
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.OutputDataReceived += (_, e) => Append(_output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(_output, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        _process = process;
 
-        var instance = new Azurite(process, workDirectory, output, blob, queue, table);
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
             if (process.HasExited)
             {
-                var exitCode = process.ExitCode;
-                await instance.DisposeAsync();
-                throw new SandboxException($"Azurite exited at start (code {exitCode}): {Tail(output)}");
+                throw new SandboxException($"Azurite exited at start (code {process.ExitCode}): {Tail(_output)}");
             }
 
-            if (await IsListeningAsync(blob) && await IsListeningAsync(queue) && await IsListeningAsync(table))
+            if (await IsListeningAsync(BlobPort) && await IsListeningAsync(QueuePort) && await IsListeningAsync(TablePort))
             {
-                return instance;
+                return;
             }
 
             await Task.Delay(100, cancellationToken);
         }
 
-        await instance.DisposeAsync();
-        throw new SandboxException($"Azurite did not listen within 30 s: {Tail(output)}");
+        throw new SandboxException($"Azurite did not listen within 30 s: {Tail(_output)}");
     }
 
     private static async Task<string> EnsureInstalledAsync(string root, CancellationToken cancellationToken)
@@ -241,25 +298,26 @@ public sealed class Azurite : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
+            if (_process is { HasExited: false } process)
             {
                 // Closing stdin lets azurite-host.js exit by itself; kill only if it does not.
-                _process.StandardInput.Close();
+                process.StandardInput.Close();
                 using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 try
                 {
-                    await _process.WaitForExitAsync(wait.Token);
+                    await process.WaitForExitAsync(wait.Token);
                 }
                 catch (OperationCanceledException)
                 {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync();
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
                 }
             }
         }
         finally
         {
-            _process.Dispose();
+            _process?.Dispose();
+            _process = null;
             try
             {
                 Directory.Delete(_workDirectory, recursive: true);

@@ -35,9 +35,15 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public string StorageConnectionString => Azurite.ConnectionString;
 
-    public static async Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<SandboxEnvironment> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(azuriteOnDisk: false, cancellationToken);
+
+    /// <summary>With <paramref name="azuriteOnDisk"/>, Azurite keeps its data on disk so a test can stop and start it again (an outage).</summary>
+    public static async Task<SandboxEnvironment> StartAsync(bool azuriteOnDisk, CancellationToken cancellationToken = default)
     {
-        var azurite = await Azurite.StartAsync(cancellationToken: cancellationToken);
+        var azurite = azuriteOnDisk
+            ? await Azurite.StartOnDiskAsync(cancellationToken: cancellationToken)
+            : await Azurite.StartAsync(cancellationToken: cancellationToken);
         ZoomSimulator? zoom = null;
         VimeoSimulator? vimeo = null;
         MailServiceSimulator? mail = null;

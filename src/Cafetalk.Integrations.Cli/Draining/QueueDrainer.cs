@@ -1,4 +1,3 @@
-using Azure;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
 
@@ -66,6 +65,9 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
 {
     public const int MaxDequeueCount = 5;
 
+    /// <summary>How long a received message stays hidden while intake runs; a failed one shows again after it (host.json <c>visibilityTimeout</c>).</summary>
+    public TimeSpan Visibility { get; init; } = TimeSpan.FromSeconds(30);
+
     public async Task<DrainTally> DrainAsync(Action<int>? progress = null, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -73,7 +75,7 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
         var tally = new DrainTally();
         while (true)
         {
-            var batch = await queue.ReceiveMessagesAsync(maxMessages: 32, visibilityTimeout: TimeSpan.FromSeconds(30), cancellationToken);
+            var batch = await queue.ReceiveMessagesAsync(maxMessages: 32, visibilityTimeout: Visibility, cancellationToken);
             if (batch.Value.Length == 0)
             {
                 return tally;
@@ -87,13 +89,14 @@ internal sealed class QueueDrainer(StorageAccount storage, BookingEventIntake in
                     tally.Add(await intake.ProcessAsync(text, message.MessageId, cancellationToken));
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                 }
-                catch (RequestFailedException) when (message.DequeueCount >= MaxDequeueCount)
+                // Any failure, as the host sees it: the storage SDK reports spent retries as an AggregateException.
+                catch (Exception ex) when (ex is not OperationCanceledException && message.DequeueCount >= MaxDequeueCount)
                 {
                     await poison.RejectAsync(QueueNames.BookingEvents, text, "processing-failed", $"failed {message.DequeueCount} times", message.MessageId, cancellationToken);
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                     tally.AddFailure();
                 }
-                catch (RequestFailedException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Left on the queue: it becomes visible again after the timeout, as with the host.
                     tally.AddFailure();

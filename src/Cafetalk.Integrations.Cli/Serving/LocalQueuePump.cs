@@ -18,6 +18,12 @@ internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount s
 {
     public const int MaxDequeueCount = 5;
 
+    /// <summary>How long a received message stays hidden while it is processed.</summary>
+    public TimeSpan Visibility { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a failed message waits before it is retried (host.json <c>visibilityTimeout</c>).</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
     public static IReadOnlyList<QueueFunction> ReadFunctions() =>
         FunctionRouteTable.FunctionsAssembly.GetExportedTypes()
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance).Select(m => (Type: t, Method: m)))
@@ -152,7 +158,7 @@ internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount s
     private async Task<int> PumpOnceAsync(QueueFunction function, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(function.Queue);
-        var batch = await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), cancellationToken);
+        var batch = await queue.ReceiveMessagesAsync(16, Visibility, cancellationToken);
         foreach (var message in batch.Value)
         {
             await ProcessAsync(function, queue, message, cancellationToken);
@@ -189,6 +195,23 @@ internal sealed class LocalQueuePump(IServiceProvider services, StorageAccount s
                 await poison.SendMessageAsync(text, cancellationToken);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
             }
+            else if (RetryDelay < Visibility)
+            {
+                await RetryLaterAsync(queue, message);
+            }
+        }
+    }
+
+    /// <summary>Shows a failed message again after <see cref="RetryDelay"/>; if storage is down too, the receive's visibility does it.</summary>
+    private async Task RetryLaterAsync(Azure.Storage.Queues.QueueClient queue, Azure.Storage.Queues.Models.QueueMessage message)
+    {
+        try
+        {
+            await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: RetryDelay, cancellationToken: CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException)
+        {
+            logger.LogWarning("Could not reschedule message {MessageId}: {ErrorType}", message.MessageId, ex.GetType().Name);
         }
     }
 }

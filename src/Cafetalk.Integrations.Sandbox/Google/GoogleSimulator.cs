@@ -147,6 +147,12 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The seeded fault plan (off until enabled): the Calendar API, the token and the revoke endpoints are eligible;
+    /// the consent page the lecturer's browser sees is not.
+    /// </summary>
+    public SimulatorFaults Faults { get; } = new((_, path) => path.StartsWith("/calendar/v3/", StringComparison.Ordinal) || path is "/token" or "/revoke");
+
     /// <summary>Revokes an account's grant behind the pipeline's back, as the user would in their Google account settings.</summary>
     public void RevokeAllGrants()
     {
@@ -195,12 +201,36 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         var request = context.Request;
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
+        var arrivedAt = _time.GetUtcNow();
+        var path = request.Path.Value ?? "/";
+        var fault = Faults.Next(request.Method, path);
+        var errorBody = path.StartsWith("/calendar/v3/", StringComparison.Ordinal)
+            ? FaultError(SimulatorFaults.StatusOf(fault)).Json
+            : new JsonObject { ["error"] = "internal_failure", ["error_description"] = "Backend Error" };
+        if (SimulatorFaults.FailsBeforeWork(fault))
+        {
+            lock (_gate)
+            {
+                _requests.Add(new RecordedGoogleRequest(arrivedAt, request.Method, path, request.QueryString.Value ?? string.Empty, body, SimulatorFaults.StatusOf(fault), null));
+            }
+
+            await Faults.RespondAsync(context, fault, body: errorBody);
+            return;
+        }
+
         Reply reply;
         string? account;
         lock (_gate)
         {
             (reply, account) = Dispatch(request, body);
-            _requests.Add(new RecordedGoogleRequest(_time.GetUtcNow(), request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, body, (int)reply.Status, account));
+            _requests.Add(new RecordedGoogleRequest(arrivedAt, request.Method, path, request.QueryString.Value ?? string.Empty, body, SimulatorFaults.Recorded(fault, reply.Status), account));
+        }
+
+        if (fault != SimulatedFault.None)
+        {
+            // The work is done; the client is told otherwise.
+            await Faults.RespondAsync(context, fault, body: errorBody);
+            return;
         }
 
         context.Response.StatusCode = (int)reply.Status;
@@ -570,6 +600,11 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         described["updated"] = stored.Sequence.ToString(CultureInfo.InvariantCulture);
         return described;
     }
+
+    /// <summary>Google's error shape for an injected fault: rateLimitExceeded on 429, backendError otherwise.</summary>
+    private static Reply FaultError(int status) => status == StatusCodes.Status429TooManyRequests
+        ? ApiError(HttpStatusCode.TooManyRequests, "rateLimitExceeded", "Rate Limit Exceeded")
+        : ApiError(status == 0 ? HttpStatusCode.ServiceUnavailable : (HttpStatusCode)status, "backendError", "Backend Error");
 
     private static Reply ApiError(HttpStatusCode status, string reason, string message) => new(status, new JsonObject
     {

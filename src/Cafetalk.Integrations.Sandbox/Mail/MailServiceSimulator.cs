@@ -53,6 +53,9 @@ public sealed class MailServiceSimulator : IAsyncDisposable
     /// <summary>Suppresses an address as the service itself would (the member used the service's own link).</summary>
     public void SuppressDirectly(int groupId, string email) => Group(groupId)[email.ToLowerInvariant()] = 0;
 
+    /// <summary>The seeded fault plan (off until enabled): every API request is eligible.</summary>
+    public SimulatorFaults Faults { get; } = new((_, _) => true);
+
     /// <summary>The next <paramref name="count"/> API calls answer 503, as during an outage.</summary>
     public void FailNext(int count) => Interlocked.Exchange(ref _failNext, count);
 
@@ -64,8 +67,23 @@ public sealed class MailServiceSimulator : IAsyncDisposable
     {
         var request = context.Request;
         var body = await new StreamReader(request.Body).ReadToEndAsync(context.RequestAborted);
+        var arrivedAt = TimeProvider.System.GetUtcNow();
+        var fault = Faults.Next(request.Method, request.Path.Value ?? string.Empty);
+        if (SimulatorFaults.FailsBeforeWork(fault))
+        {
+            _requests.Enqueue(new RecordedMailRequest(arrivedAt, request.Method, request.Path.Value ?? string.Empty, request.QueryString.Value ?? string.Empty, body, SimulatorFaults.StatusOf(fault)));
+            await Faults.RespondAsync(context, fault, body: Errors("injected fault"));
+            return;
+        }
+
         var status = Handle(context, request, body, out var answer);
-        _requests.Enqueue(new RecordedMailRequest(TimeProvider.System.GetUtcNow(), request.Method, request.Path.Value ?? string.Empty, request.QueryString.Value ?? string.Empty, body, status));
+        _requests.Enqueue(new RecordedMailRequest(arrivedAt, request.Method, request.Path.Value ?? string.Empty, request.QueryString.Value ?? string.Empty, body, fault == SimulatedFault.None ? status : SimulatorFaults.StatusOf(fault)));
+        if (fault != SimulatedFault.None)
+        {
+            // The work is done; the client is told otherwise.
+            await Faults.RespondAsync(context, fault, body: Errors("injected fault"));
+            return;
+        }
         context.Response.StatusCode = status;
         if (answer is not null)
         {

@@ -140,6 +140,21 @@ public sealed class VimeoSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>The seeded fault plan (off until enabled): every API request is eligible.</summary>
+    public SimulatorFaults Faults { get; } = new((_, _) => true);
+
+    /// <summary>Vimeo names the reset on every 429; an injected one resets at once, so the client may wait for it.</summary>
+    private void DecorateFault(HttpResponse response, SimulatedFault fault)
+    {
+        if (fault == SimulatedFault.TooManyRequests)
+        {
+            response.Headers["X-RateLimit-Reset"] = _time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static JsonObject FaultError(SimulatedFault fault) =>
+        new() { ["error"] = fault == SimulatedFault.TooManyRequests ? "Too many API requests" : "Injected fault", ["error_code"] = 9000 };
+
     /// <summary>Deletes a video behind the pipeline's back, as someone clicking "delete" on vimeo.com would.</summary>
     public bool RemoveVideo(string id)
     {
@@ -155,13 +170,33 @@ public sealed class VimeoSimulator : IAsyncDisposable
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
         var path = request.Path.Value ?? "/";
+        var arrivedAt = _time.GetUtcNow();
+        var fault = Faults.Next(request.Method, path);
+        if (SimulatorFaults.FailsBeforeWork(fault))
+        {
+            lock (_gate)
+            {
+                _requests.Add(new RecordedVimeoRequest(arrivedAt, request.Method, path, request.QueryString.Value ?? string.Empty, body, SimulatorFaults.StatusOf(fault)));
+            }
+
+            await Faults.RespondAsync(context, fault, DecorateFault, FaultError(fault));
+            return;
+        }
+
         // The pull happens outside the lock: it is a real HTTP GET of the upload link.
         var pulled = request.Method == "POST" && path == "/me/videos" && Authorized(request) && !Throttled(out _) ? await PullAsync(body, context.RequestAborted) : null;
         (HttpStatusCode Status, JsonNode? Body, List<(string, string)> Headers) answer;
         lock (_gate)
         {
             answer = Dispatch(request, path, body, pulled);
-            _requests.Add(new RecordedVimeoRequest(_time.GetUtcNow(), request.Method, path, request.QueryString.Value ?? string.Empty, body, (int)answer.Status));
+            _requests.Add(new RecordedVimeoRequest(arrivedAt, request.Method, path, request.QueryString.Value ?? string.Empty, body, SimulatorFaults.Recorded(fault, answer.Status)));
+        }
+
+        if (fault != SimulatedFault.None)
+        {
+            // The work is done; the client is told otherwise.
+            await Faults.RespondAsync(context, fault, DecorateFault, FaultError(fault));
+            return;
         }
 
         context.Response.StatusCode = (int)answer.Status;

@@ -184,6 +184,12 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The seeded fault plan (off until enabled): the meetings and recordings API and the OAuth token endpoint are
+    /// eligible; the recording downloads Vimeo pulls are not (they are not the pipeline's requests).
+    /// </summary>
+    public SimulatorFaults Faults { get; } = new((_, path) => path.StartsWith("/v2/", StringComparison.Ordinal) || path == "/oauth/token");
+
     /// <summary>Deletes a meeting behind the pipeline's back, as a host clicking "delete" in Zoom would.</summary>
     public bool RemoveMeeting(long meetingId)
     {
@@ -344,13 +350,33 @@ public sealed class ZoomSimulator : IAsyncDisposable
             return;
         }
 
-        var (status, response, headers) = Dispatch(request, body);
+        var arrivedAt = _time.GetUtcNow();
         var headerCopy = request.Headers
             .Where(h => !string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase))
             .ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var fault = Faults.Next(request.Method, request.Path.Value ?? "/");
+        if (SimulatorFaults.FailsBeforeWork(fault))
+        {
+            lock (_gate)
+            {
+                _requests.Add(new RecordedZoomRequest(arrivedAt, request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, headerCopy, body, SimulatorFaults.StatusOf(fault)));
+            }
+
+            await Faults.RespondAsync(context, fault, (response, _) => response.Headers["X-RateLimit-Type"] = "QPS");
+            return;
+        }
+
+        var (status, response, headers) = Dispatch(request, body);
         lock (_gate)
         {
-            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, headerCopy, body, (int)status));
+            _requests.Add(new RecordedZoomRequest(arrivedAt, request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, headerCopy, body, SimulatorFaults.Recorded(fault, status)));
+        }
+
+        if (fault != SimulatedFault.None)
+        {
+            // The work is done; the client is told otherwise.
+            await Faults.RespondAsync(context, fault);
+            return;
         }
 
         context.Response.StatusCode = (int)status;

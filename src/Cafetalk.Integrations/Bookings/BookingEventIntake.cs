@@ -61,10 +61,13 @@ public sealed class BookingEventIntake(
             var result = await states.ApplyAsync(booking, cancellationToken);
             if (result != ApplyResult.Unchanged)
             {
+                // Marked only once every request is on its queue: a worker killed in between leaves the mark behind,
+                // and the host's retry of this message sends them again (RequestsPending).
                 await converge.RequestAsync(booking.LecturerId, booking.BookingId, cancellationToken);
+                await states.MarkConvergeRequestedAsync(booking.LecturerId, booking.BookingId, booking.Version, cancellationToken);
             }
 
-            var disposition = result == ApplyResult.Unchanged ? IntakeDisposition.Unchanged : IntakeDisposition.Applied;
+            var disposition = result is ApplyResult.Created or ApplyResult.Updated ? IntakeDisposition.Applied : IntakeDisposition.Unchanged;
             metrics.Processed(booking.Type, result.ToString());
             logger.LogInformation("Booking {BookingId} event {EventType} v{Version}: desired state {ApplyResult}",
                 booking.BookingId, booking.Type, booking.Version, result);

@@ -11,6 +11,11 @@ public enum ApplyResult
     Updated,
     /// <summary>The stored version is the same or newer: a redelivery or an event that arrived late.</summary>
     Unchanged,
+    /// <summary>
+    /// This very version is stored but its converge requests were never marked sent: the worker that wrote it died
+    /// before it sent them, and this is the host's retry. Nothing is written; the requests must go now.
+    /// </summary>
+    RequestsPending,
 }
 
 /// <summary>
@@ -33,7 +38,9 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
             var next = DesiredState.Merge(current, incoming);
             if (next is null)
             {
-                return ApplyResult.Unchanged;
+                return current!.Version == incoming.Version && (existing.Value!.GetInt64(BookingRow.ConvergeRequestedVersion) ?? 0) < current.Version
+                    ? ApplyResult.RequestsPending
+                    : ApplyResult.Unchanged;
             }
 
             var entity = BookingRow.FromDesiredState(next, time.GetUtcNow());
@@ -58,6 +65,13 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
 
         throw new BookingStateConflictException(incoming.BookingId, MaxAttempts);
     }
+
+    /// <summary>
+    /// Notes that the converge requests of <paramref name="version"/> went out, so a later redelivery asks nothing.
+    /// Written without an ETag: the worst a stale write can do is make a newer version's redelivery ask once more.
+    /// </summary>
+    public async Task MarkConvergeRequestedAsync(string lecturerId, string bookingId, long version, CancellationToken cancellationToken = default) =>
+        await Table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [BookingRow.ConvergeRequestedVersion] = version }, ETag.All, TableUpdateMode.Merge, cancellationToken);
 
     public async Task<DesiredState?> GetAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default)
     {
@@ -117,6 +131,9 @@ internal static class BookingRow
     public const string RecordingConsentStudent = nameof(RecordingConsentStudent);
     public const string LastEventId = nameof(LastEventId);
     public const string DesiredChangedAtUtc = nameof(DesiredChangedAtUtc);
+
+    /// <summary>The newest version whose converge requests were sent (an outbox mark: behind <see cref="Version"/> after a crash).</summary>
+    public const string ConvergeRequestedVersion = nameof(ConvergeRequestedVersion);
 
     /// <summary>Set when a party of the booking asked for erasure: every converger then treats it as cancelled.</summary>
     public const string ErasedAtUtc = nameof(ErasedAtUtc);

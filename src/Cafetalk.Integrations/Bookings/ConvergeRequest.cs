@@ -26,8 +26,8 @@ public sealed record ConvergeRequest(
 
 /// <summary>
 /// Asks every provider's converger to look at a booking whose desired state changed: one message per converge
-/// queue. A crash between the state write and these messages is repaired by the nightly sync, which converges
-/// every row whose actual state is behind its desired version.
+/// queue. A crash between the state write and these messages leaves the row's <c>ConvergeRequestedVersion</c>
+/// behind its version, so the host's retry of the same event sends them again (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>
 public sealed class ConvergeRequests(StorageAccount storage)
 {

@@ -5,16 +5,18 @@ using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Bookings;
 
 /// <summary>What one run of the nightly jobs did.</summary>
-public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted);
+public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);
 
 /// <summary>
 /// Every nightly job in one pass, for operators (<c>sync</c>) and the demo; in Azure each also runs on its own
 /// timer. The Zoom pass re-runs the meeting converger over upcoming bookings: it costs no request when a
-/// meeting already matches, and repairs drift and in-doubt creates when it does not.
+/// meeting already matches, and repairs drift and in-doubt creates when it does not. Ledger intents a stopped worker
+/// left without an outcome are closed last, after the passes that repair what those workers left undone.
 /// </summary>
 public sealed class NightlyJobs(
     BookingStateStore bookings,
@@ -24,6 +26,8 @@ public sealed class NightlyJobs(
     MailSuppressionSync newsletter,
     MemberErasure erasure,
     LedgerDigests digests,
+    DisclosureLedger ledger,
+    IOptions<DisclosureLedgerOptions> ledgerOptions,
     TimeProvider time,
     ILogger<NightlyJobs> logger)
 {
@@ -47,10 +51,11 @@ public sealed class NightlyJobs(
         var deleted = await recordings.SweepAsync($"nightly-{now:yyyyMMdd}", cancellationToken);
         var mail = await newsletter.ReconcileAsync(cancellationToken);
         var erased = await erasure.RetryPendingAsync(cancellationToken);
+        var closed = await ledger.CloseInDoubtAsync(ledgerOptions.Value.InDoubtAfter, cancellationToken);
         await digests.WriteAsync(cancellationToken);
-        var report = new NightlyReport(checkedRows, repaired, calendar.Lecturers, deleted, mail, erased);
-        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed",
-            report.ZoomBookingsChecked, report.ZoomRepaired, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted);
+        var report = new NightlyReport(checkedRows, repaired, calendar.Lecturers, deleted, mail, erased, closed);
+        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
+            report.ZoomBookingsChecked, report.ZoomRepaired, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
         return report;
     }
 }

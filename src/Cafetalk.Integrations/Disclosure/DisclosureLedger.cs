@@ -126,7 +126,7 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
 
     /// <summary>
     /// Intents with no outcome that are at least <paramref name="minimumAge"/> old: the requests may or may not
-    /// have gone out. The nightly sync looks each one up at the provider and records the outcome.
+    /// have gone out (the worker stopped between the call and the outcome). <see cref="CloseInDoubtAsync"/> closes them.
     /// </summary>
     public async IAsyncEnumerable<DisclosureHandle> FindInDoubtAsync(TimeSpan minimumAge, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -166,6 +166,34 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
         {
             yield return handle;
         }
+    }
+
+    /// <summary>
+    /// Closes every intent in doubt for at least <paramref name="minimumAge"/> with a Failed outcome: its worker stopped
+    /// before it learned the answer, so the call is not confirmed. The intent row stays and keeps listing the data items
+    /// that may have gone (the export shows it as a disclosure either way), and whatever the provider holds now was
+    /// recorded by the converge that repaired the booking, with its own look-up or call rows. Returns how many were closed.
+    /// </summary>
+    public async Task<int> CloseInDoubtAsync(TimeSpan minimumAge, CancellationToken cancellationToken = default)
+    {
+        var open = new List<DisclosureHandle>();
+        await foreach (var handle in FindInDoubtAsync(minimumAge, cancellationToken))
+        {
+            open.Add(handle);
+        }
+
+        // Outcomes of one subject go in one transaction: at most MaxRowsPerAppend at a time.
+        foreach (var chunk in open.Chunk(MaxRowsPerAppend))
+        {
+            await RecordOutcomesAsync(chunk.Select(h => new DisclosureResult(h, DisclosureOutcome.Failed)), cancellationToken);
+        }
+
+        if (open.Count > 0)
+        {
+            logger.LogWarning("Closed {Count} disclosure intent(s) left in doubt by a stopped worker as Failed", open.Count);
+        }
+
+        return open.Count;
     }
 
     private static IEnumerable<DisclosureHandle> Unresolved(List<LedgerEntry> open, HashSet<long> resolved, DateTimeOffset cutoff) =>
@@ -299,6 +327,19 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
     }
 
     private sealed record ChainHead(long Seq, string Hash, ETag ETag);
+}
+
+/// <summary>Settings of section <c>Ledger</c>.</summary>
+public sealed class DisclosureLedgerOptions
+{
+    public const string SectionName = "Ledger";
+
+    /// <summary>
+    /// How old an intent without an outcome must be before the nightly jobs close it as Failed: longer than any call can
+    /// still be in flight (the Functions timeout is 5 minutes).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan InDoubtAfter { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>An append kept losing the race for a chain's head; nothing was written, and the caller may retry later.</summary>

@@ -15,6 +15,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton(policy ?? DisclosurePolicy.Cafetalk);
         services.TryAddSingleton<SubjectRegistry>();
         services.TryAddSingleton<DisclosureLedger>();
+        services.AddOptions<DisclosureLedgerOptions>().BindConfiguration(DisclosureLedgerOptions.SectionName).ValidateDataAnnotations();
         services.TryAddSingleton<LedgerDigests>();
         services.TryAddSingleton<LedgerVerifier>();
         services.TryAddSingleton<LedgerRetention>();

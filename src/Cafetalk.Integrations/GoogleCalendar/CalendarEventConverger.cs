@@ -58,9 +58,6 @@ public sealed class CalendarEventConverger(
     public async Task<EventConvergeResult> RestoreAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
         await RunAsync(lecturerId, bookingId, correlationId, restore: true, cancellationToken);
 
-    /// <summary>How long an insert claim lasts: past any attempt's timeout, so a crashed claimer's copy is retried after it.</summary>
-    private static readonly TimeSpan InsertClaim = TimeSpan.FromSeconds(30);
-
     private const int MaxClaimAttempts = 4;
 
     private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken, int attempt = 1)
@@ -117,7 +114,7 @@ public sealed class CalendarEventConverger(
 
             try
             {
-                var claimed = await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + InsertClaim }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                var claimed = await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + options.Value.InsertClaim }, row.ETag, TableUpdateMode.Merge, cancellationToken);
                 row.ETag = claimed.Headers.ETag ?? row.ETag;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status == 412 && attempt < MaxClaimAttempts)

@@ -80,6 +80,10 @@ public sealed class GoogleCalendarOptions : ProviderRetryOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
     public TimeSpan JoinLinkWait { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long an insert claim lasts: past any attempt's timeout, so a crashed claimer's copy is retried after it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan InsertClaim { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Checks the Google settings at start, naming the setting that is wrong and never a key.</summary>

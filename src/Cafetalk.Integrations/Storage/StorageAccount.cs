@@ -23,14 +23,17 @@ public sealed class StorageAccount
     private readonly TokenCredential? _credential;
     private readonly TableClientOptions? _tableOptions;
     private readonly HttpPipelinePolicy? _requestPolicy;
+    private readonly Action<ClientOptions>? _configure;
     private readonly Lock _provisionGate = new();
     private Task? _provisioning;
 
-    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null, HttpPipelinePolicy? requestPolicy = null)
+    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null,
+        HttpPipelinePolicy? requestPolicy = null, Action<ClientOptions>? configure = null)
     {
         _requestPolicy = requestPolicy;
+        _configure = configure;
         // Built once: adding the policy to the caller's options on every Table() call would stack copies of it.
-        _tableOptions = requestPolicy is null ? tableOptions : WithPolicy(tableOptions ?? new TableClientOptions());
+        _tableOptions = requestPolicy is null && configure is null ? tableOptions : WithPolicy(tableOptions ?? new TableClientOptions());
         _connectionString = connectionString;
         _tableUri = tableUri;
         _queueUri = queueUri;
@@ -90,7 +93,14 @@ public sealed class StorageAccount
     /// wire (once per attempt): how the benchmark counts storage operations.
     /// </summary>
     public StorageAccount WithRequestPolicy(HttpPipelinePolicy policy) =>
-        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, policy);
+        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, policy, _configure);
+
+    /// <summary>
+    /// The same account with <paramref name="configure"/> applied to every table, queue and blob client's options: how
+    /// the fault suite puts per-call policies that count or interrupt storage calls, or shortens the SDK's retries.
+    /// </summary>
+    public StorageAccount WithClientOptions(Action<ClientOptions> configure) =>
+        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, _requestPolicy, configure);
 
     public TableClient Table(string name) => _connectionString is not null
         ? new TableClient(_connectionString, name, TableOptions())
@@ -123,6 +133,7 @@ public sealed class StorageAccount
             options.AddPolicy(_requestPolicy, HttpPipelinePosition.PerRetry);
         }
 
+        _configure?.Invoke(options);
         return options;
     }
 

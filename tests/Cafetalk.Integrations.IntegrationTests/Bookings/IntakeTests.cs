@@ -96,6 +96,36 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         }
     }
 
+    /// <summary>
+    /// Regression (found by the fault suite): a worker killed after the state write but before the converge requests
+    /// left the change unconverged for ever, because the host's retry found the version stored and asked nothing.
+    /// </summary>
+    [Fact]
+    public async Task Intake_WorkerKilledAfterTheStateWrite_TheRetryAsksEachConvergerOnce()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer);
+        await fixture.Storage.EnsureProvisionedAsync();
+        // What the dead worker did: the state write, and nothing after it.
+        Assert.Equal(ApplyResult.Created, await Services.GetRequiredService<BookingStateStore>().ApplyAsync(Services.GetRequiredService<BookingEventParser>().Parse(message).Booking!));
+
+        var retry = await Intake.ProcessAsync(message, "msg-retry");
+        var later = await Intake.ProcessAsync(message, "msg-later");
+
+        Assert.Equal(IntakeDisposition.Unchanged, retry.Disposition);
+        Assert.Equal(IntakeDisposition.Unchanged, later.Disposition);
+        foreach (var queue in QueueNames.ConvergeQueues)
+        {
+            var requests = (await fixture.Storage.Queue(queue).PeekMessagesAsync(32)).Value
+                .Select(m => ConvergeRequest.TryParse(m.Body.ToString()))
+                .Where(r => r?.BookingId == booking)
+                .ToList();
+            Assert.Equal([new ConvergeRequest(lecturer, booking)], requests);
+        }
+
+        Assert.Equal(1L, (await RowAsync(lecturer, booking))!.GetInt64("ConvergeRequestedVersion"));
+    }
+
     [Fact]
     public async Task Intake_OlderEventAfterNewer_DoesNotRollTheBookingBack()
     {

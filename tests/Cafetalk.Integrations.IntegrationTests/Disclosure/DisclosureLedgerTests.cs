@@ -113,6 +113,33 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
         Assert.Equal(DisclosurePolicy.PurposeIds.GoogleLessonCalendar, only.PurposeId);
     }
 
+    /// <summary>Regression: a worker killed between the provider call and the outcome write left the intent open for ever (found by the fault suite).</summary>
+    [Fact]
+    public async Task CloseInDoubt_IntentAStoppedWorkerLeftOpen_IsClosedAsFailedOnceOldEnough()
+    {
+        var time = Time();
+        var ledger = Ledger(fixture.Storage, time);
+        var member = Unique("lec");
+        var handles = await ledger.RecordIntentsAsync([Intent(Meeting, member, SubjectRole.Lecturer, "bk-6"), Intent(Calendar, member, SubjectRole.Lecturer, "bk-6")]);
+        await ledger.RecordOutcomeAsync(handles[0], DisclosureOutcome.Succeeded, "zoom-6");
+
+        await ledger.CloseInDoubtAsync(TimeSpan.FromMinutes(10));
+        var stillOpen = await ledger.FindInDoubtAsync(TimeSpan.Zero).Where(h => h.SubjectRef == handles[0].SubjectRef).ToListAsync();
+        time.Advance(TimeSpan.FromMinutes(11));
+        var closed = await ledger.CloseInDoubtAsync(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(handles[1].Seq, Assert.Single(stillOpen).Seq);
+        Assert.True(closed >= 1, "the open intent was not closed");
+        Assert.Empty(await ledger.FindInDoubtAsync(TimeSpan.Zero).Where(h => h.SubjectRef == handles[0].SubjectRef).ToListAsync());
+        var chain = await ledger.ReadChainAsync(handles[0].SubjectRef);
+        Assert.Equal([DisclosureOutcome.Intended, DisclosureOutcome.Intended, DisclosureOutcome.Succeeded, DisclosureOutcome.Failed], chain.Select(e => e.Outcome));
+        var outcome = chain[^1];
+        Assert.Equal(handles[1].Seq, outcome.IntentSeq);
+        Assert.Equal(DisclosurePolicy.PurposeIds.GoogleLessonCalendar, outcome.PurposeId);
+        Assert.Equal(time.GetUtcNow(), outcome.ProvidedAtUtc);
+        Assert.DoesNotContain((await Verifier().VerifyAsync()).Findings, f => f.SubjectRef == handles[0].SubjectRef);
+    }
+
     [Fact]
     public async Task Export_Member_ListsEachDisclosureWithItsOutcome()
     {

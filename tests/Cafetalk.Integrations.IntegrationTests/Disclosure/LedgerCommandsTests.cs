@@ -62,7 +62,8 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         var before = (await digests.ReadLastAsync())?.Digest.Digest;
         await Ledger(fixture.Storage, Time()).RecordIntentAsync(Intent(Meeting, Unique("stu"), SubjectRole.Student, "bk-timer"));
 
-        await new LedgerDigestFunction(digests, LogCapture.Logger<LedgerDigestFunction>()).Run(new TimerInfo(), CancellationToken.None);
+        await new LedgerDigestFunction(digests, Ledger(fixture.Storage, Time()), Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>())
+            .Run(new TimerInfo(), CancellationToken.None);
 
         var last = (await digests.ReadLastAsync())!;
         Assert.Empty(last.Problems);

@@ -39,6 +39,28 @@ public sealed class AzuriteTests
     }
 
     [Fact]
+    public async Task OnDisk_StoppedThenStartedAgain_RefusesMeanwhileAndKeepsItsDataOnTheSamePorts()
+    {
+        await using var azurite = await Azurite.StartOnDiskAsync();
+        var storage = StorageAccount.FromConnectionString(azurite.ConnectionString);
+        await storage.EnsureProvisionedAsync();
+        var table = storage.Table(TableNames.Bookings);
+        await table.AddEntityAsync(new Azure.Data.Tables.TableEntity("lec_restart", "bk_restart") { ["Version"] = 3L });
+        await storage.Queue(QueueNames.ZoomConverge).SendMessageAsync("{\"lecturerId\":\"lec_restart\",\"bookingId\":\"bk_restart\"}");
+        var port = azurite.TablePort;
+
+        await azurite.StopAsync();
+        var listeningWhileStopped = await ListensAsync(port);
+        await azurite.StartAgainAsync();
+
+        Assert.False(listeningWhileStopped);
+        Assert.Equal(port, azurite.TablePort);
+        Assert.Equal(3L, (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>("lec_restart", "bk_restart")).Value.GetInt64("Version"));
+        var message = Assert.Single((await storage.Queue(QueueNames.ZoomConverge).ReceiveMessagesAsync(32)).Value);
+        Assert.Contains("bk_restart", message.Body.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dispose_StopsTheEmulatorAndFreesItsPorts()
     {
         var azurite = await Azurite.StartAsync();
