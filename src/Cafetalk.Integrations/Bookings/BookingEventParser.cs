@@ -115,16 +115,16 @@ public sealed partial class BookingEventParser(TimeProvider time)
                 return new Rejection(RejectionReasons.NotCloudEvent, "specversion is missing");
             }
 
-            if (specVersion.GetString() != "1.0")
+            if (!TryGetText(specVersion, out var version) || version != "1.0")
             {
                 return new Rejection(RejectionReasons.NotCloudEvent, "specversion must be \"1.0\"");
             }
 
             foreach (var attribute in new[] { "id", "source", "type" })
             {
-                if (!root.TryGetProperty(attribute, out var value) || value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0)
+                if (!root.TryGetProperty(attribute, out var value) || value.ValueKind != JsonValueKind.String || !TryGetText(value, out var text) || text.Length == 0)
                 {
-                    return new Rejection(RejectionReasons.NotCloudEvent, $"attribute '{attribute}' is missing or empty");
+                    return new Rejection(RejectionReasons.NotCloudEvent, $"attribute '{attribute}' is missing, empty or not text");
                 }
             }
 
@@ -289,13 +289,35 @@ public sealed partial class BookingEventParser(TimeProvider time)
             throw Field(RejectionReasons.InvalidField, $"data.{name} must be a string");
         }
 
-        var text = value.GetString()!;
+        if (!TryGetText(value, out var text))
+        {
+            throw Field(RejectionReasons.InvalidField, $"data.{name} is not valid text");
+        }
+
         if (text.Length == 0)
         {
             throw Field(RejectionReasons.MissingField, $"data.{name} is empty");
         }
 
         return text.Length <= maxLength ? text : throw Field(RejectionReasons.InvalidField, $"data.{name} is longer than {maxLength} characters");
+    }
+
+    /// <summary>
+    /// A JSON string as text; false when it cannot be text: an escaped unpaired surrogate (<c>"\ud800"</c>) is valid
+    /// JSON syntax, but System.Text.Json throws when asked for it as a string.
+    /// </summary>
+    private static bool TryGetText(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = string.Empty;
+            return false;
+        }
     }
 
     private static long ReadInteger(JsonElement data, string name)
