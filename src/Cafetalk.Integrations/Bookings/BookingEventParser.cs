@@ -13,6 +13,13 @@ namespace Cafetalk.Integrations.Bookings;
 public sealed record ParseResult(BookingEvent? Booking, MemberEvent? Member, Rejection? Rejection, string? EventId)
 {
     public static ParseResult Rejected(Rejection rejection, string? eventId = null) => new(null, null, rejection, eventId);
+
+    /// <summary>
+    /// The id to trace the message by in logs and the poison queue: its event id when that is an id like ours, else the
+    /// queue message id. A CloudEvent id may be any text (an email, 60 KB), so such an id is never logged or filed under.
+    /// </summary>
+    public string CorrelationId(string? messageId) =>
+        BookingEventParser.IsValidId(EventId) ? EventId! : messageId ?? Guid.NewGuid().ToString("N");
 }
 
 /// <summary>

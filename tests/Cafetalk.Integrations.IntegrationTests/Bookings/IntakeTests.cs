@@ -299,6 +299,39 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         Assert.Equal($"era_{member}", data.GetProperty("requestId").GetString());
     }
 
+    // Found by fuzzing (QueueHandlerFuzzTests, booking-events): a CloudEvent id is any text, and intake logged it and filed the
+    // poison envelope under it, so an email (or 60 KB) used as an id ended up in log lines and in the envelope.
+    [Fact]
+    public async Task Intake_RefusedEventWhoseIdIsNotAnId_IsFiledUnderTheQueueMessageId_AndTheIdIsNeverLogged()
+    {
+        const string personalId = "Mkr!7q9Zx@example.jp";
+        var messageId = NewId("qm");
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, NewId("bk"), 1, Lesson, durationMinutes: 0, eventId: personalId);
+
+        var outcome = await Intake.ProcessAsync(message, messageId);
+
+        Assert.Equal(messageId, outcome.CorrelationId);
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == messageId);
+        Assert.Equal(RejectionReasons.DurationOutOfRange, poisoned.Reason);
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(personalId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Intake_MemberEventWhoseIdIsNotAnId_IsForwardedUnderTheQueueMessageId_AndTheIdIsNeverLogged()
+    {
+        const string personalId = "Mkr!7q9Zx@example.jp";
+        var (member, messageId) = (NewId("stu"), NewId("qm"));
+
+        var outcome = await Intake.ProcessAsync(SampleEvents.ErasureRequested(member, eventId: personalId), messageId);
+
+        Assert.Equal((IntakeDisposition.Forwarded, messageId), (outcome.Disposition, outcome.CorrelationId));
+        var forwarded = (await fixture.Storage.Queue(QueueNames.ErasureRequests).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Single(e => e.GetProperty("data").GetProperty("memberId").GetString() == member);
+        Assert.Equal(messageId, forwarded.GetProperty("id").GetString());
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(personalId, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Intake_WholeDemoDay_LogsNoPersonalValue()
     {
