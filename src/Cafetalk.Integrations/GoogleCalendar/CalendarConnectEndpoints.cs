@@ -122,8 +122,9 @@ public sealed class CalendarConnectEndpoints(
             using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
             lecturerId = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("lecturerId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
             lecturerId = null;
         }
 

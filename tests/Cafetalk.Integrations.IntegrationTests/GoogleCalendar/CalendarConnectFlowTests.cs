@@ -202,6 +202,18 @@ public sealed class CalendarConnectFlowTests(SandboxFixture fixture) : IClassFix
         Assert.Equal(DisclosureOutcome.Succeeded, chain[^1].Outcome);
     }
 
+    // Found by fuzzing (HttpRouteFuzzTests, POST /api/calendar/disconnect): {"lecturerId":"\ud800"} is valid JSON syntax,
+    // but reading the id threw InvalidOperationException and the route answered 500.
+    [Fact]
+    public async Task Disconnect_LecturerIdEscapingAnUnpairedSurrogate_Is400BadBody()
+    {
+        var response = await _harness.DisconnectAsync("\\ud800");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("https://cafetalk.com/problems/calendar/bad-body", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CiphertextSwappedBetweenTwoLecturers_OpensForNeither_DisconnectRefusesAndNothingReachesGoogle()
     {
