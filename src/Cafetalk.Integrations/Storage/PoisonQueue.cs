@@ -39,10 +39,9 @@ public sealed record PoisonEnvelope(
 /// <summary>Moves refused messages to <c>booking-events-poison</c> with their reason, never to be retried hot.</summary>
 public sealed class PoisonQueue(StorageAccount storage, TimeProvider time)
 {
-    // A queue message is at most 64 KiB after base64, so an envelope may be 48 KiB of UTF-8; 1 KiB is left spare.
     // The size that counts is the envelope's, not the original's: JSON escaping can make a message six times longer
     // ("<" becomes \u003C), so a 30 KiB original can make an envelope the queue refuses.
-    internal const int MaxEnvelopeBytes = 47 * 1024;
+    internal const int MaxEnvelopeBytes = StorageAccount.MaxQueueMessageBytes;
 
     public async Task<PoisonEnvelope> RejectAsync(string sourceQueue, string originalMessage, string reason, string detail, string correlationId, CancellationToken cancellationToken = default)
     {
