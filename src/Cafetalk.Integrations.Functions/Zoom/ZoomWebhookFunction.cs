@@ -23,10 +23,20 @@ public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler)
         // One byte over the limit is enough to know it is too large; the handler answers 413.
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0 && buffer.Length <= ZoomWebhookHandler.MaxBodyBytes)
+        try
         {
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0 && buffer.Length <= ZoomWebhookHandler.MaxBodyBytes)
+            {
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // The server refused the body itself (over its own limit, or cut short): the caller's fault, not ours.
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"body is over {ZoomWebhookHandler.MaxBodyBytes} bytes")
+                : Problem(StatusCodes.Status400BadRequest, "bad-body", "the body could not be read");
         }
 
         var result = await handler.HandleAsync(

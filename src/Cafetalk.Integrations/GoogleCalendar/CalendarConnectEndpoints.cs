@@ -127,6 +127,13 @@ public sealed class CalendarConnectEndpoints(
             // InvalidOperationException: a string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
             lecturerId = null;
         }
+        catch (BadHttpRequestException ex)
+        {
+            // The server refused the body itself (over its own limit, or cut short).
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is over the server's limit.")
+                : Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+        }
 
         if (!BookingEventParser.IsValidId(lecturerId))
         {

@@ -173,6 +173,33 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
         Assert.Equal(rowsBefore, seen.Query<TableEntity>().Count());
     }
 
+    // Found by fuzzing (HttpRouteFuzzTests, a chunked body over Kestrel's 1 MiB): reading it threw BadHttpRequestException,
+    // which the function did not catch, so the server logged an unhandled exception and dropped the connection.
+    [Theory]
+    [InlineData(StatusCodes.Status413PayloadTooLarge, 413, "too-large")]
+    [InlineData(StatusCodes.Status400BadRequest, 400, "bad-body")]
+    public async Task Webhook_BodyTheServerRefusesWhileItIsRead_IsAProblemNotAnUnhandledException(int serverStatus, int status, string type)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Body = new BodyTheServerRefuses(serverStatus);
+
+        var result = await new ZoomWebhookFunction(_services.GetRequiredService<ZoomWebhookHandler>()).Run(context.Request, CancellationToken.None);
+
+        AssertProblem(result, status, type);
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    /// <summary>A request body as Kestrel hands it over when it refuses it: reading throws BadHttpRequestException.</summary>
+    private sealed class BodyTheServerRefuses(int status) : MemoryStream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new BadHttpRequestException("Request body too large.", status);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new BadHttpRequestException("Request body too large.", status);
+    }
+
     [Fact]
     public async Task Webhook_OverSizeLimit_Is413()
     {
