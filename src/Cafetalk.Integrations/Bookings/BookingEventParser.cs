@@ -112,6 +112,11 @@ public sealed partial class BookingEventParser(TimeProvider time)
         using (document)
         {
             var root = document.RootElement;
+            if (!NamesAreText(root))
+            {
+                return new Rejection(RejectionReasons.NotJson, "a property name is not text (it escapes an unpaired surrogate)");
+            }
+
             if (root.ValueKind != JsonValueKind.Object)
             {
                 return new Rejection(RejectionReasons.NotCloudEvent, "message is not a JSON object");
@@ -307,6 +312,27 @@ public sealed partial class BookingEventParser(TimeProvider time)
         }
 
         return text.Length <= maxLength ? text : throw Field(RejectionReasons.InvalidField, $"data.{name} is longer than {maxLength} characters");
+    }
+
+    /// <summary>
+    /// False when a property name anywhere escapes an unpaired surrogate ("\ud800"): System.Text.Json throws when it has to
+    /// compare such a name, so every later look-up in the message would throw instead of answering.
+    /// </summary>
+    private static bool NamesAreText(JsonElement element)
+    {
+        try
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.Object => element.EnumerateObject().All(p => p.Name is not null && NamesAreText(p.Value)),
+                JsonValueKind.Array => element.EnumerateArray().All(NamesAreText),
+                _ => true,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

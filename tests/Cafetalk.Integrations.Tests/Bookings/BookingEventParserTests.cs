@@ -384,6 +384,22 @@ public sealed class BookingEventParserTests
         Assert.Contains(detail, rejection.Detail, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing (QueueHandlerFuzzTests, newsletter-events input #4420): a property name escaping an unpaired surrogate
+    // made the envelope's data_base64 look-up throw InvalidOperationException, so the handler threw instead of refusing.
+    [Theory]
+    [InlineData("\"datacontenttype\":\"application/json\",", "\"datacontenttype\":\"application/json\",\"dat\\ud800nulla\":{},")]
+    [InlineData("\"lessonTitle\"", "\"lesson\\udfffTitle\"")]
+    public void Parse_PropertyNameEscapingAnUnpairedSurrogate_RejectsAsNotJson(string find, string replace)
+    {
+        var message = Confirmed().Replace(find, replace, StringComparison.Ordinal);
+        Assert.Contains("\\ud", message, StringComparison.Ordinal);
+
+        var rejection = RejectionOf(message);
+
+        Assert.Equal(RejectionReasons.NotJson, rejection.Reason);
+        Assert.Contains("property name is not text", rejection.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_ErasureRequestWithAnEscapedUnpairedSurrogate_RejectsAsInvalidField()
     {
