@@ -75,8 +75,9 @@ public sealed partial class ZoomWebhookHandler(
             root = JsonNode.Parse(rawBody.Span, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new JsonException();
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: comparing names for duplicates meets one that escapes an unpaired surrogate.
             return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest, Detail: "body is not a JSON object");
         }
 

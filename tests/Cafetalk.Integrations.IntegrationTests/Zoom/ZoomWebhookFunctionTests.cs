@@ -144,6 +144,8 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
     [InlineData("payload-text", """{"event":"meeting.ended","event_ts":1790000073717,"payload":"Mkr!7q9Zx"}""")]
     [InlineData("repeated-key", """{"event_ts":1.5,"event":"meeting.ended","event_ts":1790000458529,"payload":{"object":{"id":81000000047}}}""")]
     [InlineData("surrogate-event", """{"event":"\ud800","payload":{"object":{"id":81000000048}}}""")]
+    [InlineData("surrogate-name", """{"\ud800event":"endpoint.url_validation","event_ts":1790000620596,"payload":{"plainToken":"526260fcb563970d75843a7f53be704c"}}""")]
+    [InlineData("surrogate-nested-name", """{"event":"endpoint.url_validation","event_ts":1790000096425,"payload":{"\ud800plainToken":"1fec553f917e41f3807d18d557d58904"}}""")]
     [InlineData("surrogate-uuid", """{"event":"meeting.ended","event_ts":1790000073717,"payload":{"object":{"id":81000000049,"uuid":"\ud800"}}}""")]
     [InlineData("id-not-a-number", """{"event":"meeting.ended","event_ts":1790000073717,"payload":{"object":{"id":"Mkr!7q9Zx","uuid":"u=="}}}""")]
     [InlineData("no-id", """{"event":"recording.completed","event_ts":1790000073717,"payload":{"object":{"uuid":"u=="}}}""")]
