@@ -22,8 +22,11 @@ public enum FieldMutation
     Retype,
 }
 
-/// <summary>One mutation step; <see cref="Pick"/> and <see cref="Edge"/> choose the field and its edge value.</summary>
-public sealed record MutationStep(FieldMutation Kind, int Pick, int Edge, JsonNode? Junk, string Text);
+/// <summary>
+/// One mutation step; <see cref="Pick"/> and <see cref="Edge"/> choose the field and its edge value. A targeted step picks
+/// among the fields an entry point reads (mutating a field it ignores leaves the message valid, which must stay rare).
+/// </summary>
+public sealed record MutationStep(FieldMutation Kind, int Pick, int Edge, JsonNode? Junk, string Text, bool Targeted = true);
 
 /// <summary>
 /// Mutations of a valid message: a field removed, nulled, retyped, set to an edge value or to junk, oversized,
@@ -97,19 +100,20 @@ public static class JsonMutator
         from edge in Gen.Choose(0, int.MaxValue)
         from junk in Junk.JsonValue(2)
         from text in Junk.Text()
-        select new MutationStep(kind, pick, edge, junk, text);
+        from targeted in Gen.Frequency((6, Gen.Constant(true)), (1, Gen.Constant(false)))
+        select new MutationStep(kind, pick, edge, junk, text, targeted);
 
     /// <summary>1-3 structural mutations of a valid message.</summary>
     public static Gen<string> Structural(Gen<JsonObject> valid) =>
         from message in valid
-        from count in Gen.Frequency((6, Gen.Constant(1)), (3, Gen.Constant(2)), (1, Gen.Constant(3)))
+        from count in Gen.Frequency((3, Gen.Constant(1)), (4, Gen.Constant(2)), (3, Gen.Constant(3)))
         from steps in Gen.ArrayOf(Step(), count)
         select Apply(message, steps);
 
     /// <summary>The valid message's text cut, spliced or flipped.</summary>
     public static Gen<string> TextLevel(Gen<JsonObject> valid) =>
         from message in valid
-        from kind in Gen.Choose(0, 9)
+        from kind in Gen.Choose(0, 11)
         from a in Gen.Choose(0, int.MaxValue)
         from b in Gen.Choose(0, int.MaxValue)
         from insert in Junk.AnyText().Resize(10)
@@ -143,7 +147,9 @@ public static class JsonMutator
                 continue;
             }
 
-            var (parent, key, index) = slots[step.Pick % slots.Count];
+            var read = slots.Where(slot => slot.Key is not null && EdgeValues.ContainsKey(slot.Key)).ToList();
+            var candidates = step.Targeted && read.Count > 0 ? read : slots;
+            var (parent, key, index) = candidates[step.Pick % candidates.Count];
             var current = key is not null ? ((JsonObject)parent)[key] : ((JsonArray)parent)[index];
             JsonNode? replacement;
             switch (step.Kind)
@@ -219,8 +225,16 @@ public static class JsonMutator
             6 => text.Replace('"', '\''),
             7 => "\uFEFF" + text,
             8 => "[" + text + "]",
-            _ => Junk.DuplicateKey(text, key, value),
+            9 => Junk.DuplicateKey(text, key, value),
+            // An escaped unpaired surrogate right after an opening quote: inside a name or a value, still valid JSON syntax.
+            _ => AfterQuote(text, a, kind == 10 ? "\\ud800" : "\\udfff"),
         };
+    }
+
+    private static string AfterQuote(string text, int pick, string insert)
+    {
+        var quotes = Enumerable.Range(0, text.Length).Where(i => text[i] == '"').ToList();
+        return quotes.Count == 0 ? text + insert : text.Insert(quotes[pick % quotes.Count] + 1, insert);
     }
 
     public static string Pad(JsonObject message, int targetBytes, string unit)

@@ -128,8 +128,15 @@ public static class QueueMessages
     public static Gen<string> BadInputFor(string queue, DateTimeOffset now)
     {
         var own = ValidFor(queue, now);
-        var others = Gen.OneOf(
-            ValidCloudEvent(now), ValidConvergeRequest(), ValidZoomEvent(), ValidSuppressionRequest()).Select(m => m.ToJsonString());
+        // Another queue's valid message, never this queue's own kind (that would just be a valid input).
+        var families = new (string[] Queues, Gen<JsonObject> Valid)[]
+        {
+            ([QueueNames.BookingEvents, QueueNames.ErasureRequests, QueueNames.NewsletterEvents], ValidCloudEvent(now)),
+            ([QueueNames.ZoomConverge, QueueNames.CalendarConverge, QueueNames.RecordingConverge], ValidConvergeRequest()),
+            ([QueueNames.ZoomEvents], ValidZoomEvent()),
+            ([QueueNames.MailSuppressions], ValidSuppressionRequest()),
+        };
+        var others = Gen.OneOf(families.Where(f => !f.Queues.Contains(queue)).Select(f => f.Valid)).Select(m => m.ToJsonString());
         return Gen.Frequency(
             (60, JsonMutator.Mutations(own)),
             (25, Junk.AnyText()),
