@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -24,12 +25,15 @@ public sealed class StorageAccount
     private readonly Uri? _blobUri;
     private readonly TokenCredential? _credential;
     private readonly TableClientOptions? _tableOptions;
+    private readonly HttpPipelinePolicy? _queueAndBlobPolicy;
     private readonly Lock _provisionGate = new();
     private Task? _provisioning;
 
-    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null)
+    private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null,
+        HttpPipelinePolicy? queueAndBlobPolicy = null)
     {
         _tableOptions = tableOptions;
+        _queueAndBlobPolicy = queueAndBlobPolicy;
         _connectionString = connectionString;
         _tableUri = tableUri;
         _queueUri = queueUri;
@@ -37,11 +41,14 @@ public sealed class StorageAccount
         _credential = credential;
     }
 
-    /// <summary>From a connection string; <paramref name="tableOptions"/> lets tests add pipeline policies (e.g. request counting).</summary>
-    public static StorageAccount FromConnectionString(string connectionString, TableClientOptions? tableOptions = null)
+    /// <summary>
+    /// From a connection string; <paramref name="tableOptions"/> and <paramref name="queueAndBlobPolicy"/> let tests add
+    /// pipeline policies (request counting, or answering chosen requests in memory).
+    /// </summary>
+    public static StorageAccount FromConnectionString(string connectionString, TableClientOptions? tableOptions = null, HttpPipelinePolicy? queueAndBlobPolicy = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return new StorageAccount(connectionString, null, null, null, null, tableOptions);
+        return new StorageAccount(connectionString, null, null, null, null, tableOptions, queueAndBlobPolicy);
     }
 
     /// <summary>Reads <c>AzureWebJobsStorage</c> (connection string) or its <c>__tableServiceUri</c>-style identity form.</summary>
@@ -96,14 +103,28 @@ public sealed class StorageAccount
     public QueueClient Queue(string name)
     {
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (_queueAndBlobPolicy is not null)
+        {
+            options.AddPolicy(_queueAndBlobPolicy, HttpPipelinePosition.PerCall);
+        }
+
         return _connectionString is not null
             ? new QueueClient(_connectionString, name, options)
             : new QueueClient(new Uri(_queueUri!, name), _credential!, options);
     }
 
-    public BlobContainerClient BlobContainer(string name) => _connectionString is not null
-        ? new BlobContainerClient(_connectionString, name)
-        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!);
+    public BlobContainerClient BlobContainer(string name)
+    {
+        var options = new BlobClientOptions();
+        if (_queueAndBlobPolicy is not null)
+        {
+            options.AddPolicy(_queueAndBlobPolicy, HttpPipelinePosition.PerCall);
+        }
+
+        return _connectionString is not null
+            ? new BlobContainerClient(_connectionString, name, options)
+            : new BlobContainerClient(new Uri(_blobUri!, name), _credential!, options);
+    }
 
     /// <summary>Creates every table, queue and container the pipeline uses, once per process (retried after a failure).</summary>
     public Task EnsureProvisionedAsync(CancellationToken cancellationToken = default)
