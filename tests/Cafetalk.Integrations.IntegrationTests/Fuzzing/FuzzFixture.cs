@@ -23,6 +23,9 @@ public sealed class FuzzFixture : IAsyncLifetime
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Off unless a test turns it on: then refusals' poison writes are kept in memory instead of reaching Azurite.</summary>
+    public PoisonWritesInMemory PoisonWrites { get; } = new();
+
     public SandboxEnvironment Sandbox => _sandbox ?? throw new InvalidOperationException("The Sandbox has not started.");
 
     public LocalFunctionsServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
@@ -45,6 +48,8 @@ public sealed class FuzzFixture : IAsyncLifetime
             },
             configure: services =>
             {
+                services.RemoveAll<StorageAccount>();
+                services.AddSingleton(StorageAccount.FromConnectionString(_sandbox.StorageConnectionString, queueAndBlobPolicy: PoisonWrites));
                 services.RemoveAll<ILoggerProvider>();
                 services.AddSingleton<ILoggerProvider>(Logs);
                 // As host.json has it: the framework's own request logs (full URLs) only from Warning up.

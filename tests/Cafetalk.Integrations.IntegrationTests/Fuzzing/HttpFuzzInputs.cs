@@ -53,7 +53,7 @@ public static class HttpFuzzInputs
 
     /// <summary>A value as it may appear in a query string: escaped properly, half escaped, double escaped, or escaped wrongly.</summary>
     public static Gen<string> QueryEncoded(string text) =>
-        QueryEncodedUtf8(Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)));
+        QueryEncodedUtf8(Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text.Length > 3000 ? text[..3000] : text)));
 
     // A URL carries bytes: unpaired surrogates have no UTF-8 form, so they are sent as U+FFFD, as a browser would.
     private static Gen<string> QueryEncodedUtf8(string value) =>
@@ -125,8 +125,10 @@ public static class HttpFuzzInputs
             .Concat(extra));
 
     /// <summary>Text a client can put in a header (HttpClient sends ASCII only, without line breaks or NULs).</summary>
-    public static Gen<string> HeaderSafe() => Junk.Text().Select(t =>
-        new string(t.Take(2000).Select(c => c is '\r' or '\n' or '\0' || c > '\u007e' ? '?' : c).ToArray()).Trim());
+    public static Gen<string> HeaderSafe() => Junk.Text().Select(t => Ascii(t.Length > 2000 ? t[..2000] : t).Trim());
+
+    /// <summary>The text with what HttpClient refuses to send in a header replaced by '?'; other control characters stay.</summary>
+    public static string Ascii(string text) => new(text.Select(c => c is '\r' or '\n' or '\0' || c > '\u007e' ? '?' : c).ToArray());
 
     /// <summary>Form, JSON, multipart, junk and oversized bodies, with right and wrong content types.</summary>
     public static Gen<(byte[]? Body, string? ContentType, bool Chunked)> FormBodies() =>
@@ -154,7 +156,7 @@ public static class HttpFuzzInputs
             "multipart" => (Multipart(formValue, bytes), contentType ?? "multipart/form-data; boundary=fuzzboundary", chunked),
             "json" => (Encoding.UTF8.GetBytes(json), contentType ?? "application/json", chunked),
             "bytes" => (bytes, contentType, chunked),
-            "large" => (Encoding.UTF8.GetBytes("List-Unsubscribe=One-Click&pad=" + new string('p', size)), contentType ?? "application/x-www-form-urlencoded", chunked),
+            "large" => (Large("List-Unsubscribe=One-Click&pad=", 'p', size), contentType ?? "application/x-www-form-urlencoded", chunked),
             _ => (null, contentType, false),
         };
 
@@ -199,6 +201,15 @@ public static class HttpFuzzInputs
                     },
                 },
             };
+
+    /// <summary>
+    /// A large body, made once per shape and shared by every request that sends it: 10,000 generated requests hold their
+    /// bodies in memory, and a few hundred megabyte-sized copies of the same bytes would be most of the test's memory.
+    /// </summary>
+    public static byte[] Large(string prefix, char fill, int size) =>
+        LargeBodies.GetOrAdd((prefix, fill, size), key => Encoding.UTF8.GetBytes(key.Prefix + new string(key.Fill, key.Size)));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Prefix, char Fill, int Size), byte[]> LargeBodies = new();
 
     /// <summary>A method other than <paramref name="right"/>, now and then.</summary>
     public static Gen<string> Method(string right) => Gen.Frequency((19, Gen.Constant(right)), (1, Gen.Elements(OtherMethods.Where(m => m != right).ToArray())));
