@@ -23,6 +23,8 @@ public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler, TimeProvider
                 return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"body is over {ZoomWebhookHandler.MaxBodyBytes} bytes");
             case BodyReadOutcome.TooSlow:
                 return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "the body did not arrive in time");
+            case BodyReadOutcome.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "bad-body", "the body could not be read");
         }
 
         var result = await handler.HandleAsync(

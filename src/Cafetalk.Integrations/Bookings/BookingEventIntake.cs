@@ -44,7 +44,7 @@ public sealed class BookingEventIntake(
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
         var parsed = parser.Parse(message);
-        var correlationId = parsed.EventId ?? messageId ?? Guid.NewGuid().ToString("N");
+        var correlationId = parsed.CorrelationId(messageId);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId });
 
         if (parsed.Rejection is { } rejection)
@@ -74,7 +74,8 @@ public sealed class BookingEventIntake(
             return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId);
         }
 
-        var member = parsed.Member!;
+        // Forwarded under the correlation id, so the member queue's handler files it under the same id.
+        var member = parsed.Member! with { EventId = correlationId };
         var queue = QueueNames.ForMemberEvent(member.Type);
         await storage.Queue(queue).SendMessageAsync(Minimised(member), cancellationToken);
         metrics.Processed(member.Type, nameof(IntakeDisposition.Forwarded));

@@ -13,6 +13,13 @@ namespace Cafetalk.Integrations.Bookings;
 public sealed record ParseResult(BookingEvent? Booking, MemberEvent? Member, Rejection? Rejection, string? EventId)
 {
     public static ParseResult Rejected(Rejection rejection, string? eventId = null) => new(null, null, rejection, eventId);
+
+    /// <summary>
+    /// The id to trace the message by in logs and the poison queue: its event id when that is an id like ours, else the
+    /// queue message id. A CloudEvent id may be any text (an email, 60 KB), so such an id is never logged or filed under.
+    /// </summary>
+    public string CorrelationId(string? messageId) =>
+        BookingEventParser.IsValidId(EventId) ? EventId! : messageId ?? Guid.NewGuid().ToString("N");
 }
 
 /// <summary>
@@ -105,6 +112,11 @@ public sealed partial class BookingEventParser(TimeProvider time)
         using (document)
         {
             var root = document.RootElement;
+            if (!NamesAreText(root))
+            {
+                return new Rejection(RejectionReasons.NotJson, "a property name is not text (it escapes an unpaired surrogate)");
+            }
+
             if (root.ValueKind != JsonValueKind.Object)
             {
                 return new Rejection(RejectionReasons.NotCloudEvent, "message is not a JSON object");
@@ -115,16 +127,16 @@ public sealed partial class BookingEventParser(TimeProvider time)
                 return new Rejection(RejectionReasons.NotCloudEvent, "specversion is missing");
             }
 
-            if (specVersion.GetString() != "1.0")
+            if (!TryGetText(specVersion, out var version) || version != "1.0")
             {
                 return new Rejection(RejectionReasons.NotCloudEvent, "specversion must be \"1.0\"");
             }
 
             foreach (var attribute in new[] { "id", "source", "type" })
             {
-                if (!root.TryGetProperty(attribute, out var value) || value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0)
+                if (!root.TryGetProperty(attribute, out var value) || value.ValueKind != JsonValueKind.String || !TryGetText(value, out var text) || text.Length == 0)
                 {
-                    return new Rejection(RejectionReasons.NotCloudEvent, $"attribute '{attribute}' is missing or empty");
+                    return new Rejection(RejectionReasons.NotCloudEvent, $"attribute '{attribute}' is missing, empty or not text");
                 }
             }
 
@@ -289,13 +301,56 @@ public sealed partial class BookingEventParser(TimeProvider time)
             throw Field(RejectionReasons.InvalidField, $"data.{name} must be a string");
         }
 
-        var text = value.GetString()!;
+        if (!TryGetText(value, out var text))
+        {
+            throw Field(RejectionReasons.InvalidField, $"data.{name} is not valid text");
+        }
+
         if (text.Length == 0)
         {
             throw Field(RejectionReasons.MissingField, $"data.{name} is empty");
         }
 
         return text.Length <= maxLength ? text : throw Field(RejectionReasons.InvalidField, $"data.{name} is longer than {maxLength} characters");
+    }
+
+    /// <summary>
+    /// False when a property name anywhere escapes an unpaired surrogate ("\ud800"): System.Text.Json throws when it has to
+    /// compare such a name, so every later look-up in the message would throw instead of answering.
+    /// </summary>
+    private static bool NamesAreText(JsonElement element)
+    {
+        try
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.Object => element.EnumerateObject().All(p => p.Name is not null && NamesAreText(p.Value)),
+                JsonValueKind.Array => element.EnumerateArray().All(NamesAreText),
+                _ => true,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A JSON string as text; false when it cannot be text: an escaped unpaired surrogate (<c>"\ud800"</c>) is valid
+    /// JSON syntax, but System.Text.Json throws when asked for it as a string.
+    /// </summary>
+    private static bool TryGetText(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = string.Empty;
+            return false;
+        }
     }
 
     private static long ReadInteger(JsonElement data, string name)

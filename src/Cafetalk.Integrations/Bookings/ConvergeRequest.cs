@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cafetalk.Integrations.Storage;
@@ -11,13 +12,21 @@ public sealed record ConvergeRequest(
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
+    /// <summary>
+    /// The request, or null unless both ids are ids the pipeline writes (they are table keys: an id such as "a/b" would make
+    /// every converger's table read fail, and the message would be retried instead of refused).
+    /// </summary>
     public static ConvergeRequest? TryParse(string message)
     {
         try
         {
-            return JsonSerializer.Deserialize<ConvergeRequest>(message) is { LecturerId.Length: > 0, BookingId.Length: > 0 } request ? request : null;
+            // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
+            return JsonSerializer.Deserialize<ConvergeRequest>(Encoding.UTF8.GetBytes(message)) is { } request
+                && BookingEventParser.IsValidId(request.LecturerId) && BookingEventParser.IsValidId(request.BookingId)
+                ? request
+                : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return null;
         }

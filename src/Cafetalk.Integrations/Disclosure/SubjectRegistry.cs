@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
@@ -9,7 +10,7 @@ namespace Cafetalk.Integrations.Disclosure;
 /// Table <c>Subjects</c> (PartitionKey memberId, RowKey "subject"): each member's random ledger pseudonym.
 /// Erasure forgets the mapping, so ledger rows stay for their retention but no longer point at the person (§9).
 /// </summary>
-public sealed class SubjectRegistry(StorageAccount storage, TimeProvider time)
+public sealed partial class SubjectRegistry(StorageAccount storage, TimeProvider time)
 {
     private const string RowKey = "subject";
     private const string SubjectRefColumn = "SubjectRef";
@@ -62,6 +63,12 @@ public sealed class SubjectRegistry(StorageAccount storage, TimeProvider time)
         }
     }
 
+    /// <summary>True for a pseudonym this registry makes; anything else never names a subject's rows.</summary>
+    public static bool IsSubjectRef(string? value) => value is not null && SubjectRefPattern().IsMatch(value);
+
     // 128 random bits: unlinkable to the member id without this table.
     private static string NewSubjectRef() => "sub-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    [GeneratedRegex("^sub-[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SubjectRefPattern();
 }

@@ -15,7 +15,7 @@ public sealed class ErasureRequests(BookingEventParser parser, MemberErasure era
         if (parsed.Member is not { Type: EventTypes.MemberErasureRequested } request)
         {
             var rejection = parsed.Rejection ?? new Rejection(RejectionReasons.UnknownType, "not an erasure request");
-            var correlationId = parsed.EventId ?? messageId ?? Guid.NewGuid().ToString("N");
+            var correlationId = parsed.CorrelationId(messageId);
             await poison.RejectAsync(QueueNames.ErasureRequests, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
             logger.LogWarning("Rejected {Queue} message {CorrelationId}: {Reason}", QueueNames.ErasureRequests, correlationId, rejection.Reason);
             return null;

@@ -127,6 +127,8 @@ public sealed class CalendarConnectEndpoints(
                 return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxDisconnectBodyBytes} bytes.");
             case BodyReadOutcome.TooSlow:
                 return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
+            case BodyReadOutcome.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
         }
 
         string? lecturerId;
@@ -135,9 +137,17 @@ public sealed class CalendarConnectEndpoints(
             using var body = JsonDocument.Parse(read.Bytes);
             lecturerId = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("lecturerId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
             lecturerId = null;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // The server refused the body itself (over its own limit, or cut short).
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is over the server's limit.")
+                : Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
         }
 
         if (!BookingEventParser.IsValidId(lecturerId))

@@ -11,6 +11,8 @@ public enum BodyReadOutcome
     TooLarge,
     /// <summary>The body did not arrive within <see cref="RequestBody.ReadTimeout"/>, or the server cut a slow sender off: answer 408.</summary>
     TooSlow,
+    /// <summary>The server refused the body for another reason (cut short, malformed chunking): the caller's fault, answer 400.</summary>
+    Unreadable,
 }
 
 /// <summary>A request body, read whole; <see cref="Bytes"/> is empty unless <see cref="Outcome"/> is <see cref="BodyReadOutcome.Read"/>.</summary>
@@ -58,6 +60,10 @@ public static class RequestBody
         {
             // The server's own limits (minimum data rate, maximum body size) said it first.
             return new BodyRead(ex.StatusCode == StatusCodes.Status408RequestTimeout ? BodyReadOutcome.TooSlow : BodyReadOutcome.TooLarge, ReadOnlyMemory<byte>.Empty);
+        }
+        catch (BadHttpRequestException)
+        {
+            return new BodyRead(BodyReadOutcome.Unreadable, ReadOnlyMemory<byte>.Empty);
         }
         finally
         {

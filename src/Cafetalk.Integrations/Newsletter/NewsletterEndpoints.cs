@@ -78,6 +78,8 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeP
                 return (null, Problem(request, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"The body is over {MaxBodyBytes} bytes.", language));
             case BodyReadOutcome.TooSlow:
                 return (null, Problem(request, StatusCodes.Status408RequestTimeout, "body-too-slow", "The body did not arrive in time.", language));
+            case BodyReadOutcome.Unreadable:
+                return (null, Problem(request, StatusCodes.Status400BadRequest, "body-unreadable", "The body could not be read.", language));
         }
 
         if (!request.HasFormContentType)

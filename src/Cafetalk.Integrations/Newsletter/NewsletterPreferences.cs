@@ -1,4 +1,7 @@
+using System.Text;
 using System.Text.Json;
+using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -12,13 +15,18 @@ public sealed record MailSuppressionRequest(string SubjectRef, string List)
 {
     public string ToJson() => JsonSerializer.Serialize(this, JsonSerializerOptions.Web);
 
+    /// <summary>The request, or null unless it names a pseudonym and a list id (both are table keys: "sub-0/0" would make the read fail and be retried).</summary>
     public static MailSuppressionRequest? TryParse(string text)
     {
         try
         {
-            return JsonSerializer.Deserialize<MailSuppressionRequest>(text, JsonSerializerOptions.Web) is { SubjectRef.Length: > 0, List.Length: > 0 } request ? request : null;
+            // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
+            return JsonSerializer.Deserialize<MailSuppressionRequest>(Encoding.UTF8.GetBytes(text), JsonSerializerOptions.Web) is { } request
+                && SubjectRegistry.IsSubjectRef(request.SubjectRef) && BookingEventParser.IsValidId(request.List)
+                ? request
+                : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return null;
         }

@@ -34,7 +34,7 @@ public sealed class NewsletterSubscriptions(
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
         var parsed = parser.Parse(message);
-        var correlationId = parsed.EventId ?? messageId ?? Guid.NewGuid().ToString("N");
+        var correlationId = parsed.CorrelationId(messageId);
         if (parsed.Member is not { Type: EventTypes.NewsletterSubscribed } member)
         {
             var rejection = parsed.Rejection ?? new Rejection(RejectionReasons.UnknownType, "not a newsletter subscription");

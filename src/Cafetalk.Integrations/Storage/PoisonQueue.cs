@@ -39,23 +39,25 @@ public sealed record PoisonEnvelope(
 /// <summary>Moves refused messages to <c>booking-events-poison</c> with their reason, never to be retried hot.</summary>
 public sealed class PoisonQueue(StorageAccount storage, TimeProvider time)
 {
-    // A queue message is at most 64 KiB after base64 (48 KiB of text); larger originals go to a blob.
-    internal const int MaxInlineMessageBytes = 40 * 1024;
+    // The size that counts is the envelope's, not the original's: JSON escaping can make a message six times longer
+    // ("<" becomes \u003C), so a 30 KiB original can make an envelope the queue refuses.
+    internal const int MaxEnvelopeBytes = StorageAccount.MaxQueueMessageBytes;
 
     public async Task<PoisonEnvelope> RejectAsync(string sourceQueue, string originalMessage, string reason, string detail, string correlationId, CancellationToken cancellationToken = default)
     {
-        string? inline = originalMessage;
-        string? blobName = null;
-        if (Encoding.UTF8.GetByteCount(originalMessage) > MaxInlineMessageBytes)
+        var envelope = new PoisonEnvelope(reason, detail, correlationId, sourceQueue, time.GetUtcNow(), originalMessage, null);
+        var json = envelope.ToJson();
+        if (Encoding.UTF8.GetByteCount(json) > MaxEnvelopeBytes)
         {
-            blobName = $"{sourceQueue}/{correlationId}.txt";
+            // A name of our own, never the correlation id: that can come from the message, and two envelopes must not share a blob.
+            var blobName = $"{sourceQueue}/{time.GetUtcNow():yyyy-MM-dd}/{Guid.NewGuid():N}.txt";
             var container = storage.BlobContainer(BlobContainerNames.PoisonPayloads);
-            await container.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(originalMessage), overwrite: true, cancellationToken);
-            inline = null;
+            await container.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(originalMessage), overwrite: false, cancellationToken);
+            envelope = envelope with { Message = null, PayloadBlob = blobName };
+            json = envelope.ToJson();
         }
 
-        var envelope = new PoisonEnvelope(reason, detail, correlationId, sourceQueue, time.GetUtcNow(), inline, blobName);
-        await storage.Queue(QueueNames.BookingEventsPoison).SendMessageAsync(envelope.ToJson(), cancellationToken);
+        await storage.Queue(QueueNames.BookingEventsPoison).SendMessageAsync(json, cancellationToken);
         return envelope;
     }
 

@@ -16,6 +16,9 @@ public sealed class StorageAccount
 {
     public const string SettingName = "AzureWebJobsStorage";
 
+    /// <summary>The most UTF-8 a queue message may carry: 64 KiB after base64 is 48 KiB of text; 1 KiB is left spare.</summary>
+    public const int MaxQueueMessageBytes = 47 * 1024;
+
     private readonly string? _connectionString;
     private readonly Uri? _tableUri;
     private readonly Uri? _queueUri;

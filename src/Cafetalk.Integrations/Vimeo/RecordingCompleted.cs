@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -18,21 +19,28 @@ public sealed record ZoomEventMessage(
 {
     public const string RecordingCompleted = "recording.completed";
 
-    /// <summary>The message, or null when it is not JSON or has no event name.</summary>
+    // Zoom's event_ts is Unix milliseconds; anything outside 1970 to 9999-12-29 (room for the token's 24 hours) is no time Zoom sent.
+    private const long MaxEventTs = 253_402_127_999_999;
+
+    /// <summary>The message, or null when it is not JSON, has no event name, or an event time no calendar holds.</summary>
     public static ZoomEventMessage? TryParse(string message)
     {
         try
         {
-            return JsonSerializer.Deserialize<ZoomEventMessage>(message) is { Event.Length: > 0 } parsed ? parsed : null;
+            // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
+            return JsonSerializer.Deserialize<ZoomEventMessage>(Encoding.UTF8.GetBytes(message)) is { Event.Length: > 0 } parsed
+                && parsed.EventTs is null or (>= 0 and <= MaxEventTs)
+                ? parsed
+                : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return null;
         }
     }
 
     /// <summary>When Zoom sent the event; its download token counts 24 hours from then.</summary>
-    public DateTimeOffset? SentAtUtc => EventTs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    public DateTimeOffset? SentAtUtc => EventTs is >= 0 and <= MaxEventTs and long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     /// <summary>How Zoom's recording endpoints name this meeting instance: its UUID, else the meeting id.</summary>
     public string? MeetingKey => MeetingUuid is { Length: > 0 } uuid ? uuid : MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -2,9 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Zoom;
@@ -36,7 +38,7 @@ public sealed record ZoomWebhookResult(ZoomWebhookOutcome Outcome, string? Respo
 /// drops replays, and puts <c>meeting.ended</c> and <c>recording.completed</c> on <c>zoom-events</c> with only the
 /// fields the recording pipeline needs (host emails, topics and participant data are left behind).
 /// </summary>
-public sealed class ZoomWebhookHandler(
+public sealed partial class ZoomWebhookHandler(
     ZoomWebhookVerifier verifier,
     StorageAccount storage,
     TimeProvider time,
@@ -69,11 +71,13 @@ public sealed class ZoomWebhookHandler(
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(rawBody.Span, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+            // Duplicate names are refused: which of two "event" keys counts is a guess no parser should make.
+            root = JsonNode.Parse(rawBody.Span, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new JsonException();
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: comparing names for duplicates meets one that escapes an unpaired surrogate.
             return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest, Detail: "body is not a JSON object");
         }
 
@@ -97,11 +101,17 @@ public sealed class ZoomWebhookHandler(
 
         if (eventName is not (MeetingEndedEvent or RecordingCompletedEvent))
         {
-            logger.LogInformation("Zoom webhook {ZoomEvent} verified and ignored", eventName.Length <= 64 ? eventName : "(long)");
+            // The name comes from the body: logged only when it looks like one of Zoom's (object.action).
+            logger.LogInformation("Zoom webhook {ZoomEvent} verified and ignored", ZoomEventNamePattern().IsMatch(eventName) ? eventName : "(unrecognised)");
             return new ZoomWebhookResult(ZoomWebhookOutcome.Ignored);
         }
 
-        var message = Minimised(eventName, root, out var eventKey);
+        if (TryMinimise(eventName, root) is not var (message, eventKey))
+        {
+            return new ZoomWebhookResult(ZoomWebhookOutcome.BadRequest,
+                Detail: "payload.object.id, event_ts or the recording files are not what Zoom sends for this event");
+        }
+
         await storage.EnsureProvisionedAsync(cancellationToken);
         var seen = storage.Table(TableNames.ZoomWebhookEvents);
         try
@@ -130,12 +140,35 @@ public sealed class ZoomWebhookHandler(
     }
 
     /// <summary>
+    /// The queue message and its replay key, or null when Zoom signed something the recording function would refuse or a
+    /// queue cannot hold: acknowledging it here would only get it refused there.
+    /// </summary>
+    private static (string Message, string EventKey)? TryMinimise(string eventName, JsonObject root)
+    {
+        string message;
+        string eventKey;
+        try
+        {
+            message = Minimised(eventName, root, out eventKey);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string the JSON writer cannot write as text ("\ud800" escapes an unpaired surrogate).
+            return null;
+        }
+
+        return ZoomEventMessage.TryParse(message) is { MeetingId: not null } && Encoding.UTF8.GetByteCount(message) <= StorageAccount.MaxQueueMessageBytes
+            ? (message, eventKey)
+            : null;
+    }
+
+    /// <summary>
     /// The queue message: ids, times and, for recordings, the files' download URLs with Zoom's 24-hour download
     /// token. The key identifies the event across Zoom's redeliveries (same event, event_ts and object).
     /// </summary>
     internal static string Minimised(string eventName, JsonObject root, out string eventKey)
     {
-        var source = root["payload"]?["object"] as JsonObject;
+        var source = (root["payload"] as JsonObject)?["object"] as JsonObject;
         var eventTs = root["event_ts"]?.DeepClone();
         var message = new JsonObject
         {
@@ -176,6 +209,19 @@ public sealed class ZoomWebhookHandler(
         return message.ToJsonString();
     }
 
-    private static string? Text(JsonObject? node, string name) =>
-        node?[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+    private static string? Text(JsonObject? node, string name)
+    {
+        try
+        {
+            return node?[name] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
+            return null;
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z_]{0,30}(\\.[a-z][a-z_]{0,30}){1,2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ZoomEventNamePattern();
 }

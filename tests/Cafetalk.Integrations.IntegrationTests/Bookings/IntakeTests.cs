@@ -256,6 +256,49 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         Assert.Equal(message, original);
     }
 
+    // Found by fuzzing (QueueHandlerFuzzTests): originals under the old 40 KiB inline limit made envelopes the queue refuses
+    // once JSON-escaped ('"' and '<' become \u0022 and \u003C), so RejectAsync threw and the message was retried instead of poisoned.
+    [Theory]
+    [InlineData("nesting")]
+    [InlineData("markup")]
+    public async Task Intake_MessageWhoseEnvelopeWouldNotFitTheQueue_IsPoisonedWithTheOriginalKeptInABlob(string kind)
+    {
+        var message = kind == "nesting"
+            ? string.Concat(Enumerable.Repeat("{\"a\":", 5000)) + "1" + new string('}', 5000)
+            : SampleEvents.Booking(EventTypes.BookingConfirmed, NewId("bk"), 1, Lesson, durationMinutes: 0, eventId: NewId("evt"), tamper: d => d["notes"] = "PADDING")
+                .Replace("PADDING", new string('<', 30_000), StringComparison.Ordinal);
+        var messageId = NewId("qm");
+
+        var outcome = await Intake.ProcessAsync(message, messageId);
+
+        Assert.Equal(IntakeDisposition.Rejected, outcome.Disposition);
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == outcome.CorrelationId);
+        Assert.Equal(kind == "nesting" ? RejectionReasons.NotJson : RejectionReasons.DurationOutOfRange, poisoned.Reason);
+        Assert.Null(poisoned.Message);
+        Assert.StartsWith($"{QueueNames.BookingEvents}/", poisoned.PayloadBlob, StringComparison.Ordinal);
+        Assert.Equal(message, await Services.GetRequiredService<PoisonQueue>().ReadOriginalAsync(poisoned));
+    }
+
+    [Fact]
+    public async Task Intake_TwoOversizedMessagesWithOneEventId_KeepBothOriginals()
+    {
+        var eventId = NewId("same");
+        var first = SampleEvents.Booking(EventTypes.BookingConfirmed, NewId("bk"), 1, Lesson, durationMinutes: 0, eventId: eventId, tamper: d => d["notes"] = new string('1', 50_000));
+        var second = first.Replace(new string('1', 50_000), new string('2', 50_000), StringComparison.Ordinal);
+
+        await Intake.ProcessAsync(first, NewId("qm"));
+        await Intake.ProcessAsync(second, NewId("qm"));
+
+        var poison = Services.GetRequiredService<PoisonQueue>();
+        var originals = new List<string>();
+        foreach (var envelope in (await PoisonedAsync()).Where(p => p.CorrelationId == eventId))
+        {
+            originals.Add(await poison.ReadOriginalAsync(envelope));
+        }
+
+        Assert.Equal([first, second], originals.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task Intake_NewsletterSubscribed_IsForwardedWithOnlyTheFieldsItsHandlerNeeds()
     {
@@ -284,6 +327,39 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
             .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("data"))
             .Single(d => d.GetProperty("memberId").GetString() == member);
         Assert.Equal($"era_{member}", data.GetProperty("requestId").GetString());
+    }
+
+    // Found by fuzzing (QueueHandlerFuzzTests, booking-events): a CloudEvent id is any text, and intake logged it and filed the
+    // poison envelope under it, so an email (or 60 KB) used as an id ended up in log lines and in the envelope.
+    [Fact]
+    public async Task Intake_RefusedEventWhoseIdIsNotAnId_IsFiledUnderTheQueueMessageId_AndTheIdIsNeverLogged()
+    {
+        const string personalId = "Mkr!7q9Zx@example.jp";
+        var messageId = NewId("qm");
+        var message = SampleEvents.Booking(EventTypes.BookingConfirmed, NewId("bk"), 1, Lesson, durationMinutes: 0, eventId: personalId);
+
+        var outcome = await Intake.ProcessAsync(message, messageId);
+
+        Assert.Equal(messageId, outcome.CorrelationId);
+        var poisoned = Assert.Single(await PoisonedAsync(), p => p.CorrelationId == messageId);
+        Assert.Equal(RejectionReasons.DurationOutOfRange, poisoned.Reason);
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(personalId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Intake_MemberEventWhoseIdIsNotAnId_IsForwardedUnderTheQueueMessageId_AndTheIdIsNeverLogged()
+    {
+        const string personalId = "Mkr!7q9Zx@example.jp";
+        var (member, messageId) = (NewId("stu"), NewId("qm"));
+
+        var outcome = await Intake.ProcessAsync(SampleEvents.ErasureRequested(member, eventId: personalId), messageId);
+
+        Assert.Equal((IntakeDisposition.Forwarded, messageId), (outcome.Disposition, outcome.CorrelationId));
+        var forwarded = (await fixture.Storage.Queue(QueueNames.ErasureRequests).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Single(e => e.GetProperty("data").GetProperty("memberId").GetString() == member);
+        Assert.Equal(messageId, forwarded.GetProperty("id").GetString());
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(personalId, StringComparison.Ordinal));
     }
 
     [Fact]

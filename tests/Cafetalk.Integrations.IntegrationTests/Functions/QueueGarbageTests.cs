@@ -18,6 +18,10 @@ public sealed class QueueGarbageTests(ServedSandboxFixture fixture) : IClassFixt
         "[1,2,3]",
         "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"/x\",\"type\":\"com.cafetalk.unknown\",\"data\":{}}",
         "{\"lecturerId\":\"lec 1/../x\",\"bookingId\":\"\"}",
+        // Found by fuzzing: converge requests whose ids are not table keys made the convergers' table reads fail (retried, never refused).
+        "{\"lecturerId\":\"a/b\",\"bookingId\":\"tOsJYU8bHPtEg\"}",
+        // ... and so did suppression requests naming a subject that is not a pseudonym.
+        "{\"subjectRef\":\"sub-0/0\",\"list\":\"lessons.tips\"}",
     ];
 
     [Fact]

@@ -202,6 +202,43 @@ public sealed class CalendarConnectFlowTests(SandboxFixture fixture) : IClassFix
         Assert.Equal(DisclosureOutcome.Succeeded, chain[^1].Outcome);
     }
 
+    // Found by fuzzing (HttpRouteFuzzTests, POST /api/calendar/disconnect): {"lecturerId":"\ud800"} is valid JSON syntax,
+    // but reading the id threw InvalidOperationException and the route answered 500.
+    [Fact]
+    public async Task Disconnect_LecturerIdEscapingAnUnpairedSurrogate_Is400BadBody()
+    {
+        var response = await _harness.DisconnectAsync("\\ud800");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("https://cafetalk.com/problems/calendar/bad-body", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    // Found by fuzzing: a body the server refuses while it is read (over Kestrel's limit) threw out of the endpoint.
+    [Fact]
+    public async Task Disconnect_BodyTheServerRefusesWhileItIsRead_Is413Problem()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Body = new BodyTheServerRefuses();
+
+        var result = await _harness.Services.GetRequiredService<CalendarConnectEndpoints>().DisconnectAsync(context.Request);
+
+        var problem = Assert.IsType<Microsoft.AspNetCore.Mvc.ObjectResult>(result);
+        Assert.Equal(413, problem.StatusCode);
+        Assert.Equal("https://cafetalk.com/problems/calendar/body-too-large", Assert.IsType<Microsoft.AspNetCore.Mvc.ProblemDetails>(problem.Value).Type);
+    }
+
+    /// <summary>A request body as Kestrel hands it over when it is over the limit: reading throws BadHttpRequestException (413).</summary>
+    private sealed class BodyTheServerRefuses : MemoryStream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", 413);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new Microsoft.AspNetCore.Http.BadHttpRequestException("Request body too large.", 413);
+    }
+
     [Fact]
     public async Task CiphertextSwappedBetweenTwoLecturers_OpensForNeither_DisconnectRefusesAndNothingReachesGoogle()
     {

@@ -69,6 +69,27 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
         Assert.Single(ZoomRecordingCalls());
     }
 
+    // Found by fuzzing (zoom-events input #236): an eventTs no DateTimeOffset holds threw ArgumentOutOfRangeException
+    // after the upload lease was taken, so the message was retried until poisoned without a reason.
+    [Fact]
+    public async Task Recording_EventTsNoCalendarHolds_IsPoisonedWithAReason_AndNothingIsUploaded()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = System.Text.RegularExpressions.Regex.Replace(_scenario.RecordingCompleted(meetingId), "\"eventTs\":\\d+", "\"eventTs\":9223372036854775807");
+        var poison = fixture.Storage.Queue(QueueNames.BookingEventsPoison);
+        await poison.ClearMessagesAsync();
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message, "msg-event-ts");
+
+        Assert.Null(result);
+        var envelope = PoisonEnvelope.TryParse(Assert.Single((await poison.ReceiveMessagesAsync(32)).Value).Body.ToString())!;
+        Assert.Equal((QueueNames.ZoomEvents, "invalid-field", "msg-event-ts"), (envelope.SourceQueue, envelope.Reason, envelope.CorrelationId));
+        Assert.Empty(Vimeo.Requests);
+        Assert.Null((await _scenario.RowAsync(lecturer, booking)).GetDateTimeOffset(RecordingColumns.UploadLeaseUntilUtc));
+    }
+
     [Fact]
     public async Task Recording_BothConsented_PulledPrivateIntoTheLecturersFolder_ThenZoomCopyDeleted()
     {

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Cafetalk.Integrations.Functions.Zoom;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
@@ -132,6 +134,72 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
         AssertProblem(await PostSignedAsync(Zoom.SignWebhook("{not json")), 400, "bad-body");
         AssertProblem(await PostSignedAsync(Zoom.SignWebhook("""{"payload":{}}""")), 400, "bad-body");
         Assert.Empty(await EnqueuedAsync());
+    }
+
+    // Found by fuzzing (HttpRouteFuzzTests, POST /api/zoom/webhook, signed bodies): each of these answered 500 (a payload that
+    // is not an object, a repeated key, an unpaired-surrogate escape, a minimised message over the queue's 64 KiB) or 200
+    // with a zoom-events message the recording function then refused (an id that is not Zoom's number).
+    [Theory]
+    [InlineData("payload-array", """{"event":"recording.completed","event_ts":1790000073717,"download_token":"dl-1","payload":[{"object":{"id":81000000046}}]}""")]
+    [InlineData("payload-text", """{"event":"meeting.ended","event_ts":1790000073717,"payload":"Mkr!7q9Zx"}""")]
+    [InlineData("repeated-key", """{"event_ts":1.5,"event":"meeting.ended","event_ts":1790000458529,"payload":{"object":{"id":81000000047}}}""")]
+    [InlineData("surrogate-event", """{"event":"\ud800","payload":{"object":{"id":81000000048}}}""")]
+    [InlineData("surrogate-name", """{"\ud800event":"endpoint.url_validation","event_ts":1790000620596,"payload":{"plainToken":"526260fcb563970d75843a7f53be704c"}}""")]
+    [InlineData("surrogate-nested-name", """{"event":"endpoint.url_validation","event_ts":1790000096425,"payload":{"\ud800plainToken":"1fec553f917e41f3807d18d557d58904"}}""")]
+    [InlineData("surrogate-uuid", """{"event":"meeting.ended","event_ts":1790000073717,"payload":{"object":{"id":81000000049,"uuid":"\ud800"}}}""")]
+    [InlineData("id-not-a-number", """{"event":"meeting.ended","event_ts":1790000073717,"payload":{"object":{"id":"Mkr!7q9Zx","uuid":"u=="}}}""")]
+    [InlineData("no-id", """{"event":"recording.completed","event_ts":1790000073717,"payload":{"object":{"uuid":"u=="}}}""")]
+    [InlineData("event-ts-out-of-range", """{"event":"meeting.ended","event_ts":9223372036854775807,"payload":{"object":{"id":81000000050}}}""")]
+    [InlineData("file-id-not-text", """{"event":"recording.completed","event_ts":1790000073717,"payload":{"object":{"id":81000000051,"recording_files":[{"id":1}]}}}""")]
+    public async Task Webhook_SignedBodyTheRecordingFunctionWouldRefuse_Is400AndNothingIsWritten(string name, string body)
+    {
+        var result = await PostSignedAsync(Zoom.SignWebhook(body));
+
+        AssertProblem(result, 400, "bad-body");
+        Assert.Empty(await EnqueuedAsync());
+        Assert.NotNull(name);
+    }
+
+    [Fact]
+    public async Task Webhook_SignedRecordingWhoseFilesWouldNotFitTheQueue_Is400AndNothingIsWritten()
+    {
+        var body = JsonNode.Parse(Zoom.RecordingCompletedBody(81000000052, "host-big"))!;
+        body["payload"]!["object"]!["recording_files"]![0]!["download_url"] = "https://zoom.example/" + new string('u', 60_000);
+        var seen = fixture.Storage.Table(TableNames.ZoomWebhookEvents);
+        var rowsBefore = seen.Query<TableEntity>().Count();
+
+        var result = await PostSignedAsync(Zoom.SignWebhook(body.ToJsonString()));
+
+        AssertProblem(result, 400, "bad-body");
+        Assert.Empty(await EnqueuedAsync());
+        Assert.Equal(rowsBefore, seen.Query<TableEntity>().Count());
+    }
+
+    // Found by fuzzing (HttpRouteFuzzTests, a chunked body over Kestrel's 1 MiB): reading it threw BadHttpRequestException,
+    // which the function did not catch, so the server logged an unhandled exception and dropped the connection.
+    [Theory]
+    [InlineData(StatusCodes.Status413PayloadTooLarge, 413, "too-large")]
+    [InlineData(StatusCodes.Status400BadRequest, 400, "bad-body")]
+    public async Task Webhook_BodyTheServerRefusesWhileItIsRead_IsAProblemNotAnUnhandledException(int serverStatus, int status, string type)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Body = new BodyTheServerRefuses(serverStatus);
+
+        var result = await new ZoomWebhookFunction(_services.GetRequiredService<ZoomWebhookHandler>(), TimeProvider.System).Run(context.Request, CancellationToken.None);
+
+        AssertProblem(result, status, type);
+        Assert.Empty(await EnqueuedAsync());
+    }
+
+    /// <summary>A request body as Kestrel hands it over when it refuses it: reading throws BadHttpRequestException.</summary>
+    private sealed class BodyTheServerRefuses(int status) : MemoryStream
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new BadHttpRequestException("Request body too large.", status);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new BadHttpRequestException("Request body too large.", status);
     }
 
     [Fact]

@@ -356,6 +356,60 @@ public sealed class BookingEventParserTests
         Assert.DoesNotContain(email, rejection.Detail, StringComparison.Ordinal);
     }
 
+    // Found by fuzzing (MessageParserFuzzTests, booking-events input #6656): an escaped unpaired surrogate is valid JSON
+    // syntax, but reading it as a string threw InvalidOperationException, so intake failed and the host retried the message.
+    [Theory]
+    [InlineData("studentId")]
+    [InlineData("bookingId")]
+    [InlineData("lecturerTimeZone")]
+    [InlineData("startsAt")]
+    public void Parse_EscapedUnpairedSurrogateInADataField_RejectsAsInvalidField(string field)
+    {
+        var message = Confirmed(d => d[field] = "placeholder").Replace("\"placeholder\"", "\"YKZke3HZ\\ud800lFDZ\"", StringComparison.Ordinal);
+
+        var rejection = RejectionOf(message);
+
+        Assert.Equal((RejectionReasons.InvalidField, $"data.{field} is not valid text"), (rejection.Reason, rejection.Detail));
+    }
+
+    [Theory]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"\\ud800\",\"source\":\"/x\",\"type\":\"com.cafetalk.booking.confirmed\",\"data\":{}}", "'id'")]
+    [InlineData("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/x\",\"type\":\"\\udfff\",\"data\":{}}", "'type'")]
+    [InlineData("{\"specversion\":\"1.0\\ud800\",\"id\":\"1\",\"source\":\"/x\",\"type\":\"com.cafetalk.booking.confirmed\",\"data\":{}}", "specversion")]
+    public void Parse_EscapedUnpairedSurrogateInAContextAttribute_RejectsAsNotACloudEvent(string message, string detail)
+    {
+        var rejection = RejectionOf(message);
+
+        Assert.Equal(RejectionReasons.NotCloudEvent, rejection.Reason);
+        Assert.Contains(detail, rejection.Detail, StringComparison.Ordinal);
+    }
+
+    // Found by fuzzing (QueueHandlerFuzzTests, newsletter-events input #4420): a property name escaping an unpaired surrogate
+    // made the envelope's data_base64 look-up throw InvalidOperationException, so the handler threw instead of refusing.
+    [Theory]
+    [InlineData("\"datacontenttype\":\"application/json\",", "\"datacontenttype\":\"application/json\",\"dat\\ud800nulla\":{},")]
+    [InlineData("\"lessonTitle\"", "\"lesson\\udfffTitle\"")]
+    public void Parse_PropertyNameEscapingAnUnpairedSurrogate_RejectsAsNotJson(string find, string replace)
+    {
+        var message = Confirmed().Replace(find, replace, StringComparison.Ordinal);
+        Assert.Contains("\\ud", message, StringComparison.Ordinal);
+
+        var rejection = RejectionOf(message);
+
+        Assert.Equal(RejectionReasons.NotJson, rejection.Reason);
+        Assert.Contains("property name is not text", rejection.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ErasureRequestWithAnEscapedUnpairedSurrogate_RejectsAsInvalidField()
+    {
+        var message = SampleEvents.ErasureRequested("t8zhnAGX3OKE").Replace("era_t8zhnAGX3OKE", "era_t8z\\ud800\\ud800hnAG", StringComparison.Ordinal);
+
+        var rejection = RejectionOf(message);
+
+        Assert.Equal((RejectionReasons.InvalidField, "data.requestId is not valid text"), (rejection.Reason, rejection.Detail));
+    }
+
     [Fact]
     public void Parse_EveryRejection_HasOneReasonAndAFieldLevelDetailOnly()
     {
