@@ -134,20 +134,15 @@ public sealed class CalendarConnectEndpoints(
         string? lecturerId;
         try
         {
-            using var body = JsonDocument.Parse(read.Bytes);
+            // A UTF-8 byte order mark before JSON is allowed to be ignored (RFC 8259 §8.1); the reader would refuse it.
+            var bytes = read.Bytes.Span.StartsWith("\uFEFF"u8) ? read.Bytes[3..] : read.Bytes;
+            using var body = JsonDocument.Parse(bytes);
             lecturerId = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("lecturerId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             // InvalidOperationException: a string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
             lecturerId = null;
-        }
-        catch (BadHttpRequestException ex)
-        {
-            // The server refused the body itself (over its own limit, or cut short).
-            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is over the server's limit.")
-                : Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
         }
 
         if (!BookingEventParser.IsValidId(lecturerId))

@@ -339,7 +339,13 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
                 }
 
                 var wellFormed = LecturerIdOf(answer.Request.Body!) is { } id && BookingEventParser.IsValidId(id);
-                if (wellFormed)
+                if (answer.Request.Body!.Length > CalendarConnectEndpoints.MaxDisconnectBodyBytes)
+                {
+                    // The route reads at most 4 KiB (RequestBody): anything longer is refused before it is parsed.
+                    kind = "413 too-large";
+                    CheckProblem(answer, 413, "https://cafetalk.com/problems/calendar/too-large", problems);
+                }
+                else if (wellFormed)
                 {
                     kind = "200 not-connected (well-formed)";
                     if (answer.Status != 200 || !answer.Body.Contains("\"not-connected\"", StringComparison.Ordinal))

@@ -226,7 +226,7 @@ public sealed class CalendarConnectFlowTests(SandboxFixture fixture) : IClassFix
 
         var problem = Assert.IsType<Microsoft.AspNetCore.Mvc.ObjectResult>(result);
         Assert.Equal(413, problem.StatusCode);
-        Assert.Equal("https://cafetalk.com/problems/calendar/body-too-large", Assert.IsType<Microsoft.AspNetCore.Mvc.ProblemDetails>(problem.Value).Type);
+        Assert.Equal("https://cafetalk.com/problems/calendar/too-large", Assert.IsType<Microsoft.AspNetCore.Mvc.ProblemDetails>(problem.Value).Type);
     }
 
     /// <summary>A request body as Kestrel hands it over when it is over the limit: reading throws BadHttpRequestException (413).</summary>
