@@ -24,19 +24,19 @@ public sealed class StorageAccount
     private readonly Uri? _queueUri;
     private readonly Uri? _blobUri;
     private readonly TokenCredential? _credential;
+    private readonly TableClientOptions? _baseTableOptions;
     private readonly TableClientOptions? _tableOptions;
-    private readonly HttpPipelinePolicy? _requestPolicy;
     private readonly Action<ClientOptions>? _configure;
     private readonly Lock _provisionGate = new();
     private Task? _provisioning;
 
     private StorageAccount(string? connectionString, Uri? tableUri, Uri? queueUri, Uri? blobUri, TokenCredential? credential, TableClientOptions? tableOptions = null,
-        HttpPipelinePolicy? requestPolicy = null, Action<ClientOptions>? configure = null)
+        Action<ClientOptions>? configure = null)
     {
-        _requestPolicy = requestPolicy;
         _configure = configure;
-        // Built once: adding the policy to the caller's options on every Table() call would stack copies of it.
-        _tableOptions = requestPolicy is null && configure is null ? tableOptions : WithPolicy(tableOptions ?? new TableClientOptions());
+        _baseTableOptions = tableOptions;
+        // Built once: configuring the caller's options on every Table() call would stack copies of its policies.
+        _tableOptions = configure is null ? tableOptions : Configured(tableOptions ?? new TableClientOptions());
         _connectionString = connectionString;
         _tableUri = tableUri;
         _queueUri = queueUri;
@@ -96,46 +96,46 @@ public sealed class StorageAccount
     /// wire (once per attempt): how the benchmark counts storage operations.
     /// </summary>
     public StorageAccount WithRequestPolicy(HttpPipelinePolicy policy) =>
-        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, policy, _configure);
+        WithClientOptions(options => options.AddPolicy(policy, HttpPipelinePosition.PerRetry));
 
     /// <summary>
-    /// The same account with <paramref name="configure"/> applied to every table, queue and blob client's options: how
-    /// the fault suite puts per-call policies that count or interrupt storage calls, or shortens the SDK's retries.
+    /// The same account with <paramref name="configure"/> applied to every table, queue and blob client's options, after
+    /// whatever was configured before: how the fault suite puts policies that interrupt storage calls, or shortens the SDK's retries.
     /// </summary>
-    public StorageAccount WithClientOptions(Action<ClientOptions> configure) =>
-        new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _tableOptions, _requestPolicy, configure);
+    public StorageAccount WithClientOptions(Action<ClientOptions> configure)
+    {
+        var earlier = _configure;
+        return new(_connectionString, _tableUri, _queueUri, _blobUri, _credential, _baseTableOptions, options =>
+        {
+            earlier?.Invoke(options);
+            configure(options);
+        });
+    }
 
     public TableClient Table(string name) => _connectionString is not null
-        ? new TableClient(_connectionString, name, TableOptions())
-        : new TableClient(_tableUri!, name, _credential!, TableOptions());
+        ? new TableClient(_connectionString, name, _tableOptions)
+        : new TableClient(_tableUri!, name, _credential!, _tableOptions);
 
     public TableServiceClient TableService() => _connectionString is not null
-        ? new TableServiceClient(_connectionString, TableOptions())
-        : new TableServiceClient(_tableUri!, _credential!, TableOptions());
+        ? new TableServiceClient(_connectionString, _tableOptions)
+        : new TableServiceClient(_tableUri!, _credential!, _tableOptions);
 
     /// <summary>A queue client speaking base64, the Functions queue trigger's default encoding.</summary>
     public QueueClient Queue(string name)
     {
-        var options = WithPolicy(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var options = Configured(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         return _connectionString is not null
             ? new QueueClient(_connectionString, name, options)
             : new QueueClient(new Uri(_queueUri!, name), _credential!, options);
     }
 
     public BlobContainerClient BlobContainer(string name) => _connectionString is not null
-        ? new BlobContainerClient(_connectionString, name, WithPolicy(new BlobClientOptions()))
-        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!, WithPolicy(new BlobClientOptions()));
+        ? new BlobContainerClient(_connectionString, name, Configured(new BlobClientOptions()))
+        : new BlobContainerClient(new Uri(_blobUri!, name), _credential!, Configured(new BlobClientOptions()));
 
-    private TableClientOptions? TableOptions() => _tableOptions;
-
-    private T WithPolicy<T>(T options)
+    private T Configured<T>(T options)
         where T : ClientOptions
     {
-        if (_requestPolicy is not null)
-        {
-            options.AddPolicy(_requestPolicy, HttpPipelinePosition.PerRetry);
-        }
-
         _configure?.Invoke(options);
         return options;
     }
