@@ -287,7 +287,7 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         }
 
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the sync process.");
+        using var process = Process.Start(start) ?? throw new SandboxException("The nightly-memory run could not start its sync process.");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
         long peak = 0;
@@ -300,7 +300,7 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"sync exited with {process.ExitCode}: {Tail(await errors)}");
+            throw new SandboxException($"The nightly-memory run's sync process exited with {process.ExitCode}: {Tail(await errors)}");
         }
 
         var report = JsonNode.Parse(await output)!;
