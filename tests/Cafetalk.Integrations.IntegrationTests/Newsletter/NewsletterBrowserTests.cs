@@ -19,6 +19,9 @@ public sealed class NewsletterBrowserTests(ServedSandboxFixture fixture) : IClas
         return (subjectRef, (await subscriptions.HeadersAsync(memberId, "cafetalk-news")).UnsubscribeUrl);
     }
 
+    // As long as a navigation may take on a loaded CI machine (Expect's own default is 5 s).
+    private static readonly LocatorAssertionsToHaveTextOptions PageTurn = new() { Timeout = 30_000 };
+
     private Task<SubscriptionStatus> StatusAsync(string subjectRef) =>
         fixture.Services.GetRequiredService<NewsletterSubscriptionStore>().GetAsync(subjectRef, "cafetalk-news").ContinueWith(t => t.Result!.Status, TaskScheduler.Default);
 
@@ -49,14 +52,16 @@ public sealed class NewsletterBrowserTests(ServedSandboxFixture fixture) : IClas
             Assert.Equal(unsubscribeButton, (await focused.TextContentAsync())?.Trim());
             Assert.Equal("hint", await focused.EvaluateAsync<string>("b => b.form.getAttribute('aria-describedby')"));
             await page.Keyboard.PressAsync("Enter");
-            await page.WaitForURLAsync(url => url.Contains("/api/newsletter/unsubscribe", StringComparison.Ordinal) && url != link);
-            Assert.Equal(doneTitle, await page.Locator("h1").TextContentAsync());
+            // Polls the page as it is, so a navigation that finished before we looked is not missed (WaitForURL raced it in CI).
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(doneTitle, PageTurn);
+            Assert.Contains("/api/newsletter/unsubscribe?", page.Url, StringComparison.Ordinal);
+            Assert.NotEqual(link, page.Url);
             Assert.Equal(SubscriptionStatus.Unsubscribed, await StatusAsync(subjectRef));
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), $"cafetalk-unsubscribed-{lang}.png") });
 
             await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = resubscribeButton }).ClickAsync();
-            await page.WaitForURLAsync(url => url.Contains("/api/newsletter/resubscribe", StringComparison.Ordinal));
-            Assert.Equal(backTitle, await page.Locator("h1").TextContentAsync());
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(backTitle, PageTurn);
+            Assert.Contains("/api/newsletter/resubscribe?", page.Url, StringComparison.Ordinal);
             Assert.Equal(SubscriptionStatus.Subscribed, await StatusAsync(subjectRef));
 
             // No external assets: every request the page made went to our own server.
