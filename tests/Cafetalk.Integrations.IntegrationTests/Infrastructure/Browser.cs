@@ -13,6 +13,8 @@ public static class Browser
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install it with 'apt-get install chromium' (./test.sh does this as root).");
+        // A page turn on a loaded CI machine can take longer than Expect's own default of 5 s.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
