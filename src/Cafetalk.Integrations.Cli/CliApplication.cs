@@ -53,7 +53,7 @@ internal static class CliApplication
         LedgerCommands.AddTo(root, stdout);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
-        root.Subcommands.Add(Commands.SyncCommand.Create(stdout));
+        root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));
         return root;
     }

@@ -136,6 +136,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         settings["GoogleCalendar:TicketKeys:sandbox1"] = Keys.CalendarTicket;
         settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
         settings["CalendarSyncSchedule"] = "0 30 3 * * *";
+        settings["ZoomRepairSchedule"] = "0 20 3 * * *";
 
         return settings;
     }

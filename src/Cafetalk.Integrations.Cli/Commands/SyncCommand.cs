@@ -8,7 +8,7 @@ namespace Cafetalk.Integrations.Cli.Commands;
 /// <summary><c>sync</c>: run every nightly job once, now.</summary>
 internal static class SyncCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var storage = new CliStorage();
         var command = new Command("sync", "Run the nightly jobs once, now: Zoom drift repair over upcoming bookings, the Google Calendar sync, recording retention,\n" +
@@ -20,6 +20,13 @@ internal static class SyncCommand
             await using var services = CliHost.Build(storage.Settings(parse));
             var report = await services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
             await stdout.WriteLineAsync(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
+            if (report.ZoomFailed > 0)
+            {
+                // The other jobs ran; a non-zero exit still tells a scheduler that Zoom is not converged.
+                await stderr.WriteLineAsync($"error: {report.ZoomFailed} Zoom repair(s) failed; the log names each booking, and the next run tries again.");
+                return CliApplication.ExitFailed;
+            }
+
             return CliApplication.ExitOk;
         });
         return command;

@@ -10,17 +10,16 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.Bookings;
 
 /// <summary>What one run of the nightly jobs did.</summary>
-public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);
+public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int ZoomFailed, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);
 
 /// <summary>
 /// Every nightly job in one pass, for operators (<c>sync</c>) and the demo; in Azure each also runs on its own
-/// timer. The Zoom pass re-runs the meeting converger over upcoming bookings: it costs no request when a
-/// meeting already matches, and repairs drift and in-doubt creates when it does not. Ledger intents a stopped worker
-/// left without an outcome are closed last, after the passes that repair what those workers left undone.
+/// timer. The Zoom pass (<see cref="ZoomDriftRepair"/>) costs no request when a meeting already matches, and repairs
+/// drift and in-doubt creates when it does not. Ledger intents a stopped worker left without an outcome are closed
+/// last, after the passes that repair what those workers left undone.
 /// </summary>
 public sealed class NightlyJobs(
-    BookingStateStore bookings,
-    MeetingConverger meetings,
+    ZoomDriftRepair zoom,
     CalendarNightlySync calendars,
     RecordingDeleter recordings,
     MailSuppressionSync newsletter,
@@ -34,28 +33,16 @@ public sealed class NightlyJobs(
     public async Task<NightlyReport> RunAsync(CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
-        int checkedRows = 0, repaired = 0;
-        await foreach (var booking in bookings.ListAsync(cancellationToken))
-        {
-            if (booking.StartsAtUtc < now)
-            {
-                continue;
-            }
-
-            checkedRows++;
-            var result = await meetings.ConvergeAsync(booking.LecturerId, booking.BookingId, $"nightly-{now:yyyyMMdd}", cancellationToken);
-            repaired += result.Outcome is MeetingConvergence.Created or MeetingConvergence.Updated or MeetingConvergence.Deleted ? 1 : 0;
-        }
-
+        var meetings = await zoom.RunAsync(cancellationToken);
         var calendar = await calendars.RunAsync(cancellationToken);
         var deleted = await recordings.SweepAsync($"nightly-{now:yyyyMMdd}", cancellationToken);
         var mail = await newsletter.ReconcileAsync(cancellationToken);
         var erased = await erasure.RetryPendingAsync(cancellationToken);
         var closed = await ledger.CloseInDoubtAsync(ledgerOptions.Value.InDoubtAfter, cancellationToken);
         await digests.WriteAsync(cancellationToken);
-        var report = new NightlyReport(checkedRows, repaired, calendar.Lecturers, deleted, mail, erased, closed);
-        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
-            report.ZoomBookingsChecked, report.ZoomRepaired, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
+        var report = new NightlyReport(meetings.Checked, meetings.Repaired, meetings.Failed, calendar.Lecturers, deleted, mail, erased, closed);
+        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {ZoomFailed} Zoom repairs failed, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
+            report.ZoomBookingsChecked, report.ZoomRepaired, report.ZoomFailed, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
         return report;
     }
 }

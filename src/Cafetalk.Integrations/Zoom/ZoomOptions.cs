@@ -8,6 +8,9 @@ public sealed class ZoomOptions : ProviderRetryOptions
 {
     public const string SectionName = "Zoom";
 
+    /// <summary>The name of the app setting that holds the nightly drift repair's NCRONTAB schedule.</summary>
+    public const string RepairScheduleSetting = "ZoomRepairSchedule";
+
     /// <summary>Where the REST API lives; the Sandbox points it at the simulator.</summary>
     [Required]
     public Uri ApiBaseAddress { get; set; } = new("https://api.zoom.us/");

@@ -35,6 +35,7 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddSingleton<QueueRescheduler>();
         services.TryAddSingleton<ZoomDisclosures>();
         services.TryAddTransient<MeetingConverger>();
+        services.TryAddTransient<ZoomDriftRepair>();
         services.TryAddTransient<ZoomConvergeHandler>();
         // Paced on the system clock, the one Zoom counts by: a test's fake business clock must not stall or rush requests.
         services.TryAddSingleton(provider => new ZoomRateBudget(

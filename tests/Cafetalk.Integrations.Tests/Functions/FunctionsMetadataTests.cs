@@ -7,7 +7,7 @@ namespace Cafetalk.Integrations.Tests.Functions;
 /// Reads the functions.metadata the Functions SDK generates at build, so a renamed queue, schedule setting or
 /// route fails here rather than in production.
 /// </summary>
-public sealed class FunctionsMetadataTests
+public sealed partial class FunctionsMetadataTests
 {
     /// <summary>Every function the app exposes: name → (trigger, queue, schedule setting, route, methods).</summary>
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new(StringComparer.Ordinal)
@@ -16,6 +16,7 @@ public sealed class FunctionsMetadataTests
         ["LedgerDigestFunction"] = new("timerTrigger", Schedule: "%LedgerDigestSchedule%"),
         ["LedgerRetentionPurge"] = new("timerTrigger", Schedule: "%LedgerRetentionSchedule%"),
         ["ZoomConvergeFunction"] = new("queueTrigger", Queue: "zoom-converge", Connection: "AzureWebJobsStorage"),
+        ["ZoomRepairFunction"] = new("timerTrigger", Schedule: "%ZoomRepairSchedule%"),
         ["LessonRecordingFunction"] = new("queueTrigger", Queue: "zoom-events", Connection: "AzureWebJobsStorage"),
         ["RecordingConvergeFunction"] = new("queueTrigger", Queue: "recording-converge", Connection: "AzureWebJobsStorage"),
         ["RecordingRetentionFunction"] = new("timerTrigger", Schedule: "%VimeoRetentionSchedule%"),
@@ -38,7 +39,7 @@ public sealed class FunctionsMetadataTests
 
     private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null, string? AuthLevel = null);
 
-    private static JsonElement[] ReadMetadata()
+    internal static JsonElement[] ReadMetadata()
     {
         var path = FunctionsOutput("functions.metadata");
         Assert.True(File.Exists(path), $"functions.metadata not found at {path}: build the Functions project first.");
@@ -53,7 +54,7 @@ public sealed class FunctionsMetadataTests
         return Path.Combine(FindRepositoryRoot(), "src", "Cafetalk.Integrations.Functions", "bin", configuration, "net10.0", file);
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -107,6 +108,43 @@ public sealed class FunctionsMetadataTests
             Assert.False(trigger.TryGetProperty("runOnStartup", out var run) && run.GetBoolean());
         }
     }
+
+    /// <summary>The app settings the timers read their schedules from (<c>%Name%</c> in the metadata), by name.</summary>
+    internal static string[] TimerScheduleSettings() =>
+    [
+        .. ReadMetadata().SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "timerTrigger")
+            .Select(b => b.GetProperty("schedule").GetString()!.Trim('%'))
+            .Order(StringComparer.Ordinal),
+    ];
+
+    /// <summary>Six fields (seconds first), each a number, a list, a range, a step or <c>*</c>: what the Functions host accepts.</summary>
+    internal static bool IsNcrontab(string value) => NcrontabPattern().IsMatch(value);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^([0-9*/,\-]+ ){5}[0-9*/,\-]+$")]
+    private static partial System.Text.RegularExpressions.Regex NcrontabPattern();
+
+    [Fact]
+    public void SampleLocalSettings_GiveEveryTimerASchedule()
+    {
+        // A timer whose %Setting% has no value stops the whole host at startup, not only that timer.
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(FindRepositoryRoot(), "src", "Cafetalk.Integrations.Functions", "local.settings.sample.json")));
+        var values = sample.RootElement.GetProperty("Values");
+
+        var settings = TimerScheduleSettings();
+
+        Assert.Equal(7, settings.Length);
+        Assert.All(settings, name => Assert.True(values.TryGetProperty(name, out var value) && IsNcrontab(value.GetString()!),
+            $"local.settings.sample.json gives timer setting '{name}' no six-field NCRONTAB value."));
+    }
+
+    [Theory]
+    [InlineData("0 20 3 * * *", true)]
+    [InlineData("0 */5 * * * 1-5", true)]
+    [InlineData("20 3 * * *", false)]
+    [InlineData("", false)]
+    [InlineData("%ZoomRepairSchedule%", false)]
+    public void IsNcrontab_AcceptsSixFieldsOnly(string value, bool expected) => Assert.Equal(expected, IsNcrontab(value));
 
     [Fact]
     public void HostJson_IsTheRootFileLinkedIntoTheApp()

@@ -96,6 +96,16 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     }
 
     [Fact]
+    public void AppSettings_GiveEveryTimerASixFieldSchedule()
+    {
+        var settings = AppSettings();
+
+        Assert.All(Functions.FunctionsMetadataTests.TimerScheduleSettings(), name =>
+            Assert.True(settings.TryGetValue(name, out var value) && Functions.FunctionsMetadataTests.IsNcrontab(value),
+                $"The function app sets timer setting '{name}' to no six-field NCRONTAB value."));
+    }
+
+    [Fact]
     public void AppSettings_ConnectToStorageWithTheManagedIdentityOnly()
     {
         var settings = AppSettings();
