@@ -78,20 +78,10 @@ public sealed class CalendarEventConverger(
         }
 
         var row = read.Value!;
-        var desired = BookingRow.ToDesiredState(row);
+        var calendarId = connection.CalendarId;
+        var (step, desired, wanted, fingerprint) = Plan(row, calendarId, restore);
         var facts = CalendarEventColumns.Read(row);
         var eventId = eventIds.For(bookingId);
-        var calendarId = connection.CalendarId;
-        var wanted = CalendarEventPayload.Build(desired, options.Value.EventSummary, CalendarEventColumns.ReadJoinUrl(row));
-        var fingerprint = CalendarEventPayload.Fingerprint(wanted);
-        var step = desired.Status switch
-        {
-            BookingStatus.Confirmed when !restore && facts.IsLiveIn(calendarId) && facts.Fingerprint == fingerprint => Step.None,
-            BookingStatus.Confirmed when facts.IsLiveIn(calendarId) || restore => Step.Patch,
-            BookingStatus.Confirmed => Step.Insert,
-            BookingStatus.Cancelled when facts.IsLiveIn(calendarId) || restore => Step.Delete,
-            _ => Step.None,
-        };
         if (step == Step.None)
         {
             return new EventConvergeResult(EventConvergence.UpToDate, facts.IsLiveIn(calendarId) ? eventId : null);
@@ -218,6 +208,29 @@ public sealed class CalendarEventConverger(
     private static GoogleDisclosure Disclosure(Call call, string operation, IReadOnlyList<string> fields) =>
         new(DisclosurePolicy.PurposeIds.GoogleLessonCalendar, operation, call.Connection.LecturerId, call.Desired.StudentId,
             call.Connection.ConsentRecordId, call.CorrelationId, fields, call.Desired.BookingId, call.EventId);
+
+    /// <summary>
+    /// Whether the row says Google lags the booking's desired state, decided from the row alone (no request): how the
+    /// nightly sync finds a booking whose converge message was lost or poisoned.
+    /// </summary>
+    public bool Lags(TableEntity row, string calendarId) => Plan(row, calendarId, restore: false).Step != Step.None;
+
+    private (Step Step, DesiredState Desired, Event Wanted, string Fingerprint) Plan(TableEntity row, string calendarId, bool restore)
+    {
+        var desired = BookingRow.ToDesiredState(row);
+        var facts = CalendarEventColumns.Read(row);
+        var wanted = CalendarEventPayload.Build(desired, options.Value.EventSummary, CalendarEventColumns.ReadJoinUrl(row));
+        var fingerprint = CalendarEventPayload.Fingerprint(wanted);
+        var step = desired.Status switch
+        {
+            BookingStatus.Confirmed when !restore && facts.IsLiveIn(calendarId) && facts.Fingerprint == fingerprint => Step.None,
+            BookingStatus.Confirmed when facts.IsLiveIn(calendarId) || restore => Step.Patch,
+            BookingStatus.Confirmed => Step.Insert,
+            BookingStatus.Cancelled when facts.IsLiveIn(calendarId) || restore => Step.Delete,
+            _ => Step.None,
+        };
+        return (step, desired, wanted, fingerprint);
+    }
 
     private enum Step
     {

@@ -9,12 +9,15 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.GoogleCalendar;
 
 /// <summary>What one nightly sync found, in counts.</summary>
-public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed);
+/// <remarks><c>Repaired</c>: upcoming bookings whose row said Google lagged (a converge message lost or poisoned), converged.</remarks>
+public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed, int Repaired = 0);
 
 /// <summary>
 /// The nightly reconcile of every connected lecturer's "Cafetalk lessons" calendar: an incremental events.list with
 /// the stored syncToken (a lecturer with no changes costs one request), each changed or deleted event of a booking
 /// compared with the desired state and restored when it differs; 410 means the token expired and a full listing runs.
+/// Then each upcoming booking whose row says Google lags its desired state is converged, so a lost or poisoned
+/// <c>calendar-converge</c> message is repaired by morning; that check reads the row only and costs no request.
 /// </summary>
 public sealed class CalendarNightlySync(
     CalendarConnections connections,
@@ -26,6 +29,7 @@ public sealed class CalendarNightlySync(
     GoogleDisclosures disclosures,
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
+    TimeProvider time,
     ILogger<CalendarNightlySync> logger)
 {
     public async Task<CalendarSyncReport> RunAsync(CancellationToken cancellationToken = default)
@@ -46,6 +50,7 @@ public sealed class CalendarNightlySync(
                     Restored = report.Restored + one.Restored,
                     FullResyncs = report.FullResyncs + one.FullResyncs,
                     Revoked = report.Revoked + one.Revoked,
+                    Repaired = report.Repaired + one.Repaired,
                 };
             }
             catch (Exception ex) when (ex is CalendarApiException or HttpRequestException or GoogleAuthorizationException)
@@ -56,8 +61,8 @@ public sealed class CalendarNightlySync(
             }
         }
 
-        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Full} full resync(s), {Revoked} revoked, {Failed} failed",
-            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.FullResyncs, report.Revoked, report.Failed);
+        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Repaired} lagging booking(s) converged, {Full} full resync(s), {Revoked} revoked, {Failed} failed",
+            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.Repaired, report.FullResyncs, report.Revoked, report.Failed);
         return report;
     }
 
@@ -103,14 +108,6 @@ public sealed class CalendarNightlySync(
             }
         }
 
-        var restored = changed.Count == 0 ? 0 : await RestoreAsync(connection, changed, correlationId, cancellationToken);
-        await connections.SaveSyncTokenAsync(connection.LecturerId, nextSyncToken, cancellationToken);
-        return new CalendarSyncReport(1, requests, changed.Count, restored, fullResyncs, 0, 0);
-    }
-
-    /// <summary>Restores each changed event whose booking wants something else; events that are not ours are left alone.</summary>
-    private async Task<int> RestoreAsync(CalendarConnection connection, List<Event> changed, string correlationId, CancellationToken cancellationToken)
-    {
         var bookings = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {connection.LecturerId}");
         await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
@@ -118,7 +115,34 @@ public sealed class CalendarNightlySync(
             bookings[eventIds.For(row.RowKey)] = row;
         }
 
-        var restored = 0;
+        var restoredIds = await RestoreAsync(connection, bookings, changed, correlationId, cancellationToken);
+        await connections.SaveSyncTokenAsync(connection.LecturerId, nextSyncToken, cancellationToken);
+        var repaired = await RepairLaggingAsync(connection, bookings.Values.Where(r => !restoredIds.Contains(r.RowKey)), correlationId, cancellationToken);
+        return new CalendarSyncReport(1, requests, changed.Count, restoredIds.Count, fullResyncs, 0, 0, repaired);
+    }
+
+    /// <summary>Converges each upcoming booking whose row says Google lags it; a row that matches costs nothing.</summary>
+    private async Task<int> RepairLaggingAsync(CalendarConnection connection, IEnumerable<TableEntity> rows, string correlationId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var repaired = 0;
+        foreach (var row in rows.Where(r => BookingRow.ToDesiredState(r).StartsAtUtc >= now && converger.Lags(r, connection.CalendarId)))
+        {
+            var result = await converger.ConvergeAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
+            if (result.Outcome is EventConvergence.Created or EventConvergence.Updated or EventConvergence.Deleted)
+            {
+                logger.LogInformation("Calendar event of booking {BookingId} lagged its booking (converge message lost); converged it", row.RowKey);
+                repaired++;
+            }
+        }
+
+        return repaired;
+    }
+
+    /// <summary>Restores each changed event whose booking wants something else; events that are not ours are left alone.</summary>
+    private async Task<HashSet<string>> RestoreAsync(CalendarConnection connection, Dictionary<string, TableEntity> bookings, List<Event> changed, string correlationId, CancellationToken cancellationToken)
+    {
+        var restored = new HashSet<string>(StringComparer.Ordinal);
         foreach (var observed in changed)
         {
             if (observed.Id is null || !bookings.TryGetValue(observed.Id, out var row))
@@ -138,7 +162,7 @@ public sealed class CalendarNightlySync(
             {
                 logger.LogInformation("Calendar event {EventId} of booking {BookingId} was changed in Google; restoring it", observed.Id, row.RowKey);
                 await converger.RestoreAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
-                restored++;
+                restored.Add(row.RowKey);
             }
         }
 

@@ -318,6 +318,36 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Assert.Equal(lecturers.Length * 2, ours.Count);
     }
 
+    [Fact]
+    public async Task NightlySync_BookingsWhoseConvergeMessagesWereLost_AreInsertedAndDeletedOnce_ThenCostOnlyTheList()
+    {
+        const string lecturer = "lec_sync_lost";
+        var calendar = await ConnectAsync(lecturer);
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_lost_cancel", 1, Lesson, lecturer);
+        await Converger.ConvergeAsync(lecturer, "bk_lost_cancel");
+        var sync = _harness.Services.GetRequiredService<CalendarNightlySync>();
+        await sync.RunAsync(); // takes the sync token, so only changes made in Google are listed from here on
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_lost_new", 1, Lesson.AddHours(2), lecturer);
+        await _harness.IngestAsync(EventTypes.BookingCancelled, "bk_lost_cancel", 2, Lesson, lecturer);
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_lost_started", 1, TimeProvider.System.GetUtcNow().AddMinutes(-20), lecturer);
+        await _harness.ClearQueuesAsync(); // the converge messages of all three are lost (as if poisoned and never replayed)
+        Google.ClearRequests();
+
+        var first = await sync.RunAsync();
+        var firstWrites = Google.Requests.Where(r => r.IsEventCall && r.Method != "GET" && r.Path.Contains(calendar, StringComparison.Ordinal)).ToList();
+        Google.ClearRequests();
+        var second = await sync.RunAsync();
+        var secondCalls = Google.Requests.Where(r => r.IsCalendarApi && r.Path.Contains(calendar, StringComparison.Ordinal)).ToList();
+
+        Assert.True(first.Repaired >= 2, $"repaired {first.Repaired}"); // other tests' lecturers share this Sandbox
+        Assert.Equal([("DELETE", 204), ("POST", 200)], firstWrites.Select(r => (r.Method, r.Status)).Order());
+        var live = Assert.Single(Google.EventsOf(calendar), e => !e.Cancelled);
+        Assert.Equal(EventId("bk_lost_new"), live.Id);
+        Assert.DoesNotContain(Google.EventsOf(calendar), e => e.Id == EventId("bk_lost_started"));
+        Assert.Equal(0, second.Repaired);
+        Assert.Equal("GET", Assert.Single(secondCalls).Method);
+    }
+
     [GeneratedRegex("^[a-v0-9]{5,1024}$")]
     private static partial Regex EventIdRule();
 }
