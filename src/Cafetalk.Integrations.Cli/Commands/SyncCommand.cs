@@ -20,10 +20,10 @@ internal static class SyncCommand
             await using var services = CliHost.Build(storage.Settings(parse));
             var report = await services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
             await stdout.WriteLineAsync(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
-            if (report.ZoomFailed > 0)
+            if (report.ZoomFailed > 0 || report.CalendarFailed > 0)
             {
-                // The other jobs ran; a non-zero exit still tells a scheduler that Zoom is not converged.
-                await stderr.WriteLineAsync($"error: {report.ZoomFailed} Zoom repair(s) failed; the log names each booking, and the next run tries again.");
+                // The other jobs ran; a non-zero exit still tells a scheduler that a provider is not converged.
+                await stderr.WriteLineAsync($"error: {report.ZoomFailed} Zoom repair(s) and {report.CalendarFailed} lecturer calendar sync(s) failed; the log names each, and the next run tries again.");
                 return CliApplication.ExitFailed;
             }
 

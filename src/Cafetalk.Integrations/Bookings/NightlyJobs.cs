@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.Bookings;
 
 /// <summary>What one run of the nightly jobs did.</summary>
-public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int ZoomFailed, int CalendarLecturers, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);
+public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int ZoomFailed, int CalendarLecturers, int CalendarRestored, int CalendarRepaired, int CalendarFailed, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);
 
 /// <summary>
 /// Every nightly job in one pass, for operators (<c>sync</c>) and the demo; in Azure each also runs on its own
@@ -40,9 +40,9 @@ public sealed class NightlyJobs(
         var erased = await erasure.RetryPendingAsync(cancellationToken);
         var closed = await ledger.CloseInDoubtAsync(ledgerOptions.Value.InDoubtAfter, cancellationToken);
         await digests.WriteAsync(cancellationToken);
-        var report = new NightlyReport(meetings.Checked, meetings.Repaired, meetings.Failed, calendar.Lecturers, deleted, mail, erased, closed);
-        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {ZoomFailed} Zoom repairs failed, {Lecturers} calendars synced, {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
-            report.ZoomBookingsChecked, report.ZoomRepaired, report.ZoomFailed, report.CalendarLecturers, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
+        var report = new NightlyReport(meetings.Checked, meetings.Repaired, meetings.Failed, calendar.Lecturers, calendar.Restored, calendar.Repaired, calendar.Failed, deleted, mail, erased, closed);
+        logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {ZoomFailed} Zoom repairs failed, {Lecturers} calendars synced ({CalendarRestored} events restored, {CalendarRepaired} lagging bookings converged, {CalendarFailed} failed), {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
+            report.ZoomBookingsChecked, report.ZoomRepaired, report.ZoomFailed, report.CalendarLecturers, report.CalendarRestored, report.CalendarRepaired, report.CalendarFailed, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
         return report;
     }
 }

@@ -110,45 +110,68 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
 /// <summary><c>sync</c> against the Sandbox: the nightly pass repairs a booking whose converge request was lost.</summary>
 public sealed class SyncCommandTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
 {
-    [Fact]
-    public async Task Sync_ABookingWhoseConvergeRequestWasLost_GetsItsMeeting_AndASecondSyncSendsNothing()
+    /// <summary>Runs <c>sync</c> with the Sandbox's settings in the environment, as an operator's shell would hold them.</summary>
+    private async Task<(int Exit, string Out, string Err)> SyncAsync()
+    {
+        var settings = fixture.Sandbox.Settings().Where(s => s.Key != "AzureWebJobsStorage").ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        var saved = settings.Keys.ToDictionary(key => key, Environment.GetEnvironmentVariable);
+        foreach (var (key, value) in settings)
+        {
+            Environment.SetEnvironmentVariable(key, value);
+        }
+
+        try
+        {
+            return await CliRun.RunAsync("sync", "--connection-string", fixture.Sandbox.StorageConnectionString);
+        }
+        finally
+        {
+            foreach (var (key, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(key, value);
+            }
+        }
+    }
+
+    private async Task LoseTheConvergeRequestOfANewBookingAsync(string bookingId)
     {
         await using var services = fixture.CreateServices();
         var startsAt = TimeProvider.System.GetUtcNow().AddDays(3);
-        await services.GetRequiredService<BookingEventIntake>().ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_sync_1", 1, startsAt, lecturerId: "lec_sync"), null);
+        await services.GetRequiredService<BookingEventIntake>().ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, bookingId, 1, startsAt, lecturerId: "lec_sync"), null);
         await fixture.Storage.Queue(QueueNames.ZoomConverge).ClearMessagesAsync();
-        var settings = fixture.Sandbox.Settings();
+    }
 
-        async Task<JsonElement> SyncAsync()
-        {
-            var saved = settings.Where(s => s.Key != "AzureWebJobsStorage").ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => Environment.GetEnvironmentVariable(s.Key.Replace(":", "__", StringComparison.Ordinal)));
-            foreach (var (key, value) in settings.Where(s => s.Key != "AzureWebJobsStorage"))
-            {
-                Environment.SetEnvironmentVariable(key.Replace(":", "__", StringComparison.Ordinal), value);
-            }
+    [Fact]
+    public async Task Sync_ABookingWhoseConvergeRequestWasLost_GetsItsMeeting_AndASecondSyncSendsNothing()
+    {
+        await LoseTheConvergeRequestOfANewBookingAsync("bk_sync_1");
+        var createsBefore = fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate);
 
-            try
-            {
-                var (exit, stdout, _) = await CliRun.RunAsync("sync", "--connection-string", fixture.Sandbox.StorageConnectionString);
-                Assert.Equal(0, exit);
-                return JsonDocument.Parse(stdout).RootElement;
-            }
-            finally
-            {
-                foreach (var (key, value) in saved)
-                {
-                    Environment.SetEnvironmentVariable(key, value);
-                }
-            }
-        }
-
-        var first = await SyncAsync();
+        var (firstExit, firstOut, _) = await SyncAsync();
         var createsAfterFirst = fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate);
-        var second = await SyncAsync();
+        var (secondExit, secondOut, _) = await SyncAsync();
 
-        Assert.Equal(1, first.GetProperty("zoomRepaired").GetInt32());
-        Assert.Equal(1, createsAfterFirst);
-        Assert.Equal(0, second.GetProperty("zoomRepaired").GetInt32());
-        Assert.Equal(1, fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate));
+        Assert.Equal((0, 0), (firstExit, secondExit));
+        Assert.Equal(1, JsonDocument.Parse(firstOut).RootElement.GetProperty("zoomRepaired").GetInt32());
+        Assert.Equal(createsBefore + 1, createsAfterFirst);
+        Assert.Equal(0, JsonDocument.Parse(secondOut).RootElement.GetProperty("zoomRepaired").GetInt32());
+        Assert.Equal(createsAfterFirst, fixture.Sandbox.Zoom.Requests.Count(r => r.IsCreate));
+    }
+
+    [Fact]
+    public async Task Sync_ZoomFailsForABooking_StillRunsEveryJob_PrintsTheReport_AndExitsOneWithOneErrorLine()
+    {
+        await LoseTheConvergeRequestOfANewBookingAsync("bk_sync_fails");
+        fixture.Sandbox.Zoom.FailNext(1); // the create: a 500 on a create is not retried blind
+
+        var (exit, stdout, stderr) = await SyncAsync();
+
+        Assert.Equal(1, exit);
+        var report = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(1, report.GetProperty("zoomFailed").GetInt32());
+        Assert.Equal(0, report.GetProperty("calendarFailed").GetInt32());
+        Assert.True(report.TryGetProperty("inDoubtDisclosuresClosed", out _)); // the jobs after the Zoom pass ran
+        var error = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: 1 Zoom repair(s) and 0 lecturer calendar sync(s) failed", error, StringComparison.Ordinal);
     }
 }
