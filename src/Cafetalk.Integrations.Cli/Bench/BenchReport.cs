@@ -13,13 +13,19 @@ internal sealed record PhaseFigures(
     double StorageOperationsPerEvent,
     double StorageBoundEventsPerSecond,
     double FractionOfStorageBound,
+    double StorageBoundEventsPerSecondWithBacklog,
+    double FractionOfStorageBoundWithBacklog,
+    double AzuriteBusy,
     double ZoomRequestsPerBooking,
     double GoogleRequestsPerBooking,
     int ZoomTokenFetches,
     int GoogleTokenFetches);
 
-/// <summary>Azurite doing nothing but raw operations at the pipeline's parallelism, measured in the same run.</summary>
-internal sealed record StorageBaseline(int Parallelism, double TableOperationsPerSecond, double QueueOperationsPerSecond);
+/// <summary>
+/// Azurite doing nothing but raw operations at the pipeline's parallelism, measured in the same run; queue operations
+/// twice: on a near-empty queue, and on a queue holding as many messages as a phase publishes at once.
+/// </summary>
+internal sealed record StorageBaseline(int Parallelism, double TableOperationsPerSecond, double QueueOperationsPerSecond, int Backlog, double QueueOperationsPerSecondWithBacklog);
 
 internal sealed record PipelineFigures(
     int Bookings,

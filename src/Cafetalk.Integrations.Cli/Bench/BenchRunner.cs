@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Demo;
 using Cafetalk.Integrations.Disclosure;
@@ -73,7 +74,7 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         await bench.ConnectCalendarsAsync(lecturers, cancellationToken);
         await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
 
-        var baseline = await BaselineAsync(bench, options.Parallelism, cancellationToken);
+        var baseline = await BaselineAsync(bench, options.Parallelism, options.Bookings, cancellationToken);
         var tomorrow = Tomorrow();
         var bookings = Enumerable.Range(0, options.Bookings)
             .Select(i => (Lecturer: lecturers[i % lecturers.Count], BookingId: $"bk_bench_{i:D5}", Student: $"stu_bench_{i % 97:D3}", StartsAt: tomorrow.AddMinutes(30 * (i / lecturers.Count))))
@@ -97,25 +98,34 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         var zoomBefore = bench.Sandbox.Zoom.Requests.Count;
         var googleBefore = bench.Sandbox.Google.Requests.Count;
         var storageBefore = bench.Counter.Snapshot();
+        var azuriteBefore = bench.Sandbox.Azurite.ProcessorTime;
         var clock = Stopwatch.StartNew();
         await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
+        var azuriteBusy = (bench.Sandbox.Azurite.ProcessorTime - azuriteBefore).TotalSeconds / seconds;
         var storage = bench.Counter.Snapshot() - storageBefore;
         var zoom = bench.Sandbox.Zoom.Requests.Skip(zoomBefore).ToList();
         var google = bench.Sandbox.Google.Requests.Skip(googleBefore).ToList();
         double PerEvent(long count) => Math.Round((double)count / messages.Count, 2);
         // Storage-bound rate: the time the same Azurite needs for one event's table, queue and blob operations at this parallelism.
         var storageSecondsPerEvent = ((storage.Table + storage.Blob) / baseline.TableOperationsPerSecond + storage.Queue / baseline.QueueOperationsPerSecond) / messages.Count;
+        // The same with queue operations at the rate Azurite keeps while the phase's own backlog waits in the account.
+        var storageSecondsPerEventWithBacklog = ((storage.Table + storage.Blob) / baseline.TableOperationsPerSecond + storage.Queue / baseline.QueueOperationsPerSecondWithBacklog) / messages.Count;
         var eventsPerSecond = messages.Count / seconds;
         return new PhaseFigures(phase, messages.Count, Math.Round(seconds, 1), Math.Round(eventsPerSecond, 1),
             PerEvent(storage.Table), PerEvent(storage.TableBatches), PerEvent(storage.Queue), PerEvent(storage.Blob), PerEvent(storage.Total),
             Math.Round(1 / storageSecondsPerEvent, 1), Math.Round(eventsPerSecond * storageSecondsPerEvent, 2),
+            Math.Round(1 / storageSecondsPerEventWithBacklog, 1), Math.Round(eventsPerSecond * storageSecondsPerEventWithBacklog, 2), Math.Round(azuriteBusy, 2),
             PerEvent(zoom.Count(r => r.IsApi)), PerEvent(google.Count(r => r.IsCalendarApi)),
             zoom.Count(r => r.IsToken), google.Count(r => r.Path == "/token"));
     }
 
-    /// <summary>Azurite's raw rate at the same parallelism: table upserts and point reads, queue send + receive + delete.</summary>
-    private static async Task<StorageBaseline> BaselineAsync(BenchSandbox bench, int parallelism, CancellationToken cancellationToken)
+    /// <summary>
+    /// Azurite's raw rate at the same parallelism: table upserts and point reads, queue send + receive + delete — on a
+    /// near-empty queue, then on one holding <paramref name="backlog"/> messages (Azurite's in-memory queue store
+    /// re-sorts and re-indexes the account's messages on receives and deletes, so its rate falls as messages wait).
+    /// </summary>
+    private static async Task<StorageBaseline> BaselineAsync(BenchSandbox bench, int parallelism, int backlog, CancellationToken cancellationToken)
     {
         var storage = StorageAccount.FromConnectionString(bench.Sandbox.StorageConnectionString);
         var table = storage.Table("BenchBaseline");
@@ -137,7 +147,20 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
 
             return 1;
         });
-        var queueRate = await RateAsync(parallelism, async (_, _) =>
+        var queueRate = await QueueRateAsync(queue, parallelism, payload, cancellationToken);
+
+        var waiting = storage.Queue("bench-baseline-backlog");
+        await waiting.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Parallel.ForEachAsync(Enumerable.Range(0, backlog), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (_, ct) => await waiting.SendMessageAsync(payload, ct));
+        // Each send adds one and each receive + delete takes the oldest away, so the backlog holds steady while measured.
+        var queueRateWithBacklog = await QueueRateAsync(waiting, parallelism, payload, cancellationToken);
+        await waiting.DeleteAsync(cancellationToken);
+        return new StorageBaseline(parallelism, Math.Round(tableRate), Math.Round(queueRate), backlog, Math.Round(queueRateWithBacklog));
+    }
+
+    private static Task<double> QueueRateAsync(QueueClient queue, int parallelism, string payload, CancellationToken cancellationToken) =>
+        RateAsync(parallelism, async (_, _) =>
         {
             await queue.SendMessageAsync(payload, cancellationToken);
             var received = await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), cancellationToken);
@@ -148,8 +171,6 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
 
             return 2 + received.Value.Length;
         });
-        return new StorageBaseline(parallelism, Math.Round(tableRate), Math.Round(queueRate));
-    }
 
     private static async Task<double> RateAsync(int parallelism, Func<int, int, Task<int>> operation)
     {

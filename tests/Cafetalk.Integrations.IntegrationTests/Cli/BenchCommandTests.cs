@@ -28,6 +28,9 @@ public sealed class BenchCommandTests
             Assert.True(phase.GetProperty("tableTransactionsPerEvent").GetDouble() > 0, "no table transaction was counted");
             Assert.True(phase.GetProperty("queueOperationsPerEvent").GetDouble() >= 2, "an event costs at least its receive and delete");
             Assert.InRange(phase.GetProperty("fractionOfStorageBound").GetDouble(), 0.01, 10);
+            Assert.InRange(phase.GetProperty("fractionOfStorageBoundWithBacklog").GetDouble(), 0.01, 10);
+            // Azurite's CPU seconds per second of the phase: it served the phase, and one process cannot use more than the machine.
+            Assert.InRange(phase.GetProperty("azuriteBusy").GetDouble(), 0.01, Environment.ProcessorCount);
         });
         // One Zoom token for the whole run; Google's tokens came with the connect flow.
         Assert.Equal(1, phases.Sum(p => p.GetProperty("zoomTokenFetches").GetInt32()));
@@ -36,7 +39,11 @@ public sealed class BenchCommandTests
         Assert.Equal(0, pipeline.GetProperty("duplicateEvents").GetInt32());
         Assert.Equal(0, pipeline.GetProperty("fieldsOutsideAllowlist").GetInt32());
         Assert.True(pipeline.GetProperty("ledgerVerified").GetBoolean());
-        Assert.True(pipeline.GetProperty("baseline").GetProperty("tableOperationsPerSecond").GetDouble() > 0);
+        var baseline = pipeline.GetProperty("baseline");
+        Assert.True(baseline.GetProperty("tableOperationsPerSecond").GetDouble() > 0);
+        Assert.True(baseline.GetProperty("queueOperationsPerSecond").GetDouble() > 0);
+        Assert.Equal(24, baseline.GetProperty("backlog").GetInt32());
+        Assert.True(baseline.GetProperty("queueOperationsPerSecondWithBacklog").GetDouble() > 0);
     }
 
     [Theory]
