@@ -8,9 +8,8 @@ namespace Cafetalk.Integrations.Cli.Draining;
 /// <summary>Puts events on <c>booking-events</c> as the booking system does.</summary>
 internal sealed class EventPublisher(StorageAccount storage, BookingEventIntake intake)
 {
-    // Base64 makes a queue message 4/3 larger and the queue takes 64 KiB: a longer line cannot travel, so it
-    // goes straight to intake, which files it in the poison queue (original kept in a blob) with its reason.
-    private const int MaxQueueableBytes = 48 * 1024;
+    // A line longer than a queue message can carry goes straight to intake, which files it in the poison queue
+    // (original kept in a blob) with its reason.
 
     /// <summary>Sends each message; returns the outcomes of those that had to bypass the queue.</summary>
     public async Task<List<IntakeOutcome>> PublishAsync(IEnumerable<string> messages, CancellationToken cancellationToken = default)
@@ -20,7 +19,7 @@ internal sealed class EventPublisher(StorageAccount storage, BookingEventIntake 
         var direct = new List<IntakeOutcome>();
         foreach (var message in messages)
         {
-            if (Encoding.UTF8.GetByteCount(message) > MaxQueueableBytes)
+            if (Encoding.UTF8.GetByteCount(message) > StorageAccount.MaxQueueMessageBytes)
             {
                 direct.Add(await intake.ProcessAsync(message, messageId: null, cancellationToken));
                 continue;

@@ -18,8 +18,6 @@ public sealed record PoisonReplayItem(
 /// </summary>
 public sealed class PoisonReplayer(StorageAccount storage, PoisonQueue poison, BookingEventParser parser)
 {
-    // A queue message takes 64 KiB after base64; a longer original cannot go back on a queue.
-    private const int MaxQueueableBytes = 48 * 1024;
     private static readonly TimeSpan HoldWhileListing = TimeSpan.FromMinutes(2);
 
     public async Task<IReadOnlyList<PoisonReplayItem>> ReplayAsync(
@@ -45,7 +43,7 @@ public sealed class PoisonReplayer(StorageAccount storage, PoisonQueue poison, B
                     var envelope = PoisonEnvelope.TryParse(text);
                     var original = envelope is null ? text : await poison.ReadOriginalAsync(envelope, cancellationToken);
                     var source = envelope?.SourceQueue ?? SourceOf(poisonQueueName);
-                    var still = Encoding.UTF8.GetByteCount(original) > MaxQueueableBytes
+                    var still = Encoding.UTF8.GetByteCount(original) > StorageAccount.MaxQueueMessageBytes
                         ? new Rejection(RejectionReasons.TooLarge, "too large to travel on a queue")
                         : source == QueueNames.BookingEvents ? parser.Parse(original).Rejection : null;
                     var replay = !dryRun && (still is null || (includeStillInvalid && still.Reason != RejectionReasons.TooLarge));
