@@ -40,7 +40,7 @@ public sealed class NightlyJobs(
         var erased = await erasure.RetryPendingAsync(cancellationToken);
         var closed = await ledger.CloseInDoubtAsync(ledgerOptions.Value.InDoubtAfter, cancellationToken);
         await digests.WriteAsync(cancellationToken);
-        var report = new NightlyReport(meetings.Checked, meetings.Repaired, meetings.Failed, calendar.Lecturers, calendar.Restored, calendar.Repaired, calendar.Failed, deleted, mail, erased, closed);
+        var report = new NightlyReport(meetings.Checked, meetings.Repaired, meetings.Failed, calendar.Lecturers, calendar.Restored, calendar.Repaired, calendar.Failed + calendar.RepairFailed, deleted, mail, erased, closed);
         logger.LogInformation("Nightly jobs: {ZoomChecked} bookings checked, {ZoomRepaired} Zoom repairs, {ZoomFailed} Zoom repairs failed, {Lecturers} calendars synced ({CalendarRestored} events restored, {CalendarRepaired} lagging bookings converged, {CalendarFailed} failed), {Recordings} recordings deleted, {Erasures} erasures completed, {InDoubt} in-doubt disclosures closed",
             report.ZoomBookingsChecked, report.ZoomRepaired, report.ZoomFailed, report.CalendarLecturers, report.CalendarRestored, report.CalendarRepaired, report.CalendarFailed, report.RecordingsDeleted, report.ErasuresCompleted, report.InDoubtDisclosuresClosed);
         return report;

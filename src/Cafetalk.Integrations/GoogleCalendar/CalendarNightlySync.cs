@@ -9,8 +9,11 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.GoogleCalendar;
 
 /// <summary>What one nightly sync found, in counts.</summary>
-/// <remarks><c>Repaired</c>: upcoming bookings whose row said Google lagged (a converge message lost or poisoned), converged.</remarks>
-public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed, int Repaired = 0);
+/// <remarks>
+/// <c>Failed</c>: lecturers whose sync failed. <c>Repaired</c>: upcoming bookings whose row said Google lagged (a converge
+/// message lost or poisoned), converged; <c>RepairFailed</c>: such bookings whose converge failed, left for the next night.
+/// </remarks>
+public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed, int Repaired = 0, int RepairFailed = 0);
 
 /// <summary>
 /// The nightly reconcile of every connected lecturer's "Cafetalk lessons" calendar: an incremental events.list with
@@ -51,6 +54,7 @@ public sealed class CalendarNightlySync(
                     FullResyncs = report.FullResyncs + one.FullResyncs,
                     Revoked = report.Revoked + one.Revoked,
                     Repaired = report.Repaired + one.Repaired,
+                    RepairFailed = report.RepairFailed + one.RepairFailed,
                 };
             }
             catch (Exception ex) when (ex is CalendarApiException or HttpRequestException or GoogleAuthorizationException)
@@ -61,8 +65,8 @@ public sealed class CalendarNightlySync(
             }
         }
 
-        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Repaired} lagging booking(s) converged, {Full} full resync(s), {Revoked} revoked, {Failed} failed",
-            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.Repaired, report.FullResyncs, report.Revoked, report.Failed);
+        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Repaired} lagging booking(s) converged ({RepairFailed} failed), {Full} full resync(s), {Revoked} revoked, {Failed} failed",
+            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.Repaired, report.RepairFailed, report.FullResyncs, report.Revoked, report.Failed);
         return report;
     }
 
@@ -117,26 +121,37 @@ public sealed class CalendarNightlySync(
 
         var restoredIds = await RestoreAsync(connection, bookings, changed, correlationId, cancellationToken);
         await connections.SaveSyncTokenAsync(connection.LecturerId, nextSyncToken, cancellationToken);
-        var repaired = await RepairLaggingAsync(connection, bookings.Values.Where(r => !restoredIds.Contains(r.RowKey)), correlationId, cancellationToken);
-        return new CalendarSyncReport(1, requests, changed.Count, restoredIds.Count, fullResyncs, 0, 0, repaired);
+        var (repaired, repairFailed) = await RepairLaggingAsync(connection, bookings.Values.Where(r => !restoredIds.Contains(r.RowKey)), correlationId, cancellationToken);
+        return new CalendarSyncReport(1, requests, changed.Count, restoredIds.Count, fullResyncs, 0, 0, repaired, repairFailed);
     }
 
-    /// <summary>Converges each upcoming booking whose row says Google lags it; a row that matches costs nothing.</summary>
-    private async Task<int> RepairLaggingAsync(CalendarConnection connection, IEnumerable<TableEntity> rows, string correlationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Converges each upcoming booking whose row says Google lags it; a row that matches costs nothing. One booking's
+    /// failure is logged and counted, and never stops the rest.
+    /// </summary>
+    private async Task<(int Repaired, int Failed)> RepairLaggingAsync(CalendarConnection connection, IEnumerable<TableEntity> rows, string correlationId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var repaired = 0;
+        int repaired = 0, failed = 0;
         foreach (var row in rows.Where(r => BookingRow.ToDesiredState(r).StartsAtUtc >= now && converger.Lags(r, connection.CalendarId)))
         {
-            var result = await converger.ConvergeAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
-            if (result.Outcome is EventConvergence.Created or EventConvergence.Updated or EventConvergence.Deleted)
+            try
             {
-                logger.LogInformation("Calendar event of booking {BookingId} lagged its booking (converge message lost); converged it", row.RowKey);
-                repaired++;
+                var result = await converger.ConvergeAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
+                if (result.Outcome is EventConvergence.Created or EventConvergence.Updated or EventConvergence.Deleted)
+                {
+                    logger.LogInformation("Calendar event of booking {BookingId} lagged its booking (converge message lost); converged it", row.RowKey);
+                    repaired++;
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                failed++;
+                logger.LogWarning("Calendar repair of booking {BookingId} failed ({Error}); the next night tries again", row.RowKey, ex.GetType().Name);
             }
         }
 
-        return repaired;
+        return (repaired, failed);
     }
 
     /// <summary>Restores each changed event whose booking wants something else; events that are not ours are left alone.</summary>
