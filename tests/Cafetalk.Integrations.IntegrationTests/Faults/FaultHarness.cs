@@ -61,6 +61,7 @@ internal sealed class FaultHarness : IAsyncDisposable
                 sandbox.PublicBaseUrl = baseUrl;
                 return sandbox.Settings();
             }, configure: FastProviderClients, minimumLevel: LogLevel.None);
+            LogCapture.Plant("function-key", server.FunctionKey);
             await server.Services.GetRequiredService<StorageAccount>().EnsureProvisionedAsync();
             sandbox.Zoom.DailyLimitPerHost = 10_000;
             return new FaultHarness(sandbox, server);

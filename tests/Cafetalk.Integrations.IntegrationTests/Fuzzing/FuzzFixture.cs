@@ -50,12 +50,15 @@ public sealed class FuzzFixture : IAsyncLifetime
             {
                 services.RemoveAll<StorageAccount>();
                 services.AddSingleton(StorageAccount.FromConnectionString(_sandbox.StorageConnectionString).WithRequestPolicy(PoisonWrites));
+                // Off the console (tens of thousands of lines), but still into the whole-suite capture the log scan reads.
                 services.RemoveAll<ILoggerProvider>();
                 services.AddSingleton<ILoggerProvider>(Logs);
+                services.AddSingleton(LogCapture.Provider);
                 // As host.json has it: the framework's own request logs (full URLs) only from Warning up.
                 services.Configure<LoggerFilterOptions>(options => options.AddFilter("Microsoft", LogLevel.Warning));
             },
             minimumLevel: LogLevel.Information);
+        LogCapture.Plant("function-key", _server.FunctionKey);
         await Storage.EnsureProvisionedAsync();
     }
 

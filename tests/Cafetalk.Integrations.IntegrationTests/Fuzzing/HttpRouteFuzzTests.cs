@@ -663,6 +663,12 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
         }
     }
 
+    /// <summary>A request Kestrel refuses before reading it whole: a NUL or a control character in its target, or headers over 32 KiB.</summary>
+    private static bool ServerMayCloseWhileSending(HttpFuzzRequest request) =>
+        request.PathAndQuery.Contains("%00", StringComparison.Ordinal)
+        || request.PathAndQuery.Any(c => c < 0x20 || c == ' ' || c == 0x7f)
+        || request.Headers.Sum(h => System.Text.Encoding.UTF8.GetByteCount(h.Key) + System.Text.Encoding.UTF8.GetByteCount(h.Value) + 4) > 32 * 1024;
+
     /// <summary>
     /// What every answer must satisfy: no transport error, no 5xx, no planted value echoed in a refusal; returns
     /// "app" when the function answered, else the host-level answer ("host 404" ...). A canonical request must reach the function.
@@ -671,6 +677,13 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
     {
         if (answer.Error is not null)
         {
+            if (ServerMayCloseWhileSending(answer.Request) && answer.Error.Contains("SocketException", StringComparison.Ordinal))
+            {
+                // Kestrel refuses such a request on its first line or its headers and closes at once: a client still
+                // writing sees the close, not the 400/431. Nothing reached the function, which the storage diff checks.
+                return "host closed while sending";
+            }
+
             problems.Enqueue($"transport error {answer.Error}: {answer.Request}");
             return "transport error";
         }

@@ -30,6 +30,7 @@ public sealed class WebhookAttackTests(SandboxFixture fixture) : IClassFixture<S
             fixture.Sandbox.PublicBaseUrl = baseUrl;
             return fixture.Sandbox.Settings();
         }, configure: services => services.AddSingleton<TimeProvider>(_time));
+        LogCapture.Plant("function-key", _server.FunctionKey);
         await fixture.Storage.EnsureProvisionedAsync();
         await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
     }
