@@ -42,7 +42,19 @@ internal static class LoopbackHost
         {
             var observed = await ObserveAsync(context.Request, basePrefix);
             tap?.Enqueue(observed);
-            var contract = ProviderContract.For(provider);
+            ProviderContract? contract;
+            try
+            {
+                contract = ProviderContract.For(provider);
+            }
+            catch (ContractFileException e)
+            {
+                // A broken contract file refuses every request: it must never let one through unchecked.
+                ContractViolations.Checked(provider);
+                await RefuseAsync(context, self!, [new ContractViolation(provider, "contract file", e.Message)]);
+                return;
+            }
+
             if (contract is null)
             {
                 await next(context);
@@ -58,11 +70,7 @@ internal static class LoopbackHost
                 return;
             }
 
-            ContractViolations.Record(self!, violations);
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            context.Response.ContentType = "application/json";
-            var errors = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["message"] = v.ToString() })]);
-            await context.Response.WriteAsync(new JsonObject { ["message"] = "The request breaks the provider's published contract.", ["errors"] = errors }.ToJsonString(ReadableJson), context.RequestAborted);
+            await RefuseAsync(context, self!, violations);
         });
         app.Run(handler);
         await app.StartAsync(cancellationToken);
@@ -71,6 +79,16 @@ internal static class LoopbackHost
         tap = WireTap.Open(self);
         app.Lifetime.ApplicationStopped.Register(() => WireTap.Close(self));
         return self;
+    }
+
+    /// <summary>Records <paramref name="violations"/> and answers 400 naming them (never a value).</summary>
+    private static async Task RefuseAsync(HttpContext context, Uri simulator, IReadOnlyList<ContractViolation> violations)
+    {
+        ContractViolations.Record(simulator, violations);
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "application/json";
+        var errors = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["message"] = v.ToString() })]);
+        await context.Response.WriteAsync(new JsonObject { ["message"] = "The request breaks the provider's published contract.", ["errors"] = errors }.ToJsonString(ReadableJson), context.RequestAborted);
     }
 
     private static async Task<ObservedRequest> ObserveAsync(HttpRequest request, string basePrefix)

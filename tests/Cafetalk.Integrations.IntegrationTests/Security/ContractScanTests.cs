@@ -23,11 +23,23 @@ public sealed class ContractScanTests(ITestOutputHelper output)
         var summary = $"contract scan: {string.Join(", ", ProviderContract.Available().Select(p => $"{p} {checkedCounts.GetValueOrDefault(p)} requests"))}; {violations.Count} violations";
         output.WriteLine(summary);
 
+        var unreadable = ProviderContract.Available().Select(p =>
+        {
+            try
+            {
+                return ProviderContract.For(p) is null ? $"  {p}: listed but not loadable" : null;
+            }
+            catch (ContractFileException e)
+            {
+                return $"  {e.Message}";
+            }
+        }).OfType<string>();
         var problems = violations
             .GroupBy(v => v.Violation.ToString(), StringComparer.Ordinal)
             .Select(g => $"  {g.Key} ({g.Count()}x)")
             .Take(100)
             .ToList();
+        problems.AddRange(unreadable);
         problems.AddRange(ProviderContract.Available().Where(p => checkedCounts.GetValueOrDefault(p) == 0)
             .Select(p => $"  {p} has a contract file but no request was checked against it: run the whole suite (./test.sh)"));
 
