@@ -6,6 +6,7 @@ using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Sandbox.Contracts;
 using Cafetalk.Integrations.Sandbox.Zoom;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
@@ -56,16 +57,18 @@ public sealed class ZoomPublishedContractTests(SandboxFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Simulator_TokenAlsoInTheQuery_Is401Code124AndCreatesNothing()
+    public async Task Simulator_TokenAlsoInTheQuery_IsRefusedAndCreatesNothing()
     {
         using var http = new HttpClient();
         var token = await TokenAsync(http);
         var before = Zoom.Meetings.Count;
 
         var (status, body) = await CreateAsync(http, token, "UTC", $"?access_token={Uri.EscapeDataString(token)}");
+        var recorded = ContractViolations.TakeFrom(Zoom.BaseAddress);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
-        Assert.Equal(124, body.GetProperty("code").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.DoesNotContain(token, body.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["zoom meetings.create: credential in query parameter 'access_token': tokens go in the Authorization header only"], recorded.Select(v => v.ToString()));
         Assert.Equal(before, Zoom.Meetings.Count);
     }
 
@@ -74,18 +77,22 @@ public sealed class ZoomPublishedContractTests(SandboxFixture fixture) : IClassF
     [InlineData("Asia/Karachi")]
     [InlineData("Africa/Lagos")]
     [InlineData("Europe/Kyiv")]
-    public async Task Simulator_TimeZoneNotOnZoomsList_IsRefusedAsAnInvalidField(string timeZone)
+    public async Task Simulator_TimeZoneNotOnZoomsList_IsRefused_AListedOneIsCreated(string timeZone)
     {
         using var http = new HttpClient();
         var token = await TokenAsync(http);
+        var before = Zoom.Meetings.Count;
 
-        var (status, body) = await CreateAsync(http, token, timeZone);
+        var (status, _) = await CreateAsync(http, token, timeZone);
+        var recorded = ContractViolations.TakeFrom(Zoom.BaseAddress);
         var (listed, _) = await CreateAsync(http, token, "Europe/Kiev");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal(300, body.GetProperty("code").GetInt32());
-        Assert.Equal("timezone", body.GetProperty("errors")[0].GetProperty("field").GetString());
+        var violation = Assert.Single(recorded).ToString();
+        Assert.StartsWith("zoom meetings.create:", violation, StringComparison.Ordinal);
+        Assert.Contains("'timezone'", violation, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Created, listed);
+        Assert.Equal(before + 1, Zoom.Meetings.Count);
     }
 
     [Theory]
