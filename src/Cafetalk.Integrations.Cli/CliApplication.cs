@@ -37,6 +37,12 @@ internal static class CliApplication
             await stderr.WriteLineAsync($"error: {ex.Message}");
             return ExitFailed;
         }
+        catch (Newsletter.SuppressionGroupNotFoundException ex)
+        {
+            // A setting to fix, not a crash: the message names it (never an address).
+            await stderr.WriteLineAsync($"error: {ex.Message}");
+            return ExitFailed;
+        }
     }
 
     internal static RootCommand BuildRootCommand(TextWriter stdout, TextWriter stderr)

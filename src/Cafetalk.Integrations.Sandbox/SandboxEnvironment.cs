@@ -56,6 +56,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             zoom = await ZoomSimulator.StartAsync(cancellationToken: cancellationToken);
             vimeo = await VimeoSimulator.StartAsync(cancellationToken: cancellationToken);
             mail = await MailServiceSimulator.StartAsync(cancellationToken);
+            mail.CreateGroup(NewsletterGroupId, "Cafetalk news");
             var google = await GoogleSimulator.StartAsync(cancellationToken: cancellationToken);
             return new SandboxEnvironment(azurite, zoom, vimeo, mail, google);
         }

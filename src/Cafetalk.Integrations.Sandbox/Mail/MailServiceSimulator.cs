@@ -13,13 +13,16 @@ namespace Cafetalk.Integrations.Sandbox.Mail;
 public sealed record RecordedMailRequest(DateTimeOffset ReceivedAtUtc, string Method, string Path, string Query, string Body, int Status);
 
 /// <summary>
-/// A loopback stand-in for a SendGrid-style mail service: suppression groups (ASM) with add, remove and list,
-/// bearer-key authentication, validation of the body shape, an injectable outage, and a record of every request.
+/// A loopback stand-in for SendGrid's suppressions API (ASM, contract in Contracts/sendgrid.contract.json): groups
+/// that exist only once created, add, remove and list per group, the group list, bearer-key authentication,
+/// validation of the body shape, an injectable outage, and a record of every request. As the spec states, an
+/// address added to a group that does not exist lands on the global suppression list.
 /// </summary>
 public sealed class MailServiceSimulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<int, ConcurrentDictionary<string, byte>> _groups = new();
+    private readonly ConcurrentDictionary<int, SimulatedGroup> _groups = new();
+    private readonly ConcurrentDictionary<string, byte> _global = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedMailRequest> _requests = new();
     private int _failNext;
 
@@ -48,10 +51,26 @@ public sealed class MailServiceSimulator : IAsyncDisposable
 
     /// <summary>The addresses suppressed in a group now.</summary>
     public IReadOnlySet<string> Suppressed(int groupId) =>
-        _groups.TryGetValue(groupId, out var group) ? group.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase) : new HashSet<string>();
+        _groups.TryGetValue(groupId, out var group) ? group.Members.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase) : new HashSet<string>();
 
-    /// <summary>Suppresses an address as the service itself would (the member used the service's own link).</summary>
-    public void SuppressDirectly(int groupId, string email) => Group(groupId)[email.ToLowerInvariant()] = 0;
+    /// <summary>The addresses on the account's global suppression list: no mail of any group reaches them.</summary>
+    public IReadOnlySet<string> GloballySuppressed => _global.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Creates a suppression group, as an operator does in SendGrid's console; only created groups exist.</summary>
+    public void CreateGroup(int groupId, string name) => _groups.TryAdd(groupId, new SimulatedGroup(name));
+
+    /// <summary>Deletes a group, as an operator can in the console; its suppressions go with it.</summary>
+    public void DeleteGroup(int groupId) => _groups.TryRemove(groupId, out _);
+
+    /// <summary>
+    /// What a read or removal on a group that does not exist answers: the spec documents only success for these,
+    /// so the simulator offers both 404 (default) and an empty answer (an empty list, 204).
+    /// </summary>
+    public bool UnknownGroupReadsAsEmpty { get; set; }
+
+    /// <summary>Suppresses an address as the service itself would (the member used the service's own link); without the group, globally.</summary>
+    public void SuppressDirectly(int groupId, string email) =>
+        (_groups.TryGetValue(groupId, out var group) ? group.Members : _global)[email.ToLowerInvariant()] = 0;
 
     /// <summary>The seeded fault plan (off until enabled): every API request is eligible.</summary>
     public SimulatorFaults Faults { get; } = new((_, _) => true);
@@ -61,7 +80,10 @@ public sealed class MailServiceSimulator : IAsyncDisposable
 
     public void ClearRequests() => _requests.Clear();
 
-    private ConcurrentDictionary<string, byte> Group(int groupId) => _groups.GetOrAdd(groupId, _ => new(StringComparer.OrdinalIgnoreCase));
+    private sealed record SimulatedGroup(string Name)
+    {
+        public ConcurrentDictionary<string, byte> Members { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -109,6 +131,12 @@ public sealed class MailServiceSimulator : IAsyncDisposable
 
         Interlocked.Exchange(ref _failNext, 0);
         var segments = (request.Path.Value ?? string.Empty).Trim('/').Split('/');
+        if (request.Method == "GET" && segments is ["v3", "asm", "groups"])
+        {
+            answer = ListGroups(request.Query["id"]);
+            return StatusCodes.Status200OK;
+        }
+
         // v3/asm/groups/{id}/suppressions[/{email}]
         if (segments.Length < 5 || segments[0] != "v3" || segments[1] != "asm" || segments[2] != "groups" || segments[4] != "suppressions"
             || !int.TryParse(segments[3], out var groupId))
@@ -117,11 +145,15 @@ public sealed class MailServiceSimulator : IAsyncDisposable
             return StatusCodes.Status404NotFound;
         }
 
-        var group = Group(groupId);
+        _groups.TryGetValue(groupId, out var existing);
+        var group = existing?.Members;
         switch (request.Method, segments.Length)
         {
+            case ("GET" or "DELETE", _) when group is null:
+                answer = UnknownGroupReadsAsEmpty && request.Method == "GET" ? new JsonArray() : UnknownGroupReadsAsEmpty ? null : Errors("resource not found");
+                return UnknownGroupReadsAsEmpty ? (request.Method == "GET" ? StatusCodes.Status200OK : StatusCodes.Status204NoContent) : StatusCodes.Status404NotFound;
             case ("GET", 5):
-                answer = new JsonArray(group.Keys.Order(StringComparer.Ordinal).Select(e => (JsonNode?)JsonValue.Create(e)).ToArray());
+                answer = new JsonArray(group!.Keys.Order(StringComparer.Ordinal).Select(e => (JsonNode?)JsonValue.Create(e)).ToArray());
                 return StatusCodes.Status200OK;
             case ("POST", 5):
                 if (!TryReadRecipients(body, out var emails))
@@ -132,18 +164,29 @@ public sealed class MailServiceSimulator : IAsyncDisposable
 
                 foreach (var email in emails)
                 {
-                    group[email.ToLowerInvariant()] = 0;
+                    // sendgrid.contract.json fact unknown-group-suppresses-globally.
+                    (group ?? _global)[email.ToLowerInvariant()] = 0;
                 }
 
                 answer = new JsonObject { ["recipient_emails"] = new JsonArray(emails.Select(e => (JsonNode?)JsonValue.Create(e)).ToArray()) };
                 return StatusCodes.Status201Created;
             case ("DELETE", 6):
                 var address = Uri.UnescapeDataString(segments[5]);
-                return group.TryRemove(address.ToLowerInvariant(), out _) ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound;
+                return group!.TryRemove(address.ToLowerInvariant(), out _) ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound;
             default:
                 answer = Errors("method not allowed");
                 return StatusCodes.Status405MethodNotAllowed;
         }
+    }
+
+    /// <summary>The SuppressionGroup objects of every group, or of those named by repeated <c>?id=</c>.</summary>
+    private JsonArray ListGroups(Microsoft.Extensions.Primitives.StringValues ids)
+    {
+        var wanted = ids.Select(i => int.TryParse(i, out var id) ? id : (int?)null).OfType<int>().ToHashSet();
+        return new JsonArray([.. _groups.Where(g => ids.Count == 0 || wanted.Contains(g.Key)).OrderBy(g => g.Key).Select(g => (JsonNode)new JsonObject
+        {
+            ["id"] = g.Key, ["name"] = g.Value.Name, ["description"] = g.Value.Name, ["is_default"] = false, ["unsubscribes"] = g.Value.Members.Count,
+        })]);
     }
 
     private static bool TryReadRecipients(string body, out List<string> emails)

@@ -189,6 +189,7 @@ public sealed partial class DisclosurePolicy
                     new("POST", "/v3/asm/groups/{groupId}/suppressions"),
                     new("DELETE", "/v3/asm/groups/{groupId}/suppressions/{email}"),
                     new("GET", "/v3/asm/groups/{groupId}/suppressions"),
+                    new("GET", "/v3/asm/groups"),
                 ],
                 [
                     new("path:groupId", DataOwner.None, "the newsletter's suppression group"),

@@ -75,6 +75,24 @@ public sealed class MailServiceClient(HttpClient http)
         }
     }
 
+    /// <summary>The ids of every suppression group the account has (<c>GET /v3/asm/groups</c>); nothing personal either way.</summary>
+    public async Task<IReadOnlySet<long>> ListGroupIdsAsync(DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v3/asm/groups").DeclareDisclosure(disclosure);
+        using var response = await http.SendAsync(request, cancellationToken);
+        Ensure(response, "list suppression groups");
+        try
+        {
+            using var groups = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            // The spec types a group's id as "number" in one schema and "integer" in another: read either.
+            return groups.RootElement.EnumerateArray().Select(g => (long)g.GetProperty("id").GetDecimal()).ToHashSet();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new MailServiceException("list suppression groups (unreadable answer)", response.StatusCode);
+        }
+    }
+
     private static void Ensure(HttpResponseMessage response, string operation)
     {
         if (!response.IsSuccessStatusCode)

@@ -22,6 +22,7 @@ public sealed class MailSuppressionSync(
     PoisonQueue poison,
     StorageAccount storage,
     IOptions<NewsletterOptions> options,
+    SuppressionGroupCheck groups,
     ILogger<MailSuppressionSync> logger)
 {
     private DisclosurePurpose Purpose => policy.GetPurpose(DisclosurePolicy.PurposeIds.NewsletterSuppression);
@@ -59,6 +60,8 @@ public sealed class MailSuppressionSync(
         }
 
         var groupId = GroupOf(subscription.List);
+        // Before the ledger's intent: a group the service lacks would suppress the address globally.
+        await groups.EnsureAsync(cancellationToken);
         var suppress = subscription.Status == SubscriptionStatus.Unsubscribed;
         var item = suppress ? "recipient_emails[]" : "path:email";
         var intent = new DisclosureIntent(Purpose, suppress ? "suppress" : "unsuppress", subscription.MemberId, SubjectRole.Member,
@@ -97,6 +100,7 @@ public sealed class MailSuppressionSync(
     public async Task<SuppressionReconcileReport> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
+        await groups.EnsureAsync(cancellationToken);
         var remote = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (list, groupId) in options.Value.SuppressionGroups)
         {

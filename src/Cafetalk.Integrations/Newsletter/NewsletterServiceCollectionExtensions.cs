@@ -22,6 +22,9 @@ public static class NewsletterServiceCollectionExtensions
         services.TryAddSingleton<NewsletterEndpoints>();
         services.TryAddSingleton<NewsletterSubscriptions>();
         services.TryAddSingleton<MailSuppressionSync>();
+        services.TryAddSingleton<SuppressionGroupCheck>();
+        // A group id the mail service lacks would turn one click into a global suppression: refuse to start.
+        services.AddHostedService<SuppressionGroupStartupCheck>();
         services.AddOptions<MailServiceOptions>().BindConfiguration(MailServiceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddTransient<MailServiceAuthenticationHandler>();
         var mail = services.AddHttpClient<MailServiceClient>((provider, http) =>

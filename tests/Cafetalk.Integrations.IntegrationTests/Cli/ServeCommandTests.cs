@@ -109,7 +109,9 @@ public sealed class ServeCommandTests
             Assert.Equal(0, process.ExitCode);
             Assert.False(await ListensAsync(baseUrl));
             var lines = (await File.ReadAllLinesAsync(wireLog)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-            var suppression = Assert.Single(lines, l => l.GetProperty("provider").GetString() == "mail");
+            // The suppression groups are looked up once at start, before any address is sent.
+            Assert.Single(lines, l => l.GetProperty("provider").GetString() == "mail" && l.GetProperty("path").GetString() == "/v3/asm/groups");
+            var suppression = Assert.Single(lines, l => l.GetProperty("provider").GetString() == "mail" && l.GetProperty("path").GetString() != "/v3/asm/groups");
             Assert.Equal("POST", suppression.GetProperty("method").GetString());
             Assert.Equal("/v3/asm/groups/101/suppressions", suppression.GetProperty("path").GetString());
             Assert.Contains("stu_demo_ja@example.jp", suppression.GetProperty("body").GetString(), StringComparison.Ordinal);
