@@ -49,6 +49,9 @@ public sealed class ZoomSimulator : IAsyncDisposable
     public const string DefaultHostUserId = "sandbox-host-default";
     public const int TokenLifetimeSeconds = 3600;
 
+    /// <summary>The scopes the sandbox Server-to-Server app is granted: what the meeting and recording calls we make need.</summary>
+    public static readonly IReadOnlyList<string> GrantedScopes = ["meeting:read:admin", "meeting:write:admin", "recording:read:admin", "recording:write:admin"];
+
     private static readonly HashSet<string> ExpectedMeetingFields = new(StringComparer.Ordinal)
     {
         "topic", "type", "start_time", "duration", "timezone", "agenda", "settings",
@@ -93,12 +96,29 @@ public sealed class ZoomSimulator : IAsyncDisposable
     /// <summary>Meeting creates and updates per host per UTC day (Zoom: 100).</summary>
     public int DailyLimitPerHost { get; set; } = 100;
 
+    /// <summary>
+    /// Whether the daily-limit 429 carries <c>X-RateLimit-Type: Daily-limit</c>. Zoom's rate-limit page shows the header;
+    /// answers Zoom staff quoted came with the body alone. Off by default (the stricter case); clients must cope with both.
+    /// </summary>
+    public bool DailyLimitSendsRateLimitType { get; set; }
+
     public static async Task<ZoomSimulator> StartAsync(TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         var app = LoopbackHost.Create();
         var simulator = new ZoomSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "zoom", simulator.HandleAsync, cancellationToken);
+        // The contract hook refuses a token in the query, a timezone off Zoom's list and a token lacking an operation's scopes.
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "zoom", simulator.HandleAsync, cancellationToken, tokenScopes: simulator.ScopesOf);
         return simulator;
+    }
+
+    /// <summary>The scopes of the request's bearer token, for the contract check; null when it carries none of ours.</summary>
+    private IReadOnlyCollection<string>? ScopesOf(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        lock (_gate)
+        {
+            return authorization.StartsWith("Bearer ", StringComparison.Ordinal) && _tokens.Contains(authorization["Bearer ".Length..]) ? [.. GrantedScopes] : null;
+        }
     }
 
     /// <summary>The settings that point the pipeline's Zoom client at this simulator.</summary>
@@ -267,7 +287,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
         ["payload"] = new JsonObject { ["plainToken"] = plainToken },
     }.ToJsonString();
 
-    /// <summary>A <c>meeting.ended</c> body as Zoom sends it, host email and topic included.</summary>
+    /// <summary>A <c>meeting.ended</c> body as Zoom sends it, host email and topic included; Zoom types its <c>object.id</c> as a string.</summary>
     public string MeetingEndedBody(long meetingId, string hostId) => new JsonObject
     {
         ["event"] = "meeting.ended",
@@ -278,7 +298,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
             ["operator"] = "host.person@example.com",
             ["object"] = new JsonObject
             {
-                ["id"] = meetingId,
+                ["id"] = meetingId.ToString(CultureInfo.InvariantCulture),
                 ["uuid"] = $"uuid-{meetingId}==",
                 ["host_id"] = hostId,
                 ["topic"] = "Cafetalk lesson",
@@ -514,7 +534,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
             ["access_token"] = token,
             ["token_type"] = "bearer",
             ["expires_in"] = TokenLifetimeSeconds,
-            ["scope"] = "meeting:read:admin meeting:write:admin",
+            ["scope"] = string.Join(' ', GrantedScopes),
             ["api_url"] = BaseAddress.ToString().TrimEnd('/'),
         }, []);
     }
@@ -627,8 +647,12 @@ public sealed class ZoomSimulator : IAsyncDisposable
         if (used >= DailyLimitPerHost)
         {
             var refused = Error(HttpStatusCode.TooManyRequests, 429,
-                $"You have exceeded the daily rate limit ({DailyLimitPerHost}) of Create/Update meeting API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.");
-            refused.Headers.Add(("X-RateLimit-Type", "Daily-limit"));
+                $"You have exceeded the daily rate limit ({DailyLimitPerHost}) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.");
+            if (DailyLimitSendsRateLimitType)
+            {
+                refused.Headers.Add(("X-RateLimit-Type", "Daily-limit"));
+            }
+
             return refused;
         }
 

@@ -68,7 +68,7 @@ public sealed partial class DisclosurePolicy
                     new("topic", DataOwner.None, "neutral title, never a name"),
                     new("start_time", DataOwner.Both, "lesson start (UTC)"),
                     new("duration", DataOwner.Both, "lesson length in minutes"),
-                    new("timezone", DataOwner.Lecturer, "the lecturer's IANA time zone"),
+                    new("timezone", DataOwner.None, "always UTC (start_time is UTC; the lecturer's zone is not sent)"),
                     new("agenda", DataOwner.Both, "opaque booking reference (finds the meeting after a crash)"),
                     new("settings.host_video", DataOwner.None, "meeting setting"),
                     new("settings.participant_video", DataOwner.None, "meeting setting"),

@@ -32,9 +32,12 @@ public sealed record ZoomMeeting(
 /// </summary>
 public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, TimeProvider time)
 {
-    /// <summary>Zoom marks the per-host daily create/update limit with this value of <c>X-RateLimit-Type</c>.</summary>
+    /// <summary>Zoom marks the per-host daily create/update limit with this value of <c>X-RateLimit-Type</c> (when it sends the header at all).</summary>
     public const string DailyLimitType = "Daily-limit";
     public const string RateLimitTypeHeader = "X-RateLimit-Type";
+
+    /// <summary>The words of Zoom's daily-limit 429 message ("You have exceeded the daily rate limit (100) of Meeting Create/Update ...").</summary>
+    public const string DailyLimitMessage = "daily rate limit";
 
     private const int ListPageSize = 300;
 
@@ -110,11 +113,36 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
         while (pageToken is not null);
     }
 
-    /// <summary>True when a 429 is the per-host daily limit rather than the per-second one.</summary>
-    public static bool IsDailyLimit(HttpResponseMessage response) =>
-        response.StatusCode == HttpStatusCode.TooManyRequests
-        && response.Headers.TryGetValues(RateLimitTypeHeader, out var values)
-        && values.Any(v => string.Equals(v, DailyLimitType, StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// True when a 429 is the per-host daily limit rather than the per-second one: by <c>X-RateLimit-Type</c>, or by
+    /// the body alone, since Zoom's daily-limit answers are seen without the header. The body is buffered, so callers
+    /// can still read it.
+    /// </summary>
+    public static async ValueTask<bool> IsDailyLimitAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
+    {
+        if (response.StatusCode != HttpStatusCode.TooManyRequests)
+        {
+            return false;
+        }
+
+        if (response.Headers.TryGetValues(RateLimitTypeHeader, out var values)
+            && values.Any(v => string.Equals(v, DailyLimitType, StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        try
+        {
+            // As text from the buffer: reading it as a stream would dispose the stream the caller reads next.
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            var error = JsonSerializer.Deserialize<ErrorBody>(await response.Content.ReadAsStringAsync(cancellationToken));
+            return error is { Code: 429, Message: { } message } && message.Contains(DailyLimitMessage, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or HttpRequestException)
+        {
+            return false;
+        }
+    }
 
     private static ByteArrayContent Body(ZoomMeetingRequest meeting)
     {
@@ -131,7 +159,7 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
             return;
         }
 
-        if (hostId is not null && IsDailyLimit(response))
+        if (hostId is not null && await IsDailyLimitAsync(response, cancellationToken))
         {
             throw new ZoomDailyLimitReachedException(hostId, ZoomDailyLimit.NextResetUtc(time.GetUtcNow(), options.Value.DailyLimitResetMargin));
         }
@@ -169,5 +197,7 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
         [property: JsonPropertyName("meetings")] List<ZoomMeeting>? Meetings,
         [property: JsonPropertyName("next_page_token")] string? NextPageToken);
 
-    private sealed record ErrorBody([property: JsonPropertyName("code")] int? Code);
+    private sealed record ErrorBody(
+        [property: JsonPropertyName("code")] int? Code,
+        [property: JsonPropertyName("message")] string? Message = null);
 }

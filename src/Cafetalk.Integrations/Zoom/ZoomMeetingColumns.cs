@@ -16,10 +16,10 @@ internal sealed record ZoomMeetingFacts(
 {
     public bool HasLiveMeeting => MeetingId is not null && !Deleted;
 
+    /// <summary>The time zone is left out: it only labels a UTC start_time, so a meeting labelled otherwise is not re-sent (each update spends the host's daily 100).</summary>
     public bool Matches(DesiredState desired) =>
         StartsAtUtc == desired.StartsAtUtc
         && DurationMinutes == desired.DurationMinutes
-        && TimeZone == desired.LecturerTimeZone
         && AutoRecording == ZoomMeetingPayload.AutoRecording(desired.RecordingConsent);
 }
 
@@ -71,7 +71,7 @@ internal static class ZoomMeetingColumns
         [Deleted] = false,
         [StartsAtUtc] = desired.StartsAtUtc,
         [DurationMinutes] = desired.DurationMinutes,
-        [TimeZone] = desired.LecturerTimeZone,
+        [TimeZone] = ZoomMeetingPayload.MeetingTimeZone,
         [AutoRecording] = ZoomMeetingPayload.AutoRecording(desired.RecordingConsent),
         [CreateLeaseUntilUtc] = NoLease,
         [ConvergedVersion] = desired.Version,

@@ -26,7 +26,7 @@ public sealed record ZoomMeetingRequestSettings(
 
 /// <summary>
 /// Builds meeting bodies from a booking's desired state. No name, email or note can reach it: it reads only times,
-/// the lecturer's time zone, the consent flags and an opaque booking reference.
+/// the consent flags and an opaque booking reference (not even the lecturer's time zone: see <see cref="MeetingTimeZone"/>).
 /// </summary>
 public static class ZoomMeetingPayload
 {
@@ -35,6 +35,12 @@ public static class ZoomMeetingPayload
     public const int ScheduledMeetingType = 2;
     public const string RecordToCloud = "cloud";
     public const string NoRecording = "none";
+
+    /// <summary>
+    /// The <c>timezone</c> every meeting gets. Zoom's documented time-zone list lacks ids lecturers have (Asia/Manila,
+    /// Africa/Lagos, Europe/Kyiv...) and start_time is already UTC, so the zone would only label it: "UTC" is on the list.
+    /// </summary>
+    public const string MeetingTimeZone = "UTC";
 
     /// <summary>Every JSON path the payload can hold, for the disclosure policy's allowlist and the ledger's data items.</summary>
     public static readonly IReadOnlyList<string> FieldNames =
@@ -50,7 +56,7 @@ public static class ZoomMeetingPayload
         ScheduledMeetingType,
         FormatStartTime(state.StartsAtUtc),
         state.DurationMinutes,
-        state.LecturerTimeZone,
+        MeetingTimeZone,
         bookingReference,
         new ZoomMeetingRequestSettings(WaitingRoom: true, JoinBeforeHost: false, AutoRecording(state.RecordingConsent)));
 

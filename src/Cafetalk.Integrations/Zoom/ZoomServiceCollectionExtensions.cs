@@ -50,7 +50,7 @@ public static class ZoomServiceCollectionExtensions
             {
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
                 // Asking for a token changes nothing at Zoom, so any transient failure may be retried.
-                pipeline.AddRetry(RetryOptions(zoom, args => HttpClientResiliencePredicates.IsTransient(args.Outcome)));
+                pipeline.AddRetry(RetryOptions(zoom, args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome))));
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
         services.AddHttpClient(ZoomTokenProvider.HttpClientName).AddDisclosureGate(DisclosurePolicy.Zoom);
@@ -79,7 +79,7 @@ public static class ZoomServiceCollectionExtensions
             {
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
                 pipeline.AddTimeout(TotalTimeout(zoom));
-                pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetry(args.Outcome, args.Context)));
+                pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetryAsync(args.Outcome, args.Context)));
                 // The account's budget, one for both clients and every instance; DI owns it, so the pipeline does not dispose it.
                 pipeline.AddRateLimiter(context.ServiceProvider.GetRequiredService<ZoomRateBudget>());
                 pipeline.AddTimeout(zoom.AttemptTimeout);
@@ -89,7 +89,7 @@ public static class ZoomServiceCollectionExtensions
     }
 
     /// <summary>Jittered exponential retries on 5xx, 408, timeouts and 429 (Retry-After honoured), never on the daily limit.</summary>
-    private static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom, Func<RetryPredicateArguments<HttpResponseMessage>, bool> shouldRetry) => new()
+    private static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom, Func<RetryPredicateArguments<HttpResponseMessage>, ValueTask<bool>> shouldRetry) => new()
     {
         MaxRetryAttempts = Math.Max(zoom.MaxRetryAttempts, 1),
         BackoffType = DelayBackoffType.Exponential,
@@ -97,15 +97,15 @@ public static class ZoomServiceCollectionExtensions
         Delay = zoom.RetryBaseDelay,
         MaxDelay = zoom.RetryMaxDelay,
         ShouldRetryAfterHeader = true,
-        ShouldHandle = args => ValueTask.FromResult(zoom.MaxRetryAttempts > 0 && shouldRetry(args)),
+        ShouldHandle = async args => zoom.MaxRetryAttempts > 0 && await shouldRetry(args),
     };
 
-    internal static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
+    internal static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
     {
         if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } throttled)
         {
             // A 429 means Zoom did nothing, so even a create is safe to send again — unless the day is spent.
-            return !ZoomClient.IsDailyLimit(throttled);
+            return !await ZoomClient.IsDailyLimitAsync(throttled, context.CancellationToken);
         }
 
         if (!HttpClientResiliencePredicates.IsTransient(outcome))

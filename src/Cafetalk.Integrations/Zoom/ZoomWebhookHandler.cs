@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -170,11 +171,12 @@ public sealed partial class ZoomWebhookHandler(
     {
         var source = (root["payload"] as JsonObject)?["object"] as JsonObject;
         var eventTs = root["event_ts"]?.DeepClone();
+        var meetingId = MeetingIdOf(source?["id"]);
         var message = new JsonObject
         {
             ["event"] = eventName,
             ["eventTs"] = eventTs,
-            ["meetingId"] = source?["id"]?.DeepClone(),
+            ["meetingId"] = meetingId?.DeepClone(),
             ["meetingUuid"] = source?["uuid"]?.DeepClone(),
             ["hostId"] = source?["host_id"]?.DeepClone(),
         };
@@ -203,10 +205,30 @@ public sealed partial class ZoomWebhookHandler(
             message["endTime"] = source?["end_time"]?.DeepClone();
         }
 
-        var identity = $"{eventName}|{eventTs?.ToJsonString()}|{source?["uuid"]?.ToJsonString()}|{source?["id"]?.ToJsonString()}";
+        var identity = $"{eventName}|{eventTs?.ToJsonString()}|{source?["uuid"]?.ToJsonString()}|{meetingId?.ToJsonString()}";
         eventKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
         message["eventKey"] = eventKey;
         return message.ToJsonString();
+    }
+
+    /// <summary>
+    /// The meeting id as a number: Zoom's <c>meeting.ended</c> carries <c>object.id</c> as a string of digits,
+    /// <c>recording.completed</c> as a number. Anything else is passed on as it came, for the message check to refuse.
+    /// </summary>
+    private static JsonNode? MeetingIdOf(JsonNode? id)
+    {
+        try
+        {
+            return id is JsonValue value && value.TryGetValue<string>(out var text)
+                && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? JsonValue.Create(parsed)
+                : id;
+        }
+        catch (InvalidOperationException)
+        {
+            // A string System.Text.Json cannot return as text ("\ud800" escapes an unpaired surrogate).
+            return id;
+        }
     }
 
     private static string? Text(JsonObject? node, string name)

@@ -57,32 +57,39 @@ public sealed class ZoomDailyLimitTests(SandboxFixture fixture) : IClassFixture<
         Assert.Equal(2, await services.GetRequiredService<ZoomDailyLimit>().UsedTodayAsync("host-quota"));
     }
 
-    [Fact]
-    public async Task Handle_ZoomRefusesWithDailyLimit_NotRetriedHotAndHostMarkedSpent()
+    /// <summary>Zoom's daily-limit 429 is documented with <c>X-RateLimit-Type: Daily-limit</c> but seen without it: both must defer to 00:00 UTC.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Handle_ZoomRefusesWithDailyLimit_NotRetriedHotAndHostMarkedSpent(bool sendsRateLimitType)
     {
+        var (lecturer, host, first, second) = ($"lec_spent_{sendsRateLimitType}", $"host-spent-{sendsRateLimitType}", $"bk_spent_{sendsRateLimitType}_1", $"bk_spent_{sendsRateLimitType}_2");
         await using var services = fixture.CreateServices();
-        await services.GetRequiredService<ZoomHostDirectory>().AssignAsync("lec_spent", "host-spent");
+        await services.GetRequiredService<ZoomHostDirectory>().AssignAsync(lecturer, host);
         var zoom = fixture.Sandbox.Zoom;
         var queue = fixture.Storage.Queue(QueueNames.ZoomConverge);
-        await IngestAsync(services, "bk_spent_1", "lec_spent");
-        await IngestAsync(services, "bk_spent_2", "lec_spent");
+        await IngestAsync(services, first, lecturer);
+        await IngestAsync(services, second, lecturer);
         await queue.ClearMessagesAsync();
         zoom.DailyLimitPerHost = 1;
+        zoom.DailyLimitSendsRateLimitType = sendsRateLimitType;
         try
         {
             var handler = services.GetRequiredService<ZoomConvergeHandler>();
-            await handler.HandleAsync(new ConvergeRequest("lec_spent", "bk_spent_1").ToJson(), "m1");
-            var refused = await handler.HandleAsync(new ConvergeRequest("lec_spent", "bk_spent_2").ToJson(), "m2");
+            await handler.HandleAsync(new ConvergeRequest(lecturer, first).ToJson(), "m1");
+            var refused = await handler.HandleAsync(new ConvergeRequest(lecturer, second).ToJson(), "m2");
 
             Assert.Equal(MeetingConvergence.Deferred, refused!.Outcome);
+            Assert.Equal(ZoomDailyLimit.NextResetUtc(TimeProvider.System.GetUtcNow(), TimeSpan.FromMinutes(1)), refused.RetryAtUtc);
             Assert.Single(zoom.Requests, r => r.IsCreate && r.Status == 429);
-            Assert.Equal(100, await services.GetRequiredService<ZoomDailyLimit>().UsedTodayAsync("host-spent"));
+            Assert.Equal(100, await services.GetRequiredService<ZoomDailyLimit>().UsedTodayAsync(host));
             Assert.Equal(1, await CountAsync(queue));
-            Assert.Equal(string.Empty, (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<Azure.Data.Tables.TableEntity>("lec_spent", "bk_spent_2")).Value.GetString("ZoomMeetingId"));
+            Assert.Equal(string.Empty, (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<Azure.Data.Tables.TableEntity>(lecturer, second)).Value.GetString("ZoomMeetingId"));
         }
         finally
         {
             zoom.DailyLimitPerHost = 100;
+            zoom.DailyLimitSendsRateLimitType = false;
         }
     }
 

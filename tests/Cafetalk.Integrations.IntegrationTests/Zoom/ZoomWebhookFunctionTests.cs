@@ -100,13 +100,40 @@ public sealed class ZoomWebhookFunctionTests(SandboxFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task MeetingEnded_Signed_Enqueued()
+    public async Task MeetingEnded_ObjectIdAStringAsZoomSendsIt_EnqueuedWithTheNumericMeetingId()
     {
-        Assert.IsType<OkObjectResult>(await PostSignedAsync(Zoom.SignWebhook(Zoom.MeetingEndedBody(81000000043, "host-end"))));
+        var body = Zoom.MeetingEndedBody(81000000043, "host-end");
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(body).RootElement.GetProperty("payload").GetProperty("object").GetProperty("id").ValueKind);
+
+        Assert.IsType<OkObjectResult>(await PostSignedAsync(Zoom.SignWebhook(body)));
 
         using var queued = JsonDocument.Parse(Assert.Single(await EnqueuedAsync()));
         Assert.Equal("meeting.ended", queued.RootElement.GetProperty("event").GetString());
         Assert.Equal("host-end", queued.RootElement.GetProperty("hostId").GetString());
+        Assert.Equal(81000000043, queued.RootElement.GetProperty("meetingId").GetInt64());
+    }
+
+    [Fact]
+    public async Task MeetingEnded_SameEventWithNumericThenStringId_EnqueuedOnce()
+    {
+        var body = JsonNode.Parse(Zoom.MeetingEndedBody(81000000045, "host-end"))!.AsObject();
+        var numeric = body.DeepClone().AsObject();
+        numeric["payload"]!["object"]!["id"] = 81000000045;
+
+        Assert.IsType<OkObjectResult>(await PostSignedAsync(Zoom.SignWebhook(numeric.ToJsonString())));
+        Assert.IsType<OkObjectResult>(await PostSignedAsync(Zoom.SignWebhook(body.ToJsonString())));
+
+        Assert.Single(await EnqueuedAsync());
+    }
+
+    [Fact]
+    public async Task MeetingEnded_ObjectIdNotDigits_Is400AndNothingEnqueued()
+    {
+        var body = JsonNode.Parse(Zoom.MeetingEndedBody(81000000046, "host-end"))!.AsObject();
+        body["payload"]!["object"]!["id"] = "81000000046x";
+
+        AssertProblem(await PostSignedAsync(Zoom.SignWebhook(body.ToJsonString())), 400, "bad-body");
+        Assert.Empty(await EnqueuedAsync());
     }
 
     [Fact]

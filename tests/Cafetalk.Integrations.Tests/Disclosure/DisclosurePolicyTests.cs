@@ -71,7 +71,7 @@ public sealed class DisclosurePolicyTests
         var purpose = DisclosurePolicy.Cafetalk.GetPurpose(DisclosurePolicy.PurposeIds.ZoomLessonMeeting);
 
         Assert.Equal(["start_time", "duration", "agenda"], purpose.DataItemsOf(SubjectRole.Student));
-        Assert.Equal(["path:hostId", "start_time", "duration", "timezone", "agenda"], purpose.DataItemsOf(SubjectRole.Lecturer));
+        Assert.Equal(["path:hostId", "start_time", "duration", "agenda"], purpose.DataItemsOf(SubjectRole.Lecturer));
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class ZoomDailyLimitTests
     [InlineData("PATCH", HttpStatusCode.TooManyRequests, "Daily-limit", false)]
     [InlineData("GET", HttpStatusCode.NotFound, null, false)]
     [InlineData("PATCH", HttpStatusCode.BadRequest, null, false)]
-    public void ShouldRetry_FollowsStatusMethodAndLimitType(string method, HttpStatusCode status, string? rateLimitType, bool expected)
+    public async Task ShouldRetry_FollowsStatusMethodAndLimitType(string method, HttpStatusCode status, string? rateLimitType, bool expected)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), "https://api.zoom.test/v2/meetings/1");
         using var response = new HttpResponseMessage(status) { RequestMessage = request };
@@ -47,7 +47,31 @@ public sealed class ZoomDailyLimitTests
         var context = ResilienceContextPool.Shared.Get();
         try
         {
-            Assert.Equal(expected, ZoomServiceCollectionExtensions.ShouldRetry(Outcome.FromResult(response), context));
+            Assert.Equal(expected, await ZoomServiceCollectionExtensions.ShouldRetryAsync(Outcome.FromResult(response), context));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // Zoom's daily-limit answer as Zoom staff quoted it: the body alone, no X-RateLimit-Type, no Retry-After.
+    private const string DailyLimitBody = """{"code":429,"message":"You have exceeded the daily rate limit (100) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00."}""";
+
+    [Theory]
+    [InlineData("POST", DailyLimitBody, false)]
+    [InlineData("PATCH", DailyLimitBody, false)]
+    [InlineData("POST", """{"code":429,"message":"You have reached the maximum per-second rate limit for this API. Try again later."}""", true)]
+    [InlineData("POST", "not json", true)]
+    public async Task ShouldRetry_DailyLimitKnownByItsBodyWithoutTheHeader_IsNotRetried(string method, string body, bool expected)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), "https://api.zoom.test/v2/meetings/1");
+        using var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests) { RequestMessage = request, Content = new StringContent(body) };
+        var context = ResilienceContextPool.Shared.Get();
+        try
+        {
+            Assert.Equal(expected, await ZoomServiceCollectionExtensions.ShouldRetryAsync(Outcome.FromResult(response), context));
+            Assert.Equal(body, await response.Content.ReadAsStringAsync());
         }
         finally
         {
@@ -56,14 +80,14 @@ public sealed class ZoomDailyLimitTests
     }
 
     [Fact]
-    public void ShouldRetry_TimeoutOnCreate_IsNotRetried()
+    public async Task ShouldRetry_TimeoutOnCreate_IsNotRetried()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "https://api.zoom.test/v2/users/h/meetings");
         var context = ResilienceContextPool.Shared.Get();
         context.SetRequestMessage(request);
         try
         {
-            Assert.False(ZoomServiceCollectionExtensions.ShouldRetry(Outcome.FromException<HttpResponseMessage>(new Polly.Timeout.TimeoutRejectedException()), context));
+            Assert.False(await ZoomServiceCollectionExtensions.ShouldRetryAsync(Outcome.FromException<HttpResponseMessage>(new Polly.Timeout.TimeoutRejectedException()), context));
         }
         finally
         {

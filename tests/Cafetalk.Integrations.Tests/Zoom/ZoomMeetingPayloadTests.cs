@@ -18,8 +18,22 @@ public sealed class ZoomMeetingPayloadTests
         var json = Encoding.UTF8.GetString(ZoomMeetingPayload.Serialize(ZoomMeetingPayload.Build(State(), "cafetalk-ref:0123")));
 
         Assert.Equal(
-            """{"topic":"Cafetalk lesson","type":2,"start_time":"2026-03-02T10:30:00Z","duration":25,"timezone":"Asia/Tokyo","agenda":"cafetalk-ref:0123","settings":{"waiting_room":true,"join_before_host":false,"auto_recording":"cloud"}}""",
+            """{"topic":"Cafetalk lesson","type":2,"start_time":"2026-03-02T10:30:00Z","duration":25,"timezone":"UTC","agenda":"cafetalk-ref:0123","settings":{"waiting_room":true,"join_before_host":false,"auto_recording":"cloud"}}""",
             json);
+    }
+
+    [Theory]
+    [InlineData("Asia/Manila")]
+    [InlineData("Asia/Karachi")]
+    [InlineData("Africa/Lagos")]
+    [InlineData("Europe/Kyiv")]
+    [InlineData("Asia/Tokyo")]
+    public void Build_AnyLecturerZone_SendsUtc_WhichZoomsTimeZoneListHas(string lecturerZone)
+    {
+        var request = ZoomMeetingPayload.Build(State() with { LecturerTimeZone = lecturerZone }, "cafetalk-ref:0123");
+
+        Assert.Equal("UTC", request.Timezone);
+        Assert.Equal("2026-03-02T10:30:00Z", request.StartTime);
     }
 
     [Fact]
