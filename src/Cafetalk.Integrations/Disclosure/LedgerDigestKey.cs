@@ -92,7 +92,7 @@ public sealed class EphemeralLedgerDigestKey : LedgerDigestKey
 /// <summary>
 /// The Key Vault key named by <c>Ledger:DigestSigning:KeyId</c> (versionless key URI). The app's identity may sign and
 /// read the public key (role Key Vault Crypto User on this key) but the key is not exportable, so nobody holds its
-/// private half. Calls the Key Vault REST operations <c>sign</c> and <c>get key</c> (api-version 7.4) directly: the
+/// private half. Calls the Key Vault REST operations <c>get key</c> (current version) and <c>sign</c> (api-version 7.4) directly: the
 /// Azure.Security.KeyVault.Keys package is not in this project's package registry. Verification is local, with the
 /// public key of the version named in the line, and only for versions of the configured key.
 /// </summary>
@@ -107,23 +107,33 @@ public sealed class KeyVaultLedgerDigestKey(HttpClient http, TokenCredential cre
 
     public override async Task<DigestSignature> SignAsync(byte[] sha256, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{_keyPrefix.TrimEnd('/')}/sign?{ApiVersion}")
+        // The sign operation names a key version: read the current one (and keep its public half for the checks).
+        using var current = new HttpRequestMessage(HttpMethod.Get, $"{_keyPrefix.TrimEnd('/')}?{ApiVersion}");
+        var bundle = await SendAsync<KeyBundle>(current, "get key", cancellationToken);
+        var kid = bundle.Key?.Kid;
+        if (kid is null || !IsVersionOfOurKey(kid) || ToEcdsa(bundle.Key!) is not { } publicKey)
+        {
+            throw new InvalidOperationException("Key Vault answered the get key operation without a P-256 version of the ledger digest key.");
+        }
+
+        _publicKeys.TryAdd(kid, publicKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{kid}/sign?{ApiVersion}")
         {
             Content = JsonContent.Create(new KeyOperationRequest(Algorithm, Base64Url.EncodeToString(sha256))),
         };
         var result = await SendAsync<KeyOperationResult>(request, "sign", cancellationToken);
-        if (result.Kid is null || !result.Kid.StartsWith(_keyPrefix, StringComparison.Ordinal) || result.Value is null)
+        if (result.Kid != kid || result.Value is null)
         {
             throw new InvalidOperationException("Key Vault answered the sign operation without the key version or the signature.");
         }
 
-        return new DigestSignature(result.Kid, Algorithm, Base64Url.DecodeFromChars(result.Value));
+        return new DigestSignature(kid, Algorithm, Base64Url.DecodeFromChars(result.Value));
     }
 
     protected override async Task<ECDsa?> PublicKeyAsync(string keyId, CancellationToken cancellationToken)
     {
         // Only versions of our own key: a line naming a key in another vault is refused, not fetched.
-        if (!keyId.StartsWith(_keyPrefix, StringComparison.Ordinal) || keyId.Length == _keyPrefix.Length || keyId[_keyPrefix.Length..].Contains('/', StringComparison.Ordinal))
+        if (!IsVersionOfOurKey(keyId))
         {
             return null;
         }
@@ -135,18 +145,19 @@ public sealed class KeyVaultLedgerDigestKey(HttpClient http, TokenCredential cre
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{keyId}?{ApiVersion}");
         var bundle = await SendAsync<KeyBundle>(request, "get key", cancellationToken);
-        if (bundle.Key is not { Kty: "EC" or "EC-HSM", Crv: "P-256", X: not null, Y: not null } key)
-        {
-            return null;
-        }
+        return bundle.Key is { } key && ToEcdsa(key) is { } ecdsa ? _publicKeys.GetOrAdd(keyId, ecdsa) : null;
+    }
 
-        var ecdsa = ECDsa.Create(new ECParameters
+    private bool IsVersionOfOurKey(string keyId) =>
+        keyId.StartsWith(_keyPrefix, StringComparison.Ordinal) && keyId.Length > _keyPrefix.Length && !keyId[_keyPrefix.Length..].Contains('/', StringComparison.Ordinal);
+
+    private static ECDsa? ToEcdsa(JsonWebKey key) => key is { Kty: "EC" or "EC-HSM", Crv: "P-256", X: not null, Y: not null }
+        ? ECDsa.Create(new ECParameters
         {
             Curve = ECCurve.NamedCurves.nistP256,
             Q = new ECPoint { X = Base64Url.DecodeFromChars(key.X), Y = Base64Url.DecodeFromChars(key.Y) },
-        });
-        return _publicKeys.GetOrAdd(keyId, ecdsa);
-    }
+        })
+        : null;
 
     private async Task<T> SendAsync<T>(HttpRequestMessage request, string operation, CancellationToken cancellationToken)
     {
@@ -170,6 +181,7 @@ public sealed class KeyVaultLedgerDigestKey(HttpClient http, TokenCredential cre
     private sealed record KeyBundle([property: JsonPropertyName("key")] JsonWebKey? Key);
 
     private sealed record JsonWebKey(
+        [property: JsonPropertyName("kid")] string? Kid,
         [property: JsonPropertyName("kty")] string? Kty,
         [property: JsonPropertyName("crv")] string? Crv,
         [property: JsonPropertyName("x")] string? X,
