@@ -10,8 +10,13 @@ using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 
 /// <summary>The <c>ledger</c> commands end to end against Azurite. Ordered steps share one ledger, so one test.</summary>
-public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
+    // The counts below are of this test's chains alone, whichever test of the class ran before.
+    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     [Fact]
     public async Task LedgerCommands_DigestVerifyExportThenTamper_ReportWhatTheLedgerHolds()
     {
