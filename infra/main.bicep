@@ -41,6 +41,9 @@ param newsletterCurrentTokenKeyId string = 'k1'
 @description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
 param ledgerDigestRetentionDays int = 1096
 
+@description('True once the postprovision hook has locked the ledger-digests immutability policy (azd env LEDGER_DIGESTS_POLICY_LOCKED): a locked policy can no longer be redeployed, only left as it is.')
+param ledgerDigestsPolicyLocked bool = false
+
 @description('Email address the operations alerts go to (azd env ALERT_EMAIL_ADDRESS); empty leaves the action group without a receiver.')
 param alertEmailAddress string = ''
 
@@ -49,6 +52,7 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var identityName = 'id-${resourceToken}'
 var storageAccountName = 'st${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
+var ledgerDigestKeyName = 'ledger-digest'
 var applicationInsightsName = 'appi-${resourceToken}'
 var tags = {
   'azd-env-name': environmentName
@@ -105,6 +109,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     ledgerDigestRetentionDays: ledgerDigestRetentionDays
+    ledgerDigestsPolicyLocked: ledgerDigestsPolicyLocked
   }
 }
 
@@ -115,6 +120,7 @@ module keyVault 'app/keyvault.bicep' = {
     name: keyVaultName
     location: location
     tags: tags
+    ledgerDigestKeyName: ledgerDigestKeyName
   }
 }
 
@@ -131,6 +137,7 @@ module roles 'app/roles.bicep' = {
   params: {
     storageAccountName: storageAccountName
     keyVaultName: keyVaultName
+    ledgerDigestKeyName: ledgerDigestKeyName
     applicationInsightsName: applicationInsightsName
     appIdentityName: identityName
     operatorPrincipalId: principalId
@@ -158,6 +165,7 @@ module functionApp 'app/functionapp.bicep' = {
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     keyVaultUri: keyVault.outputs.uri
+    ledgerDigestKeyUri: keyVault.outputs.ledgerDigestKeyUri
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     zoomDefaultHostUserId: zoomDefaultHostUserId
     newsletterPublicBaseUrl: newsletterPublicBaseUrl

@@ -175,10 +175,10 @@ customMetrics
   }
   {
     name: 'ledger-digest-failed'
-    description: 'The daily ledger digest job failed: no digest of the chain heads was written. Run ledger verify and ledger digest by hand (docs/operations.md).'
+    description: 'The ledger digest job (every 15 minutes) failed or refused: it verifies the ledger first and writes no signed digest over a broken chain, so this can mean tampering. Run ledger verify (docs/operations.md).'
     severity: 1
-    frequency: 'PT1H'
-    window: 'PT1H'
+    frequency: 'PT15M'
+    window: 'PT15M'
     dimensions: [
       'job'
     ]

@@ -37,6 +37,9 @@ param deploymentContainerUrl string
 @description('Key Vault URI, ending in /.')
 param keyVaultUri string
 
+@description('Versionless URI of the Key Vault key that signs ledger digest lines.')
+param ledgerDigestKeyUri string
+
 @description('Application Insights connection string (an ingestion endpoint and an id; useless without an Entra ID token).')
 param applicationInsightsConnectionString string
 
@@ -95,8 +98,9 @@ var settings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
-  // 00:05 UTC: the digest covers a UTC day that has just closed.
-  LedgerDigestSchedule: '0 5 0 * * *'
+  // Every 15 minutes: rows written since the last digest can be deleted unseen for at most this long (docs/privacy.md).
+  LedgerDigestSchedule: '0 */15 * * * *'
+  Ledger__DigestSigning__KeyId: ledgerDigestKeyUri
   // The other nightly jobs run one after another in the quiet hours of Japan (03:xx UTC is 12:xx JST: Europe's night).
   ErasureRetrySchedule: '0 15 3 * * *'
   ZoomRepairSchedule: '0 20 3 * * *'

@@ -35,5 +35,30 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   }
 }
 
+@description('Name of the key that signs ledger digest lines.')
+param ledgerDigestKeyName string
+
+// Signs each ledger digest line (ES256). Created here, never exportable: the app may sign with it and read its public
+// half (Key Vault Crypto User on this key only, roles.bicep), nobody can take the private half out of the vault.
+resource ledgerDigestKey 'Microsoft.KeyVault/vaults/keys@2024-11-01' = {
+  parent: vault
+  name: ledgerDigestKeyName
+  tags: tags
+  properties: {
+    kty: 'EC'
+    curveName: 'P-256'
+    keyOps: [
+      'sign'
+      'verify'
+    ]
+    attributes: {
+      enabled: true
+      exportable: false
+    }
+  }
+}
+
 output name string = vault.name
 output uri string = vault.properties.vaultUri
+@description('Versionless URI of the ledger digest key: the app signs with its current version and checks any version of it.')
+output ledgerDigestKeyUri string = ledgerDigestKey.properties.keyUri

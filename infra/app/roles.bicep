@@ -8,6 +8,9 @@ param storageAccountName string
 @description('Key Vault holding the app\'s secrets.')
 param keyVaultName string
 
+@description('Name of the Key Vault key that signs ledger digest lines.')
+param ledgerDigestKeyName string
+
 @description('Application Insights component the app sends telemetry to.')
 param applicationInsightsName string
 
@@ -30,6 +33,7 @@ var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+var keyVaultCryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -52,6 +56,10 @@ resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-3
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
   name: keyVaultName
+
+  resource ledgerDigestKey 'keys' existing = {
+    name: ledgerDigestKeyName
+  }
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -100,6 +108,17 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Key scope: sign ledger digests and read the key's public half; no other key, no export, no key management.
+resource appLedgerDigestSigner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault::ledgerDigestKey.id, appIdentity.id, keyVaultCryptoUser)
+  scope: vault::ledgerDigestKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoUser)
     principalId: appIdentity.properties.principalId
     principalType: 'ServicePrincipal'
   }

@@ -91,14 +91,18 @@ resource ledgerDigests 'Microsoft.Storage/storageAccounts/blobServices/container
   }
 }
 
-// WORM for the digests: a blob can be neither overwritten nor deleted until its retention period has passed.
-// ARM creates the policy unlocked; locking it is a one-way operator step (docs/operations.md).
-resource ledgerDigestsRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2024-01-01' = {
+@description('True once infra/hooks/lock-ledger-digests.sh has locked the policy: then it is left out of the deployment, which could no longer change it.')
+param ledgerDigestsPolicyLocked bool = false
+
+// WORM for the digests: a blob can be neither overwritten nor deleted until its retention period has passed, and the
+// append blob only takes new blocks. ARM creates the policy unlocked (locking is an action, not a property): azd's
+// postprovision hook (azure.yaml, infra/hooks/lock-ledger-digests.sh) locks it right after, once and for good.
+resource ledgerDigestsRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2024-01-01' = if (!ledgerDigestsPolicyLocked) {
   parent: ledgerDigests
   name: 'default'
   properties: {
     immutabilityPeriodSinceCreationInDays: ledgerDigestRetentionDays
-    // Each day's digest is appended to an append blob; existing blocks stay immutable.
+    // Each digest (every 15 minutes) is appended to an append blob; existing blocks stay immutable.
     allowProtectedAppendWrites: true
   }
 }

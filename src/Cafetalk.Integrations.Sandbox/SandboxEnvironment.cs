@@ -122,7 +122,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["Newsletter:TokenKeys:sandbox1"] = Keys.NewsletterToken,
             ["Newsletter:SuppressionGroups:cafetalk-news"] = NewsletterGroupId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["NewsletterReconcileSchedule"] = "0 30 3 * * *",
-            ["LedgerDigestSchedule"] = "0 5 0 * * *",
+            ["LedgerDigestSchedule"] = "0 */15 * * * *",
             ["LedgerRetentionSchedule"] = "0 45 3 * * *",
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,

@@ -20,7 +20,7 @@ internal static class LedgerCommands
 
     private static Command LedgerCommand(TextWriter stdout)
     {
-        var ledger = new Command("ledger", "The disclosure ledger: verify its hash chains, export a member's disclosures, write the daily digest.");
+        var ledger = new Command("ledger", "The disclosure ledger: verify its hash chains against the signed digests, export a member's disclosures, write a signed digest.");
         ledger.Subcommands.Add(VerifyCommand(stdout));
         ledger.Subcommands.Add(ExportCommand(stdout));
         ledger.Subcommands.Add(DigestCommand(stdout));
@@ -37,23 +37,35 @@ internal static class LedgerCommands
     private static Command VerifyCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
-        var command = new Command("verify", "Recompute every chain and check it against the last digest; names each edited, deleted or reordered row. Exit 1 on any finding.\n" +
+        var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, and each unsigned or badly signed digest line. Exit 1 on any finding.\n" +
             "Example: cafetalk-integrations ledger verify") { connection };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
         {
             var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
-            foreach (var finding in result.Findings)
-            {
-                await stdout.WriteLineAsync(finding.ToString());
-            }
-
-            var digest = result.Digest is null ? "no digest written yet" : $"checked against the digest of {result.Digest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss}Z";
+            await WriteFindingsAsync(stdout, result);
+            var digest = DescribeDigests(result);
             await stdout.WriteLineAsync(result.IsIntact
                 ? $"ledger intact: {result.Chains} chains, {result.Rows} rows; {digest}"
                 : $"ledger broken: {result.Findings.Count} findings in {result.Chains} chains, {result.Rows} rows; {digest}");
             return result.IsIntact ? CliApplication.ExitOk : CliApplication.ExitFailed;
         }));
         return command;
+    }
+
+    private static async Task WriteFindingsAsync(TextWriter stdout, LedgerVerification result)
+    {
+        foreach (var finding in result.Findings)
+        {
+            await stdout.WriteLineAsync(finding.ToString());
+        }
+    }
+
+    private static string DescribeDigests(LedgerVerification result)
+    {
+        var trusted = result.Log.TrustedLines.Count();
+        return result.Digest is null
+            ? "no signed digest written yet"
+            : $"checked against {trusted} signed digest line(s), the last of {result.Digest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss}Z";
     }
 
     private static Command ExportCommand(TextWriter stdout)
@@ -78,12 +90,20 @@ internal static class LedgerCommands
     private static Command DigestCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
-        var command = new Command("digest", "Hash every chain head into one value and append it to the append-only digest log (run daily).\n" +
+        var command = new Command("digest", "Verify the ledger, then append a signed digest of every chain head (purge anchors included) to the append-only digest log; the timer does this every 15 minutes. Refuses, exit 1, when a chain does not verify.\n" +
             "Example: cafetalk-integrations ledger digest") { connection };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
         {
-            var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(cancellationToken);
-            await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
+            var verification = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
+            await WriteFindingsAsync(stdout, verification);
+            if (verification.ChainFindings.Any())
+            {
+                await stdout.WriteLineAsync($"digest refused: {verification.ChainFindings.Count()} findings in the ledger's chains; a signed digest would vouch for them");
+                return CliApplication.ExitFailed;
+            }
+
+            var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(verification, cancellationToken);
+            await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains signed by {digest.KeyId} and appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
             return CliApplication.ExitOk;
         }));
         return command;

@@ -16,6 +16,9 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<SubjectRegistry>();
         services.TryAddSingleton<DisclosureLedger>();
         services.AddOptions<DisclosureLedgerOptions>().BindConfiguration(DisclosureLedgerOptions.SectionName).ValidateDataAnnotations();
+        services.AddOptions<LedgerDigestSigningOptions>().BindConfiguration(LedgerDigestSigningOptions.SectionName);
+        services.AddHttpClient(KeyVaultLedgerDigestKey.HttpClientName).RemoveAllLoggers();
+        services.TryAddSingleton(LedgerDigestSigningOptions.Create);
         services.TryAddSingleton<LedgerDigests>();
         services.TryAddSingleton<LedgerVerifier>();
         services.TryAddSingleton<LedgerRetention>();

@@ -20,12 +20,16 @@ public sealed record LedgerPurgeResult(bool DryRun, int Chains, int ChainsPurged
 /// <remarks>
 /// Rules: only a prefix of a chain is purged, never a row in the middle; an Intended row goes only together with its
 /// outcome (a prefix stops before an intent whose outcome is not yet expired), so no outcome is left without its
-/// intent; a chain that does not verify is left untouched and reported. Deletes and the head update go in one
+/// intent; a chain that does not verify (on its own or against the signed digests) is left untouched and reported; and
+/// only rows a signed digest has recorded are purged (up to the chain's seq in the last trusted digest line), so the
+/// anchor is always one `ledger verify` finds vouched for. The purge writes a digest first (which verifies). Deletes and the head update go in one
 /// entity-group transaction guarded by the head's ETag (99 deletes + head per transaction); a concurrent append
 /// makes it re-read and retry. The head's Seq and Hash do not change, so the daily digest still matches.
 /// </remarks>
-public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, ILogger<LedgerRetention> logger)
+public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, ILogger<LedgerRetention> logger, LedgerDigests? digests = null)
 {
+    private readonly LedgerDigests _digests = digests ?? new LedgerDigests(storage, time);
+
     private const int MaxDeletesPerTransaction = 99;
     private const int MaxAttempts = 10;
 
@@ -35,6 +39,21 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
         var now = time.GetUtcNow();
+        var verification = await new LedgerVerifier(storage, _digests, time).VerifyAsync(cancellationToken);
+        var broken = verification.ChainFindings.GroupBy(f => f.SubjectRef, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().ToString(), StringComparer.Ordinal);
+        var digestedHeads = verification.Log.LastTrusted?.Heads ?? [];
+        if (broken.Count == 0)
+        {
+            // Digest first (not on a dry run): rows written since the last digest become purgeable once a signed line records them.
+            if (!dryRun)
+            {
+                await _digests.WriteAsync(verification, cancellationToken);
+            }
+
+            digestedHeads = verification.Heads;
+        }
+
+        var digested = digestedHeads.ToDictionary(h => h.SubjectRef, h => h.Seq, StringComparer.Ordinal);
         var partitions = new List<string>();
         var filter = TableClient.CreateQueryFilter($"RowKey eq {LedgerRow.HeadRowKey}");
         await foreach (var head in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
@@ -47,7 +66,9 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         long rowsPurged = 0;
         foreach (var subjectRef in partitions)
         {
-            var (purged, skip) = await PurgeChainAsync(subjectRef, now, dryRun, cancellationToken);
+            var (purged, skip) = broken.TryGetValue(subjectRef, out var finding)
+                ? (0, new LedgerPurgeSkip(subjectRef, $"the chain does not verify: {finding}"))
+                : await PurgeChainAsync(subjectRef, digested.GetValueOrDefault(subjectRef), now, dryRun, cancellationToken);
             if (skip is not null)
             {
                 skipped.Add(skip);
@@ -66,7 +87,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         return new LedgerPurgeResult(dryRun, partitions.Count, chainsPurged, rowsPurged, skipped);
     }
 
-    private async Task<(long Purged, LedgerPurgeSkip? Skip)> PurgeChainAsync(string subjectRef, DateTimeOffset now, bool dryRun, CancellationToken cancellationToken)
+    private async Task<(long Purged, LedgerPurgeSkip? Skip)> PurgeChainAsync(string subjectRef, long digestedSeq, DateTimeOffset now, bool dryRun, CancellationToken cancellationToken)
     {
         long purged = 0;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -77,7 +98,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
                 return (purged, null);
             }
 
-            var plan = Plan(subjectRef, head, rows, now, out var problem);
+            var plan = Plan(subjectRef, head, rows, now, digestedSeq, out var problem);
             if (problem is not null)
             {
                 return (purged, new LedgerPurgeSkip(subjectRef, problem));
@@ -120,7 +141,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
     }
 
     /// <summary>The rows to delete, oldest first; or a problem that means the chain must not be touched.</summary>
-    internal static List<TableEntity> Plan(string subjectRef, TableEntity head, IReadOnlyList<TableEntity> rows, DateTimeOffset now, out string? problem)
+    internal static List<TableEntity> Plan(string subjectRef, TableEntity head, IReadOnlyList<TableEntity> rows, DateTimeOffset now, long digestedSeq, out string? problem)
     {
         problem = null;
         var purgedThrough = head.GetInt64(LedgerRow.PurgedThroughSeq) ?? 0;
@@ -140,7 +161,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
 
             previousHash = row.GetString(LedgerRow.Hash)!;
             expectedSeq++;
-            if (row.GetDateTimeOffset(LedgerRow.RetainUntilUtc) is not { } retainUntil || retainUntil >= now)
+            if (row.GetDateTimeOffset(LedgerRow.RetainUntilUtc) is not { } retainUntil || retainUntil >= now || seq > digestedSeq)
             {
                 break;
             }

@@ -15,68 +15,114 @@ public enum LedgerFindingKind
     Reordered,
     /// <summary>The head row does not describe the chain's last row.</summary>
     HeadMismatch,
-    /// <summary>The chain no longer contains the head the last digest recorded: it was rewritten after the digest.</summary>
+    /// <summary>The chain no longer holds a row a signed digest recorded: it was rewritten, cut short or deleted since.</summary>
     DigestMismatch,
-    /// <summary>The digest log or its head list was altered.</summary>
+    /// <summary>A signed digest line's head list was altered or is missing.</summary>
     DigestTampered,
+    /// <summary>A digest line is unsigned, badly signed, signed by another key, unreadable, or does not follow the line before.</summary>
+    DigestForged,
 }
 
-/// <summary>One break, naming the chain (subject pseudonym) and the row key where it shows.</summary>
+/// <summary>One break, naming the chain (subject pseudonym, or <c>-</c> for the digest log) and the row key where it shows.</summary>
 public sealed record LedgerFinding(LedgerFindingKind Kind, string SubjectRef, string? RowKey, string Detail)
 {
-    public override string ToString() => $"{Kind}: chain {SubjectRef}" + (RowKey is null ? string.Empty : $" row {RowKey}") + $": {Detail}";
+    public const string DigestLog = "-";
+
+    public override string ToString() => (SubjectRef == DigestLog ? $"{Kind}: digest log" : $"{Kind}: chain {SubjectRef}") + (RowKey is null ? string.Empty : $" row {RowKey}") + $": {Detail}";
 }
 
-/// <summary>The result of <see cref="LedgerVerifier.VerifyAsync"/>.</summary>
+/// <summary>The result of <see cref="LedgerVerifier.VerifyAsync"/>, with the heads it saw (what the next digest signs).</summary>
 public sealed record LedgerVerification(int Chains, long Rows, LedgerDigest? Digest, IReadOnlyList<LedgerFinding> Findings)
 {
     public bool IsIntact => Findings.Count == 0;
+
+    /// <summary>Breaks in the chains themselves (not in the digest log): a digest over them is refused.</summary>
+    public IEnumerable<LedgerFinding> ChainFindings => Findings.Where(f => f.SubjectRef != LedgerFinding.DigestLog);
+
+    public IReadOnlyList<ChainHeadSnapshot> Heads { get; init; } = [];
+
+    public DigestLog Log { get; init; } = DigestLog.Empty;
 }
 
-/// <summary>Recomputes every chain from its rows and checks the chains against the last digest.</summary>
+/// <summary>One chain as a trusted digest line recorded it.</summary>
+internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head)
+{
+    public string Describe() => $"digest line {Line.Number} of {Line.Digest!.CreatedAtUtc:yyyy-MM-dd HH:mm}Z";
+}
+
+/// <summary>Recomputes every chain from its rows and checks it against every trusted line of the digest log.</summary>
 /// <remarks>
-/// After a retention purge a chain starts at its anchor (<see cref="LedgerRetention"/>): the head's AnchorRow must hash
-/// to AnchorHash, be the row at PurgedThroughSeq of this chain, be past its RetainUntilUtc now, and the first remaining
-/// row's PrevHash must name it. Otherwise the missing rows are reported as deleted.
+/// A digest line is trusted when its ES256 signature holds with the ledger's digest key, it follows the previous trusted
+/// line, and its head list matches. For every chain a trusted line names at seq S: if S is past the chain's purge anchor,
+/// row S must be there with the recorded hash; if S is the anchor, the anchor hash must be the recorded hash; a chain a
+/// trusted line names must still exist. After a retention purge a chain starts at its anchor (<see cref="LedgerRetention"/>):
+/// the head's AnchorRow must hash to AnchorHash, be row PurgedThroughSeq of this chain and be past its RetainUntilUtc now,
+/// and a trusted line must vouch for it (name that anchor, or a row at or after it that is still there with its hash):
+/// whoever can write the table can forge an anchor that agrees with itself, not one a signed digest agrees with.
+/// A chain that shows a break is read again (twice at most) before it is reported: an append that lands between
+/// reading a chain's rows and its head looks like a cut tail once.
 /// </remarks>
 public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests, TimeProvider time)
 {
+    private const int ReReads = 2;
+
     public async Task<LedgerVerification> VerifyAsync(CancellationToken cancellationToken = default)
     {
         var findings = new List<LedgerFinding>();
         var now = time.GetUtcNow();
-        var digest = await digests.ReadLastAsync(cancellationToken);
-        if (digest is not null)
+        var log = await digests.ReadAsync(cancellationToken);
+        foreach (var line in log.Lines.Where(l => !l.Trusted))
         {
-            findings.AddRange(digest.Problems.Select(p => new LedgerFinding(LedgerFindingKind.DigestTampered, "-", null, p)));
+            var kind = line.Heads.Count > 0 || line.Problems.Any(p => p.StartsWith("its head list", StringComparison.Ordinal))
+                ? LedgerFindingKind.DigestTampered
+                : LedgerFindingKind.DigestForged;
+            findings.AddRange(line.Problems.Select(p => new LedgerFinding(kind, LedgerFinding.DigestLog, null, $"digest line {line.Number}: {p}")));
         }
 
-        var expected = digest?.Heads.ToDictionary(h => h.SubjectRef, StringComparer.Ordinal) ?? [];
+        var claims = log.TrustedLines
+            .SelectMany(l => l.Heads.Select(h => new DigestClaim(l, h)))
+            .GroupBy(c => c.Head.SubjectRef, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var heads = new List<ChainHeadSnapshot>();
         var chains = 0;
         long rowCount = 0;
         var rows = new List<TableEntity>();
         TableEntity? head = null;
         string? partition = null;
+        var table = storage.Table(TableNames.DisclosureLedger);
 
-        void Close()
+        async Task CloseAsync()
         {
             if (partition is null)
             {
                 return;
             }
 
+            var chainClaims = claims.GetValueOrDefault(partition) ?? [];
+            var chainFindings = VerifyChain(partition, rows, head, chainClaims, now);
+            for (var read = 0; read < ReReads && chainFindings.Count > 0; read++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * (read + 1)), cancellationToken);
+                (head, rows) = await ReadChainAsync(table, partition, cancellationToken);
+                chainFindings = VerifyChain(partition, rows, head, chainClaims, now);
+            }
+
             chains++;
             rowCount += rows.Count;
             seen.Add(partition);
-            findings.AddRange(VerifyChain(partition, rows, head, expected.GetValueOrDefault(partition), now));
+            findings.AddRange(chainFindings);
+            if (head is not null)
+            {
+                heads.Add(LedgerDigests.Snapshot(head));
+            }
         }
 
-        await foreach (var row in storage.Table(TableNames.DisclosureLedger).QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
             if (row.PartitionKey != partition)
             {
-                Close();
+                await CloseAsync();
                 (partition, rows, head) = (row.PartitionKey, [], null);
             }
 
@@ -90,14 +136,38 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             }
         }
 
-        Close();
-        findings.AddRange(expected.Keys.Where(k => !seen.Contains(k)).Select(k =>
-            new LedgerFinding(LedgerFindingKind.DigestMismatch, k, null, "the whole chain is gone since the last digest")));
-        return new LedgerVerification(chains, rowCount, digest?.Digest, findings);
+        await CloseAsync();
+        foreach (var (subjectRef, chainClaims) in claims.Where(c => !seen.Contains(c.Key)))
+        {
+            var last = chainClaims[^1];
+            findings.Add(new LedgerFinding(LedgerFindingKind.DigestMismatch, subjectRef, null,
+                $"the whole chain is gone: {last.Describe()} recorded it up to row {last.Head.Seq}"));
+        }
+
+        return new LedgerVerification(chains, rowCount, log.LastTrusted?.Digest, findings) { Heads = heads, Log = log };
+    }
+
+    private static async Task<(TableEntity? Head, List<TableEntity> Rows)> ReadChainAsync(TableClient table, string subjectRef, CancellationToken cancellationToken)
+    {
+        TableEntity? head = null;
+        var rows = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {subjectRef}"), cancellationToken: cancellationToken))
+        {
+            if (LedgerRow.IsHead(row))
+            {
+                head = row;
+            }
+            else
+            {
+                rows.Add(row);
+            }
+        }
+
+        return (head, rows);
     }
 
     /// <summary>Checks one chain; <paramref name="rows"/> are in row-key order, as the table returns them.</summary>
-    internal static List<LedgerFinding> VerifyChain(string subjectRef, IReadOnlyList<TableEntity> rows, TableEntity? head, ChainHeadSnapshot? digested, DateTimeOffset now)
+    internal static List<LedgerFinding> VerifyChain(string subjectRef, IReadOnlyList<TableEntity> rows, TableEntity? head, IReadOnlyList<DigestClaim> claims, DateTimeOffset now)
     {
         var findings = new List<LedgerFinding>();
         var hashesBySeq = new Dictionary<long, string>();
@@ -187,11 +257,29 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             findings.Add(new(LedgerFindingKind.HeadMismatch, subjectRef, LedgerRow.HeadRowKey, $"the head names row {headSeq}, the chain ends at row {lastSeq}"));
         }
 
-        // A digested row purged since can no longer be compared; the anchor checks above stand for it.
-        if (digested is not null && digested.Seq >= purgedThrough && hashesBySeq.GetValueOrDefault(digested.Seq) != digested.Hash)
+        // A purge anchor stands for deleted rows only if a signed digest vouches for it: it names this anchor, or a row at
+        // or after it that is still there with its hash (the rows between are hash-linked, checked above).
+        if (purgedThrough > 0 && !findings.Any(f => f.Kind == LedgerFindingKind.Deleted && f.RowKey == LedgerRow.RowKeyOf(1))
+            && !claims.Any(c => (c.Head.PurgedThroughSeq == purgedThrough && c.Head.AnchorHash == anchorHash)
+                || (c.Head.Seq >= purgedThrough && hashesBySeq.GetValueOrDefault(c.Head.Seq) == c.Head.Hash)))
         {
-            findings.Add(new(LedgerFindingKind.DigestMismatch, subjectRef, LedgerRow.RowKeyOf(digested.Seq),
-                $"row {digested.Seq} is not the row the last digest recorded: the chain was rewritten from there or before"));
+            findings.Add(new(LedgerFindingKind.Deleted, subjectRef, LedgerRow.RowKeyOf(1),
+                $"rows 1..{purgedThrough} are gone and no signed digest vouches for the purge anchor"));
+        }
+
+        // Every trusted digest line, not only the last: a row it recorded that is gone or differs. Rows purged since (below
+        // the anchor) can no longer be compared; the anchor checks above stand for them.
+        var contradicted = claims
+            .Where(c => c.Head.Seq >= purgedThrough && hashesBySeq.GetValueOrDefault(c.Head.Seq) != c.Head.Hash)
+            .OrderBy(c => c.Head.Seq).ThenBy(c => c.Line.Number)
+            .ToList();
+        if (contradicted.Count > 0)
+        {
+            var first = contradicted[0];
+            var more = contradicted.Count > 1 ? $" ({contradicted.Count} digest lines contradicted)" : string.Empty;
+            findings.Add(new(LedgerFindingKind.DigestMismatch, subjectRef, LedgerRow.RowKeyOf(first.Head.Seq), hashesBySeq.ContainsKey(first.Head.Seq)
+                ? $"row {first.Head.Seq} is not the row {first.Describe()} recorded: the chain was rewritten from there or before{more}"
+                : $"row {first.Head.Seq}, recorded by {first.Describe()}, is missing{more}"));
         }
 
         return findings;

@@ -10,8 +10,13 @@ using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 
 /// <summary>The <c>ledger</c> commands end to end against Azurite. Ordered steps share one ledger, so one test.</summary>
-public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
+    // The counts below are of this test's chains alone, whichever test of the class ran before.
+    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     [Fact]
     public async Task LedgerCommands_DigestVerifyExportThenTamper_ReportWhatTheLedgerHolds()
     {
@@ -26,9 +31,9 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         var csv = await RunAsync("ledger", "export", "--member", "stu-cli", "--format", "csv", "--connection-string", connection);
 
         Assert.Equal(0, digest.Code);
-        Assert.Matches("^digest [0-9a-f]{64} over 2 chains appended to ledger-digests/digests.log", digest.Stdout);
+        Assert.Matches("^digest [0-9a-f]{64} over 2 chains signed by ephemeral:[0-9a-f]{16} and appended to ledger-digests/digests.log", digest.Stdout);
         Assert.Equal(0, verify.Code);
-        Assert.Matches("^ledger intact: 2 chains, 8 rows; checked against the digest of [0-9]{4}-[0-9]{2}-[0-9]{2} ", verify.Stdout);
+        Assert.Matches("^ledger intact: 2 chains, 8 rows; checked against [0-9]+ signed digest line\\(s\\), the last of [0-9]{4}-[0-9]{2}-[0-9]{2} ", verify.Stdout);
         Assert.Equal(0, json.Code);
         using (var document = System.Text.Json.JsonDocument.Parse(json.Stdout))
         {
@@ -56,18 +61,19 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task LedgerDigestFunction_TimerFires_AppendsOneDigestLineCoveringEveryChain()
+    public async Task LedgerDigestFunction_TimerFires_AppendsOneSignedDigestLineCoveringEveryChain()
     {
         var digests = new LedgerDigests(fixture.Storage, Time());
-        var before = (await digests.ReadLastAsync())?.Digest.Digest;
+        var before = (await digests.ReadLastAsync())?.Digest?.Digest;
         await Ledger(fixture.Storage, Time()).RecordIntentAsync(Intent(Meeting, Unique("stu"), SubjectRole.Student, "bk-timer"));
 
-        await new LedgerDigestFunction(digests, Ledger(fixture.Storage, Time()), Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>())
+        await new LedgerDigestFunction(digests, Verifier(fixture.Storage), Ledger(fixture.Storage, Time()), Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>())
             .Run(new TimerInfo(), CancellationToken.None);
 
         var last = (await digests.ReadLastAsync())!;
         Assert.Empty(last.Problems);
-        Assert.Equal(before ?? LedgerRow.GenesisHash, last.Digest.PreviousDigest);
+        Assert.Equal(before ?? LedgerRow.GenesisHash, last.Digest!.PreviousDigest);
+        Assert.Equal((EphemeralLedgerDigestKey.Shared.KeyId, "ES256"), (last.Digest.KeyId, last.Digest.Algorithm));
         Assert.Equal(last.Digest.Chains, last.Heads.Count);
         Assert.True(last.Heads.Count >= 1);
     }

@@ -14,8 +14,13 @@ namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 /// The retention purge against Azurite: time moves 3 years and a day ahead, expired rows go, and the chains still
 /// verify from their anchor. Tampering after (or disguised as) a purge is still reported.
 /// </summary>
-public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
+    // Tests here break chains on purpose, and a digest or purge refuses over any broken chain: each starts empty.
+    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private static readonly TimeSpan PastRetention = TimeSpan.FromDays((365 * 3) + 2);
 
     private TableClient Table => fixture.Storage.Table(TableNames.DisclosureLedger);
@@ -225,7 +230,7 @@ public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture
         var result = await Retention(time).PurgeAsync();
 
         var skip = Assert.Single(result.Skipped, s => s.SubjectRef == subjectRef);
-        Assert.Equal($"the chain does not verify at row {LedgerRow.RowKeyOf(2)}", skip.Reason);
+        Assert.Equal($"the chain does not verify: Edited: chain {subjectRef} row {LedgerRow.RowKeyOf(2)}: the row's content does not match its hash", skip.Reason);
         Assert.Equal(4, (await RowsAsync(subjectRef)).Count);
     }
 

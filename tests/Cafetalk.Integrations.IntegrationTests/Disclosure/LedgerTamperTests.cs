@@ -8,8 +8,13 @@ using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 
 /// <summary>Tampers with ledger rows straight in Azurite and expects verify to name the exact row.</summary>
-public sealed class LedgerTamperTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+public sealed class LedgerTamperTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
+    // Tests here break chains on purpose, and a digest or purge refuses over any broken chain: each starts empty.
+    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
     private TableClient Table => fixture.Storage.Table(TableNames.DisclosureLedger);
 
     [Fact]

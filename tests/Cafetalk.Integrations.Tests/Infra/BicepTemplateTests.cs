@@ -46,6 +46,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
     private const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
     private const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
+    private const string KeyVaultCryptoUser = "12338af0-0e69-4776-bea7-57ae8d297424";
 
     private ArmTemplate Template => compiled.Template;
 
@@ -153,9 +154,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     [Fact]
     public void AppSettings_HoldNoSecretValue()
     {
-        // Names that look secret but hold none: an auth mode, key ids, and an ingestion address that is useless
-        // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics).
-        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        // Names that look secret but hold none: an auth mode, key ids, an ingestion address that is useless
+        // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics), and the
+        // URI of the non-exportable ledger digest key (only the app's identity may sign with it).
+        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "Ledger__DigestSigning__KeyId"];
         foreach (var (name, value) in AppSettings().Concat(KeyRingSettings()))
         {
             Assert.DoesNotMatch(@"(?i)listKeys|listSecrets|listAccountSas|AccountKey=|SharedAccessSignature=|SharedAccessKey=|InstrumentationKey=|ClientSecret=", value);
@@ -225,6 +227,48 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Equal(["default", "ledger-digests", "default"], segments[^3..]);
         Assert.True(policy.Value<int>("properties.immutabilityPeriodSinceCreationInDays") >= 3 * 365, "APPI Art. 29 asks for 3 years.");
         Assert.True(policy.Value<bool>("properties.allowProtectedAppendWrites"));
+        // Deployed until the hook has locked it; a locked policy is left out (ARM can no longer change it).
+        Assert.Contains("ledgerDigestsPolicyLocked", policy.Json["condition"]?.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LedgerDigests_PolicyIsLockedByTheAzdPostprovisionHook()
+    {
+        var root = RepositoryRoot.Find();
+        var azureYaml = File.ReadAllText(Path.Combine(root, "azure.yaml"));
+        Assert.Matches(@"hooks:\s*\n(?:\s*#.*\n)*\s+postprovision:\s*\n\s+posix:\s*\n\s+shell: sh\s*\n\s+run: \./infra/hooks/lock-ledger-digests\.sh", azureYaml);
+
+        var hook = File.ReadAllText(Path.Combine(root, "infra", "hooks", "lock-ledger-digests.sh"));
+        Assert.Contains("set -eu", hook, StringComparison.Ordinal);
+        Assert.Contains("container=ledger-digests", hook, StringComparison.Ordinal);
+        Assert.Contains("az storage container immutability-policy lock", hook, StringComparison.Ordinal);
+        Assert.Contains("--if-match \"$(policy etag)\"", hook, StringComparison.Ordinal);
+        // It fails the provision unless the policy ends Locked, and then keeps later provisions from redeploying it.
+        Assert.Contains("if [ \"$state\" != \"Locked\" ]; then", hook, StringComparison.Ordinal);
+        Assert.Contains("azd env set LEDGER_DIGESTS_POLICY_LOCKED true", hook, StringComparison.Ordinal);
+        var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.InfraDirectory, "main.parameters.json")))!["parameters"]!;
+        Assert.Equal("${LEDGER_DIGESTS_POLICY_LOCKED=false}", parameters["ledgerDigestsPolicyLocked"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void LedgerDigestKey_IsANonExportableP256SigningKeyTheAppMayOnlyUse()
+    {
+        var key = Template.Single("Microsoft.KeyVault/vaults/keys");
+        Assert.Equal(("EC", "P-256"), (key.Text("properties.kty"), key.Text("properties.curveName")));
+        Assert.Equal(["sign", "verify"], key.At("properties.keyOps")!.AsArray().Select(o => o!.GetValue<string>()));
+        Assert.False(key.Value<bool>("properties.attributes.exportable"));
+
+        // Key Vault Crypto User on this key alone: sign and read the public half, nothing on any other key or secret.
+        var signer = Template.OfType("Microsoft.Authorization/roleAssignments").Single(a => RoleId(a) == KeyVaultCryptoUser);
+        Assert.Contains("Microsoft.KeyVault/vaults/keys'", signer.Text("scope"), StringComparison.Ordinal);
+        Assert.Contains("appIdentity", signer.Text("properties.principalId"), StringComparison.Ordinal);
+
+        var settings = AppSettings();
+        Assert.Equal(
+            "[reference(resourceId('Microsoft.KeyVault/vaults/keys', parameters('name'), parameters('ledgerDigestKeyName')), '2024-11-01').keyUri]",
+            settings["Ledger__DigestSigning__KeyId"]);
+        // The undetectable window: rows not yet in a signed digest, at most one interval.
+        Assert.Equal("0 */15 * * * *", settings["LedgerDigestSchedule"]);
     }
 
     [Fact]
@@ -257,6 +301,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
                 [StorageQueueDataContributor] = "Microsoft.Storage/storageAccounts/queueServices/queues'",
                 [StorageTableDataContributor] = "Microsoft.Storage/storageAccounts'",
                 [KeyVaultSecretsUser] = "Microsoft.KeyVault/vaults'",
+                [KeyVaultCryptoUser] = "Microsoft.KeyVault/vaults/keys'",
                 [MonitoringMetricsPublisher] = "Microsoft.Insights/components'",
             },
             scopeByRole.ToDictionary(kv => kv.Key, kv => ScopeType().Match(kv.Value).Value));

@@ -1,0 +1,291 @@
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Specialized;
+using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Functions.Disclosure;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Azure.Functions.Worker;
+using static Cafetalk.Integrations.IntegrationTests.Disclosure.LedgerScenario;
+
+namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
+
+/// <summary>
+/// An insider with the storage account's key (table and blob write) but neither the digest key nor the power to rewrite
+/// the locked digest log: each attack planted straight in Azurite, then `ledger digest` / `ledger verify` run as an
+/// operator would, asserting the exit code and the finding. Each test starts from an empty ledger and digest log.
+/// </summary>
+public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    private TableClient Table => fixture.Storage.Table(TableNames.DisclosureLedger);
+
+    private string Connection => fixture.Sandbox.StorageConnectionString;
+
+    // Every attack here breaks the ledger on purpose; a fresh ledger and log keep each test's findings its own.
+    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task A_DigestedChainDeletedBehindAForgedPurgeAnchor_VerifyRefusesTheAnchor()
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+
+        // The forger deletes every row and leaves an anchor one row past the digested head, built to agree with itself:
+        // a row 4 of this chain, hashed honestly, retained until a date long past.
+        var rows = await RowsAsync(subjectRef);
+        var fake = new TableEntity(rows[^1]) { RowKey = LedgerRow.RowKeyOf(4) };
+        fake[LedgerRow.Seq] = 4L;
+        fake[LedgerRow.RetainUntilUtc] = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        fake[LedgerRow.PrevHash] = rows[^1].GetString(LedgerRow.Hash);
+        var fakeHash = LedgerRow.ComputeHash(fake);
+        foreach (var row in rows)
+        {
+            await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+
+        await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey)
+        {
+            [LedgerRow.Seq] = 4L,
+            [LedgerRow.Hash] = fakeHash,
+            [LedgerRow.PurgedThroughSeq] = 4L,
+            [LedgerRow.AnchorHash] = fakeHash,
+            [LedgerRow.AnchorRow] = LedgerRow.CanonicalEncoding(fake),
+            [LedgerRow.PurgedAtUtc] = Time().GetUtcNow(),
+        }, ETag.All, TableUpdateMode.Replace);
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains($"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(1)}: rows 1..4 are gone and no signed digest vouches for the purge anchor", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task B_DigestedRowEditedAndChainRecomputed_DigestRefusesAndVerifyReportsIt()
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        await RewriteRowAsync(subjectRef, 2);
+
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var finding = $"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(3)}: row 3 is not the row digest line 1 of ";
+        Assert.Equal(1, digest.Exit);
+        Assert.Contains("digest refused: 1 findings in the ledger's chains", digest.Out, StringComparison.Ordinal);
+        Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
+        Assert.Single((await Digests().ReadAsync()).Lines);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
+        Assert.Contains("recorded: the chain was rewritten from there or before", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task B_TimerDigestOverARewrittenChain_FailsTheRunWithAnErrorLogAndWritesNothing()
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        await Digests().WriteAsync();
+        await RewriteRowAsync(subjectRef, 2);
+        var function = new LedgerDigestFunction(Digests(), Verifier(fixture.Storage), Ledger(fixture.Storage, Time()),
+            Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>());
+
+        var refused = await Assert.ThrowsAsync<LedgerBrokenException>(() => function.Run(new TimerInfo(), CancellationToken.None));
+
+        Assert.Equal(LedgerFindingKind.DigestMismatch, Assert.Single(refused.Verification.ChainFindings).Kind);
+        Assert.Single((await Digests().ReadAsync()).Lines);
+        Assert.Contains(LogCapture.Snapshot(), l => l.Text.Contains("Ledger digest refused: 1 finding(s) in the ledger's chains", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task C_TailDigestedThenDeletedWithTheHeadRewound_NextDigestRefusesAndVerifyReportsIt()
+    {
+        var member = Unique("stu");
+        var subjectRef = await WriteChainAsync(member, 3);
+        await Digests().WriteAsync();
+        await WriteChainAsync(member, 2); // rows 4 and 5, after the first digest
+        await Digests().WriteAsync();      // the next digest, at most one interval later, records them
+        var rows = await RowsAsync(subjectRef);
+        await Table.DeleteEntityAsync(subjectRef, LedgerRow.RowKeyOf(4));
+        await Table.DeleteEntityAsync(subjectRef, LedgerRow.RowKeyOf(5));
+        await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey) { [LedgerRow.Seq] = 3L, [LedgerRow.Hash] = rows[2].GetString(LedgerRow.Hash) }, ETag.All, TableUpdateMode.Replace);
+
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var finding = $"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(5)}: row 5, recorded by digest line 2 of ";
+        Assert.Equal(1, digest.Exit);
+        Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
+        Assert.Contains("is missing", verify.Out, StringComparison.Ordinal);
+        // The window in which such a tail can still go unseen: rows not yet in a digest, at most one schedule interval.
+        Assert.Equal("0 */15 * * * *", fixture.Sandbox.Settings()["LedgerDigestSchedule"]);
+    }
+
+    [Fact]
+    public async Task C_TailDeletedInsideTheWindowButHeadLeft_NextDigestRefuses()
+    {
+        var member = Unique("stu");
+        var subjectRef = await WriteChainAsync(member, 3);
+        await Digests().WriteAsync();
+        await WriteChainAsync(member, 2);
+        await Table.DeleteEntityAsync(subjectRef, LedgerRow.RowKeyOf(5));
+
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+
+        Assert.Equal(1, digest.Exit);
+        Assert.Contains($"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(5)}: the last row 5 is missing", digest.Out, StringComparison.Ordinal);
+        Assert.Single((await Digests().ReadAsync()).Lines);
+    }
+
+    [Fact]
+    public async Task D_ChainCreatedAfterADigestNamedByTheNextThenDeleted_DigestRefusesAndVerifyReportsIt()
+    {
+        await WriteChainAsync(Unique("stu"), 2);
+        await Digests().WriteAsync();
+        var late = await WriteChainAsync(Unique("stu"), 2);
+        await Digests().WriteAsync(); // names the new chain
+        foreach (var row in await RowsAsync(late, includeHead: true))
+        {
+            await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var finding = $"DigestMismatch: chain {late}: the whole chain is gone: digest line 2 of ";
+        Assert.Equal(1, digest.Exit);
+        Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
+        Assert.Equal(2, (await Digests().ReadAsync()).Lines.Count);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
+        Assert.Contains("recorded it up to row 2", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task E_ForgedDigestLinesAppendedOverARewrittenChain_VerifyReportsEachLineAndTheChain()
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        var genuine = await Digests().WriteAsync();
+        await RewriteRowAsync(subjectRef, 2);
+
+        // Three forgeries, each a well-formed line over the rewritten heads that follows the one before: unsigned, signed
+        // with the forger's own key, and carrying the genuine line's key id and signature.
+        var forgersKey = new EphemeralLedgerDigestKey();
+        var unsigned = await AppendForgedLineAsync(genuine.Digest, signature: null);
+        var ownKey = await AppendForgedLineAsync(unsigned, await forgersKey.SignAsync(new byte[32], CancellationToken.None));
+        await AppendForgedLineAsync(ownKey, new DigestSignature(genuine.KeyId!, genuine.Algorithm!, System.Buffers.Text.Base64Url.DecodeFromChars(genuine.Signature!)));
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains("DigestForged: digest log: digest line 2: the line is not signed", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"DigestForged: digest log: digest line 3: the line is signed by key {forgersKey.KeyId}, which is not the ledger's digest key", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("DigestForged: digest log: digest line 4: the signature does not verify", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(3)}: row 3 is not the row digest line 1 of ", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 4 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task E_ForgedLineAloneDoesNotStopDigests_TheNextLineFollowsTheLastTrustedOne()
+    {
+        await WriteChainAsync(Unique("stu"), 2);
+        var genuine = await Digests().WriteAsync();
+        await AppendForgedLineAsync(genuine.Digest, signature: null);
+
+        var next = await Digests().WriteAsync();
+        var log = await Digests().ReadAsync();
+
+        Assert.Equal(genuine.Digest, next.PreviousDigest);
+        Assert.Equal([true, false, true], log.Lines.Select(l => l.Trusted));
+        var verification = await Verifier(fixture.Storage).VerifyAsync();
+        Assert.Equal("digest line 2: the line is not signed", Assert.Single(verification.Findings).Detail);
+    }
+
+    [Fact]
+    public async Task F_OldDigestLineContradictedByTheRows_ReportedThoughTheLastLineAgrees()
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        await Digests().WriteAsync();
+        await RewriteRowAsync(subjectRef, 2);
+        // A genuinely signed later line over the rewritten chain, as a version that digested without verifying wrote them.
+        var heads = (await Verifier(fixture.Storage).VerifyAsync()).Heads;
+        await Digests().AppendAsync(heads, null, CancellationToken.None);
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(1, verify.Exit);
+        Assert.All((await Digests().ReadAsync()).Lines, l => Assert.True(l.Trusted));
+        Assert.Contains($"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(3)}: row 3 is not the row digest line 1 of ", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Untouched_DigestThenVerify_PassesWithEveryLineChecked()
+    {
+        var member = Unique("stu");
+        await WriteChainAsync(member, 2);
+        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        await WriteChainAsync(member, 1);
+        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(0, verify.Exit);
+        Assert.Contains("ledger intact: 1 chains, 3 rows; checked against 2 signed digest line(s)", verify.Out, StringComparison.Ordinal);
+    }
+
+    private LedgerDigests Digests() => new(fixture.Storage, Time());
+
+    private async Task<string> WriteChainAsync(string member, int rows)
+    {
+        var handles = await Ledger(fixture.Storage, Time()).RecordIntentsAsync(Enumerable.Range(1, rows).Select(i => Intent(Meeting, member, SubjectRole.Student, $"bk-{i}")));
+        return handles[0].SubjectRef;
+    }
+
+    private async Task<List<TableEntity>> RowsAsync(string subjectRef, bool includeHead = false)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(e => e.PartitionKey == subjectRef))
+        {
+            if (includeHead || !LedgerRow.IsHead(row))
+            {
+                rows.Add(row);
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Edits row <paramref name="seq"/> and recomputes every later hash and the head with the row hash anyone can compute.</summary>
+    private async Task RewriteRowAsync(string subjectRef, int seq)
+    {
+        var chain = await RowsAsync(subjectRef);
+        chain[seq - 1]["DataItems"] = "start_time";
+        var prev = chain[seq - 2].GetString(LedgerRow.Hash);
+        foreach (var row in chain.Skip(seq - 1))
+        {
+            row[LedgerRow.PrevHash] = prev;
+            row[LedgerRow.Hash] = prev = LedgerRow.ComputeHash(row);
+            await Table.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Replace);
+        }
+
+        await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey) { [LedgerRow.Seq] = (long)chain.Count, [LedgerRow.Hash] = prev }, ETag.All, TableUpdateMode.Replace);
+    }
+
+    /// <summary>Appends a well-formed line over the heads now in the table, following <paramref name="previous"/>; returns its digest.</summary>
+    private async Task<string> AppendForgedLineAsync(string previous, DigestSignature? signature)
+    {
+        var heads = (await Verifier(fixture.Storage).VerifyAsync()).Heads;
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(heads, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var container = fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests);
+        var headsBlob = $"heads/forged-{Guid.NewGuid():N}.json";
+        await container.GetBlobClient(headsBlob).UploadAsync(BinaryData.FromBytes(bytes));
+        var line = new LedgerDigest(Time().GetUtcNow(), heads.Count, LedgerDigests.Compute(previous, bytes), previous, headsBlob,
+            signature?.KeyId, signature?.Algorithm, signature is null ? null : System.Buffers.Text.Base64Url.EncodeToString(signature.Value));
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(line, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) + "\n"));
+        await container.GetAppendBlobClient(LedgerDigests.LogBlobName).AppendBlockAsync(stream);
+        return line.Digest;
+    }
+}
