@@ -67,7 +67,7 @@ public sealed class VimeoSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new VimeoSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "vimeo", simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 
