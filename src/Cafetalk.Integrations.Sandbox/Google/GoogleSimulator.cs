@@ -70,6 +70,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     private readonly Dictionary<string, string> _refreshTokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Account, string RefreshToken)> _accessTokens = new(StringComparer.Ordinal);
     private readonly HashSet<string> _revokedRefreshTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _grantedScopes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SimulatedCalendar> _calendars = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Calendar, string Id), SimulatedEvent> _events = [];
     private readonly Dictionary<(string Account, long Minute), int> _perMinute = [];
@@ -109,7 +110,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken, tokenScopes: simulator.ScopesOf);
         return simulator;
     }
 
@@ -432,7 +433,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
                 var response = new JsonObject
                 {
-                    ["access_token"] = NewAccessToken(pending.Account, out var refresh),
+                    ["access_token"] = NewAccessToken(pending.Account, GrantedScopeOverride ?? pending.Scope, out var refresh),
                     ["expires_in"] = AccessTokenLifetimeSeconds,
                     ["scope"] = GrantedScopeOverride ?? pending.Scope,
                     ["token_type"] = "Bearer",
@@ -453,11 +454,13 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
                 var access = Token(32);
                 Issued.Add("google-access-token", access);
                 _accessTokens[access] = (account, refreshToken);
+                var scope = _grantedScopes.GetValueOrDefault(refreshToken, CalendarScope);
+                _grantedScopes[access] = scope;
                 return new Reply(HttpStatusCode.OK, new JsonObject
                 {
                     ["access_token"] = access,
                     ["expires_in"] = AccessTokenLifetimeSeconds,
-                    ["scope"] = CalendarScope,
+                    ["scope"] = scope,
                     ["token_type"] = "Bearer",
                 });
             default:
@@ -465,7 +468,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
     }
 
-    private string NewAccessToken(string account, out string refreshToken)
+    private string NewAccessToken(string account, string scope, out string refreshToken)
     {
         refreshToken = "1//" + Token(32);
         Issued.Add("google-refresh-token", refreshToken);
@@ -473,7 +476,23 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         var access = "ya29." + Token(32);
         Issued.Add("google-access-token", access);
         _accessTokens[access] = (account, refreshToken);
+        (_grantedScopes[refreshToken], _grantedScopes[access]) = (scope, scope);
         return access;
+    }
+
+    /// <summary>The scopes granted to the request's bearer token, for the contract's scope check; null when there is no known token.</summary>
+    private IReadOnlyCollection<string>? ScopesOf(HttpRequest request)
+    {
+        var bearer = request.Headers.Authorization.ToString();
+        if (!bearer.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return _grantedScopes.TryGetValue(bearer["Bearer ".Length..], out var scope) ? scope.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null;
+        }
     }
 
     private Reply Revoke(string? token)
