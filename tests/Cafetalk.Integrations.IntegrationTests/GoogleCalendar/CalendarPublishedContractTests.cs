@@ -222,5 +222,42 @@ public sealed class CalendarPublishedContractTests(SandboxFixture fixture) : ICl
         Assert.Equal(fresh, row.GetString("GoogleCalendarId"));
     }
 
+    [Fact]
+    public async Task Simulator_Patch_KeepsOmittedFields_ReplacesArrays_AndAnIncrementalListingMustRepeatTheFullOnesFilters()
+    {
+        const string lecturer = "lec_c_sim";
+        var calendar = await ConnectAsync(lecturer);
+        await ConfirmAsync(lecturer, "bk_c_sim", Lesson);
+        var token = await _harness.Services.GetRequiredService<GoogleAuthorization>().GetAccessTokenAsync((await Connections.FindAsync(lecturer))!, "test");
+        using var http = new HttpClient { BaseAddress = new Uri(Google.BaseAddress, $"calendar/v3/calendars/{Uri.EscapeDataString(calendar)}/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var eventPath = $"events/{EventId("bk_c_sim")}";
+        Google.EditByHand(calendar, EventId("bk_c_sim"), e => e["attendees"] = new JsonArray(new JsonObject { ["email"] = "one@example.test" }, new JsonObject { ["email"] = "two@example.test" }));
+
+        using var arrays = await http.PatchAsync(eventPath, JsonContent("""{"attendees":[{"email":"three@example.test"}]}"""));
+        var afterArrays = Assert.Single(Google.EventsOf(calendar)).Body;
+        using var omitted = await http.PatchAsync(eventPath, JsonContent("""{"summary":"patched"}"""));
+        var afterOmitted = Assert.Single(Google.EventsOf(calendar)).Body;
+        using var full = await http.GetAsync("events?showDeleted=true");
+        var syncToken = JsonNode.Parse(await full.Content.ReadAsStringAsync())!["nextSyncToken"]!.GetValue<string>();
+        var incremental = new Dictionary<string, HttpStatusCode>();
+        foreach (var query in new[] { "showDeleted=true", string.Empty, "showDeleted=false", "showDeleted=true&timeMin=2030-01-01T00:00:00Z" })
+        {
+            using var listed = await http.GetAsync($"events?syncToken={Uri.EscapeDataString(syncToken)}{(query.Length == 0 ? string.Empty : "&" + query)}");
+            incremental[query] = listed.StatusCode;
+        }
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (arrays.StatusCode, omitted.StatusCode));
+        Assert.Equal(["three@example.test"], afterArrays["attendees"]!.AsArray().Select(a => a!["email"]!.GetValue<string>()));
+        Assert.Equal("Cafetalk lesson", afterArrays["summary"]!.GetValue<string>());
+        Assert.Equal("patched", afterOmitted["summary"]!.GetValue<string>());
+        Assert.Single(afterOmitted["attendees"]!.AsArray());
+        Assert.Equal(CalendarPayloadTime(Lesson), afterOmitted["start"]!["dateTime"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, incremental["showDeleted=true"]);
+        Assert.All(incremental.Where(p => p.Key != "showDeleted=true"), p => Assert.Equal(HttpStatusCode.BadRequest, p.Value));
+    }
+
+    private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
     private static string CalendarPayloadTime(DateTimeOffset utc) => CalendarEventPayload.Local(utc, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));
 }
