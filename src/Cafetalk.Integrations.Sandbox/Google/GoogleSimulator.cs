@@ -27,11 +27,32 @@ public sealed record SimulatedEvent(string CalendarId, string Id, JsonObject Bod
 /// <summary>A calendar as the simulator holds it, with the account that owns it.</summary>
 public sealed record SimulatedCalendar(string Id, string Account, JsonObject Body);
 
+/// <summary>How Google answers an insert that re-uses the id of a deleted event (its material shows both; see google.contract.json).</summary>
+public enum DeletedIdReuse
+{
+    /// <summary>409 duplicate: "The requested identifier already exists."</summary>
+    Conflict,
+    /// <summary>403 forbidden.</summary>
+    Forbidden,
+}
+
+/// <summary>How Google answers an update of a deleted event (its material shows both; see google.contract.json).</summary>
+public enum DeletedEventUpdate
+{
+    /// <summary>The organizer's cancelled event keeps its details and is restored (undeleted) by a write with status confirmed.</summary>
+    Restore,
+    /// <summary>403 forbidden: the id stays unusable.</summary>
+    Forbidden,
+}
+
 /// <summary>
 /// A loopback stand-in for Google: the OAuth 2.0 authorization endpoint with a consent page (approve / deny), the
 /// token endpoint (code + PKCE verifier, refresh, invalid_grant once revoked), the revoke endpoint and the Calendar
-/// API calls the pipeline makes, enforcing the event-id rule, 409 on a duplicate id, syncToken / 410 and a
-/// per-user budget of requests per minute answered 403 rateLimitExceeded. Every request is recorded.
+/// API calls the pipeline makes, enforcing the event-id rule, 409 (or 403) on a re-used id, PATCH semantics (omitted
+/// fields kept, arrays replaced), events.update replacing the whole event, syncToken / 410 with an incremental
+/// listing held to the full listing's parameters (400 otherwise), 404 on every call to a calendar deleted by hand,
+/// and a per-user budget of requests per minute answered 403 rateLimitExceeded. Every request is recorded.
+/// Each behaviour is cited in Contracts/google.contract.json.
 /// </summary>
 public sealed partial class GoogleSimulator : IAsyncDisposable
 {
@@ -49,9 +70,11 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     private readonly Dictionary<string, string> _refreshTokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Account, string RefreshToken)> _accessTokens = new(StringComparer.Ordinal);
     private readonly HashSet<string> _revokedRefreshTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _grantedScopes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SimulatedCalendar> _calendars = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Calendar, string Id), SimulatedEvent> _events = [];
     private readonly Dictionary<(string Account, long Minute), int> _perMinute = [];
+    private readonly Dictionary<string, string> _syncTokenFilters = new(StringComparer.Ordinal);
     private readonly Queue<HttpStatusCode> _throttleNext = new();
     private long _sequence;
     private long _syncTokenFloor;
@@ -74,6 +97,12 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     /// <summary>Calendar API requests per user per minute before 403 rateLimitExceeded (Google: 600).</summary>
     public int RequestsPerMinutePerUser { get; set; } = 600;
 
+    /// <summary>How an insert re-using a deleted event's id is answered (default 409, as most reports show).</summary>
+    public DeletedIdReuse DeletedIdReuse { get; set; } = DeletedIdReuse.Conflict;
+
+    /// <summary>How a write to a deleted event is answered (default: restored, as the Event resource documents).</summary>
+    public DeletedEventUpdate DeletedEventUpdate { get; set; } = DeletedEventUpdate.Restore;
+
     /// <summary>When set, the token endpoint reports this scope as granted instead of the one asked for.</summary>
     public string? GrantedScopeOverride { get; set; }
 
@@ -81,7 +110,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken, tokenScopes: simulator.ScopesOf);
         return simulator;
     }
 
@@ -196,6 +225,15 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a calendar as the lecturer would in Google Calendar's settings: every later call naming it answers 404.</summary>
+    public void DeleteCalendarByHand(string calendarId)
+    {
+        lock (_gate)
+        {
+            _ = DeleteCalendar(_calendars[calendarId]);
+        }
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
@@ -303,6 +341,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
             ("GET", ["calendar", "v3", "calendars", var cal, "events"]) => WithCalendar(grant.Account, cal, c => ListEvents(c, request.Query)),
             ("GET", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => (HttpStatusCode.OK, Describe(e))),
             ("PATCH", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => PatchEvent(e, body)),
+            ("PUT", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => UpdateEvent(e, body)),
             ("DELETE", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, DeleteEvent),
             _ => ApiError(HttpStatusCode.NotFound, "notFound", "Not Found"),
         }, grant.Account);
@@ -394,7 +433,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
                 var response = new JsonObject
                 {
-                    ["access_token"] = NewAccessToken(pending.Account, out var refresh),
+                    ["access_token"] = NewAccessToken(pending.Account, GrantedScopeOverride ?? pending.Scope, out var refresh),
                     ["expires_in"] = AccessTokenLifetimeSeconds,
                     ["scope"] = GrantedScopeOverride ?? pending.Scope,
                     ["token_type"] = "Bearer",
@@ -415,11 +454,13 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
                 var access = Token(32);
                 Issued.Add("google-access-token", access);
                 _accessTokens[access] = (account, refreshToken);
+                var scope = _grantedScopes.GetValueOrDefault(refreshToken, CalendarScope);
+                _grantedScopes[access] = scope;
                 return new Reply(HttpStatusCode.OK, new JsonObject
                 {
                     ["access_token"] = access,
                     ["expires_in"] = AccessTokenLifetimeSeconds,
-                    ["scope"] = CalendarScope,
+                    ["scope"] = scope,
                     ["token_type"] = "Bearer",
                 });
             default:
@@ -427,7 +468,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
     }
 
-    private string NewAccessToken(string account, out string refreshToken)
+    private string NewAccessToken(string account, string scope, out string refreshToken)
     {
         refreshToken = "1//" + Token(32);
         Issued.Add("google-refresh-token", refreshToken);
@@ -435,7 +476,23 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         var access = "ya29." + Token(32);
         Issued.Add("google-access-token", access);
         _accessTokens[access] = (account, refreshToken);
+        (_grantedScopes[refreshToken], _grantedScopes[access]) = (scope, scope);
         return access;
+    }
+
+    /// <summary>The scopes granted to the request's bearer token, for the contract's scope check; null when there is no known token.</summary>
+    private IReadOnlyCollection<string>? ScopesOf(HttpRequest request)
+    {
+        var bearer = request.Headers.Authorization.ToString();
+        if (!bearer.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return _grantedScopes.TryGetValue(bearer["Bearer ".Length..], out var scope) ? scope.Split(' ', StringSplitOptions.RemoveEmptyEntries) : null;
+        }
     }
 
     private Reply Revoke(string? token)
@@ -493,10 +550,17 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
 
         id ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
-        if (_events.ContainsKey((calendar.Id, id)))
+        if (_events.TryGetValue((calendar.Id, id), out var existing))
         {
-            // Google keeps deleted events as cancelled entries: their id stays taken.
-            return ApiError(HttpStatusCode.Conflict, "duplicate", "The requested identifier already exists.");
+            // Google keeps deleted events as cancelled entries: their id stays taken, answered 409 or (reported) 403.
+            return existing.Cancelled && DeletedIdReuse == DeletedIdReuse.Forbidden
+                ? ApiError(HttpStatusCode.Forbidden, "forbidden", "Forbidden")
+                : ApiError(HttpStatusCode.Conflict, "duplicate", "The requested identifier already exists.");
+        }
+
+        if (payload["start"] is null || payload["end"] is null)
+        {
+            return ApiError(HttpStatusCode.BadRequest, "required", "Missing time.");
         }
 
         payload["id"] = id;
@@ -512,22 +576,67 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
             return (HttpStatusCode.BadRequest, ApiError(HttpStatusCode.BadRequest, "parseError", "Parse Error").Json!);
         }
 
+        // Patch semantics: a field sent replaces the one held (objects field by field, an array as a whole); a field omitted is kept.
         var merged = (JsonObject)current.Body.DeepClone();
-        foreach (var (key, value) in patch)
+        MergePatch(merged, patch);
+        return Write(current, merged, patch["status"]?.GetValue<string>());
+    }
+
+    /// <summary>events.update: the body replaces the whole event (a field omitted is cleared); start and end are required.</summary>
+    private (HttpStatusCode, JsonNode) UpdateEvent(SimulatedEvent current, string body)
+    {
+        if (Parse(body) is not { } replacement)
         {
-            merged[key] = value?.DeepClone();
+            return (HttpStatusCode.BadRequest, ApiError(HttpStatusCode.BadRequest, "parseError", "Parse Error").Json!);
         }
 
-        var cancelled = patch["status"]?.GetValue<string>() is { } status ? status == "cancelled" : current.Cancelled;
+        if (replacement["start"] is null || replacement["end"] is null)
+        {
+            return (HttpStatusCode.BadRequest, ApiError(HttpStatusCode.BadRequest, "required", "Missing time.").Json!);
+        }
+
+        var status = replacement["status"]?.GetValue<string>();
+        replacement.Remove("id");
+        replacement["id"] = current.Id;
+        return Write(current, replacement, status ?? "confirmed");
+    }
+
+    private (HttpStatusCode, JsonNode) Write(SimulatedEvent current, JsonObject body, string? status)
+    {
+        var cancelled = status is null ? current.Cancelled : status == "cancelled";
         if (current.Cancelled && cancelled)
         {
             return (HttpStatusCode.Gone, ApiError(HttpStatusCode.Gone, "deleted", "Resource has been deleted").Json!);
         }
 
-        merged.Remove("status");
-        var updated = current with { Body = merged, Cancelled = cancelled, Sequence = ++_sequence };
+        if (current.Cancelled && DeletedEventUpdate == DeletedEventUpdate.Forbidden)
+        {
+            return (HttpStatusCode.Forbidden, ApiError(HttpStatusCode.Forbidden, "forbidden", "Forbidden").Json!);
+        }
+
+        body.Remove("status");
+        var updated = current with { Body = body, Cancelled = cancelled, Sequence = ++_sequence };
         _events[(current.CalendarId, current.Id)] = updated;
         return (HttpStatusCode.OK, Describe(updated));
+    }
+
+    private static void MergePatch(JsonObject target, JsonObject patch)
+    {
+        foreach (var (key, value) in patch)
+        {
+            if (value is JsonObject nested && target[key] is JsonObject held)
+            {
+                MergePatch(held, nested);
+            }
+            else if (value is null)
+            {
+                target.Remove(key);
+            }
+            else
+            {
+                target[key] = value.DeepClone();
+            }
+        }
     }
 
     private (HttpStatusCode, JsonNode?) DeleteEvent(SimulatedEvent current)
@@ -545,11 +654,18 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     {
         long since = 0;
         var syncToken = query["syncToken"].ToString();
+        var filters = ListFilters(query);
         if (syncToken.Length > 0)
         {
-            if (!syncToken.StartsWith("sync-", StringComparison.Ordinal) || !long.TryParse(syncToken[5..], CultureInfo.InvariantCulture, out since) || since < _syncTokenFloor)
+            if (!_syncTokenFilters.TryGetValue(syncToken, out var issuedFor) || !long.TryParse(syncToken.Split('-')[1], CultureInfo.InvariantCulture, out since) || since < _syncTokenFloor)
             {
                 return ApiError(HttpStatusCode.Gone, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.");
+            }
+
+            // An incremental listing may not narrow by time, text or order, may not hide deletions, and repeats the full listing's filters.
+            if (SyncTokenExcluded.Any(query.ContainsKey) || query["showDeleted"] == "false" || filters != issuedFor)
+            {
+                return ApiError(HttpStatusCode.BadRequest, "invalid", "Invalid parameters for an incremental sync.");
             }
         }
 
@@ -568,11 +684,22 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
         else
         {
-            result["nextSyncToken"] = $"sync-{_sequence}";
+            var next = $"sync-{_sequence}-{_syncTokenFilters.Count}";
+            _syncTokenFilters[next] = filters;
+            result["nextSyncToken"] = next;
         }
 
         return new Reply(HttpStatusCode.OK, result);
     }
+
+    /// <summary>The parameters of events.list that shape the result set (paging and cursors aside), as one comparable string.</summary>
+    private static string ListFilters(IQueryCollection query) => string.Join('&', query
+        .Where(p => p.Key is not ("syncToken" or "pageToken" or "maxResults"))
+        .OrderBy(p => p.Key, StringComparer.Ordinal)
+        .Select(p => $"{p.Key}={p.Value}"));
+
+    /// <summary>events.list parameters that cannot be combined with syncToken (discovery document, syncToken).</summary>
+    private static readonly string[] SyncTokenExcluded = ["iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin", "timeMax", "updatedMin"];
 
     private Reply WithCalendar(string account, string calendarId, Func<SimulatedCalendar, Reply> action) =>
         _calendars.TryGetValue(calendarId, out var calendar) && calendar.Account == account

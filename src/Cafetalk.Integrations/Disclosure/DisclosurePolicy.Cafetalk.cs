@@ -120,7 +120,7 @@ public sealed partial class DisclosurePolicy
                     new("GET", "/calendar/v3/calendars/{calendarId}/events"),
                     new("POST", "/calendar/v3/calendars/{calendarId}/events"),
                     new("GET", "/calendar/v3/calendars/{calendarId}/events/{eventId}"),
-                    new("PATCH", "/calendar/v3/calendars/{calendarId}/events/{eventId}"),
+                    new("PUT", "/calendar/v3/calendars/{calendarId}/events/{eventId}"),
                     new("DELETE", "/calendar/v3/calendars/{calendarId}/events/{eventId}"),
                 ],
                 [

@@ -101,6 +101,21 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
         }
     }
 
+    /// <summary>Points the connection at a re-created calendar and forgets the old one's sync token; false when the row changed meanwhile.</summary>
+    public async Task<bool> ReplaceCalendarAsync(CalendarConnection connection, string calendarId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(Partition, connection.LecturerId) { [CalendarId] = calendarId, [SyncToken] = string.Empty },
+                connection.ETag, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Remembers where the next incremental sync starts (empty: a full sync next time).</summary>
     public async Task SaveSyncTokenAsync(string lecturerId, string? syncToken, CancellationToken cancellationToken = default)
     {

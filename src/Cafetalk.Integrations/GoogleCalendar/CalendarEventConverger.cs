@@ -27,6 +27,8 @@ public enum EventConvergence
     AwaitingJoinLink,
     /// <summary>Another converger is inserting this booking's event right now: look again at <see cref="EventConvergeResult.RetryAtUtc"/>.</summary>
     InsertInProgress,
+    /// <summary>Google answered 404 for the lecturer's calendar: it was deleted by hand (the converger re-creates it and tries again).</summary>
+    CalendarGone,
 }
 
 /// <summary>The outcome of one converge, with the event id when there is one.</summary>
@@ -34,9 +36,11 @@ public sealed record EventConvergeResult(EventConvergence Outcome, string? Event
 
 /// <summary>
 /// Makes a booking's event in the lecturer's "Cafetalk lessons" calendar match its desired state: inserted under an
-/// id derived from the booking id (409 means it is there already: one patch makes it match), patched on reschedule
-/// or when the join link becomes known, deleted on cancel (404/410 mean done). What Google holds is written to the
-/// row's <c>Google*</c> columns against its ETag.
+/// id derived from the booking id (409, or 403, means the id is held, by a live or a deleted event: one update makes
+/// it match and restores it), replaced whole by events.update on reschedule, on a new join link or after a hand edit
+/// (so hand-added guests and text go), deleted on cancel (404/410 mean done). A calendar the lecturer deleted is
+/// re-created (<see cref="CalendarRecreations"/>). What Google holds is written to the row's <c>Google*</c> columns
+/// against its ETag.
 /// </summary>
 public sealed class CalendarEventConverger(
     StorageAccount storage,
@@ -46,6 +50,7 @@ public sealed class CalendarEventConverger(
     CalendarEventIds eventIds,
     GoogleDisclosures disclosures,
     CalendarRevocations revocations,
+    CalendarRecreations recreations,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
     ConvergeMetrics metrics,
@@ -131,9 +136,17 @@ public sealed class CalendarEventConverger(
             var result = step switch
             {
                 Step.Delete => await DeleteAsync(table, row, context, cancellationToken),
-                Step.Patch => await PatchAsync(table, row, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
+                Step.Update => await UpdateAsync(table, row, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
                 _ => await InsertAsync(table, row, context, wanted, fingerprint, cancellationToken),
             };
+            if (result.Outcome == EventConvergence.CalendarGone && attempt < MaxClaimAttempts)
+            {
+                // The lecturer deleted the calendar: a new one is made (once, whoever comes first), then this booking goes into it.
+                await recreations.RecreateAsync(connection, client, correlationId, cancellationToken);
+                await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = time.GetUtcNow() }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                return await RunAsync(lecturerId, bookingId, correlationId, restore, cancellationToken, attempt + 1);
+            }
+
             metrics.Converged(DisclosurePolicy.Google.Key, result.Outcome.ToString(), row);
             return result;
         }
@@ -163,11 +176,16 @@ public sealed class CalendarEventConverger(
         var body = CalendarEventPayload.Build(call.Desired, options.Value.EventSummary, wanted.Description, call.EventId);
         var outcome = await disclosures.DiscloseAsync(Disclosure(call, "insert", CalendarEventPayload.FieldNames(true, wanted.Description is not null)),
             context => call.Client.InsertEventAsync(call.CalendarId, body, context, cancellationToken), _ => call.EventId, cancellationToken);
+        if (outcome == EventInsertOutcome.CalendarGone)
+        {
+            return new EventConvergeResult(EventConvergence.CalendarGone);
+        }
+
         if (outcome == EventInsertOutcome.AlreadyExists)
         {
             // The id is ours, so the event exists from an attempt whose write-back was lost, or was deleted (Google keeps the id): make it match.
-            logger.LogInformation("Calendar event {EventId} of booking {BookingId} already existed; patching it to the desired state", call.EventId, call.Desired.BookingId);
-            return await PatchAsync(table, row, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
+            logger.LogInformation("Calendar event {EventId} of booking {BookingId} already existed; updating it to the desired state", call.EventId, call.Desired.BookingId);
+            return await UpdateAsync(table, row, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
         }
 
         await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Live(row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
@@ -175,15 +193,15 @@ public sealed class CalendarEventConverger(
         return new EventConvergeResult(EventConvergence.Created, call.EventId);
     }
 
-    private async Task<EventConvergeResult> PatchAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
+    private async Task<EventConvergeResult> UpdateAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
     {
         var found = await disclosures.DiscloseAsync(Disclosure(call, "update", CalendarEventPayload.FieldNames(false, wanted.Description is not null)),
-            context => call.Client.PatchEventAsync(call.CalendarId, call.EventId, wanted, context, cancellationToken), _ => call.EventId, cancellationToken);
+            context => call.Client.UpdateEventAsync(call.CalendarId, call.EventId, wanted, context, cancellationToken), _ => call.EventId, cancellationToken);
         if (!found)
         {
             if (!insertIfGone)
             {
-                throw new CalendarApiException("events.patch", HttpStatusCode.NotFound, "notFound");
+                throw new CalendarApiException("events.update", HttpStatusCode.NotFound, "notFound");
             }
 
             logger.LogWarning("Calendar event {EventId} of booking {BookingId} is gone from Google; inserting it again", call.EventId, call.Desired.BookingId);
@@ -224,7 +242,7 @@ public sealed class CalendarEventConverger(
         var step = desired.Status switch
         {
             BookingStatus.Confirmed when !restore && facts.IsLiveIn(calendarId) && facts.Fingerprint == fingerprint => Step.None,
-            BookingStatus.Confirmed when facts.IsLiveIn(calendarId) || restore => Step.Patch,
+            BookingStatus.Confirmed when facts.IsLiveIn(calendarId) || restore => Step.Update,
             BookingStatus.Confirmed => Step.Insert,
             BookingStatus.Cancelled when facts.IsLiveIn(calendarId) || restore => Step.Delete,
             _ => Step.None,
@@ -236,7 +254,7 @@ public sealed class CalendarEventConverger(
     {
         None,
         Insert,
-        Patch,
+        Update,
         Delete,
     }
 
@@ -270,5 +288,72 @@ public sealed class CalendarRevocations(CalendarConnections connections, Storage
         });
         await storage.Queue(QueueNames.SiteNotifications).SendMessageAsync(cloudEvent, cancellationToken);
         logger.LogWarning("Google access of lecturer {LecturerId} was revoked (invalid_grant); calendar updates stop until they connect again", connection.LecturerId);
+    }
+}
+
+/// <summary>
+/// Handles a "Cafetalk lessons" calendar the lecturer deleted in Google (every call naming it answers 404): makes a
+/// new one, stores its id against the connection's ETag (so two workers make one, and the loser's copy is deleted),
+/// clears the sync token, queues a converge for each upcoming booking so their events are inserted again, and queues
+/// <c>com.cafetalk.calendar.lesson-calendar-recreated</c> for the site to tell the lecturer (ids only).
+/// </summary>
+public sealed class CalendarRecreations(
+    CalendarConnections connections,
+    StorageAccount storage,
+    GoogleDisclosures disclosures,
+    IOptions<GoogleCalendarOptions> options,
+    TimeProvider time,
+    ILogger<CalendarRecreations> logger)
+{
+    public const string LessonCalendarRecreatedType = "com.cafetalk.calendar.lesson-calendar-recreated";
+
+    /// <summary>The connection's calendar id after the re-creation (ours, or the one another worker stored first).</summary>
+    public async Task<string> RecreateAsync(CalendarConnection gone, CalendarClient client, string correlationId, CancellationToken cancellationToken = default)
+    {
+        var current = await connections.FindAsync(gone.LecturerId, cancellationToken);
+        if (current is null || current.CalendarId != gone.CalendarId)
+        {
+            return current?.CalendarId ?? gone.CalendarId; // disconnected, or re-created already
+        }
+
+        // Names our calendar only: no personal data leaves, so there is no ledger row.
+        var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
+        var calendar = await client.InsertCalendarAsync(new Calendar { Summary = options.Value.CalendarSummary }, context, cancellationToken);
+        if (!await connections.ReplaceCalendarAsync(current, calendar.Id!, cancellationToken))
+        {
+            await client.DeleteCalendarAsync(calendar.Id!, context, cancellationToken);
+            return (await connections.FindAsync(gone.LecturerId, cancellationToken))?.CalendarId ?? gone.CalendarId;
+        }
+
+        var queued = await QueueUpcomingAsync(gone.LecturerId, cancellationToken);
+        var cloudEvent = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["specversion"] = "1.0",
+            ["id"] = Guid.NewGuid().ToString("N"),
+            ["source"] = "/cafetalk-integrations/calendar",
+            ["type"] = LessonCalendarRecreatedType,
+            ["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["datacontenttype"] = "application/json",
+            ["data"] = new Dictionary<string, string> { ["lecturerId"] = gone.LecturerId, ["correlationId"] = correlationId },
+        });
+        await storage.Queue(QueueNames.SiteNotifications).SendMessageAsync(cloudEvent, cancellationToken);
+        logger.LogWarning("The lesson calendar of lecturer {LecturerId} was deleted in Google; made a new one and queued {Bookings} upcoming booking(s)", gone.LecturerId, queued);
+        return calendar.Id!;
+    }
+
+    private async Task<int> QueueUpcomingAsync(string lecturerId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {lecturerId} and Status eq {nameof(BookingStatus.Confirmed)} and StartsAtUtc ge {now} and StartsAtUtc le {now + options.Value.BackfillHorizon}");
+        var queue = storage.Queue(QueueNames.CalendarConverge);
+        var count = 0;
+        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await queue.SendMessageAsync(new ConvergeRequest(row.PartitionKey, row.RowKey).ToJson(), cancellationToken);
+            count++;
+        }
+
+        return count;
     }
 }

@@ -12,8 +12,10 @@ namespace Cafetalk.Integrations.GoogleCalendar;
 /// <remarks>
 /// <c>Failed</c>: lecturers whose sync failed. <c>Repaired</c>: upcoming bookings whose row said Google lagged (a converge
 /// message lost or poisoned), converged; <c>RepairFailed</c>: such bookings whose converge failed, left for the next night.
+/// <c>RestoreFailed</c>: events changed by hand whose restore failed (left to the next night's repair, the sync token
+/// saved all the same). <c>Recreated</c>: lesson calendars the lecturer had deleted, made again.
 /// </remarks>
-public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed, int Repaired = 0, int RepairFailed = 0);
+public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int ChangedEvents, int Restored, int FullResyncs, int Revoked, int Failed, int Repaired = 0, int RepairFailed = 0, int RestoreFailed = 0, int Recreated = 0);
 
 /// <summary>
 /// The nightly reconcile of every connected lecturer's "Cafetalk lessons" calendar: an incremental events.list with
@@ -21,6 +23,9 @@ public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int Cha
 /// compared with the desired state and restored when it differs; 410 means the token expired and a full listing runs.
 /// Then each upcoming booking whose row says Google lags its desired state is converged, so a lost or poisoned
 /// <c>calendar-converge</c> message is repaired by morning; that check reads the row only and costs no request.
+/// Each booking's restore and repair is isolated: one failure is counted and retried the next night, and never costs
+/// the lecturer's sync token or the other bookings. A 404 on the listing means the lecturer deleted the calendar: it
+/// is re-created (<see cref="CalendarRecreations"/>).
 /// </summary>
 public sealed class CalendarNightlySync(
     CalendarConnections connections,
@@ -29,6 +34,7 @@ public sealed class CalendarNightlySync(
     CalendarEventIds eventIds,
     CalendarEventConverger converger,
     CalendarRevocations revocations,
+    CalendarRecreations recreations,
     GoogleDisclosures disclosures,
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
@@ -55,6 +61,8 @@ public sealed class CalendarNightlySync(
                     Revoked = report.Revoked + one.Revoked,
                     Repaired = report.Repaired + one.Repaired,
                     RepairFailed = report.RepairFailed + one.RepairFailed,
+                    RestoreFailed = report.RestoreFailed + one.RestoreFailed,
+                    Recreated = report.Recreated + one.Recreated,
                 };
             }
             catch (Exception ex) when (ex is CalendarApiException or HttpRequestException or GoogleAuthorizationException)
@@ -65,8 +73,8 @@ public sealed class CalendarNightlySync(
             }
         }
 
-        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored, {Repaired} lagging booking(s) converged ({RepairFailed} failed), {Full} full resync(s), {Revoked} revoked, {Failed} failed",
-            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.Repaired, report.RepairFailed, report.FullResyncs, report.Revoked, report.Failed);
+        logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored ({RestoreFailed} failed), {Repaired} lagging booking(s) converged ({RepairFailed} failed), {Full} full resync(s), {Recreated} calendar(s) re-created, {Revoked} revoked, {Failed} failed",
+            report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.RestoreFailed, report.Repaired, report.RepairFailed, report.FullResyncs, report.Recreated, report.Revoked, report.Failed);
         return report;
     }
 
@@ -95,6 +103,12 @@ public sealed class CalendarNightlySync(
         {
             var page = await client.ListEventsAsync(connection.CalendarId, syncToken, pageToken, context, cancellationToken);
             requests++;
+            if (page.CalendarGone)
+            {
+                await recreations.RecreateAsync(connection, client, correlationId, cancellationToken);
+                return new CalendarSyncReport(1, requests, 0, 0, fullResyncs, 0, 0, Recreated: 1);
+            }
+
             if (page.SyncTokenExpired)
             {
                 logger.LogInformation("Sync token of lecturer {LecturerId} expired (410); listing the whole calendar", connection.LecturerId);
@@ -119,10 +133,10 @@ public sealed class CalendarNightlySync(
             bookings[eventIds.For(row.RowKey)] = row;
         }
 
-        var restoredIds = await RestoreAsync(connection, bookings, changed, correlationId, cancellationToken);
+        var (restoredIds, restoreFailedIds) = await RestoreAsync(connection, bookings, changed, correlationId, cancellationToken);
         await connections.SaveSyncTokenAsync(connection.LecturerId, nextSyncToken, cancellationToken);
-        var (repaired, repairFailed) = await RepairLaggingAsync(connection, bookings.Values.Where(r => !restoredIds.Contains(r.RowKey)), correlationId, cancellationToken);
-        return new CalendarSyncReport(1, requests, changed.Count, restoredIds.Count, fullResyncs, 0, 0, repaired, repairFailed);
+        var (repaired, repairFailed) = await RepairLaggingAsync(connection, bookings.Values.Where(r => !restoredIds.Contains(r.RowKey) && !restoreFailedIds.Contains(r.RowKey)), correlationId, cancellationToken);
+        return new CalendarSyncReport(1, requests, changed.Count, restoredIds.Count, fullResyncs, 0, 0, repaired, repairFailed, restoreFailedIds.Count);
     }
 
     /// <summary>
@@ -154,10 +168,15 @@ public sealed class CalendarNightlySync(
         return (repaired, failed);
     }
 
-    /// <summary>Restores each changed event whose booking wants something else; events that are not ours are left alone.</summary>
-    private async Task<HashSet<string>> RestoreAsync(CalendarConnection connection, Dictionary<string, TableEntity> bookings, List<Event> changed, string correlationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restores each changed event whose booking wants something else; events that are not ours are left alone. A
+    /// failed restore is logged, counted and its row's fingerprint cleared, so the next night's repair converges it
+    /// although the listing (its sync token saved) will not show that event again.
+    /// </summary>
+    private async Task<(HashSet<string> Restored, HashSet<string> Failed)> RestoreAsync(CalendarConnection connection, Dictionary<string, TableEntity> bookings, List<Event> changed, string correlationId, CancellationToken cancellationToken)
     {
         var restored = new HashSet<string>(StringComparer.Ordinal);
+        var failed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var observed in changed)
         {
             if (observed.Id is null || !bookings.TryGetValue(observed.Id, out var row))
@@ -176,11 +195,21 @@ public sealed class CalendarNightlySync(
             if (drifted)
             {
                 logger.LogInformation("Calendar event {EventId} of booking {BookingId} was changed in Google; restoring it", observed.Id, row.RowKey);
-                await converger.RestoreAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
-                restored.Add(row.RowKey);
+                try
+                {
+                    await converger.RestoreAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
+                    restored.Add(row.RowKey);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    failed.Add(row.RowKey);
+                    logger.LogWarning("Restoring the calendar event of booking {BookingId} failed ({Error}); the next night tries again", row.RowKey, ex.GetType().Name);
+                    await storage.Table(TableNames.Bookings).UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [CalendarEventColumns.Fingerprint] = string.Empty },
+                        Azure.ETag.All, TableUpdateMode.Merge, cancellationToken);
+                }
             }
         }
 
-        return restored;
+        return (restored, failed);
     }
 }

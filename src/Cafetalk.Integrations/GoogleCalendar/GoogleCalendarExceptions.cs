@@ -12,6 +12,9 @@ public sealed class CalendarApiException(string operation, HttpStatusCode status
     public string Operation { get; } = operation;
     public HttpStatusCode Status { get; } = status;
     public string? Reason { get; } = reason;
+
+    /// <summary>Google's rate limits answer 403 or 429 with these reasons; any other 403 is a refusal, not a wait.</summary>
+    public bool IsRateLimit => Reason is "rateLimitExceeded" or "userRateLimitExceeded";
 }
 
 /// <summary>

@@ -28,6 +28,7 @@ public static class GoogleCalendarServiceCollectionExtensions
         services.TryAddSingleton<GoogleAuthorization>();
         services.TryAddSingleton<CalendarClientFactory>();
         services.TryAddSingleton<CalendarRevocations>();
+        services.TryAddSingleton<CalendarRecreations>();
         services.TryAddTransient<CalendarEventConverger>();
         services.TryAddTransient<CalendarConvergeHandler>();
         services.TryAddTransient<CalendarNightlySync>();

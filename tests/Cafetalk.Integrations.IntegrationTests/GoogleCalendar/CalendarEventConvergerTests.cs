@@ -46,7 +46,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     private List<RecordedGoogleRequest> EventCalls() => [.. Google.Requests.Where(r => r.IsEventCall)];
 
     [Fact]
-    public async Task Lifecycle_ConfirmRedeliverRescheduleCancel_IsOneInsertOnePatchOneDelete_WithAMinimalPrivateEvent()
+    public async Task Lifecycle_ConfirmRedeliverRescheduleCancel_IsOneInsertOneUpdateOneDelete_WithAMinimalPrivateEvent()
     {
         const string lecturer = "lec_life";
         var calendar = await ConnectAsync(lecturer);
@@ -65,7 +65,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
 
         Assert.Equal([EventConvergence.Created, EventConvergence.UpToDate, EventConvergence.Updated, EventConvergence.Deleted, EventConvergence.UpToDate],
             new[] { created, again, moved, deleted, afterDelete }.Select(r => r.Outcome));
-        Assert.Equal(["POST", "PATCH", "DELETE"], EventCalls().Select(r => r.Method));
+        Assert.Equal(["POST", "PUT", "DELETE"], EventCalls().Select(r => r.Method));
         Assert.All(EventCalls(), r => Assert.Equal("?sendUpdates=none", r.Query));
         Assert.Matches(EventIdRule(), inserted.Id);
         Assert.DoesNotContain("bk_life", inserted.Id, StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     [Fact]
-    public async Task FourCopiesOfANewBookingsMessageAtOnce_OneInsert_No409_NoPatch()
+    public async Task FourCopiesOfANewBookingsMessageAtOnce_OneInsert_No409_NoUpdate()
     {
         const string lecturer = "lec_race";
         var calendar = await ConnectAsync(lecturer);
@@ -132,7 +132,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     [Fact]
-    public async Task ZoomJoinLink_IsTheOnlyDescription_AndArrivingLaterPatchesTheEvent_NeverLogged()
+    public async Task ZoomJoinLink_IsTheOnlyDescription_AndArrivingLaterUpdatesTheEvent_NeverLogged()
     {
         const string lecturer = "lec_join";
         var calendar = await ConnectAsync(lecturer);
@@ -152,7 +152,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     [Fact]
-    public async Task InsertAnswered409_AfterALostWriteBack_PatchesTheExistingEvent_NeverDuplicates()
+    public async Task InsertAnswered409_AfterALostWriteBack_UpdatesTheExistingEvent_NeverDuplicates()
     {
         const string lecturer = "lec_dup";
         var calendar = await ConnectAsync(lecturer);
@@ -166,7 +166,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         var result = await Converger.ConvergeAsync(lecturer, "bk_dup");
 
         Assert.Equal(EventConvergence.Updated, result.Outcome);
-        Assert.Equal([("POST", 409), ("PATCH", 200)], EventCalls().Select(r => (r.Method, r.Status)));
+        Assert.Equal([("POST", 409), ("PUT", 200)], EventCalls().Select(r => (r.Method, r.Status)));
         Assert.Single(Google.EventsOf(calendar));
     }
 
@@ -300,7 +300,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         var restoring = await sync.RunAsync();
 
         Assert.Equal(2, restoring.Restored);
-        Assert.Equal([("PATCH", 200), ("PATCH", 200)], Google.Requests.Where(r => r.IsEventCall && r.Method != "GET").Select(r => (r.Method, r.Status)));
+        Assert.Equal([("PUT", 200), ("PUT", 200)], Google.Requests.Where(r => r.IsEventCall && r.Method != "GET").Select(r => (r.Method, r.Status)));
         var restoredA = Assert.Single(Google.EventsOf(calendars["lec_sync_a"]));
         Assert.Equal("Cafetalk lesson", restoredA.Body["summary"]!.GetValue<string>());
         Assert.Equal(CalendarEventPayload.Local(Lesson, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")), restoredA.Body["start"]!["dateTime"]!.GetValue<string>());

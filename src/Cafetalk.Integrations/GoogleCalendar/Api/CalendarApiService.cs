@@ -109,8 +109,9 @@ public sealed class EventsGetRequest(IClientService service, string calendarId, 
     }
 }
 
-public sealed class EventsPatchRequest(IClientService service, Event body, string calendarId, string eventId)
-    : EventRequest<Event>(service, "PATCH", "calendars/{calendarId}/events/{eventId}", "patch", calendarId)
+/// <summary>events.update (PUT): the body replaces the whole event, so a field we do not send (a hand-added guest or text) is cleared.</summary>
+public sealed class EventsUpdateRequest(IClientService service, Event body, string calendarId, string eventId)
+    : EventRequest<Event>(service, "PUT", "calendars/{calendarId}/events/{eventId}", "update", calendarId)
 {
     [RequestParameter("eventId", RequestParameterType.Path)]
     public string EventId { get; } = eventId;

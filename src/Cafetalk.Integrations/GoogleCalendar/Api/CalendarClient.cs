@@ -9,15 +9,18 @@ using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.GoogleCalendar.Api;
 
-/// <summary>What an insert found: created now, or the id was already taken (409: done before).</summary>
+/// <summary>What an insert found: created now, the id already taken, or the calendar gone.</summary>
 public enum EventInsertOutcome
 {
     Created,
+    /// <summary>409, or 403 other than a rate limit: the id is held by an event, live or deleted (Google keeps deleted ids).</summary>
     AlreadyExists,
+    /// <summary>404: the calendar itself is gone (deleted by the lecturer).</summary>
+    CalendarGone,
 }
 
-/// <summary>One page of changes; <see cref="SyncTokenExpired"/> when Google answered 410 and a full sync is needed.</summary>
-public sealed record EventChanges(IReadOnlyList<Event> Items, string? NextPageToken, string? NextSyncToken, bool SyncTokenExpired);
+/// <summary>One page of changes; <see cref="SyncTokenExpired"/> when Google answered 410 and a full sync is needed, <see cref="CalendarGone"/> on 404.</summary>
+public sealed record EventChanges(IReadOnlyList<Event> Items, string? NextPageToken, string? NextSyncToken, bool SyncTokenExpired, bool CalendarGone = false);
 
 /// <summary>
 /// The calls we make to Calendar v3 for one lecturer, on <see cref="CalendarService"/> with an access token from
@@ -44,15 +47,19 @@ public sealed class CalendarClient : IDisposable
             await RunAsync(new EventsInsertRequest(_service, body, calendarId) { SendUpdates = SendUpdates.None }, disclosure, "events.insert", cancellationToken);
             return EventInsertOutcome.Created;
         }
-        catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Conflict)
+        catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Conflict || (ex.Status == HttpStatusCode.Forbidden && !ex.IsRateLimit))
         {
             return EventInsertOutcome.AlreadyExists;
         }
+        catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return EventInsertOutcome.CalendarGone;
+        }
     }
 
-    /// <summary>Patches the event; false when Google no longer has it (404/410).</summary>
-    public Task<bool> PatchEventAsync(string calendarId, string eventId, Event patch, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
-        UnlessGoneAsync(() => RunAsync(new EventsPatchRequest(_service, patch, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.patch", cancellationToken));
+    /// <summary>Replaces the whole event (fields not sent are cleared; status confirmed restores a deleted one); false when Google no longer has it (404/410).</summary>
+    public Task<bool> UpdateEventAsync(string calendarId, string eventId, Event body, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        UnlessGoneAsync(() => RunAsync(new EventsUpdateRequest(_service, body, calendarId, eventId) { SendUpdates = SendUpdates.None }, disclosure, "events.update", cancellationToken));
 
     /// <summary>Deletes the event; false when it was already gone (404/410 count as done).</summary>
     public Task<bool> DeleteEventAsync(string calendarId, string eventId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
@@ -71,15 +78,18 @@ public sealed class CalendarClient : IDisposable
         }
     }
 
-    /// <summary>One page of events changed since <paramref name="syncToken"/> (deleted ones included), or of all events when it is null.</summary>
+    /// <summary>
+    /// One page of events changed since <paramref name="syncToken"/>, or of all events when it is null; deleted ones
+    /// included either way, since an incremental listing must repeat the full listing's parameters.
+    /// </summary>
     public async Task<EventChanges> ListEventsAsync(string calendarId, string? syncToken, string? pageToken, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
         var request = new EventsListRequest(_service, calendarId)
         {
             SyncToken = syncToken,
             PageToken = pageToken,
-            // A full listing shows deleted events too, so a lesson deleted by hand is seen and restored.
-            ShowDeleted = syncToken is null ? true : null,
+            // Deleted events too, so a lesson deleted by hand is seen and restored; sent on every page and every incremental listing alike.
+            ShowDeleted = true,
             MaxResults = 250,
         };
         try
@@ -90,6 +100,10 @@ public sealed class CalendarClient : IDisposable
         catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Gone && syncToken is not null)
         {
             return new EventChanges([], null, null, true);
+        }
+        catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return new EventChanges([], null, null, false, CalendarGone: true);
         }
     }
 
