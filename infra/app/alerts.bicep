@@ -174,6 +174,19 @@ customMetrics
 '''
   }
   {
+    name: 'erasure-blocked'
+    description: 'An erasure could not remove what Google holds (the lecturer revoked our access, or Google failed): the receipt stays pending with the reason. Read the receipt; see docs/operations.md.'
+    severity: 2
+    frequency: 'PT15M'
+    window: 'PT1H'
+    dimensions: []
+    query: '''
+traces
+| where severityLevel >= 3 and message startswith "Erasure blocked at Google"
+| summarize blocked = count()
+'''
+  }
+  {
     name: 'ledger-digest-failed'
     description: 'The daily ledger digest job failed: no digest of the chain heads was written. Run ledger verify and ledger digest by hand (docs/operations.md).'
     severity: 1
