@@ -55,21 +55,10 @@ public sealed class CalendarConnectEndpoints(
     {
         var language = Language(request);
         var cancellationToken = request.HttpContext.RequestAborted;
-        if (tickets.Read(request.Query["ticket"]) is not { } ticket)
+        var (ticket, existing, refusal) = await CheckTicketAsync(request, request.Query["ticket"], language);
+        if (ticket is null)
         {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
-        }
-
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
-        {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language);
-        }
-
-        var (existing, unreadable) = await FindConnectionAsync(ticket.LecturerId, cancellationToken);
-        if (unreadable)
-        {
-            return Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language);
+            return refusal!;
         }
 
         if (existing is null)
@@ -115,21 +104,11 @@ public sealed class CalendarConnectEndpoints(
         }
 
         var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseNullableQuery(System.Text.Encoding.UTF8.GetString(read.Bytes.Span));
-        if (form is null || !form.TryGetValue("ticket", out var ticketValue) || tickets.Read(ticketValue) is not { } ticket)
+        string? ticketValue = form is not null && form.TryGetValue("ticket", out var values) ? values.ToString() : null;
+        var (ticket, existing, refusal) = await CheckTicketAsync(request, ticketValue, language);
+        if (ticket is null || form is null)
         {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
-        }
-
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
-        {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language);
-        }
-
-        var (existing, unreadable) = await FindConnectionAsync(ticket.LecturerId, cancellationToken);
-        if (unreadable)
-        {
-            return Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language);
+            return refusal ?? Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
         }
 
         var confirmed = await formTokens.RedeemAsync(form.TryGetValue("confirm", out var token) ? token.ToString() : null, ReplacePurpose,
@@ -171,6 +150,25 @@ public sealed class CalendarConnectEndpoints(
         // After a POST: 303, so the browser follows with a GET.
         request.HttpContext.Response.Headers.Location = consent.Url.ToString();
         return new StatusCodeResult(redirectStatus);
+    }
+
+    /// <summary>A genuine, unspent ticket and the lecturer's current connection, or the page that refuses the request.</summary>
+    private async Task<(ConnectTicket? Ticket, CalendarConnection? Existing, IActionResult? Refusal)> CheckTicketAsync(HttpRequest request, string? value, string language)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (tickets.Read(value) is not { } ticket)
+        {
+            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language));
+        }
+
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
+        {
+            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language));
+        }
+
+        var (existing, unreadable) = await FindConnectionAsync(ticket.LecturerId, cancellationToken);
+        return unreadable ? (null, null, Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language)) : (ticket, existing, null);
     }
 
     private async Task<(CalendarConnection? Connection, bool Unreadable)> FindConnectionAsync(string lecturerId, CancellationToken cancellationToken)

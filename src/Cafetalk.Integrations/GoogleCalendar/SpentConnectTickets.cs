@@ -33,23 +33,6 @@ public sealed class SpentConnectTickets(StorageAccount storage, TimeProvider tim
         (await Table.GetEntityIfExistsAsync<TableEntity>(ticketId, RowKey, select: ["PartitionKey"], cancellationToken: cancellationToken)).HasValue;
 
     /// <summary>Forgets spent tickets that have expired anyway (the ticket check refuses them on its own); returns how many.</summary>
-    public async Task<int> PurgeExpiredAsync(CancellationToken cancellationToken = default)
-    {
-        var purged = 0;
-        var filter = TableClient.CreateQueryFilter($"ExpiresAtUtc lt {time.GetUtcNow()}");
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            try
-            {
-                await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-                purged++;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                // Another purge got there first.
-            }
-        }
-
-        return purged;
-    }
+    public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken = default) =>
+        Http.OneTimeFormTokens.PurgeExpiredAsync(Table, time.GetUtcNow(), cancellationToken);
 }

@@ -65,20 +65,23 @@ public sealed class OneTimeFormTokens(StorageAccount storage, TimeProvider time)
     }
 
     /// <summary>Deletes tokens past their expiry (never redeemed); returns how many.</summary>
-    public async Task<int> PurgeExpiredAsync(CancellationToken cancellationToken = default)
+    public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken = default) => PurgeExpiredAsync(Table, time.GetUtcNow(), cancellationToken);
+
+    /// <summary>Deletes the rows of <paramref name="table"/> whose <c>ExpiresAtUtc</c> is before <paramref name="now"/>; returns how many.</summary>
+    internal static async Task<int> PurgeExpiredAsync(TableClient table, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var purged = 0;
-        var filter = TableClient.CreateQueryFilter($"ExpiresAtUtc lt {time.GetUtcNow()}");
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"ExpiresAtUtc lt {now}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             try
             {
-                await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
                 purged++;
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
-                // Redeemed meanwhile.
+                // Used or purged meanwhile.
             }
         }
 

@@ -230,6 +230,30 @@ public sealed partial class CalendarReconnectTests(SandboxFixture fixture) : ICl
         Assert.Contains(_harness.Google.Calendars, c => c.Id == connection.CalendarId);
     }
 
+    [Fact]
+    public async Task Purge_RemovesExpiredSpentTicketsAndConfirmations_KeepsLiveOnes_AndAPurgedConfirmationNoLongerWorks()
+    {
+        var spent = _harness.Services.GetRequiredService<SpentConnectTickets>();
+        var forms = _harness.Services.GetRequiredService<Http.OneTimeFormTokens>();
+        var now = TimeProvider.System.GetUtcNow();
+        Assert.True(await spent.TrySpendAsync("ticket-expired-" + Guid.NewGuid().ToString("N"), now.AddMinutes(-1)));
+        var live = "ticket-live-" + Guid.NewGuid().ToString("N");
+        Assert.True(await spent.TrySpendAsync(live, now.AddMinutes(10)));
+        var stale = await forms.IssueAsync("purge-test", "binding", TimeSpan.FromMilliseconds(1));
+        var fresh = await forms.IssueAsync("purge-test", "binding", TimeSpan.FromMinutes(10));
+        await Task.Delay(50);
+
+        var ticketsPurged = await spent.PurgeExpiredAsync();
+        var formsPurged = await forms.PurgeExpiredAsync();
+
+        Assert.True(ticketsPurged >= 1);
+        Assert.True(formsPurged >= 1);
+        Assert.True(await spent.IsSpentAsync(live));
+        Assert.False(await spent.TrySpendAsync(live, now.AddMinutes(10)));
+        Assert.False(await forms.RedeemAsync(stale, "purge-test", "binding"));
+        Assert.True(await forms.RedeemAsync(fresh, "purge-test", "binding"));
+    }
+
     /// <summary>The whole confirmed reconnect as a browser does it: the page, its form posted back, Google, the callback.</summary>
     private async Task<(HttpResponseMessage Response, string Body)> ReconnectConfirmedAsync(string lecturer)
     {
