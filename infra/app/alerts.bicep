@@ -174,6 +174,19 @@ customMetrics
 '''
   }
   {
+    name: 'erasure-blocked'
+    description: 'An erasure could not remove what Google holds (the lecturer revoked our access, or Google failed): the receipt stays pending with the reason. Read the receipt; see docs/operations.md.'
+    severity: 2
+    frequency: 'PT15M'
+    window: 'PT1H'
+    dimensions: []
+    query: '''
+traces
+| where severityLevel >= 3 and message startswith "Erasure blocked at Google"
+| summarize blocked = count()
+'''
+  }
+  {
     name: 'ledger-digest-failed'
     description: 'The ledger digest job (every 15 minutes) failed or refused: it verifies the ledger first and writes no signed digest over a broken chain, so this can mean tampering. Run ledger verify (docs/operations.md).'
     severity: 1

@@ -37,6 +37,8 @@ var tableNames = [
   'ErasureReceipts'
   'VimeoFolders'
   'CalendarConnectStates'
+  'CalendarConnectTickets'
+  'FormTokens'
   'ProviderRateBudget'
 ]
 

@@ -27,7 +27,7 @@ internal static class ServeCommand
         });
         var wireLog = new Option<FileInfo>("--wire-log") { Description = "On exit, write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
         var command = new Command("serve", "Host the HTTP functions on 127.0.0.1 with the Sandbox behind them until Ctrl+C or SIGTERM.\n" +
-            "Prints one JSON line first: {baseUrl, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}.\n" +
+            "Prints one JSON line first: {baseUrl, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}; connectUrl works once, for GoogleCalendar:TicketMaxLifetime.\n" +
             "Example: cafetalk-integrations serve --sandbox --port 7071 --wire-log wire.jsonl") { sandbox, port, wireLog };
         command.Validators.Add(r =>
         {
@@ -54,7 +54,7 @@ internal static class ServeCommand
                 {
                     baseUrl = server.BaseUrl.ToString(),
                     unsubscribeUrls,
-                    connectUrl = new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(server.Services.GetRequiredService<GoogleCalendar.ConnectTickets>().Issue("lec_demo_berlin", TimeSpan.FromHours(8)))}").ToString(),
+                    connectUrl = new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(server.Services.GetRequiredService<GoogleCalendar.ConnectTickets>().Issue("lec_demo_berlin", TicketWindow(server.Services)))}").ToString(),
                     zoomWebhookSecret = settings["Zoom:WebhookSecretToken"],
                     zoomWebhookUrl = new Uri(server.BaseUrl, "api/zoom/webhook").ToString(),
                     functionKey = server.FunctionKey,
@@ -79,6 +79,10 @@ internal static class ServeCommand
     }
 
     /// <summary>Two demo members subscribed through the real event path, so the pages have something to act on.</summary>
+    /// <summary>The longest a ticket is accepted: the printed link works for that long (`connect-link` prints a fresh one).</summary>
+    private static TimeSpan TicketWindow(IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GoogleCalendar.GoogleCalendarOptions>>().Value.TicketMaxLifetime;
+
     private static async Task<List<string>> SeedSubscribersAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var subscriptions = services.GetRequiredService<NewsletterSubscriptions>();

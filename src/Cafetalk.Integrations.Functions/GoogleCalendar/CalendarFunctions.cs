@@ -15,6 +15,12 @@ public sealed class CalendarFunctions(CalendarConnectEndpoints endpoints)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = CalendarConnectEndpoints.ConnectRoute)] HttpRequest request) =>
         endpoints.ConnectAsync(request);
 
+    /// <summary>The confirmation page's form: replacing an existing connection, confirmed by the lecturer.</summary>
+    [Function(nameof(CalendarConfirmReplace))]
+    public Task<IActionResult> CalendarConfirmReplace(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = CalendarConnectEndpoints.ConnectRoute)] HttpRequest request) =>
+        endpoints.ConfirmReplaceAsync(request);
+
     [Function(nameof(CalendarCallback))]
     public Task<IActionResult> CalendarCallback(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = CalendarConnectEndpoints.CallbackRoute)] HttpRequest request) =>

@@ -1,5 +1,6 @@
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Zoom;
+using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Erasure;
 
@@ -76,32 +77,107 @@ public sealed class VimeoErasureStep(Vimeo.RecordingDeleter recordings, TimeProv
 
 /// <summary>
 /// Google Calendar: the lesson events of the member's bookings are deleted by the event converger (the bookings now
-/// read as cancelled); a lecturer's connection is ended: calendar deleted, grant revoked, token deleted.
+/// read as cancelled); a lecturer's connection is ended: calendar deleted, then grant revoked, then token deleted.
+/// What cannot be removed (the lecturer revoked our access, so their calendar is out of reach; or Google failing) keeps
+/// the step failed with the reason on the receipt, and logs <see cref="Blocked"/> at Error for the erasure-blocked alert.
 /// </summary>
 public sealed class GoogleCalendarErasureStep(
     GoogleCalendar.CalendarEventConverger converger,
     GoogleCalendar.CalendarConnections connections,
     GoogleCalendar.CalendarDisconnection disconnection,
-    TimeProvider time) : IErasureStep
+    Storage.StorageAccount storage,
+    TimeProvider time,
+    ILogger<GoogleCalendarErasureStep> logger) : IErasureStep
 {
+    /// <summary>The log event infra/app/alerts.bicep (erasure-blocked) fires on; its message starts with <see cref="BlockedMessagePrefix"/>.</summary>
+    public static readonly EventId Blocked = new(4601, "ErasureBlockedAtGoogle");
+
+    public const string BlockedMessagePrefix = "Erasure blocked at Google";
+
     public string Provider => "google";
 
     public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
     {
-        var deleted = 0;
+        var reasons = new List<string>();
+        int deleted = 0, unreachable = 0, failing = 0;
+        string? failure = null;
         foreach (var (lecturerId, bookingId) in scope.Bookings)
         {
-            var result = await converger.ConvergeAsync(lecturerId, bookingId, scope.CorrelationId, cancellationToken);
-            deleted += result.Outcome == GoogleCalendar.EventConvergence.Deleted ? 1 : 0;
+            try
+            {
+                var result = await converger.ConvergeAsync(lecturerId, bookingId, scope.CorrelationId, cancellationToken);
+                if (result.Outcome == GoogleCalendar.EventConvergence.Deleted)
+                {
+                    deleted++;
+                }
+                else if (await StillAtGoogleAsync(lecturerId, bookingId, cancellationToken))
+                {
+                    // Not connected any more (revoked) while the row says the event is in the lecturer's calendar.
+                    unreachable++;
+                }
+            }
+            catch (Exception ex) when (IsGoogleFailure(ex, cancellationToken))
+            {
+                failing++;
+                failure = Describe(ex);
+            }
+        }
+
+        if (unreachable > 0)
+        {
+            reasons.Add($"{unreachable} lesson event(s) left in a calendar whose Google grant is revoked");
+        }
+
+        if (failing > 0)
+        {
+            reasons.Add($"{failing} lesson event(s) not deleted: Google failed ({failure}); retried later");
         }
 
         var connection = await connections.FindAsync(scope.MemberId, cancellationToken);
+        var ended = false;
         if (connection is not null)
         {
-            await disconnection.DisconnectAsync(connection, scope.CorrelationId, cancellationToken);
+            try
+            {
+                await disconnection.DisconnectAsync(connection, scope.CorrelationId, cancellationToken);
+                ended = true;
+            }
+            catch (GoogleCalendar.CalendarRemovalException ex)
+            {
+                reasons.Add(ex.Failure == GoogleCalendar.CalendarRemovalFailure.GrantRevoked
+                    ? "Google grant revoked: the Cafetalk calendar and its events stay in the lecturer's Google account, out of our reach; grant and token kept until resolved"
+                    : $"Cafetalk calendar not deleted: Google failed ({ex.Detail}); grant not revoked, retried later");
+            }
+            catch (Exception ex) when (IsGoogleFailure(ex, cancellationToken))
+            {
+                reasons.Add($"calendar deleted but the revocation was not confirmed ({Describe(ex)}); retried later");
+            }
         }
 
-        return new ErasureStep(Provider, connection is null ? "lesson events deleted" : "lesson events deleted; calendar deleted and grant revoked",
-            deleted + (connection is null ? 0 : 1), ErasureStep.Done, time.GetUtcNow(), "events.delete, calendars.delete, oauth2 revoke");
+        if (reasons.Count > 0)
+        {
+            var reason = string.Join("; ", reasons);
+            logger.LogError(Blocked, BlockedMessagePrefix + " for erasure {CorrelationId}: {Reason}. The receipt stays pending", scope.CorrelationId, reason);
+            return new ErasureStep(Provider, "erase", deleted, ErasureStep.Failed, time.GetUtcNow(), reason);
+        }
+
+        return new ErasureStep(Provider, ended ? "lesson events deleted; calendar deleted and grant revoked" : "lesson events deleted",
+            deleted + (ended ? 1 : 0), ErasureStep.Done, time.GetUtcNow(), "events.delete, calendars.delete, oauth2 revoke");
     }
+
+    /// <summary>Whether the booking's row still says its event lives in the calendar of the lecturer's stored connection.</summary>
+    private async Task<bool> StillAtGoogleAsync(string lecturerId, string bookingId, CancellationToken cancellationToken)
+    {
+        var row = await storage.Table(Storage.TableNames.Bookings).GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
+        var connection = row.HasValue ? await connections.FindAsync(lecturerId, cancellationToken) : null;
+        // No connection: disconnected, and the disconnect deleted the calendar. Another calendar id: a reconnect deleted the old one.
+        return connection is not null && GoogleCalendar.CalendarEventColumns.Read(row.Value!).IsLiveIn(connection.CalendarId);
+    }
+
+    private static bool IsGoogleFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is GoogleCalendar.CalendarApiException or GoogleCalendar.GoogleAuthorizationException or HttpRequestException
+        || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static string Describe(Exception ex) =>
+        ex is GoogleCalendar.CalendarApiException api ? $"{api.Operation} answered HTTP {(int)api.Status}" : ex.GetType().Name;
 }

@@ -19,11 +19,14 @@ namespace Cafetalk.Integrations.GoogleCalendar;
 
 /// <summary>
 /// The HTTP side of connecting a lecturer's Google Calendar, shared by the Functions app and the local server:
-/// connect (ticket → one-time state + cookie + PKCE → Google), callback (state, cookie, code → tokens, calendar,
-/// backfill, page) and disconnect (revoke, delete).
+/// connect (ticket → one-time state + cookie + PKCE → Google; when a connection exists, first a confirmation page whose
+/// POST form carries a one-time token), callback (state, cookie, ticket spent once, code → tokens; a replaced
+/// connection's calendar deleted and grant revoked; new calendar, backfill, page) and disconnect (calendar, grant, row).
 /// </summary>
 public sealed class CalendarConnectEndpoints(
     ConnectTickets tickets,
+    SpentConnectTickets spentTickets,
+    OneTimeFormTokens formTokens,
     CalendarConnectStates states,
     CalendarConnections connections,
     GoogleAuthorization authorization,
@@ -40,6 +43,10 @@ public sealed class CalendarConnectEndpoints(
     public const string DisconnectRoute = "calendar/disconnect";
     private const string ProblemBase = "https://cafetalk.com/problems/calendar/";
     private const int MaxStateLength = 64;
+    private const string ReplacePurpose = "calendar-replace";
+
+    /// <summary>The confirmation form: a ticket (at most 300 characters) and a 43-character token, urlencoded.</summary>
+    public const int MaxConfirmBodyBytes = 2 * 1024;
 
     /// <summary><c>{"lecturerId": "…"}</c> is a few dozen bytes; this leaves room and nothing more.</summary>
     public const int MaxDisconnectBodyBytes = 4 * 1024;
@@ -47,17 +54,82 @@ public sealed class CalendarConnectEndpoints(
     public async Task<IActionResult> ConnectAsync(HttpRequest request)
     {
         var language = Language(request);
-        if (tickets.Verify(request.Query["ticket"]) is not { } lecturerId)
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (ticket, existing, refusal) = await CheckTicketAsync(request, request.Query["ticket"], language);
+        if (ticket is null)
         {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
+            return refusal!;
         }
 
-        await storage.EnsureProvisionedAsync(request.HttpContext.RequestAborted);
+        if (existing is null)
+        {
+            return await StartConsentAsync(request, ticket, null, StatusCodes.Status302Found);
+        }
+
+        // Replacing a connection deletes its calendar and revokes its grant: the lecturer says so on our page first.
+        var lifetime = Min(options.Value.ReplaceConfirmationLifetime, ticket.ExpiresAtUtc - time.GetUtcNow());
+        var confirm = await formTokens.IssueAsync(ReplacePurpose, ReplaceBinding(ticket, existing.ConsentId), lifetime, cancellationToken);
+        logger.LogInformation("Lecturer {LecturerId} asked to confirm replacing their Google connection", ticket.LecturerId);
+        return Page(request, StatusCodes.Status200OK, CalendarPage.ConfirmReplace, language, request.Query["ticket"], confirm);
+    }
+
+    /// <summary>
+    /// POST connect: the confirmation page's form. Only from our own origin (Sec-Fetch-Site / Origin), only with the
+    /// one-time token the page was rendered with, bound to this ticket and to the connection shown; then as GET connect.
+    /// </summary>
+    public async Task<IActionResult> ConfirmReplaceAsync(HttpRequest request)
+    {
+        var language = Language(request);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var read = await RequestBody.ReadAsync(request, MaxConfirmBodyBytes, time, cancellationToken);
+        switch (read.Outcome)
+        {
+            case BodyReadOutcome.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxConfirmBodyBytes} bytes.");
+            case BodyReadOutcome.TooSlow:
+                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
+            case BodyReadOutcome.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+        }
+
+        if (!SameOriginRequests.IsSameOrigin(request))
+        {
+            logger.LogWarning("Calendar replace confirmation refused: not posted from our own page");
+            return Page(request, StatusCodes.Status403Forbidden, CalendarPage.ConfirmationRefused, language);
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Page(request, StatusCodes.Status415UnsupportedMediaType, CalendarPage.ConfirmationRefused, language);
+        }
+
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseNullableQuery(System.Text.Encoding.UTF8.GetString(read.Bytes.Span));
+        string? ticketValue = form is not null && form.TryGetValue("ticket", out var values) ? values.ToString() : null;
+        var (ticket, existing, refusal) = await CheckTicketAsync(request, ticketValue, language);
+        if (ticket is null || form is null)
+        {
+            return refusal ?? Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
+        }
+
+        var confirmed = await formTokens.RedeemAsync(form.TryGetValue("confirm", out var token) ? token.ToString() : null, ReplacePurpose,
+            ReplaceBinding(ticket, existing?.ConsentId), cancellationToken);
+        if (!confirmed)
+        {
+            logger.LogWarning("Calendar replace confirmation of lecturer {LecturerId} refused: the one-time token is missing, used, expired or for another connection", ticket.LecturerId);
+            return Page(request, StatusCodes.Status403Forbidden, CalendarPage.ConfirmationRefused, language);
+        }
+
+        return await StartConsentAsync(request, ticket, existing!.ConsentId, StatusCodes.Status303SeeOther);
+    }
+
+    private async Task<IActionResult> StartConsentAsync(HttpRequest request, ConnectTicket ticket, string? replacesConsentId, int redirectStatus)
+    {
         var state = Random();
         var cookie = Random();
         var consent = authorization.CreateAuthorizationRequest(state);
         var lifetime = options.Value.StateLifetime;
-        await states.SaveAsync(state, new ConnectState(lecturerId, consent.CodeVerifier, Hash(cookie), time.GetUtcNow() + lifetime), request.HttpContext.RequestAborted);
+        await states.SaveAsync(state, new ConnectState(ticket.LecturerId, consent.CodeVerifier, Hash(cookie), time.GetUtcNow() + lifetime,
+            ticket.TicketId, ticket.ExpiresAtUtc, replacesConsentId), request.HttpContext.RequestAborted);
         // __Host-: Secure, Path=/, no Domain. Lax, because Google's redirect back is a top-level cross-site GET.
         request.HttpContext.Response.Cookies.Append(options.Value.StateCookieName, cookie, new CookieOptions
         {
@@ -69,9 +141,52 @@ public sealed class CalendarConnectEndpoints(
             IsEssential = true,
         });
         Harden(request.HttpContext.Response);
-        logger.LogInformation("Lecturer {LecturerId} sent to Google consent", lecturerId);
-        return new RedirectResult(consent.Url.ToString(), permanent: false);
+        logger.LogInformation("Lecturer {LecturerId} sent to Google consent{Replacing}", ticket.LecturerId, replacesConsentId is null ? string.Empty : " (replacing the connection, confirmed)");
+        if (redirectStatus == StatusCodes.Status302Found)
+        {
+            return new RedirectResult(consent.Url.ToString(), permanent: false);
+        }
+
+        // After a POST: 303, so the browser follows with a GET.
+        request.HttpContext.Response.Headers.Location = consent.Url.ToString();
+        return new StatusCodeResult(redirectStatus);
     }
+
+    /// <summary>A genuine, unspent ticket and the lecturer's current connection, or the page that refuses the request.</summary>
+    private async Task<(ConnectTicket? Ticket, CalendarConnection? Existing, IActionResult? Refusal)> CheckTicketAsync(HttpRequest request, string? value, string language)
+    {
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (tickets.Read(value) is not { } ticket)
+        {
+            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language));
+        }
+
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
+        {
+            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language));
+        }
+
+        var (existing, unreadable) = await FindConnectionAsync(ticket.LecturerId, cancellationToken);
+        return unreadable ? (null, null, Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language)) : (ticket, existing, null);
+    }
+
+    private async Task<(CalendarConnection? Connection, bool Unreadable)> FindConnectionAsync(string lecturerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await connections.FindAsync(lecturerId, cancellationToken), false);
+        }
+        catch (FieldProtectionException)
+        {
+            logger.LogError("Calendar connection of lecturer {LecturerId} does not open for its row; nothing was changed", lecturerId);
+            return (null, true);
+        }
+    }
+
+    private static string ReplaceBinding(ConnectTicket ticket, string? consentId) => $"{ticket.TicketId}/{consentId}";
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     public async Task<IActionResult> CallbackAsync(HttpRequest request)
     {
@@ -100,6 +215,13 @@ public sealed class CalendarConnectEndpoints(
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
         }
 
+        // One completion per ticket: of two browsers that started from the same ticket, only the first gets past here.
+        if (!await spentTickets.TrySpendAsync(pending.TicketId, pending.TicketExpiresAtUtc, cancellationToken))
+        {
+            logger.LogWarning("Calendar callback for lecturer {LecturerId} refused: its connect ticket was already used", pending.LecturerId);
+            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language);
+        }
+
         var error = request.Query["error"].ToString();
         if (error.Length > 0)
         {
@@ -114,7 +236,7 @@ public sealed class CalendarConnectEndpoints(
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
         }
 
-        return await CompleteAsync(request, pending.LecturerId, code, pending.CodeVerifier, language, cancellationToken);
+        return await CompleteAsync(request, pending, code, language, cancellationToken);
     }
 
     public async Task<IActionResult> DisconnectAsync(HttpRequest request)
@@ -167,26 +289,59 @@ public sealed class CalendarConnectEndpoints(
             return new OkObjectResult(new { status = "not-connected" });
         }
 
+        var correlationId = Guid.NewGuid().ToString("N");
         try
         {
-            await disconnection.DisconnectAsync(connection, Guid.NewGuid().ToString("N"), cancellationToken);
+            await disconnection.DisconnectAsync(connection, correlationId, cancellationToken);
+        }
+        catch (CalendarRemovalException ex) when (ex.Failure == CalendarRemovalFailure.GrantRevoked)
+        {
+            // The lecturer withdrew our access at Google: their calendar is out of our reach; forget the dead grant.
+            try
+            {
+                await disconnection.ForgetRevokedAsync(connection, correlationId, cancellationToken);
+            }
+            catch (Exception revokeFailure) when (revokeFailure is GoogleAuthorizationException or HttpRequestException)
+            {
+                return Problem(StatusCodes.Status502BadGateway, "revoke-failed", "Google did not confirm the revocation; nothing was deleted. Try again.");
+            }
+
+            return new OkObjectResult(new { status = "disconnected", calendar = "left-in-google-account" });
+        }
+        catch (CalendarRemovalException)
+        {
+            return Problem(StatusCodes.Status502BadGateway, "calendar-delete-failed", "Google did not delete the Cafetalk calendar; nothing was revoked or deleted. Try again.");
         }
         catch (Exception ex) when (ex is GoogleAuthorizationException or HttpRequestException)
         {
-            return Problem(StatusCodes.Status502BadGateway, "revoke-failed", "Google did not confirm the revocation; nothing was deleted. Try again.");
+            return Problem(StatusCodes.Status502BadGateway, "revoke-failed", "Google did not confirm the revocation; the calendar is deleted, the connection is kept. Try again.");
         }
 
         return new OkObjectResult(new { status = "disconnected" });
     }
 
-    private async Task<IActionResult> CompleteAsync(HttpRequest request, string lecturerId, string code, string verifier, string language, CancellationToken cancellationToken)
+    private async Task<IActionResult> CompleteAsync(HttpRequest request, ConnectState pending, string code, string language, CancellationToken cancellationToken)
     {
+        var lecturerId = pending.LecturerId;
+        var (existing, unreadable) = await FindConnectionAsync(lecturerId, cancellationToken);
+        if (unreadable)
+        {
+            return Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language);
+        }
+
+        if (existing?.ConsentId != pending.ReplacesConsentId)
+        {
+            // A connection appeared (or changed) since the lecturer started: replacing it was never confirmed.
+            logger.LogWarning("Calendar callback for lecturer {LecturerId} refused: the connection changed since the consent started; the code is not exchanged", lecturerId);
+            return Page(request, StatusCodes.Status409Conflict, CalendarPage.ConnectionChanged, language);
+        }
+
         var consentId = Guid.NewGuid().ToString("N");
         var correlationId = Guid.NewGuid().ToString("N");
         GrantedTokens granted;
         try
         {
-            granted = await authorization.ExchangeCodeAsync(lecturerId, code, verifier, $"google-consent:{consentId}", correlationId, cancellationToken);
+            granted = await authorization.ExchangeCodeAsync(lecturerId, code, pending.CodeVerifier, $"google-consent:{consentId}", correlationId, cancellationToken);
         }
         catch (Exception ex) when (ex is GoogleAuthorizationException or HttpRequestException or TaskCanceledException)
         {
@@ -201,6 +356,13 @@ public sealed class CalendarConnectEndpoints(
             logger.LogWarning("Lecturer {LecturerId} granted {Reason}; the grant is revoked and nothing is stored", lecturerId, shortfall);
             await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.ScopeMissing, language);
+        }
+
+        if (existing is not null && !await EndReplacedAsync(existing, correlationId, cancellationToken))
+        {
+            // The old calendar (with its join links) must not be left behind: keep the old connection for a retry, drop the new grant.
+            await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
+            return Page(request, StatusCodes.Status502BadGateway, CalendarPage.Failed, language);
         }
 
         Calendar calendar;
@@ -219,8 +381,39 @@ public sealed class CalendarConnectEndpoints(
 
         await connections.SaveAsync(lecturerId, granted.RefreshToken, calendar.Id!, consentId, time.GetUtcNow(), cancellationToken);
         var queued = await BackfillAsync(lecturerId, cancellationToken);
-        logger.LogInformation("Lecturer {LecturerId} connected Google Calendar; {Bookings} upcoming booking(s) queued", lecturerId, queued);
+        logger.LogInformation("Lecturer {LecturerId} connected Google Calendar{Replaced}; {Bookings} upcoming booking(s) queued", lecturerId, existing is null ? string.Empty : " (replacing the previous connection)", queued);
         return Page(request, StatusCodes.Status200OK, CalendarPage.Connected, language);
+    }
+
+    /// <summary>
+    /// Before a new grant is stored over a connection: the old calendar deleted, then the old grant revoked (on the ledger)
+    /// and the row removed. A grant the lecturer already revoked cannot reach its calendar any more; it is revoked again
+    /// (a no-op at Google) and replaced. False when Google failed: nothing of the old connection was given up.
+    /// </summary>
+    private async Task<bool> EndReplacedAsync(CalendarConnection existing, string correlationId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await disconnection.DisconnectAsync(existing, correlationId, cancellationToken);
+            return true;
+        }
+        catch (CalendarRemovalException ex) when (ex.Failure == CalendarRemovalFailure.GrantRevoked)
+        {
+            try
+            {
+                await disconnection.ForgetRevokedAsync(existing, correlationId, cancellationToken);
+                return true;
+            }
+            catch (Exception revokeFailure) when (revokeFailure is GoogleAuthorizationException or HttpRequestException)
+            {
+                return false;
+            }
+        }
+        catch (Exception ex) when (ex is CalendarRemovalException or GoogleAuthorizationException or HttpRequestException)
+        {
+            logger.LogWarning("Replacing the Google connection of lecturer {LecturerId} stopped: the old calendar or grant could not be removed ({Reason})", existing.LecturerId, ex.GetType().Name);
+            return false;
+        }
     }
 
     /// <summary>Queues a converge for each of the lecturer's upcoming confirmed bookings.</summary>
@@ -260,10 +453,17 @@ public sealed class CalendarConnectEndpoints(
 
     private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
 
-    private static ContentResult Page(HttpRequest request, int status, CalendarPage page, string language)
+    private ContentResult Page(HttpRequest request, int status, CalendarPage page, string language, string? ticket = null, string? confirmToken = null)
     {
         Harden(request.HttpContext.Response);
-        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = CalendarPages.Render(page, language) };
+        if (page == CalendarPage.ConfirmReplace)
+        {
+            // The form posts here, and its answer redirects to Google: form-action covers both.
+            request.HttpContext.Response.Headers[HeaderNames.ContentSecurityPolicy] =
+                $"default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {options.Value.AuthorizationEndpoint.GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";
+        }
+
+        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = CalendarPages.Render(page, language, ticket, confirmToken) };
     }
 
     private static ObjectResult Problem(int status, string type, string detail) => new(new ProblemDetails

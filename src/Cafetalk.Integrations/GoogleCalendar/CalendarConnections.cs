@@ -152,8 +152,12 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
         row.ETag);
 }
 
-/// <summary>A pending consent: whose it is, its PKCE verifier and the hash of the browser cookie it is bound to.</summary>
-public sealed record ConnectState(string LecturerId, string CodeVerifier, byte[] CookieHash, DateTimeOffset ExpiresAtUtc);
+/// <summary>
+/// A pending consent: whose it is, its PKCE verifier, the hash of the browser cookie it is bound to, the ticket it was
+/// started with (spent at the callback) and the consent id of the connection the lecturer confirmed replacing (null: none).
+/// </summary>
+public sealed record ConnectState(string LecturerId, string CodeVerifier, byte[] CookieHash, DateTimeOffset ExpiresAtUtc,
+    string TicketId, DateTimeOffset TicketExpiresAtUtc, string? ReplacesConsentId);
 
 /// <summary>
 /// Table <c>CalendarConnectStates</c> (PartitionKey state, RowKey <c>state</c>): one-time OAuth states. Taking a state
@@ -172,6 +176,9 @@ public sealed class CalendarConnectStates(StorageAccount storage, FieldProtector
             ["CodeVerifier"] = protector.Protect(pending.CodeVerifier, $"{TableNames.CalendarConnectStates}/{state}"),
             ["CookieHash"] = Convert.ToBase64String(pending.CookieHash),
             ["ExpiresAtUtc"] = pending.ExpiresAtUtc,
+            ["TicketId"] = pending.TicketId,
+            ["TicketExpiresAtUtc"] = pending.TicketExpiresAtUtc,
+            ["ReplacesConsentId"] = pending.ReplacesConsentId,
         }, cancellationToken);
 
     /// <summary>Removes and returns the state; null when it is unknown or someone took it first (a replay).</summary>
@@ -197,6 +204,9 @@ public sealed class CalendarConnectStates(StorageAccount storage, FieldProtector
             row.GetString("LecturerId") ?? string.Empty,
             protector.Unprotect(row.GetString("CodeVerifier") ?? string.Empty, $"{TableNames.CalendarConnectStates}/{state}"),
             Convert.FromBase64String(row.GetString("CookieHash") ?? string.Empty),
-            row.GetDateTimeOffset("ExpiresAtUtc") ?? DateTimeOffset.MinValue);
+            row.GetDateTimeOffset("ExpiresAtUtc") ?? DateTimeOffset.MinValue,
+            row.GetString("TicketId") ?? string.Empty,
+            row.GetDateTimeOffset("TicketExpiresAtUtc") ?? DateTimeOffset.MinValue,
+            string.IsNullOrEmpty(row.GetString("ReplacesConsentId")) ? null : row.GetString("ReplacesConsentId"));
     }
 }

@@ -8,9 +8,15 @@ using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.GoogleCalendar;
 
+/// <summary>A verified connect ticket: whose it is, its id (a hash of its MAC) and when it expires.</summary>
+public sealed record ConnectTicket(string LecturerId, string TicketId, DateTimeOffset ExpiresAtUtc);
+
 /// <summary>
 /// Short-lived tickets the Cafetalk site puts in a lecturer's "connect Google Calendar" link:
-/// <c>{keyId}~{lecturerId}~{expiresUnixSeconds}~{base64url(HMAC-SHA256)}</c>. <c>~</c> cannot occur in an id.
+/// <c>{keyId}~{lecturerId}~{expiresUnixSeconds}~{nonce}~{base64url(HMAC-SHA256)}</c>, the MAC over everything before
+/// it. <c>~</c> cannot occur in an id or in base64url. The random nonce makes every issued ticket distinct, because a
+/// ticket completes one consent only (<see cref="SpentConnectTickets"/>); tickets without one (the four-part form the
+/// site issued before) still verify.
 /// </summary>
 public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, TimeProvider time)
 {
@@ -25,12 +31,18 @@ public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, Time
 
         var keyId = options.Value.CurrentTicketKeyId;
         var expires = (time.GetUtcNow() + (lifetime ?? options.Value.TicketLifetime)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var body = $"{keyId}~{lecturerId}~{expires}";
+        var body = $"{keyId}~{lecturerId}~{expires}~{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16))}";
         return $"{body}~{Base64Url.EncodeToString(Mac(Key(keyId)!, body))}";
     }
 
     /// <summary>The lecturer a genuine, unexpired ticket names; null for anything else.</summary>
-    public string? Verify(string? ticket)
+    public string? Verify(string? ticket) => Read(ticket)?.LecturerId;
+
+    /// <summary>
+    /// A genuine ticket that is valid now, or null. Whatever expiry the signer wrote, a ticket is accepted only within
+    /// <see cref="GoogleCalendarOptions.TicketMaxLifetime"/> of it, so no ticket is usable for longer than that.
+    /// </summary>
+    public ConnectTicket? Read(string? ticket)
     {
         if (string.IsNullOrEmpty(ticket) || ticket.Length > MaxTicketLength)
         {
@@ -38,7 +50,7 @@ public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, Time
         }
 
         var parts = ticket.Split('~');
-        if (parts.Length != 4 || Key(parts[0]) is not { } key || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        if (parts.Length is not (4 or 5) || Key(parts[0]) is not { } key || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
         {
             return null;
         }
@@ -46,20 +58,28 @@ public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, Time
         byte[] given;
         try
         {
-            given = Base64Url.DecodeFromChars(parts[3]);
+            given = Base64Url.DecodeFromChars(parts[^1]);
         }
         catch (FormatException)
         {
             return null;
         }
 
-        var expected = Mac(key, $"{parts[0]}~{parts[1]}~{parts[2]}");
+        var expected = Mac(key, ticket[..ticket.LastIndexOf('~')]);
         if (!CryptographicOperations.FixedTimeEquals(expected, given))
         {
             return null;
         }
 
-        return time.GetUtcNow().ToUnixTimeSeconds() < expires && BookingEventParser.IsValidId(parts[1]) ? parts[1] : null;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var longest = (long)options.Value.TicketMaxLifetime.TotalSeconds;
+        if (now >= expires || expires - now > longest || !BookingEventParser.IsValidId(parts[1]))
+        {
+            return null;
+        }
+
+        // The MAC names exactly this ticket; its hash is the id the single-use check records.
+        return new ConnectTicket(parts[1], Convert.ToHexStringLower(SHA256.HashData(expected)), DateTimeOffset.FromUnixTimeSeconds(expires));
     }
 
     private static byte[] Mac(byte[] key, string body) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(body));

@@ -58,6 +58,17 @@ public sealed class GoogleCalendarOptions : ProviderRetryOptions
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// The longest a connect ticket is accepted, whatever expiry its signer wrote: a ticket whose expiry lies further
+    /// ahead than this is refused, so no ticket is usable for longer than this window.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan TicketMaxLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long the lecturer has to confirm, on our page, that a new Google account replaces the connected one.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan ReplaceConfirmationLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long the lecturer has to finish consent at Google.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan StateLifetime { get; set; } = TimeSpan.FromMinutes(10);
@@ -107,6 +118,11 @@ public sealed class GoogleCalendarOptionsValidator : IValidateOptions<GoogleCale
             {
                 return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:TicketKeys:{id} must have a 1-16 character id and be base64 of at least 32 bytes.");
             }
+        }
+
+        if (options.TicketLifetime > options.TicketMaxLifetime)
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:TicketLifetime must not exceed {GoogleCalendarOptions.SectionName}:TicketMaxLifetime.");
         }
 
         if (!options.StateCookieName.StartsWith("__Host-", StringComparison.Ordinal) && !options.RedirectUri.IsLoopback)

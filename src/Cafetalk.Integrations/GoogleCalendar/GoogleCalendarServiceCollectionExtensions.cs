@@ -21,6 +21,8 @@ public static class GoogleCalendarServiceCollectionExtensions
         services.AddOptions<GoogleCalendarOptions>().BindConfiguration(GoogleCalendarOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GoogleCalendarOptions>, GoogleCalendarOptionsValidator>());
         services.TryAddSingleton<ConnectTickets>();
+        services.TryAddSingleton<SpentConnectTickets>();
+        services.TryAddSingleton<Http.OneTimeFormTokens>();
         services.TryAddSingleton<CalendarEventIds>();
         services.TryAddSingleton<CalendarConnections>();
         services.TryAddSingleton<CalendarConnectStates>();

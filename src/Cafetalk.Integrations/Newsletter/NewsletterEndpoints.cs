@@ -1,6 +1,8 @@
 using Cafetalk.Integrations.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Cafetalk.Integrations.Newsletter;
@@ -8,10 +10,18 @@ namespace Cafetalk.Integrations.Newsletter;
 /// <summary>
 /// The HTTP side of the newsletter routes, shared by the Functions app and the local server. GET only shows a
 /// page; POST is RFC 8058 one-click (urlencoded or multipart <c>List-Unsubscribe=One-Click</c>, no cookie, no
-/// auth, idempotent, 200 without a redirect).
+/// auth, idempotent, 200 without a redirect). Resubscribe is a new consent (特定電子メール法 Art. 3): only from our own
+/// page (same origin), with the one-time confirmation token that page was rendered with, never from the link alone.
 /// </summary>
-public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeProvider time)
+public sealed class NewsletterEndpoints(
+    NewsletterPreferences preferences,
+    OneTimeFormTokens formTokens,
+    IOptions<NewsletterOptions> options,
+    TimeProvider time,
+    ILogger<NewsletterEndpoints> logger)
 {
+    private const string ResubscribePurpose = "newsletter-resubscribe";
+
     public const string UnsubscribeRoute = "newsletter/unsubscribe";
     public const string ResubscribeRoute = "newsletter/resubscribe";
     public const int MaxBodyBytes = 8 * 1024;
@@ -26,8 +36,12 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeP
             return Page(request, StatusCodes.Status404NotFound, NewsletterPage.InvalidLink, language, null);
         }
 
-        var page = view.Subscription!.Status == SubscriptionStatus.Unsubscribed ? NewsletterPage.Unsubscribed : NewsletterPage.Confirm;
-        return Page(request, StatusCodes.Status200OK, page, language, request.Query["t"]);
+        if (view.Subscription!.Status == SubscriptionStatus.Unsubscribed)
+        {
+            return Page(request, StatusCodes.Status200OK, NewsletterPage.Unsubscribed, language, request.Query["t"], await IssueConfirmationAsync(request));
+        }
+
+        return Page(request, StatusCodes.Status200OK, NewsletterPage.Confirm, language, request.Query["t"]);
     }
 
     public async Task<IActionResult> UnsubscribeAsync(HttpRequest request)
@@ -46,25 +60,55 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeP
 
         var source = form["source"] == "page" ? ConsentSources.Page : ConsentSources.OneClick;
         var result = await preferences.UnsubscribeAsync(request.Query["t"], source, request.HttpContext.RequestAborted);
-        return result.ValidLink
-            ? Page(request, StatusCodes.Status200OK, NewsletterPage.Unsubscribed, language, request.Query["t"])
-            : Problem(request, StatusCodes.Status404NotFound, "invalid-link", "The unsubscribe link is not valid.", language, NewsletterPage.InvalidLink);
+        if (!result.ValidLink)
+        {
+            return Problem(request, StatusCodes.Status404NotFound, "invalid-link", "The unsubscribe link is not valid.", language, NewsletterPage.InvalidLink);
+        }
+
+        // A mail client's one-click reads no page: only our own page's button gets a resubscribe button back.
+        var confirm = source == ConsentSources.Page ? await IssueConfirmationAsync(request) : null;
+        return Page(request, StatusCodes.Status200OK, NewsletterPage.Unsubscribed, language, request.Query["t"], confirm);
     }
 
     public async Task<IActionResult> ResubscribeAsync(HttpRequest request)
     {
         var language = Language(request);
-        var (_, problem) = await ReadFormAsync(request, language);
+        var cancellationToken = request.HttpContext.RequestAborted;
+        var (form, problem) = await ReadFormAsync(request, language);
         if (problem is not null)
         {
             return problem;
         }
 
-        var result = await preferences.ResubscribeAsync(request.Query["t"], request.HttpContext.RequestAborted);
+        if (!SameOriginRequests.IsSameOrigin(request))
+        {
+            logger.LogWarning("Newsletter resubscribe refused: not posted from our own page");
+            return Problem(request, StatusCodes.Status403Forbidden, "cross-site", "Resubscribing is accepted only from the Cafetalk page that offers it.", language, NewsletterPage.ConfirmationRefused);
+        }
+
+        string? link = request.Query["t"];
+        var view = await preferences.ViewAsync(link, cancellationToken);
+        if (!view.ValidLink)
+        {
+            return Problem(request, StatusCodes.Status404NotFound, "invalid-link", "The link is not valid.", language, NewsletterPage.InvalidLink);
+        }
+
+        if (!await formTokens.RedeemAsync(form!["confirm"], ResubscribePurpose, link!, cancellationToken))
+        {
+            logger.LogWarning("Newsletter resubscribe refused: the one-time confirmation is missing, used, expired or for another link");
+            return Problem(request, StatusCodes.Status403Forbidden, "confirmation-required",
+                "Resubscribing needs the one-time confirmation from the Cafetalk page that offers it; open the link again.", language, NewsletterPage.ConfirmationRefused);
+        }
+
+        var result = await preferences.ResubscribeAsync(link, cancellationToken);
         return result.ValidLink
             ? Page(request, StatusCodes.Status200OK, NewsletterPage.Resubscribed, language, null)
             : Problem(request, StatusCodes.Status404NotFound, "invalid-link", "The link is not valid.", language, NewsletterPage.InvalidLink);
     }
+
+    /// <summary>A fresh one-time token for the resubscribe button, bound to the link the page is shown for.</summary>
+    private Task<string> IssueConfirmationAsync(HttpRequest request) =>
+        formTokens.IssueAsync(ResubscribePurpose, request.Query["t"].ToString(), options.Value.ResubscribeConfirmationLifetime, request.HttpContext.RequestAborted);
 
     private static string Language(HttpRequest request) =>
         NewsletterPages.ChooseLanguage(request.Headers.AcceptLanguage, request.Query["lang"]);
@@ -103,14 +147,14 @@ public sealed class NewsletterEndpoints(NewsletterPreferences preferences, TimeP
         }
     }
 
-    private static ContentResult Page(HttpRequest request, int status, NewsletterPage page, string language, string? token)
+    private static ContentResult Page(HttpRequest request, int status, NewsletterPage page, string language, string? token, string? confirmToken = null)
     {
         Harden(request.HttpContext.Response);
         return new ContentResult
         {
             StatusCode = status,
             ContentType = "text/html; charset=utf-8",
-            Content = NewsletterPages.Render(page, language, token),
+            Content = NewsletterPages.Render(page, language, token, confirmToken),
         };
     }
 

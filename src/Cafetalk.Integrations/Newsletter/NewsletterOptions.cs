@@ -22,6 +22,10 @@ public sealed class NewsletterOptions
     [MinLength(1)]
     public Dictionary<string, string> TokenKeys { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>How long the resubscribe button on the unsubscribed page stays usable (its one-time confirmation token).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan ResubscribeConfirmationLifetime { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The mail service's suppression group for each list (list → ASM group id).</summary>
     public Dictionary<string, int> SuppressionGroups { get; set; } = new(StringComparer.Ordinal);
 }

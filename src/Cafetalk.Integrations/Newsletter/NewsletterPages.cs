@@ -13,6 +13,8 @@ public enum NewsletterPage
     Resubscribed,
     InvalidLink,
     BadRequest,
+    /// <summary>Resubscribe posted cross-site, or without its one-time confirmation, or with a used or expired one.</summary>
+    ConfirmationRefused,
 }
 
 /// <summary>
@@ -35,6 +37,8 @@ public static class NewsletterPages
         [(NewsletterPage.InvalidLink, "en")] = new("This link is not valid", "The link is damaged or no longer valid. Use the link in a recent newsletter, or contact Cafetalk support (info@cafetalk.com).", null, null),
         [(NewsletterPage.BadRequest, "ja")] = new("リクエストを処理できません", "ページを再読み込みして、もう一度お試しください。", null, null),
         [(NewsletterPage.BadRequest, "en")] = new("The request could not be processed", "Reload the page and try again.", null, null),
+        [(NewsletterPage.ConfirmationRefused, "ja")] = new("配信の再開を確認できませんでした", "このボタンは使用済みか、期限切れか、カフェトーク以外のページから送信されました。配信は再開されていません。メールマガジンのリンクをもう一度開いてお試しください。", null, null),
+        [(NewsletterPage.ConfirmationRefused, "en")] = new("Resubscribing could not be confirmed", "This button was already used, has expired, or was sent from a page that is not Cafetalk's. You are not subscribed again. Open the link in the newsletter again and retry.", null, null),
     };
 
     /// <summary>Japanese unless the browser prefers English (Accept-Language quality order); <paramref name="lang"/> overrides.</summary>
@@ -67,20 +71,26 @@ public static class NewsletterPages
         return "ja";
     }
 
-    /// <summary>The page's HTML. The token only ever appears URL- and HTML-encoded inside the form's action.</summary>
-    public static string Render(NewsletterPage page, string language, string? token)
+    /// <summary>
+    /// The page's HTML. The token only ever appears URL- and HTML-encoded inside the form's action. The unsubscribed
+    /// page offers its resubscribe button only with <paramref name="confirmToken"/>, the one-time token the button posts.
+    /// </summary>
+    public static string Render(NewsletterPage page, string language, string? token, string? confirmToken = null)
     {
         var text = Texts[(page, language)];
         var other = language == "ja" ? "en" : "ja";
         var form = string.Empty;
-        if (text.Button is not null && token is not null)
+        var resubscribe = page == NewsletterPage.Unsubscribed;
+        if (text.Button is not null && token is not null && (!resubscribe || confirmToken is not null))
         {
-            var action = page == NewsletterPage.Confirm ? "unsubscribe" : "resubscribe";
+            var action = resubscribe ? "resubscribe" : "unsubscribe";
             var target = WebUtility.HtmlEncode($"{action}?t={Uri.EscapeDataString(token)}&lang={language}");
+            var fields = resubscribe
+                ? $"<input type=\"hidden\" name=\"confirm\" value=\"{WebUtility.HtmlEncode(confirmToken)}\">"
+                : "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\n  <input type=\"hidden\" name=\"source\" value=\"page\">";
             form = $"""
                 <form method="post" action="{target}" aria-describedby="hint">
-                  <input type="hidden" name="List-Unsubscribe" value="One-Click">
-                  <input type="hidden" name="source" value="page">
+                  {fields}
                   <button type="submit" id="primary">{WebUtility.HtmlEncode(text.Button)}</button>
                   <p id="hint" class="hint">{WebUtility.HtmlEncode(text.ButtonHint!)}</p>
                 </form>
@@ -90,7 +100,7 @@ public static class NewsletterPages
         var switchLink = token is null || page != NewsletterPage.Confirm
             ? string.Empty
             : $"""<p class="lang"><a href="{WebUtility.HtmlEncode($"unsubscribe?t={Uri.EscapeDataString(token)}&lang={other}")}" lang="{other}" hreflang="{other}">{(other == "en" ? "English" : "日本語")}</a></p>""";
-        var role = page is NewsletterPage.InvalidLink or NewsletterPage.BadRequest ? "alert" : "status";
+        var role = page is NewsletterPage.InvalidLink or NewsletterPage.BadRequest or NewsletterPage.ConfirmationRefused ? "alert" : "status";
         return $$"""
             <!doctype html>
             <html lang="{{language}}">

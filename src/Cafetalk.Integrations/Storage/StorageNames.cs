@@ -73,11 +73,17 @@ public static class TableNames
     /// <summary>One-time OAuth states of consents in progress.</summary>
     public const string CalendarConnectStates = "CalendarConnectStates";
 
+    /// <summary>Ids of connect tickets already completed once, with their expiry: a ticket completes one consent only.</summary>
+    public const string CalendarConnectTickets = "CalendarConnectTickets";
+
+    /// <summary>One-time tokens of our own pages' confirmation forms (replace a Google connection, resubscribe).</summary>
+    public const string FormTokens = "FormTokens";
+
     /// <summary>Per provider, the shared schedule of its per-second rate budget (one row, overwritten).</summary>
     public const string ProviderRateBudget = "ProviderRateBudget";
 
     public static readonly IReadOnlyList<string> All =
-        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, ProviderRateBudget];
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -278,7 +278,7 @@ internal sealed class FaultHarness : IAsyncDisposable
     {
         var link = (await Services.GetRequiredService<NewsletterSubscriptions>().HeadersAsync(memberId, list)).UnsubscribeUrl;
         using var http = new HttpClient();
-        using var response = await http.PostAsync(new Uri(link.ToString().Replace("/unsubscribe?", "/resubscribe?", StringComparison.Ordinal)), new FormUrlEncodedContent([new("source", "page")]));
+        using var response = await Newsletter.ResubscribeButton.PressAsync(http, new Uri(link));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 

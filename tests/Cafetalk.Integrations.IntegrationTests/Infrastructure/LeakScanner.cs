@@ -146,7 +146,7 @@ public sealed partial class LeakScanner
     [GeneratedRegex(@"[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")]
     private static partial Regex EmailShape();
 
-    [GeneratedRegex(@"[A-Za-z0-9_.-]{1,64}(~|%7E)[A-Za-z0-9_.-]{1,64}(~|%7E)[0-9]{9,11}(~|%7E)[A-Za-z0-9_-]{43}", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"[A-Za-z0-9_.-]{1,64}(~|%7E)[A-Za-z0-9_.-]{1,64}(~|%7E)[0-9]{9,11}(~|%7E)([A-Za-z0-9_-]{22}(~|%7E))?[A-Za-z0-9_-]{43}", RegexOptions.IgnoreCase)]
     private static partial Regex TicketShape();
 
     [GeneratedRegex(@"ya29\.[A-Za-z0-9_-]{20,}")]

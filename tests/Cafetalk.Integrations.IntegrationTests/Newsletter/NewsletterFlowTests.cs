@@ -171,7 +171,7 @@ public sealed class NewsletterFlowTests(ServedSandboxFixture fixture) : IClassFi
         (await http.PostAsync(link, OneClick())).Dispose();
         await DrainMailQueueAsync();
 
-        using var response = await http.PostAsync(new Uri(link.ToString().Replace("/unsubscribe?", "/resubscribe?", StringComparison.Ordinal)), new FormUrlEncodedContent([new("source", "page")]));
+        using var response = await ResubscribeButton.PressAsync(http, link);
         await DrainMailQueueAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -179,6 +179,69 @@ public sealed class NewsletterFlowTests(ServedSandboxFixture fixture) : IClassFi
         Assert.DoesNotContain(email, fixture.Sandbox.Mail.Suppressed(SandboxEnvironment.NewsletterGroupId));
         Assert.Single(fixture.Sandbox.Mail.Requests, r => r.Method == "DELETE" && Uri.UnescapeDataString(r.Path).EndsWith(email, StringComparison.Ordinal));
         Assert.Equal(["subscribe", "unsubscribe", "resubscribe"], (await Store.HistoryAsync(subjectRef)).Select(h => h.Action));
+    }
+
+    [Theory]
+    [InlineData("link-alone")]
+    [InlineData("used-confirmation")]
+    [InlineData("cross-site")]
+    [InlineData("foreign-origin")]
+    [InlineData("no-origin")]
+    [InlineData("another-members-confirmation")]
+    public async Task Resubscribe_WithoutAFreshConfirmationFromOurPage_Is403Problem_AndNothingChanges(string attack)
+    {
+        var (_, email, subjectRef, link) = await SubscribeAsync();
+        var (_, _, _, otherLink) = await SubscribeAsync();
+        using var http = fixture.CreateClient();
+        (await http.PostAsync(link, OneClick())).Dispose();
+        (await http.PostAsync(otherLink, OneClick())).Dispose();
+        await DrainMailQueueAsync();
+        var confirm = ResubscribeButton.ConfirmToken(await http.GetStringAsync(link))!;
+        if (attack == "used-confirmation")
+        {
+            using var first = await ResubscribeButton.PostAsync(http, link, confirm, ResubscribeButton.SameOrigin(link));
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            (await http.PostAsync(link, OneClick())).Dispose();
+            await DrainMailQueueAsync();
+        }
+
+        var history = (await Store.HistoryAsync(subjectRef)).Count;
+        var mailRequests = fixture.Sandbox.Mail.Requests.Count;
+        using var response = attack switch
+        {
+            "link-alone" => await ResubscribeButton.PostAsync(http, link, null, ResubscribeButton.SameOrigin(link)),
+            "cross-site" => await ResubscribeButton.PostAsync(http, link, confirm, ("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site")),
+            "foreign-origin" => await ResubscribeButton.PostAsync(http, link, confirm, ("Origin", "https://evil.example")),
+            "no-origin" => await ResubscribeButton.PostAsync(http, link, confirm),
+            "another-members-confirmation" => await ResubscribeButton.PostAsync(http, link, ResubscribeButton.ConfirmToken(await http.GetStringAsync(otherLink)), ResubscribeButton.SameOrigin(link)),
+            _ => await ResubscribeButton.PostAsync(http, link, confirm, ResubscribeButton.SameOrigin(link)),
+        };
+        await DrainMailQueueAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var expectedType = attack is "cross-site" or "foreign-origin" or "no-origin" ? "cross-site" : "confirmation-required";
+        Assert.Contains($"https://cafetalk.com/problems/newsletter/{expectedType}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await Store.GetAsync(subjectRef, List))!.Status);
+        Assert.Equal(history, (await Store.HistoryAsync(subjectRef)).Count);
+        Assert.Equal(mailRequests, fixture.Sandbox.Mail.Requests.Count);
+        Assert.Contains(email, fixture.Sandbox.Mail.Suppressed(SandboxEnvironment.NewsletterGroupId));
+    }
+
+    [Fact]
+    public async Task OneClickFromAMailClient_NeedsNoConfirmationOriginOrCookie_AndOffersNoResubscribeButton()
+    {
+        var (_, _, subjectRef, link) = await SubscribeAsync();
+        using var http = fixture.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, link) { Content = OneClick() };
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(SubscriptionStatus.Unsubscribed, (await Store.GetAsync(subjectRef, List))!.Status);
+        Assert.Null(ResubscribeButton.ConfirmToken(await response.Content.ReadAsStringAsync()));
+        // The member who opens the link later gets the button, with a confirmation of its own.
+        Assert.NotNull(ResubscribeButton.ConfirmToken(await http.GetStringAsync(link)));
     }
 
     private static string[] BadTokens(string token) =>

@@ -30,6 +30,7 @@ public sealed class HttpLimitsTests(SandboxFixture fixture, ITestOutputHelper ou
         [NewsletterEndpoints.UnsubscribeRoute] = NewsletterEndpoints.MaxBodyBytes,
         [NewsletterEndpoints.ResubscribeRoute] = NewsletterEndpoints.MaxBodyBytes,
         [CalendarConnectEndpoints.DisconnectRoute] = CalendarConnectEndpoints.MaxDisconnectBodyBytes,
+        [CalendarConnectEndpoints.ConnectRoute] = CalendarConnectEndpoints.MaxConfirmBodyBytes,
     };
 
     private LocalFunctionsServer _server = null!;

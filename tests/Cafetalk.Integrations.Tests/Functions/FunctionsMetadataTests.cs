@@ -31,6 +31,7 @@ public sealed partial class FunctionsMetadataTests
         ["NewsletterUnsubscribe"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["NewsletterResubscribe"] = new("httpTrigger", Route: "newsletter/resubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["CalendarConnect"] = new("httpTrigger", Route: "calendar/connect", Methods: ["GET"], AuthLevel: "Anonymous"),
+        ["CalendarConfirmReplace"] = new("httpTrigger", Route: "calendar/connect", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["CalendarCallback"] = new("httpTrigger", Route: "calendar/callback", Methods: ["GET"], AuthLevel: "Anonymous"),
         ["CalendarDisconnect"] = new("httpTrigger", Route: "calendar/disconnect", Methods: ["POST"], AuthLevel: "Function"),
         ["CalendarConvergeFunction"] = new("queueTrigger", Queue: "calendar-converge", Connection: "AzureWebJobsStorage"),

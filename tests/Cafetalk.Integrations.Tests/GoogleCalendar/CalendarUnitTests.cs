@@ -40,6 +40,8 @@ public sealed partial class CalendarUnitTests
     [Theory]
     [InlineData("other-lecturer")]
     [InlineData("later-expiry")]
+    [InlineData("other-nonce")]
+    [InlineData("nonce-dropped")]
     [InlineData("mac-flipped")]
     [InlineData("unknown-key")]
     [InlineData("truncated")]
@@ -49,14 +51,55 @@ public sealed partial class CalendarUnitTests
         var parts = tickets.Issue("lec_1").Split('~');
         var forged = change switch
         {
-            "other-lecturer" => $"{parts[0]}~lec_2~{parts[2]}~{parts[3]}",
-            "later-expiry" => $"{parts[0]}~{parts[1]}~{long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) + 3600}~{parts[3]}",
-            "mac-flipped" => $"{parts[0]}~{parts[1]}~{parts[2]}~{(parts[3][0] == 'A' ? 'B' : 'A')}{parts[3][1..]}",
-            "unknown-key" => $"k9~{parts[1]}~{parts[2]}~{parts[3]}",
-            _ => string.Join('~', parts[..3]),
+            "other-lecturer" => $"{parts[0]}~lec_2~{parts[2]}~{parts[3]}~{parts[4]}",
+            "later-expiry" => $"{parts[0]}~{parts[1]}~{long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) + 60}~{parts[3]}~{parts[4]}",
+            "other-nonce" => $"{parts[0]}~{parts[1]}~{parts[2]}~{(parts[3][0] == 'A' ? 'B' : 'A')}{parts[3][1..]}~{parts[4]}",
+            "nonce-dropped" => $"{parts[0]}~{parts[1]}~{parts[2]}~{parts[4]}",
+            "mac-flipped" => $"{parts[0]}~{parts[1]}~{parts[2]}~{parts[3]}~{(parts[4][0] == 'A' ? 'B' : 'A')}{parts[4][1..]}",
+            "unknown-key" => $"k9~{parts[1]}~{parts[2]}~{parts[3]}~{parts[4]}",
+            _ => string.Join('~', parts[..4]),
         };
 
         Assert.Null(tickets.Verify(forged));
+    }
+
+    [Fact]
+    public void Ticket_IssuedTwiceInTheSameSecond_GivesTwoTicketsWithTwoIds()
+    {
+        var tickets = CreateSut();
+
+        var (first, second) = (tickets.Read(tickets.Issue("lec_1"))!, tickets.Read(tickets.Issue("lec_1"))!);
+
+        Assert.Equal((first.LecturerId, first.ExpiresAtUtc), (second.LecturerId, second.ExpiresAtUtc));
+        Assert.NotEqual(first.TicketId, second.TicketId);
+    }
+
+    [Fact]
+    public void Ticket_InTheFourPartFormWithoutANonce_StillVerifies()
+    {
+        var expires = (_time.GetUtcNow() + TimeSpan.FromMinutes(5)).ToUnixTimeSeconds();
+        var body = $"k1~lec_1~{expires}";
+        var mac = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(Convert.FromBase64String(Key), System.Text.Encoding.UTF8.GetBytes(body)));
+
+        Assert.Equal("lec_1", CreateSut().Verify($"{body}~{mac}"));
+    }
+
+    [Theory]
+    [InlineData(15, true)]
+    [InlineData(16, false)]
+    [InlineData(60 * 24 * 365 * 10, false)]
+    public void Ticket_WhoseSignedExpiryLiesFurtherAheadThanTheCap_IsRefusedUntilWithinIt(int minutes, bool acceptedNow)
+    {
+        var tickets = CreateSut();
+        var ticket = tickets.Issue("lec_1", TimeSpan.FromMinutes(minutes));
+
+        Assert.Equal(acceptedNow, tickets.Verify(ticket) is not null);
+        if (!acceptedNow && minutes < 60)
+        {
+            // Never usable for longer than the cap: only its last 15 minutes.
+            _time.Advance(TimeSpan.FromMinutes(minutes - 15));
+            Assert.Equal("lec_1", tickets.Verify(ticket));
+        }
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed partial class BicepTemplateTests
         { "ledger-append-gave-up", LedgerMetrics.GaveUp },
         { "ledger-head-conflicts", LedgerMetrics.HeadConflict },
         { "ledger-digest-failed", nameof(LedgerDigestFunction) },
+        { "erasure-blocked", Cafetalk.Integrations.Erasure.GoogleCalendarErasureStep.BlockedMessagePrefix },
     };
 
     [Theory]
