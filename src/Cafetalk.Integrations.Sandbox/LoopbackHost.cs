@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Cafetalk.Integrations.Sandbox.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -10,6 +13,9 @@ namespace Cafetalk.Integrations.Sandbox;
 /// <summary>The Kestrel app a provider simulator runs in: loopback only, a free port, no logging of its own.</summary>
 internal static class LoopbackHost
 {
+    // Violation texts name fields in quotes; keep them readable in the 400 body.
+    private static readonly System.Text.Json.JsonSerializerOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static WebApplication Create()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -19,12 +25,78 @@ internal static class LoopbackHost
         return app;
     }
 
-    /// <summary>Serves every request with <paramref name="handler"/> and returns the base address (with a trailing slash).</summary>
-    public static async Task<Uri> StartAsync(WebApplication app, RequestDelegate handler, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves every request with <paramref name="handler"/> and returns the base address (with a trailing slash).
+    /// Before the handler, each request is recorded for the wire log (<see cref="WireTap"/>) and, when
+    /// <paramref name="provider"/> has a contract file, checked against it (<paramref name="basePrefix"/> stripped
+    /// from the path first): a violation is answered 400 and recorded in <see cref="ContractViolations"/>.
+    /// <paramref name="tokenScopes"/>, when given, tells the check which scopes the request's token holds.
+    /// </summary>
+    public static async Task<Uri> StartAsync(
+        WebApplication app, string provider, RequestDelegate handler, CancellationToken cancellationToken,
+        string basePrefix = "", Func<HttpRequest, IReadOnlyCollection<string>?>? tokenScopes = null)
     {
+        ConcurrentQueue<ObservedRequest>? tap = null;
+        Uri? self = null;
+        app.Use(async (context, next) =>
+        {
+            var observed = await ObserveAsync(context.Request, basePrefix);
+            tap?.Enqueue(observed);
+            var contract = ProviderContract.For(provider);
+            if (contract is null)
+            {
+                await next(context);
+                return;
+            }
+
+            var request = new ContractRequest(observed.Method, observed.Path, observed.Query, observed.ContentType, observed.Body, observed.HeaderNames, observed.AuthScheme, tokenScopes?.Invoke(context.Request));
+            var violations = contract.Validate(request);
+            ContractViolations.Checked(provider);
+            if (violations.Count == 0)
+            {
+                await next(context);
+                return;
+            }
+
+            ContractViolations.Record(self!, violations);
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "application/json";
+            var errors = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["message"] = v.ToString() })]);
+            await context.Response.WriteAsync(new JsonObject { ["message"] = "The request breaks the provider's published contract.", ["errors"] = errors }.ToJsonString(ReadableJson), context.RequestAborted);
+        });
         app.Run(handler);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(address.TrimEnd('/') + "/");
+        self = new Uri(address.TrimEnd('/') + "/");
+        tap = WireTap.Open(self);
+        app.Lifetime.ApplicationStopped.Register(() => WireTap.Close(self));
+        return self;
     }
+
+    private static async Task<ObservedRequest> ObserveAsync(HttpRequest request, string basePrefix)
+    {
+        var path = request.Path.Value ?? "/";
+        if (basePrefix.Length > 0 && path.StartsWith(basePrefix, StringComparison.Ordinal))
+        {
+            path = "/" + path[basePrefix.Length..].TrimStart('/');
+        }
+
+        var body = string.Empty;
+        if (IsText(request.ContentType))
+        {
+            request.EnableBuffering();
+            body = await new StreamReader(request.Body, leaveOpen: true).ReadToEndAsync(request.HttpContext.RequestAborted);
+            request.Body.Position = 0;
+        }
+
+        return new ObservedRequest(
+            TimeProvider.System.GetUtcNow(), request.Method, path, request.QueryString.Value ?? string.Empty, request.ContentType, body,
+            [.. request.Headers.Keys.Order(StringComparer.OrdinalIgnoreCase)], ContractRequest.SchemeOf(request.Headers.Authorization));
+    }
+
+    private static bool IsText(string? contentType) =>
+        contentType is not null
+        && (contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase));
 }

@@ -18,7 +18,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         Vimeo = vimeo;
         Mail = mail;
         Google = google;
+        // Held here so the wire log outlives the hosts (the tap closes when its host stops).
+        _wire = [("zoom", WireTap.Of(zoom.BaseAddress)), ("vimeo", WireTap.Of(vimeo.BaseAddress)), ("mail", WireTap.Of(mail.BaseAddress)), ("google", WireTap.Of(google.BaseAddress))];
     }
+
+    private readonly (string Provider, IReadOnlyCollection<ObservedRequest> Requests)[] _wire;
 
     public Azurite Azurite { get; }
 
@@ -141,14 +145,9 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         return settings;
     }
 
-    /// <summary>Every request the simulators received so far, in order, secrets redacted (for <c>--wire-log</c>).</summary>
+    /// <summary>Every request the simulators' hosts received so far, by provider in arrival order, secrets redacted (for <c>--wire-log</c>).</summary>
     public IReadOnlyList<(DateTimeOffset At, WireRequest Request)> WireRequests() =>
-    [
-        .. Zoom.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("zoom", r.Method, r.Path, r.Query, r.Body))),
-        .. Vimeo.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("vimeo", r.Method, r.Path, r.Query, r.Body))),
-        .. Mail.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("mail", r.Method, r.Path, r.Query, r.Body))),
-        .. Google.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line("google", r.Method, r.Path, r.Query, r.Body))),
-    ];
+        [.. _wire.SelectMany(w => w.Requests.Select(r => (r.ReceivedAtUtc, WireLog.Line(w.Provider, r))))];
 
     /// <summary>The simulators' base addresses, by provider.</summary>
     public IReadOnlyDictionary<string, string> SimulatorAddresses() => new Dictionary<string, string>

@@ -5,17 +5,23 @@ using System.Text.RegularExpressions;
 
 namespace Cafetalk.Integrations.Sandbox;
 
-/// <summary>One request a simulator received, as <c>--wire-log</c> writes it: what crossed the wire, secrets redacted.</summary>
+/// <summary>
+/// One request a simulator received, as <c>--wire-log</c> writes it: what crossed the wire, secrets redacted;
+/// header names and the Authorization scheme ("Bearer", "Basic", "none") but never a header's value.
+/// </summary>
 public sealed record WireRequest(
     [property: JsonPropertyName("provider")] string Provider,
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("query")] string Query,
-    [property: JsonPropertyName("body")] string Body);
+    [property: JsonPropertyName("body")] string Body,
+    [property: JsonPropertyName("contentType")] string? ContentType,
+    [property: JsonPropertyName("headerNames")] IReadOnlyList<string> HeaderNames,
+    [property: JsonPropertyName("authScheme")] string AuthScheme);
 
 /// <summary>
 /// Turns the simulators' request records into wire-log lines. Credentials are replaced by "[redacted]":
-/// client secrets, codes and verifiers, access and refresh tokens. Authorization headers are never recorded.
+/// client secrets, codes and verifiers, access and refresh tokens. Header values are never recorded (names only).
 /// Personal data that was disclosed stays visible: the log exists to show exactly that.
 /// </summary>
 public static partial class WireLog
@@ -33,8 +39,8 @@ public static partial class WireLog
     [GeneratedRegex(@"(?<=(^|[?&])(client_secret|code|code_verifier|refresh_token|access_token|token|download_token|download_access_token|password|assertion)=)[^&]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretFormValue();
 
-    public static WireRequest Line(string provider, string method, string path, string query, string body) =>
-        new(provider, method, path, RedactForm(query), RedactBody(body));
+    public static WireRequest Line(string provider, ObservedRequest request) =>
+        new(provider, request.Method, request.Path, RedactForm(request.Query), RedactBody(request.Body), request.ContentType, request.HeaderNames, request.AuthScheme);
 
     public static async Task WriteAsync(string file, IEnumerable<WireRequest> requests, CancellationToken cancellationToken = default)
     {

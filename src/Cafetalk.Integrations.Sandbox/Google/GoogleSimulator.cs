@@ -81,7 +81,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 

@@ -36,7 +36,7 @@ public sealed class MailServiceSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new MailServiceSimulator(app);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "sendgrid", simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 

@@ -114,7 +114,7 @@ public sealed class VimeoSimulator : IAsyncDisposable
         var app = LoopbackHost.Create();
         // A chunk is at most the client's chunk size; Kestrel's 30 MB default stays the ceiling.
         var simulator = new VimeoSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "vimeo", simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 

@@ -104,7 +104,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
     {
         var app = LoopbackHost.Create();
         var simulator = new ZoomSimulator(app, time ?? TimeProvider.System);
-        simulator.BaseAddress = await LoopbackHost.StartAsync(app, simulator.HandleAsync, cancellationToken);
+        simulator.BaseAddress = await LoopbackHost.StartAsync(app, "zoom", simulator.HandleAsync, cancellationToken);
         return simulator;
     }
 

@@ -37,11 +37,12 @@ public sealed class DemoCommandTests
             var wire = await File.ReadAllTextAsync(wireLog);
             Assert.All(Cafetalk.Integrations.Sandbox.SampleEvents.PlantedPersonalValues, v => Assert.DoesNotContain(v, wire, StringComparison.Ordinal));
             Assert.DoesNotContain("access_token=dl-", wire, StringComparison.Ordinal);
-            Assert.DoesNotContain("Authorization", wire, StringComparison.Ordinal);
+            Assert.DoesNotContain("Bearer ", wire, StringComparison.Ordinal);
+            Assert.DoesNotContain("Basic ", wire, StringComparison.Ordinal);
             Assert.All(wire.Split('\n', StringSplitOptions.RemoveEmptyEntries), line =>
             {
                 var request = JsonDocument.Parse(line).RootElement;
-                Assert.Equal(["body", "method", "path", "provider", "query"], request.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+                Assert.Equal(["authScheme", "body", "contentType", "headerNames", "method", "path", "provider", "query"], request.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
             });
         }
         finally

@@ -62,15 +62,18 @@ public sealed class LogCaptureTestFramework(IMessageSink messageSink) : XunitTes
         }
     }
 
-    /// <summary>xunit's order for every collection, except that the log scan comes after all of them.</summary>
+    /// <summary>xunit's order for every collection, except that the contract scan and then the log scan come after all of them.</summary>
     private sealed class ScanLast(ITestCollectionOrderer inner) : ITestCollectionOrderer
     {
         public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
         {
             var ordered = inner.OrderTestCollections(testCollections).ToList();
-            return [.. ordered.Where(c => !IsScan(c)), .. ordered.Where(IsScan)];
+            return [.. ordered.Where(c => !IsScan(c)), .. ordered.Where(c => Is(c, Security.ContractScanTests.CollectionName)), .. ordered.Where(c => Is(c, Security.LogScanTests.CollectionName))];
         }
 
-        private static bool IsScan(ITestCollection collection) => collection.DisplayName == Security.LogScanTests.CollectionName;
+        private static bool IsScan(ITestCollection collection) =>
+            Is(collection, Security.LogScanTests.CollectionName) || Is(collection, Security.ContractScanTests.CollectionName);
+
+        private static bool Is(ITestCollection collection, string name) => collection.DisplayName == name;
     }
 }
