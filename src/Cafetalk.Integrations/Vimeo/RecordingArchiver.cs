@@ -118,8 +118,14 @@ public sealed class RecordingArchiver(
         var videoId = facts.VideoId;
         if (!facts.UploadCompleted)
         {
-            if (videoId is null && !MayArchive(p.Row, facts))
+            if (!MayArchive(p.Row, facts))
             {
+                if (videoId is not null && !facts.VideoDeleted)
+                {
+                    // Consent withdrawn (or the booking cancelled or erased) while the upload was unfinished: its half goes too.
+                    await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
+                }
+
                 return await DiscardAsync(p, facts, RecordingOutcome.Discarded, cancellationToken);
             }
 
@@ -201,6 +207,13 @@ public sealed class RecordingArchiver(
         // Only an expired lease without a video id can hide a video Vimeo made before a crash.
         var mayHaveOrphan = facts.UploadLeaseUntilUtc is not null && videoId is null;
         var useWebhookToken = true;
+        if (videoId is not null && await GetVideoAsync(p, videoId, cancellationToken) is { UploadComplete: true })
+        {
+            // Every byte arrived before the last run stopped (or Vimeo has just finished): nothing to download again.
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+            return new UploadResult(videoId);
+        }
+
         while (attempts < settings.MaxUploadAttempts)
         {
             attempts++;

@@ -191,6 +191,74 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         Assert.Null((await _scenario.RowAsync(lecturer, booking)).GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
     }
 
+    /// <summary>Runs the recording until Vimeo holds <paramref name="stopAtOffset"/> bytes, then stops the process there, as a crash would.</summary>
+    private async Task CrashAtOffsetAsync(RecordingScenario scenario, string message, long stopAtOffset)
+    {
+        using var crash = new CancellationTokenSource();
+        Vimeo.AfterPatch = (_, offset) =>
+        {
+            if (offset >= stopAtOffset)
+            {
+                crash.Cancel();
+            }
+        };
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => scenario.HandleAsync(message, cancellationToken: crash.Token));
+        }
+        finally
+        {
+            Vimeo.AfterPatch = null;
+        }
+    }
+
+    [Fact]
+    public async Task Upload_CrashAfterTheLastChunk_NextRunSeesItCompleteWithoutDownloadingAgain()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
+        await using var services = RecordingScenario.Services(fixture, _logs, configure: o => o.UploadLease = TimeSpan.FromMilliseconds(100));
+        var scenario = new RecordingScenario(fixture, services);
+        await CrashAtOffsetAsync(scenario, message, recording.Size);
+        await Task.Delay(TimeSpan.FromMilliseconds(150));
+        ClearRequests();
+
+        var result = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal));
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Path.StartsWith("/files/", StringComparison.Ordinal));
+        Assert.Single(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.Equal(1, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
+    }
+
+    [Fact]
+    public async Task Upload_StudentErasedMidUpload_HalfVideoDeleted_ZoomCopyDeleted_NothingResumed()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        await using var services = RecordingScenario.Services(fixture, _logs, configure: o => o.UploadLease = TimeSpan.FromMilliseconds(100));
+        var scenario = new RecordingScenario(fixture, services);
+        await CrashAtOffsetAsync(scenario, message, RecordingScenario.ChunkBytes);
+        var videoId = (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId");
+        // The student's erasure marks the booking's recording withdrawn (RecordingDeleter does this before it deletes videos).
+        await fixture.Storage.Table(TableNames.Bookings).UpdateEntityAsync(
+            new Azure.Data.Tables.TableEntity(lecturer, booking) { ["RecordingWithdrawnAtUtc"] = TimeProvider.System.GetUtcNow() }, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Merge);
+        await Task.Delay(TimeSpan.FromMilliseconds(150));
+        ClearRequests();
+
+        var result = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Discarded, result!.Outcome);
+        Assert.Equal([$"DELETE /videos/{videoId}"], Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Id == videoId);
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal));
+        Assert.DoesNotContain(Zoom.Recordings, r => r.MeetingId == meetingId);
+    }
+
     [Fact]
     public async Task Folder_OnThePageAfterAHundredOthers_FoundByPagingNotCreatedTwice()
     {
