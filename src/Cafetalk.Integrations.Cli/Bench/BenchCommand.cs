@@ -31,20 +31,21 @@ internal static class BenchCommand
         var syncLecturers = Count("--sync-lecturers", "Connected lecturers in the nightly-sync run.", 1_000, 1, 10_000);
         var syncBookings = Count("--sync-bookings-per-lecturer", "Bookings per lecturer in the nightly-sync run.", 10, 1, 100);
         var memoryBookings = Count("--memory-bookings", "Bookings the nightly-memory run's table holds.", 100_000, 1_000, 1_000_000);
+        var recordingMegabytes = Count("--recording-mb", "Size of the recording the recording run streams from Zoom to Vimeo, in MB.", 200, 1, 4_096);
         var json = new Option<bool>("--json") { Description = "Print one JSON object and nothing else." };
         var command = new Command("bench", "Measure the pipeline end to end against a private Sandbox: events per second through queue, converge, providers and\n" +
             "ledger beside Azurite's raw rate, storage operations and provider requests per event, Zoom's rate budget, the nightly sync's\n" +
-            "requests and peak memory. Only loopback addresses are used.\n" +
+            "requests and peak memory, a large recording streamed from Zoom to Vimeo. Only loopback addresses are used.\n" +
             "Example: cafetalk-integrations bench --scenario pipeline --bookings 600 --parallelism 16 --json")
         {
-            scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, json,
+            scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var chosen = parse.GetValue(scenario) ?? ["all"];
             var scenarios = chosen.Contains("all") ? BenchRunner.AllScenarios.ToHashSet() : chosen.ToHashSet();
             var options = new BenchOptions(scenarios, parse.GetValue(bookings), parse.GetValue(lecturers), parse.GetValue(parallelism), parse.GetValue(rateBookings),
-                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(json));
+                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(recordingMegabytes), parse.GetValue(json));
             return await new BenchRunner(CliApplication.CreateConsole(stdout), stdout).RunAsync(options, cancellationToken);
         });
         return command;

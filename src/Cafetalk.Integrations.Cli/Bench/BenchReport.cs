@@ -69,4 +69,25 @@ internal sealed record NightlySyncFigures(
 
 internal sealed record NightlyMemoryFigures(int Bookings, long PeakResidentBytes, long PeakResidentBytesAtSmallScale, int SmallScaleBookings, double Seconds, int ZoomBookingsChecked);
 
-internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory);
+/// <summary>One large recording from Zoom's webhook to Vimeo: throughput, the process's memory around it, requests per provider.</summary>
+internal sealed record RecordingFigures(
+    long Bytes,
+    double Seconds,
+    double MegabytesPerSecond,
+    long WorkingSetBeforeBytes,
+    long PeakWorkingSetSampledBytes,
+    long WorkingSetGrowthBytes,
+    long ProcessPeakWorkingSetBytes,
+    long ManagedBytesAllocated,
+    int ChunkBytes,
+    int ZoomApiRequests,
+    int ZoomDownloadRequests,
+    int ZoomTokenFetches,
+    int VimeoApiRequests,
+    int VimeoUploadRequests,
+    long VimeoReceivedBytes,
+    string? VimeoUploadStatus,
+    bool ContentIdentical,
+    bool ZoomCopyDeleted);
+
+internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory, RecordingFigures? Recording);

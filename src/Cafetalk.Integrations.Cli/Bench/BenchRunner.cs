@@ -8,6 +8,9 @@ using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Demo;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Sandbox.Zoom;
+using Cafetalk.Integrations.Vimeo;
+using Microsoft.Extensions.Options;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
@@ -24,6 +27,7 @@ internal sealed record BenchOptions(
     int SyncLecturers,
     int SyncBookingsPerLecturer,
     int MemoryBookings,
+    int RecordingMegabytes,
     bool Json);
 
 /// <summary>
@@ -33,7 +37,7 @@ internal sealed record BenchOptions(
 /// </summary>
 internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
 {
-    public static readonly string[] AllScenarios = ["pipeline", "zoom-rate", "nightly-sync", "nightly-memory"];
+    public static readonly string[] AllScenarios = ["pipeline", "zoom-rate", "nightly-sync", "nightly-memory", "recording"];
 
     private static readonly TimeSpan BaselineDuration = TimeSpan.FromSeconds(5);
 
@@ -43,7 +47,8 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
             options.Scenarios.Contains("pipeline") ? await Step(options, "pipeline: confirm, reschedule and cancel through every function", () => PipelineAsync(options, cancellationToken)) : null,
             options.Scenarios.Contains("zoom-rate") ? await Step(options, "zoom-rate: bookings against Zoom's per-second budget", () => ZoomRateAsync(options, cancellationToken)) : null,
             options.Scenarios.Contains("nightly-sync") ? await Step(options, "nightly-sync: requests of one nightly run", () => NightlySyncAsync(options, cancellationToken)) : null,
-            options.Scenarios.Contains("nightly-memory") ? await Step(options, "nightly-memory: peak memory of the nightly jobs", () => NightlyMemoryAsync(options, cancellationToken)) : null);
+            options.Scenarios.Contains("nightly-memory") ? await Step(options, "nightly-memory: peak memory of the nightly jobs", () => NightlyMemoryAsync(options, cancellationToken)) : null,
+            options.Scenarios.Contains("recording") ? await Step(options, "recording: a large recording from Zoom to Vimeo", () => RecordingAsync(options, cancellationToken)) : null);
         var json = JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = !options.Json });
         if (!options.Json)
         {
@@ -303,6 +308,74 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
             }).ToList();
             await bookings.SubmitTransactionAsync(actions, ct);
         });
+    }
+
+    /// <summary>
+    /// One recording of <see cref="BenchOptions.RecordingMegabytes"/> through the real path: Zoom's signed webhook, the
+    /// zoom-events function, the download (Authorization header, redirect) streamed into Vimeo's tus upload. A 1 MB
+    /// recording goes first so JIT and connection pools are warm; the process's working set is then sampled every 20 ms.
+    /// </summary>
+    private static async Task<RecordingFigures> RecordingAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?>(), cancellationToken);
+        var lecturer = "lec_bench_rec";
+        await bench.AssignZoomHostsAsync([lecturer], cancellationToken);
+
+        async Task<(TimeSpan Elapsed, SimulatedRecording Recording)> RecordAsync(string bookingId, long bytes)
+        {
+            await bench.PublishAsync([SampleEvents.Booking(EventTypes.BookingConfirmed, bookingId, 1, Tomorrow(), lecturer, "stu_bench_rec")], cancellationToken);
+            await bench.Pump.RunUntilIdleAsync(4, cancellationToken);
+            var row = (await bench.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturer, bookingId, cancellationToken: cancellationToken)).Value;
+            var meetingId = long.Parse(row.GetString("ZoomMeetingId")!, CultureInfo.InvariantCulture);
+            bench.Sandbox.Zoom.RecordingBytes = bytes;
+            bench.Sandbox.Zoom.ClearRequests();
+            bench.Sandbox.Vimeo.ClearRequests();
+            var clock = Stopwatch.StartNew();
+            var body = bench.Sandbox.Zoom.RecordingCompletedBody(meetingId, $"host-{lecturer}");
+            var recording = bench.Sandbox.Zoom.Recordings.Single(r => r.MeetingId == meetingId);
+            using (await bench.Sandbox.Zoom.SendWebhookAsync(new Uri(bench.Server.BaseUrl, "api/zoom/webhook"), body, cancellationToken: cancellationToken))
+            {
+            }
+
+            await bench.Pump.RunUntilIdleAsync(4, cancellationToken);
+            return (clock.Elapsed, recording);
+        }
+
+        await RecordAsync("bk_bench_rec_warmup", 1024 * 1024);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var before = self.WorkingSet64;
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        long peak = before;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                self.Refresh();
+                peak = Math.Max(peak, self.WorkingSet64);
+                await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None);
+            }
+        }, CancellationToken.None);
+
+        var size = options.RecordingMegabytes * 1024L * 1024L;
+        var (elapsed, recording) = await RecordAsync("bk_bench_rec", size);
+        await sampling.CancelAsync();
+        await sampler;
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+
+        var video = bench.Sandbox.Vimeo.Videos.LastOrDefault(v => v.UploadSize == size);
+        var zoom = bench.Sandbox.Zoom.Requests;
+        var vimeo = bench.Sandbox.Vimeo.Requests;
+        return new RecordingFigures(
+            size, Math.Round(elapsed.TotalSeconds, 2), Math.Round(size / 1024d / 1024d / elapsed.TotalSeconds, 1),
+            before, peak, peak - before, self.PeakWorkingSet64, allocated,
+            bench.Services.GetRequiredService<IOptions<VimeoOptions>>().Value.UploadChunkBytes,
+            zoom.Count(r => r.IsApi), zoom.Count(r => r.Path.StartsWith("/rec/", StringComparison.Ordinal)), zoom.Count(r => r.IsToken),
+            vimeo.Count(r => !r.Path.StartsWith("/files/", StringComparison.Ordinal)), vimeo.Count(r => r.Path.StartsWith("/files/", StringComparison.Ordinal)),
+            video?.ReceivedBytes ?? 0, video?.UploadStatus, video?.ReceivedSha256 == recording.Sha256(), bench.Sandbox.Zoom.Recordings.All(r => r.MeetingId != recording.MeetingId));
     }
 
     /// <summary>Runs <c>sync</c> as its own process, as the timer would, and reads its resident-set high-water mark.</summary>

@@ -169,7 +169,10 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         await new EventPublisher(storage, services.GetRequiredService<BookingEventIntake>()).PublishAsync([SampleEvents.ErasureRequested(DemoDay.ErasedStudent)], cancellationToken);
     }
 
-    /// <summary>Only what the pipeline sent: not the lecturer's browser at Google's consent page, not Vimeo pulling Zoom's file.</summary>
+    /// <summary>
+    /// What the pipeline sent to the providers' APIs: not the lecturer's browser at Google's consent page, and not the
+    /// recording download (a read of Zoom's own file with its download token, no disclosure; `bench --scenario recording` counts it).
+    /// </summary>
     private static IEnumerable<WireRequest> SentByThePipeline(SandboxEnvironment sandbox) =>
         sandbox.WireRequests().Select(r => r.Request)
             .Where(r => !(r.Provider == "google" && r.Path.StartsWith("/o/oauth2/", StringComparison.Ordinal)))

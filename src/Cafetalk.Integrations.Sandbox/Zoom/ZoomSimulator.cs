@@ -28,8 +28,12 @@ public sealed record RecordedZoomRequest(
 /// <summary>A meeting as the simulator holds it, with any payload field Zoom would not expect from us.</summary>
 public sealed record SimulatedMeeting(long Id, string HostId, JsonObject Body, IReadOnlyList<string> UnexpectedFields);
 
-/// <summary>A meeting instance's cloud recording: one MP4 file and the download tokens issued for it.</summary>
-public sealed record SimulatedRecording(long MeetingId, string Uuid, string FileId, byte[] Content);
+/// <summary>A meeting instance's cloud recording: one MP4 file of <paramref name="Size"/> bytes generated from <paramref name="Seed"/>.</summary>
+public sealed record SimulatedRecording(long MeetingId, string Uuid, string FileId, long Size, ulong Seed)
+{
+    /// <summary>SHA-256 of the file's bytes, hex: what Vimeo must end up holding.</summary>
+    public string Sha256() => GeneratedRecording.Sha256(Seed, Size);
+}
 
 /// <summary>A webhook body with the headers Zoom would send with it.</summary>
 public sealed record SignedZoomWebhook(string Body, string Timestamp, string Signature);
@@ -67,6 +71,9 @@ public sealed class ZoomSimulator : IAsyncDisposable
     private readonly Dictionary<(string Host, DateOnly Day), int> _dailyWrites = [];
     private readonly Dictionary<long, SimulatedRecording> _recordings = [];
     private readonly Dictionary<string, (long MeetingId, bool Expired)> _downloadTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _fileTickets = new(StringComparer.Ordinal);
+    private long _failDownloadsAfterBytes;
+    private int _failDownloads;
     private long _secondWindow;
     private int _secondCount;
     private int _throttledCount;
@@ -250,7 +257,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
         {
             if (!_recordings.TryGetValue(meetingId, out var recording))
             {
-                recording = new SimulatedRecording(meetingId, $"uuid-{meetingId}==", "file-1", RandomNumberGenerator.GetBytes(4096));
+                recording = new SimulatedRecording(meetingId, $"uuid-{meetingId}==", "file-1", RecordingBytes, BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
                 _recordings[meetingId] = recording;
             }
 
@@ -346,7 +353,7 @@ public sealed class ZoomSimulator : IAsyncDisposable
                         ["id"] = recording.FileId,
                         ["file_type"] = "MP4",
                         ["file_extension"] = "MP4",
-                        ["file_size"] = recording.Content.Length,
+                        ["file_size"] = recording.Size,
                         ["recording_type"] = "shared_screen_with_speaker_view",
                         ["download_url"] = DownloadUrl(recording),
                     },
@@ -367,6 +374,12 @@ public sealed class ZoomSimulator : IAsyncDisposable
         if (request.Path.StartsWithSegments("/rec/download", StringComparison.Ordinal))
         {
             await ServeDownloadAsync(context);
+            return;
+        }
+
+        if (request.Path.StartsWithSegments("/rec/files", StringComparison.Ordinal))
+        {
+            await ServeFileAsync(context);
             return;
         }
 
@@ -412,38 +425,116 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Size of each recording file made from now on (a small default keeps tests fast; the benchmark sets 200 MB).</summary>
+    public long RecordingBytes { get; set; } = 256 * 1024;
+
+    /// <summary>The next <paramref name="count"/> file downloads break off after <paramref name="bytes"/> bytes, as a dropped connection does.</summary>
+    public void FailDownloadsAfter(long bytes, int count)
+    {
+        lock (_gate)
+        {
+            _failDownloadsAfterBytes = bytes;
+            _failDownloads = count;
+        }
+    }
+
     /// <summary>
-    /// <c>GET /rec/download/{meetingId}/{fileId}?access_token=</c>: the file, for a valid unexpired download token of
-    /// that meeting only. Recorded like API calls (the token stays in the query for tests to check, never printed).
+    /// <c>GET /rec/download/{meetingId}/{fileId}</c> with the download token in the Authorization header only: a token
+    /// in the query (or none) is refused with 401 and code 124, as Zoom has done since 2023-02-14 (contract fact
+    /// <c>download-token-header-only</c>). A valid token is answered with a redirect to a signed file link on another
+    /// host (<c>localhost</c> rather than 127.0.0.1), which takes no Authorization header. Recorded like API calls,
+    /// the token never.
     /// </summary>
     private async Task ServeDownloadAsync(HttpContext context)
     {
         var segments = (context.Request.Path.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var token = context.Request.Query["access_token"].ToString();
-        byte[]? content = null;
+        var authorization = context.Request.Headers.Authorization.ToString();
+        var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..] : null;
+        var tokenInQuery = context.Request.Query.ContainsKey("access_token");
+        string? ticket = null;
         lock (_gate)
         {
-            if (segments is [_, _, var id, var fileId]
+            if (!tokenInQuery && token is not null
+                && segments is [_, _, var id, var fileId]
                 && long.TryParse(id, CultureInfo.InvariantCulture, out var meetingId)
                 && _recordings.TryGetValue(meetingId, out var recording) && recording.FileId == fileId
                 && _downloadTokens.TryGetValue(token, out var issued) && issued.MeetingId == meetingId && !issued.Expired)
             {
-                content = recording.Content;
+                ticket = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+                _fileTickets[ticket] = meetingId;
             }
 
-            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value ?? string.Empty,
-                new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), string.Empty, content is null ? 401 : 200));
+            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), context.Request.Method, context.Request.Path.Value ?? "/", RedactedQuery(context.Request),
+                DownloadHeaders(context.Request), string.Empty, ticket is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status302Found));
         }
 
-        if (content is null)
+        if (ticket is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(new JsonObject { ["code"] = 124, ["message"] = "Invalid access token." }.ToJsonString(), context.RequestAborted);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = $"http://localhost:{BaseAddress.Port}/rec/files/{ticket}";
+    }
+
+    /// <summary>The signed file link a download redirects to: the bytes, streamed from the generator, never buffered.</summary>
+    private async Task ServeFileAsync(HttpContext context)
+    {
+        var segments = (context.Request.Path.Value ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        SimulatedRecording? recording = null;
+        long? stopAfter = null;
+        lock (_gate)
+        {
+            if (segments is [_, _, var ticket] && _fileTickets.TryGetValue(ticket, out var meetingId))
+            {
+                recording = _recordings.GetValueOrDefault(meetingId);
+                if (recording is not null && _failDownloads > 0)
+                {
+                    _failDownloads--;
+                    stopAfter = _failDownloadsAfterBytes;
+                }
+            }
+
+            _requests.Add(new RecordedZoomRequest(_time.GetUtcNow(), context.Request.Method, "/rec/files/{ticket}", string.Empty,
+                DownloadHeaders(context.Request), string.Empty, recording is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK));
+        }
+
+        if (recording is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
 
         context.Response.ContentType = "video/mp4";
-        await context.Response.Body.WriteAsync(content, context.RequestAborted);
+        context.Response.ContentLength = recording.Size;
+        await GeneratedRecording.WriteAsync(recording.Seed, recording.Size, context.Response.Body, stopAfter, context.RequestAborted);
+        if (stopAfter is not null)
+        {
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            context.Abort();
+        }
     }
+
+    /// <summary>Header names as sent, with the Authorization value reduced to its scheme.</summary>
+    private static Dictionary<string, string> DownloadHeaders(HttpRequest request)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in request.Headers)
+        {
+            headers[name] = string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase) ? value.ToString().Split(' ')[0] : value.ToString();
+        }
+
+        return headers;
+    }
+
+    /// <summary>The query with any access_token value replaced, so the record shows that one was sent, never what.</summary>
+    private static string RedactedQuery(HttpRequest request) =>
+        request.QueryString.HasValue
+            ? "?" + string.Join('&', request.Query.Select(q => q.Key + "=" + (q.Key == "access_token" ? "[redacted]" : q.Value.ToString())))
+            : string.Empty;
 
     private (HttpStatusCode Status, JsonNode? Body, List<(string, string)> Headers) Dispatch(HttpRequest request, string body)
     {

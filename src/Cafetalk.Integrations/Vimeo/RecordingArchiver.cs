@@ -5,6 +5,8 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
+using System.Buffers;
+using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Vimeo;
@@ -20,27 +22,37 @@ public enum RecordingOutcome
     AlreadyDone,
     /// <summary>A consent was missing (or the booking was cancelled or erased): Zoom's copy deleted, nothing uploaded.</summary>
     Discarded,
-    /// <summary>Must wait (Vimeo still pulling, or another instance uploading): try again at <see cref="RecordingResult.RetryAtUtc"/>.</summary>
+    /// <summary>Must wait (Vimeo not yet reporting the upload complete, another instance uploading, a token lacking scopes): try again at <see cref="RecordingResult.RetryAtUtc"/>.</summary>
     Deferred,
     /// <summary>Zoom has no video file for this recording: Zoom's copy deleted, nothing uploaded.</summary>
     NoVideoFile,
+    /// <summary>Every upload attempt failed: the row says <c>UploadFailed</c>, the site was told, Zoom's copy is kept.</summary>
+    UploadFailed,
 }
 
 public sealed record RecordingResult(RecordingOutcome Outcome, string? BookingId = null, string? VideoId = null, DateTimeOffset? RetryAtUtc = null);
 
 /// <summary>
 /// Takes a finished Zoom cloud recording to Vimeo when both lecturer and student consented, and deletes Zoom's copy
-/// either way. Each step's result is written to the booking's row, so a redelivery resumes where the last run stopped
-/// and never uploads twice: Vimeo has no idempotency key, so an upload takes a lease on the row first, and a lease
-/// found expired without a video id is followed by a look-up of the booking reference (the video's description).
+/// once Vimeo reports the upload complete (or at once when nothing may be uploaded). The file is downloaded from Zoom
+/// with the download token in the Authorization header and streamed into Vimeo's resumable tus upload one chunk at a
+/// time, so memory stays bounded whatever the size. Each step's result is written to the booking's row: a redelivery
+/// or a crash resumes from the offset Vimeo reports and never uploads twice (Vimeo has no idempotency key, so an upload
+/// takes a lease on the row, and a lease found expired without a video id is followed by a look-up of the booking
+/// reference). A failed attempt is retried with a fresh download token; when <see cref="VimeoOptions.MaxUploadAttempts"/>
+/// are spent the booking ends <c>UploadFailed</c> (see <see cref="RecordingFailures"/>).
 /// </summary>
 public sealed class RecordingArchiver(
     StorageAccount storage,
     VimeoClient vimeo,
+    VimeoTusClient tus,
+    VimeoScopeCheck scopes,
     ZoomRecordingsClient zoomRecordings,
+    ZoomRecordingDownloader downloader,
     VimeoFolders folders,
     RecordingReferences references,
     RecordingDisclosures disclosures,
+    RecordingFailures failures,
     IOptions<VimeoOptions> options,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
@@ -48,8 +60,10 @@ public sealed class RecordingArchiver(
     private const int MaxPasses = 4;
     private static readonly string[] FreshTokenFields = ["path:meetingId", "query:include_fields", "query:ttl"];
     private static readonly string[] ZoomDeleteFields = ["path:meetingId", "query:action"];
-    private static readonly string[] FindVideoFields = ["query:query", "query:fields"];
-    private static readonly string[] GetVideoFields = ["path:videoId", "query:fields"];
+    private static readonly string[] FindVideoFields = ["query:query"];
+    private static readonly string[] GetVideoFields = ["path:videoId"];
+    private static readonly string[] UploadBytesFields = ["content:recording"];
+    private static readonly string[] DeleteVideoFields = ["path:videoId"];
     private static readonly string[] DomainFields = ["path:videoId", "path:domain"];
     private static readonly string[] MoveFields = ["path:projectId", "path:videoId"];
 
@@ -94,49 +108,53 @@ public sealed class RecordingArchiver(
             return new RecordingResult(RecordingOutcome.Discarded, bookingId, facts.VideoId);
         }
 
+        if (facts.Disposition == RecordingColumns.UploadFailed)
+        {
+            // A stated end: a redelivery changes nothing (an operator resets the row to try again).
+            return new RecordingResult(RecordingOutcome.UploadFailed, bookingId, facts.VideoId);
+        }
+
         var acted = false;
         var videoId = facts.VideoId;
-        var pulled = facts.PullCompleted;
-        if (videoId is null)
+        if (!facts.UploadCompleted)
         {
             if (!MayArchive(p.Row, facts))
             {
+                if (videoId is not null && !facts.VideoDeleted)
+                {
+                    // Consent withdrawn (or the booking cancelled or erased) while the upload was unfinished: its half goes too.
+                    await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
+                }
+
                 return await DiscardAsync(p, facts, RecordingOutcome.Discarded, cancellationToken);
             }
 
             var now = time.GetUtcNow();
             if (facts.UploadLeaseUntilUtc is { } lease && lease > now)
             {
-                return new RecordingResult(RecordingOutcome.Deferred, bookingId, RetryAtUtc: lease);
+                return new RecordingResult(RecordingOutcome.Deferred, bookingId, videoId, RetryAtUtc: lease);
             }
 
-            // A lease that ran out without a video id: the upload may have reached Vimeo before the crash.
-            var adopted = facts.UploadLeaseUntilUtc is null ? null : await FindUploadedAsync(p, cancellationToken);
-            if (adopted is not null)
+            // Before the lease: a token lacking a scope would fail half-way, after bytes were sent.
+            await scopes.EnsureAsync(cancellationToken);
+            if (!await TryLeaseAsync(p, now + options.Value.UploadLease, cancellationToken))
             {
-                logger.LogWarning("Interrupted upload for booking {BookingId}: adopted Vimeo video {VideoId} found by its reference", bookingId, adopted.Id);
+                return null;
             }
-            else
+
+            var uploaded = await UploadWithRetriesAsync(p, facts, cancellationToken);
+            if (uploaded.Outcome is not null)
             {
-                if (!await TryLeaseAsync(p, now + options.Value.UploadLease, cancellationToken))
-                {
-                    return null;
-                }
-
-                adopted = await UploadAsync(p, cancellationToken);
-                if (adopted is null)
-                {
-                    return await DiscardAsync(p, facts, RecordingOutcome.NoVideoFile, cancellationToken);
-                }
+                return uploaded.Outcome == RecordingOutcome.NoVideoFile
+                    ? await DiscardAsync(p, facts, RecordingOutcome.NoVideoFile, cancellationToken)
+                    : new RecordingResult(uploaded.Outcome.Value, bookingId, uploaded.VideoId, uploaded.RetryAtUtc);
             }
 
-            videoId = adopted.Id!;
-            pulled = adopted.IsPulled;
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Uploaded(p.Row, videoId, pulled, time.GetUtcNow()), cancellationToken);
+            videoId = uploaded.VideoId!;
             acted = true;
         }
 
-        if (facts.HasLiveVideo || acted)
+        if (videoId is not null && (facts.HasLiveVideo || acted))
         {
             if (!facts.EmbedDomainsAllowed)
             {
@@ -158,30 +176,11 @@ public sealed class RecordingArchiver(
                 await RecordingColumns.WriteAsync(p.Table, RecordingColumns.InFolder(p.Row, folderId), cancellationToken);
                 acted = true;
             }
-
-            if (!pulled)
-            {
-                var state = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "look-up", p.Parties, GetVideoFields, videoId, p.CorrelationId,
-                    context => vimeo.GetVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
-                if (state is { PullFailed: true })
-                {
-                    throw new VimeoApiException("pull upload", System.Net.HttpStatusCode.UnprocessableEntity, null);
-                }
-
-                if (state is not { IsPulled: true })
-                {
-                    // Zoom's copy is what Vimeo is pulling from: it stays until Vimeo has the whole file.
-                    var retryAt = time.GetUtcNow() + options.Value.PullCheckInterval;
-                    logger.LogInformation("Vimeo is still pulling video {VideoId} of booking {BookingId}; looking again at {RetryAtUtc:O}", videoId, bookingId, retryAt);
-                    return new RecordingResult(RecordingOutcome.Deferred, bookingId, videoId, retryAt);
-                }
-
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Pulled(p.Row), cancellationToken);
-            }
         }
 
         if (facts.ZoomRecordingDeletedAtUtc is null)
         {
+            // Only now: Vimeo reported the upload complete, so Zoom's copy is no longer the only one.
             await DeleteZoomCopyAsync(p, RecordingColumns.Archived, cancellationToken);
             acted = true;
         }
@@ -193,6 +192,206 @@ public sealed class RecordingArchiver(
 
         return new RecordingResult(acted ? RecordingOutcome.Archived : RecordingOutcome.AlreadyDone, bookingId, videoId);
     }
+
+    private sealed record UploadResult(string? VideoId, RecordingOutcome? Outcome = null, DateTimeOffset? RetryAtUtc = null);
+
+    /// <summary>
+    /// Attempts the upload until Vimeo reports it complete or the attempts are spent. Each attempt is counted on the row
+    /// before it starts, so a process that crashes mid-upload still uses one up and a crash loop ends.
+    /// </summary>
+    private async Task<UploadResult> UploadWithRetriesAsync(Pending p, RecordingFacts facts, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var videoId = facts.VideoId;
+        var attempts = facts.UploadAttempts;
+        // Only an expired lease without a video id can hide a video Vimeo made before a crash.
+        var mayHaveOrphan = facts.UploadLeaseUntilUtc is not null && videoId is null;
+        var useWebhookToken = true;
+        if (videoId is not null && await GetVideoAsync(p, videoId, cancellationToken) is { UploadComplete: true })
+        {
+            // Every byte arrived before the last run stopped (or Vimeo has just finished): nothing to download again.
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+            return new UploadResult(videoId);
+        }
+
+        while (attempts < settings.MaxUploadAttempts)
+        {
+            attempts++;
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.AttemptStarted(p.Row, attempts, time.GetUtcNow() + settings.UploadLease), cancellationToken);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(settings.UploadAttemptTimeout);
+            try
+            {
+                if (mayHaveOrphan && await FindUploadedAsync(p, cancellationToken) is { } adopted)
+                {
+                    logger.LogWarning("Interrupted upload for booking {BookingId}: adopted Vimeo video {VideoId} found by its reference", p.Row.RowKey, adopted.Id);
+                    videoId = adopted.Id!;
+                    await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
+                }
+
+                mayHaveOrphan = false;
+                var result = await AttemptAsync(p, videoId, useWebhookToken, attempt.Token);
+                videoId = result.VideoId;
+                if (result.Outcome is not null || videoId is not null)
+                {
+                    return result;
+                }
+            }
+            catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Upload attempt {Attempt} of {MaxAttempts} for booking {BookingId} failed ({Error}); {Next}",
+                    attempts, settings.MaxUploadAttempts, p.Row.RowKey, Describe(ex), attempts < settings.MaxUploadAttempts ? "retrying with a fresh download token" : "giving up");
+            }
+
+            // Whatever failed, the next download starts with a token Zoom has just issued.
+            useWebhookToken = false;
+            videoId = RecordingColumns.Read((await p.Table.GetEntityAsync<TableEntity>(p.Row.PartitionKey, p.Row.RowKey, cancellationToken: cancellationToken)).Value).VideoId;
+        }
+
+        if (videoId is not null)
+        {
+            // A half-uploaded video is no use to anyone: it goes, so only Zoom's complete copy remains.
+            await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
+        }
+
+        await failures.RecordAsync(p.Table, p.Row, attempts, p.CorrelationId, cancellationToken);
+        return new UploadResult(null, RecordingOutcome.UploadFailed);
+    }
+
+    /// <summary>
+    /// One attempt: open the download, make the video if there is none yet, ask Vimeo how many bytes it holds, skip
+    /// those in the download and send the rest in chunks. Returns the video id once Vimeo reports the upload complete,
+    /// an outcome when there is nothing to upload or Vimeo needs time, and (null, null) when Vimeo ended the upload
+    /// in error (the video was deleted: the next attempt starts over).
+    /// </summary>
+    private async Task<UploadResult> AttemptAsync(Pending p, string? videoId, bool useWebhookToken, CancellationToken cancellationToken)
+    {
+        if (await DownloadSourceAsync(p, useWebhookToken, cancellationToken) is not { } source)
+        {
+            return new UploadResult(null, RecordingOutcome.NoVideoFile);
+        }
+
+        await using var download = await downloader.OpenAsync(source.Url, source.Token, cancellationToken);
+        if (videoId is null)
+        {
+            var upload = VimeoTusUpload.For(download.Length, references.ForBooking(p.Row.RowKey));
+            var created = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "create", p.Parties, VimeoTusUpload.FieldNames, null, p.CorrelationId,
+                context => vimeo.CreateTusUploadAsync(upload, context, cancellationToken), item => item.Id, cancellationToken);
+            videoId = created.Id!;
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
+            logger.LogInformation("Vimeo tus upload of booking {BookingId} created as video {VideoId} ({Bytes} bytes)", p.Row.RowKey, videoId, download.Length);
+        }
+
+        var video = await GetVideoAsync(p, videoId, cancellationToken);
+        if (video is null || video.UploadFailed)
+        {
+            // Deleted behind our back, or Vimeo gave up on it: a new video on the next attempt.
+            await AbandonVideoAsync(p, videoId, video is not null, cancellationToken);
+            throw new VimeoApiException("upload", HttpStatusCode.UnprocessableEntity, null);
+        }
+
+        if (!video.UploadComplete)
+        {
+            if (video.Upload?.UploadLink is not { Length: > 0 } link || !Uri.TryCreate(link, UriKind.Absolute, out var uploadLink))
+            {
+                throw new VimeoApiException("upload link", HttpStatusCode.UnprocessableEntity, null);
+            }
+
+            var sent = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "upload", p.Parties, UploadBytesFields, videoId, p.CorrelationId,
+                _ => SendBytesAsync(p, uploadLink, download, cancellationToken), _ => videoId, cancellationToken);
+            logger.LogInformation("Sent {Bytes} bytes of booking {BookingId}'s recording to Vimeo video {VideoId}", sent, p.Row.RowKey, videoId);
+            video = await GetVideoAsync(p, videoId, cancellationToken);
+        }
+
+        if (video is not { UploadComplete: true })
+        {
+            // Every byte is there but Vimeo does not say complete yet: Zoom's copy waits, and so does the booking.
+            var retryAt = time.GetUtcNow() + options.Value.UploadCheckInterval;
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
+            logger.LogInformation("Vimeo does not yet report video {VideoId} of booking {BookingId} complete; looking again at {RetryAtUtc:O}", videoId, p.Row.RowKey, retryAt);
+            return new UploadResult(videoId, RecordingOutcome.Deferred, retryAt);
+        }
+
+        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+        return new UploadResult(videoId);
+    }
+
+    /// <summary>
+    /// Streams the download into the upload link: the bytes Vimeo already holds (HEAD) are read and dropped, then each
+    /// chunk goes at the offset Vimeo last reported. One pooled buffer of <see cref="VimeoOptions.UploadChunkBytes"/>.
+    /// </summary>
+    private async Task<long> SendBytesAsync(Pending p, Uri uploadLink, ZoomRecordingStream download, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var offset = await tus.OffsetAsync(uploadLink, cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(settings.UploadChunkBytes);
+        var sent = 0L;
+        var leaseRenewedAt = time.GetUtcNow();
+        try
+        {
+            for (var skipped = 0L; skipped < offset;)
+            {
+                var read = await download.Content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(settings.UploadChunkBytes, offset - skipped)), cancellationToken);
+                skipped += read > 0 ? read : throw new IOException("the download ended before the offset Vimeo already holds");
+            }
+
+            while (offset < download.Length)
+            {
+                var want = (int)Math.Min(settings.UploadChunkBytes, download.Length - offset);
+                var filled = await download.Content.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, cancellationToken);
+                if (filled < want)
+                {
+                    throw new IOException("the download ended before its Content-Length");
+                }
+
+                var reported = await tus.AppendAsync(uploadLink, offset, buffer.AsMemory(0, filled), cancellationToken);
+                sent += reported - offset;
+                offset = reported;
+                if (time.GetUtcNow() - leaseRenewedAt > settings.UploadLease / 2)
+                {
+                    // Still working: keep other instances off the booking.
+                    leaseRenewedAt = time.GetUtcNow();
+                    await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Lease(p.Row, leaseRenewedAt + settings.UploadLease), cancellationToken);
+                }
+            }
+
+            return sent;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Task<VimeoItem?> GetVideoAsync(Pending p, string videoId, CancellationToken cancellationToken) =>
+        disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "look-up", p.Parties, GetVideoFields, videoId, p.CorrelationId,
+            context => vimeo.GetVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
+
+    private async Task AbandonVideoAsync(Pending p, string videoId, bool exists, CancellationToken cancellationToken)
+    {
+        if (exists)
+        {
+            await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "delete", p.Parties, DeleteVideoFields, videoId, p.CorrelationId,
+                context => vimeo.DeleteVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
+        }
+
+        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoAbandoned(p.Row), cancellationToken);
+    }
+
+    private static bool IsAttemptFailure(Exception ex) =>
+        ex is HttpRequestException or IOException or OperationCanceledException or ZoomDownloadException or VimeoUploadOffsetException
+            or VimeoApiException or ZoomApiException;
+
+    /// <summary>The failure's kind and status for the log; never its message, which could quote a link.</summary>
+    private static string Describe(Exception ex) => ex switch
+    {
+        ZoomDownloadException z => $"Zoom download, HTTP {(z.Status is { } s ? (int)s : 0)}",
+        VimeoApiException v => $"Vimeo {v.Operation}, HTTP {(int)v.Status}",
+        ZoomApiException => "Zoom API",
+        VimeoUploadOffsetException => "Vimeo offset conflict",
+        OperationCanceledException => "attempt timed out",
+        _ => ex.GetType().Name,
+    };
 
     /// <summary>Both parties consented, the booking stands, and neither party has asked for erasure.</summary>
     private static bool MayArchive(TableEntity row, RecordingFacts facts)
@@ -209,6 +408,7 @@ public sealed class RecordingArchiver(
         }
 
         await DeleteZoomCopyAsync(p, RecordingColumns.Discarded, cancellationToken);
+        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
         logger.LogInformation("Recording of booking {BookingId} not uploaded ({Outcome}); Zoom's copy deleted", p.Row.RowKey, outcome);
         return new RecordingResult(outcome, p.Row.RowKey);
     }
@@ -221,43 +421,32 @@ public sealed class RecordingArchiver(
         await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
     }
 
-    /// <summary>Starts Vimeo's pull of the lesson's video file; null when the recording has no video file.</summary>
-    private async Task<VimeoItem?> UploadAsync(Pending p, CancellationToken cancellationToken)
-    {
-        if (await PullLinkAsync(p, cancellationToken) is not { } link)
-        {
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
-            return null;
-        }
-
-        var upload = VimeoPullUpload.For(link, references.ForBooking(p.Row.RowKey));
-        var created = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "create", p.Parties, VimeoPullUpload.FieldNames, null, p.CorrelationId,
-            context => vimeo.CreatePullUploadAsync(upload, context, cancellationToken), item => item.Id, cancellationToken);
-        logger.LogInformation("Vimeo pull upload of booking {BookingId} started as video {VideoId}", p.Row.RowKey, created.Id);
-        return created;
-    }
+    private sealed record DownloadSource(Uri Url, string Token);
 
     /// <summary>
-    /// The link Vimeo pulls from: the webhook's download URL with its token while that token stays valid long enough
-    /// for Vimeo to fetch the file, else a fresh download_access_token from Zoom.
+    /// Where to download the video file and with which token: the webhook's own while it has
+    /// <see cref="VimeoOptions.DownloadTokenMinimumValidity"/> left on a first attempt, else a fresh
+    /// <c>download_access_token</c> from Zoom. Null when the recording has no video file.
     /// </summary>
-    private async Task<string?> PullLinkAsync(Pending p, CancellationToken cancellationToken)
+    private async Task<DownloadSource?> DownloadSourceAsync(Pending p, bool useWebhookToken, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var recording = p.Recording;
         var expiresAt = recording.SentAtUtc + ZoomRecordingsClient.WebhookDownloadTokenLifetime;
-        if (recording.DownloadToken is { Length: > 0 } token && expiresAt - time.GetUtcNow() >= settings.PullLinkMinimumValidity
-            && RecordingFileChoice.VideoDownloadUrl((recording.RecordingFiles ?? []).Select(f => (f.FileType, f.RecordingType, f.DownloadUrl))) is { } url)
+        if (useWebhookToken && recording.DownloadToken is { Length: > 0 } token && expiresAt - time.GetUtcNow() >= settings.DownloadTokenMinimumValidity
+            && RecordingFileChoice.VideoDownloadUrl((recording.RecordingFiles ?? []).Select(f => (f.FileType, f.RecordingType, f.DownloadUrl))) is { } url
+            && Uri.TryCreate(url, UriKind.Absolute, out var webhookUrl))
         {
-            return RecordingFileChoice.PullLink(url, token);
+            return new DownloadSource(webhookUrl, token);
         }
 
-        logger.LogInformation("Zoom download token of booking {BookingId} is too close to expiry; asking Zoom for a fresh one", p.Row.RowKey);
+        logger.LogInformation("Asking Zoom for a fresh download token for booking {BookingId}", p.Row.RowKey);
         var fresh = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "look-up", p.Parties, FreshTokenFields, recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
             context => zoomRecordings.GetDownloadAsync(recording.MeetingKey!, settings.FreshDownloadTokenLifetime, context, cancellationToken), _ => null, cancellationToken);
         return fresh is { DownloadAccessToken.Length: > 0 }
             && RecordingFileChoice.VideoDownloadUrl((fresh.Files ?? []).Select(f => (f.FileType, f.RecordingType, f.DownloadUrl))) is { } freshUrl
-            ? RecordingFileChoice.PullLink(freshUrl, fresh.DownloadAccessToken)
+            && Uri.TryCreate(freshUrl, UriKind.Absolute, out var freshUri)
+            ? new DownloadSource(freshUri, fresh.DownloadAccessToken)
             : null;
     }
 
@@ -266,7 +455,7 @@ public sealed class RecordingArchiver(
         var reference = references.ForBooking(p.Row.RowKey);
         var found = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "look-up", p.Parties, FindVideoFields, null, p.CorrelationId,
             context => vimeo.FindVideosAsync(reference, context, cancellationToken), items => items.Count > 0 ? items[0].Id : null, cancellationToken);
-        return found.FirstOrDefault(v => !v.PullFailed);
+        return found.FirstOrDefault(v => !v.UploadFailed);
     }
 
     private static async Task<bool> TryLeaseAsync(Pending p, DateTimeOffset until, CancellationToken cancellationToken)

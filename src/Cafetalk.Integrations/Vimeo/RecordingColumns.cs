@@ -9,7 +9,8 @@ internal sealed record RecordingFacts(
     string? VideoId,
     bool VideoDeleted,
     DateTimeOffset? UploadLeaseUntilUtc,
-    bool PullCompleted,
+    bool UploadCompleted,
+    int UploadAttempts,
     bool EmbedDomainsAllowed,
     string? FolderId,
     DateTimeOffset? ZoomRecordingDeletedAtUtc,
@@ -29,7 +30,9 @@ internal static class RecordingColumns
     public const string VideoId = "VimeoVideoId";
     public const string UploadedAtUtc = "VimeoUploadedAtUtc";
     public const string UploadLeaseUntilUtc = "VimeoUploadLeaseUntilUtc";
-    public const string PullCompleted = "VimeoPullCompleted";
+    public const string UploadCompleted = "VimeoUploadCompleted";
+    public const string UploadAttempts = "VimeoUploadAttempts";
+    public const string FailedAtUtc = "RecordingFailedAtUtc";
     public const string EmbedDomainsAllowed = "VimeoEmbedDomainsAllowed";
     public const string FolderId = "VimeoFolderId";
     public const string VideoDeleted = "VimeoVideoDeleted";
@@ -44,6 +47,9 @@ internal static class RecordingColumns
     /// <summary>The recording is on Vimeo (or was, until it was deleted).</summary>
     public const string Archived = "Archived";
 
+    /// <summary>Every upload attempt failed: Zoom's copy is kept, the site was told, nothing more is tried on its own.</summary>
+    public const string UploadFailed = "UploadFailed";
+
     /// <summary>Zoom's copy was deleted and nothing uploaded: a consent was missing, or the booking was cancelled or erased.</summary>
     public const string Discarded = "Discarded";
 
@@ -54,7 +60,8 @@ internal static class RecordingColumns
         BookingRowColumns.NullIfEmpty(row.GetString(VideoId)),
         row.GetBoolean(VideoDeleted) ?? false,
         row.GetDateTimeOffset(UploadLeaseUntilUtc) is { } lease && lease > NoLease ? lease : null,
-        row.GetBoolean(PullCompleted) ?? false,
+        row.GetBoolean(UploadCompleted) ?? false,
+        row.GetInt32(UploadAttempts) ?? 0,
         row.GetBoolean(EmbedDomainsAllowed) ?? false,
         BookingRowColumns.NullIfEmpty(row.GetString(FolderId)),
         row.GetDateTimeOffset(ZoomRecordingDeletedAtUtc),
@@ -67,17 +74,39 @@ internal static class RecordingColumns
 
     public static TableEntity LeaseReleased(TableEntity row) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = NoLease });
 
-    public static TableEntity Uploaded(TableEntity row, string videoId, bool pulled, DateTimeOffset now) => BookingRowColumns.Of(row, new()
+    /// <summary>The video exists on Vimeo (its bytes may still be arriving); the lease stays until the upload completes.</summary>
+    public static TableEntity VideoCreated(TableEntity row, string videoId, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
-        [Disposition] = Archived,
         [VideoId] = videoId,
         [UploadedAtUtc] = now,
-        [PullCompleted] = pulled,
+        [UploadCompleted] = false,
         [VideoDeleted] = false,
+    });
+
+    /// <summary>A video whose upload Vimeo ended in error, deleted so the next attempt makes a new one.</summary>
+    public static TableEntity VideoAbandoned(TableEntity row) => BookingRowColumns.Of(row, new() { [VideoId] = string.Empty });
+
+    /// <summary>Vimeo reports every byte received: the recording is archived and the lease released.</summary>
+    public static TableEntity UploadDone(TableEntity row) => BookingRowColumns.Of(row, new()
+    {
+        [Disposition] = Archived,
+        [UploadCompleted] = true,
         [UploadLeaseUntilUtc] = NoLease,
     });
 
-    public static TableEntity Pulled(TableEntity row) => BookingRowColumns.Of(row, new() { [PullCompleted] = true });
+    /// <summary>One more upload attempt starts (counted before it runs, so a crashing attempt still counts) under a renewed lease.</summary>
+    public static TableEntity AttemptStarted(TableEntity row, int attempt, DateTimeOffset leaseUntil) => BookingRowColumns.Of(row, new()
+    {
+        [UploadAttempts] = attempt,
+        [UploadLeaseUntilUtc] = leaseUntil,
+    });
+
+    public static TableEntity Failed(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new()
+    {
+        [Disposition] = UploadFailed,
+        [FailedAtUtc] = now,
+        [UploadLeaseUntilUtc] = NoLease,
+    });
 
     public static TableEntity DomainsAllowed(TableEntity row) => BookingRowColumns.Of(row, new() { [EmbedDomainsAllowed] = true });
 

@@ -52,7 +52,7 @@ public sealed record ZoomEventRecordingFile(
     [property: JsonPropertyName("recordingType")] string? RecordingType,
     [property: JsonPropertyName("downloadUrl")] string? DownloadUrl);
 
-/// <summary>Which file of a recording goes to Vimeo, and the link Vimeo pulls it from.</summary>
+/// <summary>Which file of a recording goes to Vimeo.</summary>
 public static class RecordingFileChoice
 {
     /// <summary>The lesson as both sides saw it: screen share with the active speaker, else any MP4.</summary>
@@ -63,8 +63,4 @@ public static class RecordingFileChoice
         var videos = files.Where(f => string.Equals(f.FileType, "MP4", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(f.DownloadUrl)).ToList();
         return (videos.FirstOrDefault(f => f.RecordingType == PreferredRecordingType) is { DownloadUrl: not null } preferred ? preferred : videos.FirstOrDefault()).DownloadUrl;
     }
-
-    /// <summary>Zoom accepts the download token as <c>access_token</c> on the download URL, which is how a puller can use it.</summary>
-    public static string PullLink(string downloadUrl, string token) =>
-        downloadUrl + (downloadUrl.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "access_token=" + Uri.EscapeDataString(token);
 }

@@ -6,16 +6,21 @@ namespace Cafetalk.Integrations.Vimeo;
 
 /// <summary>
 /// Runs one <c>zoom-events</c> message: <c>recording.completed</c> goes to the <see cref="RecordingArchiver"/>,
-/// <c>meeting.ended</c> needs nothing here. Work that must wait (Vimeo still pulling, Vimeo's rate limit, another
-/// instance uploading) goes back on the queue, invisible until it may run; other failures throw so the host retries.
+/// <c>meeting.ended</c> needs nothing here. Work that must wait (Vimeo not yet reporting the upload complete, Vimeo's
+/// rate limit, another instance uploading, a token lacking scopes) goes back on the queue, invisible until it may run;
+/// other failures throw so the host retries.
 /// </summary>
 public sealed class RecordingEventsHandler(
     RecordingArchiver archiver,
     QueueRescheduler rescheduler,
     PoisonQueue poison,
     StorageAccount storage,
+    TimeProvider time,
     ILogger<RecordingEventsHandler> logger)
 {
+    /// <summary>How long a recording waits for a Vimeo token with the scopes it needs before it looks again.</summary>
+    internal static readonly TimeSpan ScopeRecheck = TimeSpan.FromHours(1);
+
     /// <summary>What a refused message is kept as: the original may hold a download token, which must not be stored twice.</summary>
     internal const string WithheldMessage = "(withheld: a zoom-events message can hold a download token)";
 
@@ -51,6 +56,13 @@ public sealed class RecordingEventsHandler(
             await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, ex.RetryAfterUtc, cancellationToken);
             logger.LogWarning("Vimeo rate limit reached during {Operation}; recording of meeting {MeetingId} retried after {RetryAtUtc:O}", ex.Operation, parsed.MeetingId, ex.RetryAfterUtc);
             return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: ex.RetryAfterUtc);
+        }
+        catch (VimeoScopesMissingException ex)
+        {
+            var retryAt = time.GetUtcNow() + ScopeRecheck;
+            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+            logger.LogError("Vimeo token lacks scopes {MissingScopes}; recording of meeting {MeetingId} waits until {RetryAtUtc:O}", string.Join(' ', ex.Missing), parsed.MeetingId, retryAt);
+            return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: retryAt);
         }
     }
 }

@@ -19,19 +19,24 @@ public sealed record VimeoItem(
 {
     public string? Id => Uri is { Length: > 0 } uri ? uri[(uri.LastIndexOf('/') + 1)..] : null;
 
-    /// <summary>Vimeo has the whole file: Zoom's copy may go.</summary>
-    public bool IsPulled => Upload?.Status == "complete";
+    /// <summary>Vimeo has every byte of the file: Zoom's copy may go.</summary>
+    public bool UploadComplete => Upload?.Status == "complete";
 
-    /// <summary>Vimeo could not fetch the file (a dead link or an expired token).</summary>
-    public bool PullFailed => Upload?.Status == "error";
+    /// <summary>Vimeo gave up on the upload; it must be made again.</summary>
+    public bool UploadFailed => Upload?.Status == "error";
 }
 
-/// <summary>Where a pull upload stands: <c>in_progress</c>, <c>complete</c> or <c>error</c>.</summary>
-public sealed record VimeoUploadState([property: JsonPropertyName("status")] string? Status);
+/// <summary>Where an upload stands: <c>in_progress</c>, <c>complete</c> or <c>error</c>, and the tus link that takes its bytes.</summary>
+public sealed record VimeoUploadState(
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("upload_link")] string? UploadLink = null);
 
-/// <summary>The body of a pull upload: the only fields Vimeo ever receives from us for a video.</summary>
-public sealed record VimeoPullUpload(
-    [property: JsonPropertyName("upload")] VimeoPullUploadSource Upload,
+/// <summary>One page of a Vimeo list: its items and whether <c>paging.next</c> names another page.</summary>
+public sealed record VimeoPage(IReadOnlyList<VimeoItem> Items, bool HasNext);
+
+/// <summary>The body of a resumable (tus) upload: the only fields Vimeo ever receives from us for a video.</summary>
+public sealed record VimeoTusUpload(
+    [property: JsonPropertyName("upload")] VimeoTusUploadSize Upload,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("description")] string Description,
     [property: JsonPropertyName("privacy")] VimeoPrivacy Privacy)
@@ -41,19 +46,20 @@ public sealed record VimeoPullUpload(
 
     /// <summary>Every JSON path the body holds, for the ledger's data items.</summary>
     public static readonly IReadOnlyList<string> FieldNames =
-        ["upload.approach", "upload.link", "name", "description", "privacy.view", "privacy.embed", "privacy.download", "privacy.comments"];
+        ["upload.approach", "upload.size", "name", "description", "privacy.view", "privacy.embed", "privacy.download", "privacy.comments"];
 
     /// <summary>Nobody can watch it on vimeo.com, it plays only embedded on the allowed domains, no download, no comments.</summary>
-    public static VimeoPullUpload For(string link, string bookingReference) => new(
-        new VimeoPullUploadSource("pull", link),
+    public static VimeoTusUpload For(long size, string bookingReference) => new(
+        new VimeoTusUploadSize("tus", size.ToString(CultureInfo.InvariantCulture)),
         NeutralName,
         bookingReference,
         new VimeoPrivacy("disable", "whitelist", Download: false, "nobody"));
 }
 
-public sealed record VimeoPullUploadSource(
+/// <summary>Vimeo's OpenAPI declares <c>upload.size</c> a string holding the byte count.</summary>
+public sealed record VimeoTusUploadSize(
     [property: JsonPropertyName("approach")] string Approach,
-    [property: JsonPropertyName("link")] string Link);
+    [property: JsonPropertyName("size")] string Size);
 
 public sealed record VimeoPrivacy(
     [property: JsonPropertyName("view")] string View,
@@ -70,17 +76,30 @@ public sealed class VimeoClient(HttpClient http, TimeProvider time)
 {
     public const string RateLimitResetHeader = "X-RateLimit-Reset";
 
-    /// <summary>Starts a pull upload: Vimeo fetches <see cref="VimeoPullUploadSource.Link"/> itself.</summary>
-    public async Task<VimeoItem> CreatePullUploadAsync(VimeoPullUpload upload, DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    /// <summary>Vimeo's folder list takes at most this many per page (OpenAPI: per_page "up to a maximum of 100").</summary>
+    public const int MaxPerPage = 100;
+
+    /// <summary>Creates the video with a tus upload of <c>upload.size</c> bytes; the answer's <c>upload.upload_link</c> takes them.</summary>
+    public async Task<VimeoItem> CreateTusUploadAsync(VimeoTusUpload upload, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "me/videos") { Content = Json(upload) }.DeclareDisclosure(disclosure);
-        return await SendForItemAsync(request, "upload video", cancellationToken);
+        return await SendForItemAsync(request, "create upload", cancellationToken);
+    }
+
+    /// <summary>The scopes the configured token was granted (GET /oauth/verify answers them space-separated).</summary>
+    public async Task<IReadOnlySet<string>> GrantedScopesAsync(DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "oauth/verify").DeclareDisclosure(disclosure);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await ThrowOnErrorAsync(response, "verify token", cancellationToken);
+        var verified = await ReadAsync<VerifiedToken>(response, "verify token", cancellationToken);
+        return (verified.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The video's upload state; null when Vimeo no longer has it.</summary>
     public async Task<VimeoItem?> GetVideoAsync(string videoId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"videos/{Uri.EscapeDataString(videoId)}?fields=uri,upload.status").DeclareDisclosure(disclosure);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"videos/{Uri.EscapeDataString(videoId)}").DeclareDisclosure(disclosure);
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
         {
@@ -92,12 +111,15 @@ public sealed class VimeoClient(HttpClient http, TimeProvider time)
     }
 
     /// <summary>Our videos whose description is exactly <paramref name="reference"/> (Vimeo's search is fuzzy).</summary>
-    public Task<IReadOnlyList<VimeoItem>> FindVideosAsync(string reference, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
-        FindAsync($"me/videos?query={Uri.EscapeDataString(reference)}&fields=uri,name,description,upload.status", "find video", i => i.Description == reference, disclosure, cancellationToken);
+    public async Task<IReadOnlyList<VimeoItem>> FindVideosAsync(string reference, DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    {
+        var page = await PageAsync($"me/videos?query={Uri.EscapeDataString(reference)}", "find video", disclosure, cancellationToken);
+        return [.. page.Items.Where(i => i.Description == reference)];
+    }
 
-    /// <summary>Our folders named exactly <paramref name="name"/>.</summary>
-    public Task<IReadOnlyList<VimeoItem>> FindFoldersAsync(string name, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
-        FindAsync($"me/projects?query={Uri.EscapeDataString(name)}&fields=uri,name", "find folder", i => i.Name == name, disclosure, cancellationToken);
+    /// <summary>One page of our folders: GET /me/projects has no name filter, so a folder is found by reading pages.</summary>
+    public Task<VimeoPage> ListFoldersAsync(int page, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        PageAsync($"me/projects?page={page.ToString(CultureInfo.InvariantCulture)}&per_page={MaxPerPage.ToString(CultureInfo.InvariantCulture)}", "list folders", disclosure, cancellationToken);
 
     public async Task<VimeoItem> CreateFolderAsync(string name, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
@@ -136,13 +158,13 @@ public sealed class VimeoClient(HttpClient http, TimeProvider time)
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at.ToUniversalTime() : null;
     }
 
-    private async Task<IReadOnlyList<VimeoItem>> FindAsync(string uri, string operation, Func<VimeoItem, bool> exact, DisclosureContext disclosure, CancellationToken cancellationToken)
+    private async Task<VimeoPage> PageAsync(string uri, string operation, DisclosureContext disclosure, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri).DeclareDisclosure(disclosure);
         using var response = await http.SendAsync(request, cancellationToken);
         await ThrowOnErrorAsync(response, operation, cancellationToken);
         var page = await ReadAsync<ItemPage>(response, operation, cancellationToken);
-        return [.. (page.Data ?? []).Where(exact)];
+        return new VimeoPage(page.Data ?? [], page.Paging?.Next is { Length: > 0 });
     }
 
     private async Task<VimeoItem> SendForItemAsync(HttpRequestMessage request, string operation, CancellationToken cancellationToken)
@@ -222,7 +244,13 @@ public sealed class VimeoClient(HttpClient http, TimeProvider time)
         }
     }
 
-    private sealed record ItemPage([property: JsonPropertyName("data")] List<VimeoItem>? Data);
+    private sealed record ItemPage(
+        [property: JsonPropertyName("data")] List<VimeoItem>? Data,
+        [property: JsonPropertyName("paging")] Paging? Paging);
+
+    private sealed record Paging([property: JsonPropertyName("next")] string? Next);
+
+    private sealed record VerifiedToken([property: JsonPropertyName("scope")] string? Scope);
 
     private sealed record ErrorBody([property: JsonPropertyName("error_code")] int? ErrorCode);
 }

@@ -7,15 +7,16 @@ namespace Cafetalk.Integrations.Vimeo;
 
 /// <summary>
 /// One Vimeo folder (project) per lecturer, named by an opaque lecturer reference. Table <c>VimeoFolders</c>
-/// (PartitionKey lecturerId, RowKey <c>folder</c>) remembers its id; without a row the folder is looked up by
-/// name before one is created, so a lost row never makes a second folder.
+/// (PartitionKey lecturerId, RowKey <c>folder</c>) remembers its id; without a row the folder is looked for by name
+/// through every page of GET /me/projects (it has no name filter) before one is created, so a lost row never makes
+/// a second folder.
 /// </summary>
 public sealed class VimeoFolders(StorageAccount storage, VimeoClient vimeo, RecordingReferences references, RecordingDisclosures disclosures)
 {
     internal const string RowKey = "folder";
     internal const string FolderIdColumn = "FolderId";
 
-    private static readonly string[] LookupFields = ["query:query", "query:fields"];
+    private static readonly string[] PageFields = ["query:page", "query:per_page"];
     private static readonly string[] CreateFields = ["name"];
     private static readonly string[] DeleteFields = ["path:projectId", "query:should_delete_clips"];
 
@@ -31,9 +32,20 @@ public sealed class VimeoFolders(StorageAccount storage, VimeoClient vimeo, Reco
 
         var name = references.ForLecturer(parties.LecturerId);
         var lecturerOnly = parties with { StudentId = string.Empty };
-        var found = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "look-up", lecturerOnly, LookupFields, null, correlationId,
-            context => vimeo.FindFoldersAsync(name, context, cancellationToken), items => items.Count > 0 ? items[0].Id : null, cancellationToken);
-        var folder = (found.Count > 0 ? found[0] : null) ?? await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "create", lecturerOnly, CreateFields, null, correlationId,
+        VimeoItem? found = null;
+        for (var page = 1; found is null; page++)
+        {
+            // Page numbers carry no personal data: no ledger row, only the gate.
+            var listed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "look-up", lecturerOnly, PageFields, null, correlationId,
+                context => vimeo.ListFoldersAsync(page, context, cancellationToken), _ => null, cancellationToken);
+            found = listed.Items.FirstOrDefault(f => f.Name == name && f.Id is not null);
+            if (!listed.HasNext)
+            {
+                break;
+            }
+        }
+
+        var folder = found ?? await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLecturerFolder, "create", lecturerOnly, CreateFields, null, correlationId,
             context => vimeo.CreateFolderAsync(name, context, cancellationToken), item => item.Id, cancellationToken);
         await Table.UpsertEntityAsync(new TableEntity(parties.LecturerId, RowKey) { [FolderIdColumn] = folder.Id }, TableUpdateMode.Replace, cancellationToken);
         return folder.Id!;

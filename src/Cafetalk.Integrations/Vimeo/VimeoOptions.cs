@@ -14,7 +14,7 @@ public sealed class VimeoOptions : ProviderRetryOptions
     [Required]
     public Uri ApiBaseAddress { get; set; } = new("https://api.vimeo.com/");
 
-    /// <summary>A personal access token of Cafetalk's Vimeo account (scopes: private, upload, edit, delete).</summary>
+    /// <summary>A personal access token of Cafetalk's Vimeo account; it needs <see cref="VimeoScopes.Required"/> (checked at start through GET /oauth/verify).</summary>
     [Required(AllowEmptyStrings = false)]
     public string AccessToken { get; set; } = string.Empty;
 
@@ -33,19 +33,31 @@ public sealed class VimeoOptions : ProviderRetryOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan RecordingRetention { get; set; } = TimeSpan.FromDays(90);
 
-    /// <summary>Vimeo pulls the file some time after the upload is accepted, so the link must stay valid at least this long.</summary>
-    [Range(typeof(TimeSpan), "00:05:00", "12:00:00")]
-    public TimeSpan PullLinkMinimumValidity { get; set; } = TimeSpan.FromHours(2);
+    /// <summary>The webhook's download token is used only while it has at least this long left; else a fresh one is asked for.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "12:00:00")]
+    public TimeSpan DownloadTokenMinimumValidity { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How long a fresh Zoom download token is asked to live when the webhook's has (nearly) run out.</summary>
+    /// <summary>How long a fresh Zoom download token (<c>ttl</c>) is asked to live: one upload attempt's worth.</summary>
     [Range(typeof(TimeSpan), "00:10:00", "7.00:00:00")]
-    public TimeSpan FreshDownloadTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan FreshDownloadTokenLifetime { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>How long an upload holds a booking; past it, the upload is treated as crashed and looked up before any second one.</summary>
+    /// <summary>Bytes per tus PATCH: the one buffer an upload holds, so memory stays bounded whatever the file's size.</summary>
+    [Range(16 * 1024, 24 * 1024 * 1024)]
+    public int UploadChunkBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Upload attempts per recording (each with a fresh download); after the last, the booking ends <c>UploadFailed</c>.</summary>
+    [Range(1, 10)]
+    public int MaxUploadAttempts { get; set; } = 3;
+
+    /// <summary>One attempt (download and upload) is given up after this long, so a stalled stream cannot hold a booking forever.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "12:00:00")]
+    public TimeSpan UploadAttemptTimeout { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>How long an upload holds a booking (renewed while chunks flow); past it, the upload is treated as crashed and resumed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan UploadLease { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>While Vimeo is still pulling, the recording is looked at again after this long (Zoom's copy is kept until then).</summary>
+    /// <summary>While Vimeo has every byte but does not yet report the upload complete, the recording is looked at again after this long (Zoom's copy is kept until then).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
-    public TimeSpan PullCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan UploadCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

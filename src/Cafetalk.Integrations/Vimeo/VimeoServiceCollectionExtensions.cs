@@ -1,6 +1,7 @@
 using System.Net;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,10 @@ public static class VimeoServiceCollectionExtensions
         services.TryAddSingleton<RecordingDisclosures>();
         services.TryAddSingleton<QueueRescheduler>();
         services.TryAddTransient<VimeoFolders>();
+        services.TryAddSingleton<VimeoScopeCheck.State>();
+        services.TryAddTransient<VimeoScopeCheck>();
+        services.TryAddSingleton<RecordingFailures>();
+        services.AddHostedService<VimeoScopeStartupCheck>();
         services.TryAddTransient<RecordingArchiver>();
         services.TryAddTransient<RecordingDeleter>();
         services.TryAddTransient<RecordingEventsHandler>();
@@ -60,6 +65,18 @@ public static class VimeoServiceCollectionExtensions
         });
         api.AddHttpMessageHandler<VimeoAuthenticationHandler>();
         api.AddDisclosureGate(DisclosurePolicy.Vimeo);
+
+        // The upload link is its own credential on Vimeo's upload host: no API token, no retry (a failed chunk is
+        // resumed from Vimeo's offset), and a chunk may take minutes on a slow line. Each upload's bytes are in the
+        // ledger (operation "upload") before the first chunk; the gate cannot read a binary body.
+        // HttpClient's own logging would write the upload link (a credential) and Zoom's download URLs: off.
+        services.AddHttpClient<VimeoTusClient>(http => http.Timeout = TimeSpan.FromMinutes(10)).RemoveAllLoggers();
+
+        // Zoom's download: redirects are followed by the downloader itself, so the token never reaches another host;
+        // the body streams for as long as the file takes (the archiver bounds each attempt).
+        services.AddHttpClient<ZoomRecordingDownloader>(http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+            .RemoveAllLoggers();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,6 +14,91 @@ public sealed record ZoomRecordingFile(
     [property: JsonPropertyName("file_type")] string? FileType,
     [property: JsonPropertyName("recording_type")] string? RecordingType,
     [property: JsonPropertyName("download_url")] string? DownloadUrl);
+
+/// <summary>An open recording download: the file's bytes as they arrive, and its length (Content-Length).</summary>
+public sealed class ZoomRecordingStream(HttpResponseMessage response, Stream content, long length) : IAsyncDisposable
+{
+    public Stream Content { get; } = content;
+
+    public long Length { get; } = length;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Content.DisposeAsync();
+        response.Dispose();
+    }
+}
+
+/// <summary>Zoom refused or broke off a recording download; <see cref="TokenRefused"/> when the token was not accepted.</summary>
+public sealed class ZoomDownloadException(string reason, HttpStatusCode? status)
+    : Exception($"Zoom recording download failed: {reason}{(status is null ? string.Empty : $" (HTTP {(int)status})")}.")
+{
+    public HttpStatusCode? Status { get; } = status;
+
+    public bool TokenRefused => Status == HttpStatusCode.Unauthorized;
+}
+
+/// <summary>
+/// Downloads a recording file with the download token in the Authorization header, the only place Zoom accepts it
+/// since 2023-02-14 (a token in the URL fails with code 124). Redirects are followed here, not by HttpClient, so the
+/// token goes to Zoom's own host only, never to the signed file link it redirects to, and every hop must be https
+/// (or plain http to this machine, the Sandbox). The body is streamed: nothing is buffered.
+/// </summary>
+public sealed class ZoomRecordingDownloader(HttpClient http)
+{
+    public const string HttpClientName = "zoom-recording-download";
+    private const int MaxRedirects = 5;
+
+    public async Task<ZoomRecordingStream> OpenAsync(Uri downloadUrl, string downloadToken, CancellationToken cancellationToken = default)
+    {
+        var target = downloadUrl;
+        for (var hop = 0; hop <= MaxRedirects; hop++)
+        {
+            if (!IsSafeTarget(target))
+            {
+                throw new ZoomDownloadException("the link is neither https nor loopback", null);
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, target);
+            if (SameOrigin(target, downloadUrl))
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", downloadToken);
+            }
+
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                target = location.IsAbsoluteUri ? location : new Uri(target, location);
+                continue;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var status = response.StatusCode;
+                response.Dispose();
+                throw new ZoomDownloadException("the file was not served", status);
+            }
+
+            if (response.Content.Headers.ContentLength is not { } length)
+            {
+                response.Dispose();
+                throw new ZoomDownloadException("the file has no Content-Length", response.StatusCode);
+            }
+
+            return new ZoomRecordingStream(response, await response.Content.ReadAsStreamAsync(cancellationToken), length);
+        }
+
+        throw new ZoomDownloadException("too many redirects", null);
+    }
+
+    /// <summary>https anywhere, or plain http to this machine only.</summary>
+    public static bool IsSafeTarget(Uri uri) =>
+        uri.IsAbsoluteUri && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        Uri.Compare(a, b, UriComponents.SchemeAndServer, UriFormat.SafeUnescaped, StringComparison.OrdinalIgnoreCase) == 0;
+}
 
 /// <summary>A meeting's cloud recording with a fresh <c>download_access_token</c> (a secret: never logged).</summary>
 public sealed record ZoomRecordingDownload(

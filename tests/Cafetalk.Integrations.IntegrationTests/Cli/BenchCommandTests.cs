@@ -46,6 +46,24 @@ public sealed class BenchCommandTests
         Assert.True(baseline.GetProperty("queueOperationsPerSecondWithBacklog").GetDouble() > 0);
     }
 
+    [Fact]
+    public async Task Bench_Recording_StreamsTheFileIntactThroughTusInChunks_ThenZoomCopyDeleted()
+    {
+        var (exit, output, _) = await RunAsync("bench", "--scenario", "recording", "--recording-mb", "40", "--json");
+
+        Assert.Equal(0, exit);
+        var recording = JsonDocument.Parse(output).RootElement.GetProperty("recording");
+        Assert.Equal(40L * 1024 * 1024, recording.GetProperty("vimeoReceivedBytes").GetInt64());
+        Assert.True(recording.GetProperty("contentIdentical").GetBoolean());
+        Assert.True(recording.GetProperty("zoomCopyDeleted").GetBoolean());
+        Assert.Equal("complete", recording.GetProperty("vimeoUploadStatus").GetString());
+        // 40 MiB in 8 MiB chunks: one HEAD, five PATCHes; create, two state look-ups, embed domain, move; Zoom: delete, redirect, file.
+        Assert.Equal((6, 5, 1, 2), (recording.GetProperty("vimeoUploadRequests").GetInt32(), recording.GetProperty("vimeoApiRequests").GetInt32(),
+            recording.GetProperty("zoomApiRequests").GetInt32(), recording.GetProperty("zoomDownloadRequests").GetInt32()));
+        // The file never sits in memory: a buffered 40 MiB file would grow the working set by at least that much.
+        Assert.InRange(recording.GetProperty("workingSetGrowthBytes").GetInt64(), long.MinValue, 32L * 1024 * 1024);
+    }
+
     [Theory]
     [InlineData("--scenario", "everything")]
     [InlineData("--bookings", "0")]

@@ -95,7 +95,7 @@ internal sealed class FaultHarness : IAsyncDisposable
         services.Configure<VimeoOptions>(o =>
         {
             (o.RetryBaseDelay, o.RetryMaxDelay, o.AttemptTimeout) = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(1));
-            (o.UploadLease, o.PullCheckInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            (o.UploadLease, o.UploadCheckInterval) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         });
         // The suite's nightly run comes seconds after a crash, with nothing else in flight: close what is in doubt at once.
         services.Configure<DisclosureLedgerOptions>(o => o.InDoubtAfter = TimeSpan.Zero);

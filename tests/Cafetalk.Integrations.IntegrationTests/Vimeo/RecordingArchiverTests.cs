@@ -46,6 +46,12 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
 
     private List<RecordedZoomRequest> Downloads() => [.. Zoom.Requests.Where(r => r.Path.StartsWith("/rec/download/", StringComparison.Ordinal))];
 
+    private List<RecordedZoomRequest> FileFetches() => [.. Zoom.Requests.Where(r => r.Path.StartsWith("/rec/files/", StringComparison.Ordinal))];
+
+    /// <summary>The API calls, without the tus requests on the upload link and the upload-state look-ups around them.</summary>
+    private List<string> ApiCalls() => [.. Vimeo.Requests.Where(r => !r.Path.StartsWith("/files/", StringComparison.Ordinal) && !(r.Method == "GET" && r.Path.StartsWith("/videos/", StringComparison.Ordinal)))
+        .Select(r => $"{r.Method} {r.Path}")];
+
     [Fact]
     public async Task Recording_SecondInstanceOfARestartedMeeting_IsDeletedFromZoomAndNeverUploaded()
     {
@@ -91,20 +97,22 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Recording_BothConsented_PulledPrivateIntoTheLecturersFolder_ThenZoomCopyDeleted()
+    public async Task Recording_BothConsented_StreamedByTusPrivateIntoTheLecturersFolder_ThenZoomCopyDeleted()
     {
         var (lecturer, student, booking) = NewParties();
         var meetingId = await _scenario.BookAsync(lecturer, student, booking);
         var message = _scenario.RecordingCompleted(meetingId);
-        var recordingBytes = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId).Content.Length;
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
         ClearRequests();
 
         var result = await _scenario.HandleAsync(message);
 
         Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
         var video = Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
-        Assert.Equal((VimeoPullUpload.NeutralName, "disable", "whitelist", false, "nobody"), (video.Body["name"]!.GetValue<string>(), video.PrivacyView, video.PrivacyEmbed, video.PrivacyDownload, video.PrivacyComments));
-        Assert.Equal(recordingBytes, video.PulledBytes);
+        Assert.Equal((VimeoTusUpload.NeutralName, "disable", "whitelist", false, "nobody"), (video.Body["name"]!.GetValue<string>(), video.PrivacyView, video.PrivacyEmbed, video.PrivacyDownload, video.PrivacyComments));
+        Assert.Equal(("tus", recording.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)), (video.Body["upload"]!["approach"]!.GetValue<string>(), video.Body["upload"]!["size"]!.GetValue<string>()));
+        // Vimeo holds exactly Zoom's file, and says so.
+        Assert.Equal((recording.Size, recording.Sha256(), "complete"), (video.ReceivedBytes, video.ReceivedSha256, video.UploadStatus));
         Assert.Equal(["cafetalk.com"], video.EmbedDomains);
         var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
         Assert.Equal(folder.Id, video.FolderId);
@@ -112,11 +120,22 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
 
         // Requests for one consented recording with a fresh webhook token and a lecturer without a folder yet.
         Assert.Equal(
-            ["POST /me/videos", $"PUT /videos/{video.Id}/privacy/domains/cafetalk.com", "GET /me/projects", "POST /me/projects", $"PUT /me/projects/{folder.Id}/videos/{video.Id}"],
-            Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+            ["GET /oauth/verify", "POST /me/videos", $"PUT /videos/{video.Id}/privacy/domains/cafetalk.com", "GET /me/projects", "POST /me/projects", $"PUT /me/projects/{folder.Id}/videos/{video.Id}"],
+            ApiCalls());
+        var patches = Vimeo.Requests.Where(r => r.Method == "PATCH").ToList();
+        Assert.Equal(["0", "65536", "131072", "196608"], patches.Select(r => r.Headers!["Upload-Offset"]));
+        Assert.All(patches, r => Assert.Equal((204, "1.0.0", "application/offset+octet-stream", null), (r.Status, r.Headers!["Tus-Resumable"], r.Headers["Content-Type"], r.AuthScheme)));
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Status == 400 || r.Status == 403);
         Assert.Equal(["DELETE"], ZoomRecordingCalls().Select(r => r.Method));
         Assert.Equal("?action=delete", ZoomRecordingCalls()[0].Query);
-        Assert.Equal(200, Assert.Single(Downloads()).Status);
+        var download = Assert.Single(Downloads());
+        Assert.Equal((302, string.Empty, "Bearer"), (download.Status, download.Query, download.Headers["Authorization"]));
+        var file = Assert.Single(FileFetches());
+        Assert.Equal(200, file.Status);
+        Assert.False(file.Headers.ContainsKey("Authorization"), "the download token followed the redirect to another host");
+        // Zoom's copy went only after Vimeo reported every byte complete.
+        var confirmed = Vimeo.Requests.Last(r => r.Method == "GET" && r.Path == $"/videos/{video.Id}");
+        Assert.True(patches[^1].ReceivedAtUtc <= confirmed.ReceivedAtUtc && confirmed.ReceivedAtUtc <= ZoomRecordingCalls()[0].ReceivedAtUtc);
 
         var row = await _scenario.RowAsync(lecturer, booking);
         Assert.Equal((video.Id, folder.Id, "Archived"), (row.GetString("VimeoVideoId"), row.GetString("VimeoFolderId"), row.GetString("RecordingDisposition")));
@@ -133,7 +152,12 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
 
         var studentChain = await _scenario.ChainAsync(student);
         var upload = Assert.Single(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLessonRecording && e.Operation == "create" && e.Outcome == DisclosureOutcome.Intended);
-        Assert.Contains("upload.link", upload.DataItems);
+        Assert.Contains("description", upload.DataItems);
+        // The bytes themselves are a disclosure of both parties: recorded before the first chunk, and once completed.
+        var bytes = studentChain.Where(e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLessonRecording && e.Operation == "upload").ToList();
+        Assert.Equal([DisclosureOutcome.Intended, DisclosureOutcome.Succeeded], bytes.Select(e => e.Outcome));
+        Assert.Contains("content:recording", bytes[0].DataItems);
+        Assert.True(bytes[0].ProvidedAtUtc <= patches[0].ReceivedAtUtc);
         Assert.Contains(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.VimeoLessonRecording && e.Operation == "create" && e.Outcome == DisclosureOutcome.Succeeded && e.ProviderObjectId == video.Id);
         Assert.Contains(studentChain, e => e.PurposeId == DisclosurePolicy.PurposeIds.ZoomRecordingCleanup && e.Operation == "delete" && e.Outcome == DisclosureOutcome.Succeeded);
         var lecturerChain = await _scenario.ChainAsync(lecturer);
@@ -191,12 +215,25 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Recording_CrashAfterVimeoAcceptedTheUpload_FoundByItsReferenceNotUploadedAgain()
+    public async Task Recording_CrashAfterVimeoAcceptedTheUpload_FoundByItsReferenceAndResumedNotUploadedAgain()
     {
         var (lecturer, student, booking) = NewParties();
         var meetingId = await _scenario.BookAsync(lecturer, student, booking);
         var message = _scenario.RecordingCompleted(meetingId);
-        await _scenario.HandleAsync(message);
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
+        await using var services = RecordingScenario.Services(fixture, _logs, configure: o => o.UploadLease = TimeSpan.FromMilliseconds(200));
+        var scenario = new RecordingScenario(fixture, services);
+        using var crash = new CancellationTokenSource();
+        Vimeo.AfterPatch = (_, _) => crash.Cancel();
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => scenario.HandleAsync(message, cancellationToken: crash.Token));
+        }
+        finally
+        {
+            Vimeo.AfterPatch = null;
+        }
+
         var videoId = (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId");
         // As if the process died after Vimeo's 201 and before the row write: the lease ran out, no video id.
         var table = fixture.Storage.Table(TableNames.Bookings);
@@ -207,19 +244,22 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
         }, Azure.ETag.All, TableUpdateMode.Merge);
         ClearRequests();
 
-        var result = await _scenario.HandleAsync(message);
+        var result = await scenario.HandleAsync(message);
 
         Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
         Assert.Equal(videoId, result.VideoId);
-        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        var video = Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.Equal((recording.Size, recording.Sha256()), (video.ReceivedBytes, video.ReceivedSha256));
         Assert.Equal("GET /me/videos", Vimeo.Requests[0].Method + " " + Vimeo.Requests[0].Path);
-        Assert.Contains("query=" + Uri.EscapeDataString(_scenario.BookingReference(booking)), Vimeo.Requests[0].Query, StringComparison.Ordinal);
+        Assert.Equal("?query=" + Uri.EscapeDataString(_scenario.BookingReference(booking)), Vimeo.Requests[0].Query);
         Assert.DoesNotContain(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        // The chunk Vimeo took before the crash is not sent again.
+        Assert.Equal(["65536", "131072", "196608"], Vimeo.Requests.Where(r => r.Method == "PATCH").Select(r => r.Headers!["Upload-Offset"]));
         Assert.Equal(videoId, (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId"));
     }
 
     [Fact]
-    public async Task Recording_WebhookDownloadTokenExpired_FreshTokenFromZoomFirst_ThenVimeoPullsWithIt()
+    public async Task Recording_WebhookDownloadTokenExpired_FreshTokenFromZoomFirst_ThenDownloadedWithIt()
     {
         var (lecturer, student, booking) = NewParties();
         var meetingId = await _scenario.BookAsync(lecturer, student, booking);
@@ -235,17 +275,17 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
         Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
         var fresh = Assert.Single(ZoomRecordingCalls(), r => r.Method == "GET");
         Assert.Contains("include_fields=download_access_token", fresh.Query, StringComparison.Ordinal);
-        var pull = Assert.Single(Downloads());
-        Assert.Equal(200, pull.Status);
-        Assert.Contains("access_token=dat-", pull.Query, StringComparison.Ordinal);
-        Assert.True(fresh.ReceivedAtUtc <= pull.ReceivedAtUtc);
-        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking) && v.PulledBytes > 0);
+        var download = Assert.Single(Downloads());
+        Assert.Equal((302, string.Empty, "Bearer"), (download.Status, download.Query, download.Headers["Authorization"]));
+        Assert.True(fresh.ReceivedAtUtc <= download.ReceivedAtUtc);
+        Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking) && v.UploadStatus == "complete");
 
         // The control: the webhook's own token no longer opens the file, so only the fresh one could have.
         var webhookToken = System.Text.Json.JsonDocument.Parse(message).RootElement.GetProperty("downloadToken").GetString()!;
-        using var http = new HttpClient();
-        using var stale = await http.GetAsync(new Uri(Zoom.BaseAddress, $"rec/download/{meetingId}/file-1?access_token={webhookToken}"));
-        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, stale.StatusCode);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var stale = new HttpRequestMessage(HttpMethod.Get, new Uri(Zoom.BaseAddress, $"rec/download/{meetingId}/file-1"));
+        stale.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", webhookToken);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.SendAsync(stale)).StatusCode);
     }
 
     [Fact]
@@ -299,14 +339,14 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
         var resumed = await scenario.HandleAsync(message);
 
         Assert.Equal(RecordingOutcome.Archived, resumed!.Outcome);
-        // The upload lease ran out unfinished, so the reference is looked up before the one upload.
-        Assert.Equal(["GET /me/videos", "POST /me/videos"], Vimeo.Requests.Take(2).Select(r => $"{r.Method} {r.Path}"));
+        // The scope check met the 429 before any lease or upload, so nothing needs looking up: one upload.
+        Assert.Equal(["GET /oauth/verify", "POST /me/videos"], Vimeo.Requests.Take(2).Select(r => $"{r.Method} {r.Path}"));
         Assert.Single(Vimeo.Videos, v => v.Description == scenario.BookingReference(booking));
         await queue.ClearMessagesAsync();
     }
 
     [Fact]
-    public async Task Recording_SecondLessonOfTheSameLecturer_ReusesTheFolder_ThreeVimeoRequests()
+    public async Task Recording_SecondLessonOfTheSameLecturer_ReusesTheFolder_ThreeVimeoApiCallsBesideTheUpload()
     {
         var (lecturer, student, booking) = NewParties();
         await _scenario.HandleAsync(_scenario.RecordingCompleted(await _scenario.BookAsync(lecturer, student, booking)));
@@ -319,7 +359,7 @@ public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixtu
         var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
         Assert.Equal(
             ["POST /me/videos", $"PUT /videos/{result!.VideoId}/privacy/domains/cafetalk.com", $"PUT /me/projects/{folder.Id}/videos/{result.VideoId}"],
-            Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+            ApiCalls());
         Assert.Single(ZoomRecordingCalls());
     }
 

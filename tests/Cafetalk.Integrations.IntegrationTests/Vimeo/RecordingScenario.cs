@@ -18,13 +18,18 @@ internal sealed class RecordingScenario(SandboxFixture fixture, ServiceProvider 
 {
     public static readonly DateTimeOffset LessonStart = new DateTimeOffset(TimeProvider.System.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddHours(-14);
 
-    public static ServiceProvider Services(SandboxFixture fixture, CapturedLogs logs, TimeProvider? time = null) => fixture.CreateServices(time, s =>
+    /// <summary>Chunks small enough that the Sandbox's 256 KiB recording goes in four PATCHes.</summary>
+    public const int ChunkBytes = 64 * 1024;
+
+    public static ServiceProvider Services(SandboxFixture fixture, CapturedLogs logs, TimeProvider? time = null, Action<VimeoOptions>? configure = null) => fixture.CreateServices(time, s =>
     {
         s.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         s.Configure<VimeoOptions>(o =>
         {
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
             o.RetryMaxDelay = TimeSpan.FromSeconds(3);
+            o.UploadChunkBytes = ChunkBytes;
+            configure?.Invoke(o);
         });
     });
 
@@ -47,8 +52,8 @@ internal sealed class RecordingScenario(SandboxFixture fixture, ServiceProvider 
         return ZoomWebhookHandler.Minimised(ZoomWebhookHandler.RecordingCompletedEvent, (JsonObject)JsonNode.Parse(body)!, out _);
     }
 
-    public Task<RecordingResult?> HandleAsync(string message, string? messageId = null) =>
-        services.GetRequiredService<RecordingEventsHandler>().HandleAsync(message, messageId);
+    public Task<RecordingResult?> HandleAsync(string message, string? messageId = null, CancellationToken cancellationToken = default) =>
+        services.GetRequiredService<RecordingEventsHandler>().HandleAsync(message, messageId, cancellationToken);
 
     public async Task<TableEntity> RowAsync(string lecturerId, string bookingId) =>
         (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturerId, bookingId)).Value;

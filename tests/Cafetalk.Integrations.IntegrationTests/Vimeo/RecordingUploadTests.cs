@@ -1,0 +1,358 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Sandbox.Vimeo;
+using Cafetalk.Integrations.Sandbox.Zoom;
+using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+
+/// <summary>
+/// The recording path held to Zoom's and Vimeo's published contracts (issue 15): the download token only in the
+/// Authorization header, the tus upload resumed from Vimeo's offset, retries with fresh tokens and a stated end,
+/// folders found by paging, scopes checked, undeclared query parameters refused.
+/// </summary>
+public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    private readonly CapturedLogs _logs = new();
+    private ServiceProvider _services = null!;
+    private RecordingScenario _scenario = null!;
+
+    private ZoomSimulator Zoom => fixture.Sandbox.Zoom;
+
+    private VimeoSimulator Vimeo => fixture.Sandbox.Vimeo;
+
+    public async Task InitializeAsync()
+    {
+        _services = RecordingScenario.Services(fixture, _logs);
+        _scenario = new RecordingScenario(fixture, _services);
+        await fixture.Storage.EnsureProvisionedAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Zoom.FailDownloadsAfter(0, 0);
+        Vimeo.TokenScopes = VimeoSimulator.AllScopes;
+        await _services.DisposeAsync();
+    }
+
+    private (string Lecturer, string Student, string Booking) NewParties() =>
+        (RecordingScenario.NewId("lec"), RecordingScenario.NewId("stu"), RecordingScenario.NewId("bk"));
+
+    private void ClearRequests()
+    {
+        Zoom.ClearRequests();
+        Vimeo.ClearRequests();
+    }
+
+    private List<RecordedZoomRequest> ZoomRecordingCalls() => [.. Zoom.Requests.Where(r => r.Path.EndsWith("/recordings", StringComparison.Ordinal))];
+
+    /// <summary>The violations this class's requests made on purpose; any other stays recorded for the suite's scan.</summary>
+    private List<Cafetalk.Integrations.Sandbox.Contracts.ContractViolation> TakeDeliberateViolations(Func<Cafetalk.Integrations.Sandbox.Contracts.ContractViolation, bool> deliberate)
+    {
+        var taken = Cafetalk.Integrations.Sandbox.Contracts.ContractViolations.TakeFrom(Vimeo.BaseAddress);
+        Cafetalk.Integrations.Sandbox.Contracts.ContractViolations.Record(Vimeo.BaseAddress, taken.Where(v => !deliberate(v)));
+        return [.. taken.Where(deliberate)];
+    }
+
+    private HttpClient VimeoApi()
+    {
+        var http = new HttpClient { BaseAddress = Vimeo.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Vimeo.AccessToken);
+        return http;
+    }
+
+    [Fact]
+    public async Task ZoomDownload_TokenOnlyInTheAuthorizationHeader_AURLTokenIsRefusedWithCode124()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var token = JsonDocument.Parse(message).RootElement.GetProperty("downloadToken").GetString()!;
+        var url = JsonDocument.Parse(message).RootElement.GetProperty("recordingFiles")[1].GetProperty("downloadUrl").GetString()!;
+
+        // Zoom's rule since 2023-02-14: the very token that works in the header is refused in the URL.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var inQuery = await http.GetAsync(new Uri($"{url}?access_token={token}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, inQuery.StatusCode);
+        Assert.Equal(124, JsonDocument.Parse(await inQuery.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var downloads = Zoom.Requests.Where(r => r.Path.StartsWith("/rec/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(downloads);
+        Assert.All(downloads, r => Assert.DoesNotContain("token", r.Query, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("Bearer", Assert.Single(downloads, r => r.Path.StartsWith("/rec/download/", StringComparison.Ordinal)).Headers["Authorization"]);
+        Assert.DoesNotContain(Vimeo.Requests, r => (r.Query + r.Body).Contains(token, StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.Lines, l => l.Contains(token, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Upload_DownloadBreaksMidStream_RetriedWithAFreshToken_ResumingFromVimeosOffset()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
+        // The first download breaks after one chunk and a half went through.
+        Zoom.FailDownloadsAfter(RecordingScenario.ChunkBytes * 3 / 2, 1);
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var fresh = Assert.Single(ZoomRecordingCalls(), r => r.Method == "GET");
+        Assert.Contains("include_fields=download_access_token", fresh.Query, StringComparison.Ordinal);
+        var downloads = Zoom.Requests.Where(r => r.Path.StartsWith("/rec/download/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, downloads.Count);
+        Assert.True(downloads[0].ReceivedAtUtc <= fresh.ReceivedAtUtc && fresh.ReceivedAtUtc <= downloads[1].ReceivedAtUtc);
+        // The second attempt asked Vimeo where it stood and sent only what it lacked.
+        Assert.Equal(2, Vimeo.Requests.Count(r => r.Method == "HEAD"));
+        Assert.Equal(["0", "65536", "131072", "196608"], Vimeo.Requests.Where(r => r.Method == "PATCH").Select(r => r.Headers!["Upload-Offset"]));
+        Assert.Equal(recording.Size, Vimeo.Requests.Where(r => r.Method == "PATCH").Sum(r => r.BodyBytes));
+        var video = Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.Equal(recording.Sha256(), video.ReceivedSha256);
+        Assert.Single(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        Assert.Equal(2, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
+    }
+
+    [Fact]
+    public async Task Upload_AttemptsSpent_BookingEndsUploadFailed_SiteIsTold_ZoomCopyKept_NeverWedged()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        Zoom.FailDownloadsAfter(RecordingScenario.ChunkBytes / 2, 10);
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message, "msg-upload-fails");
+
+        Assert.Equal(RecordingOutcome.UploadFailed, result!.Outcome);
+        var row = await _scenario.RowAsync(lecturer, booking);
+        Assert.Equal(("UploadFailed", 3), (row.GetString("RecordingDisposition"), row.GetInt32("VimeoUploadAttempts")));
+        Assert.NotNull(row.GetDateTimeOffset("RecordingFailedAtUtc"));
+        Assert.Null(row.GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
+        // Zoom's copy is the only one: it stays, and no half video is left on Vimeo.
+        Assert.Contains(Zoom.Recordings, r => r.MeetingId == meetingId);
+        Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.Equal(2, ZoomRecordingCalls().Count(r => r.Method == "GET"));
+
+        var notices = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == RecordingFailures.UploadFailedType && e.GetProperty("data").GetProperty("bookingId").GetString() == booking)
+            .ToList();
+        var notice = Assert.Single(notices);
+        Assert.Equal((lecturer, "msg-upload-fails", "1.0"), (notice.GetProperty("data").GetProperty("lecturerId").GetString(), notice.GetProperty("data").GetProperty("correlationId").GetString(), notice.GetProperty("specversion").GetString()));
+        Assert.Contains(_logs.Lines, l => l.Contains("could not be uploaded to Vimeo after 3 attempts", StringComparison.Ordinal));
+
+        ClearRequests();
+        var again = await _scenario.HandleAsync(message);
+        Assert.Equal(RecordingOutcome.UploadFailed, again!.Outcome);
+        Assert.Empty(Vimeo.Requests);
+        Assert.Empty(Zoom.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_ZoomCopyStaysUntilVimeoHasEveryByte()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        using var crash = new CancellationTokenSource();
+        bool? zoomCopyWhilePartial = null;
+        Vimeo.AfterPatch = (_, offset) =>
+        {
+            if (offset >= RecordingScenario.ChunkBytes * 2)
+            {
+                zoomCopyWhilePartial = Zoom.Recordings.Any(r => r.MeetingId == meetingId);
+                crash.Cancel();
+            }
+        };
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _scenario.HandleAsync(message, cancellationToken: crash.Token));
+        }
+        finally
+        {
+            Vimeo.AfterPatch = null;
+        }
+
+        Assert.True(zoomCopyWhilePartial);
+        Assert.Contains(Zoom.Recordings, r => r.MeetingId == meetingId);
+        Assert.Equal("in_progress", Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking)).UploadStatus);
+        Assert.Null((await _scenario.RowAsync(lecturer, booking)).GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
+    }
+
+    /// <summary>Runs the recording until Vimeo holds <paramref name="stopAtOffset"/> bytes, then stops the process there, as a crash would.</summary>
+    private async Task CrashAtOffsetAsync(RecordingScenario scenario, string message, long stopAtOffset)
+    {
+        using var crash = new CancellationTokenSource();
+        Vimeo.AfterPatch = (_, offset) =>
+        {
+            if (offset >= stopAtOffset)
+            {
+                crash.Cancel();
+            }
+        };
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => scenario.HandleAsync(message, cancellationToken: crash.Token));
+        }
+        finally
+        {
+            Vimeo.AfterPatch = null;
+        }
+    }
+
+    [Fact]
+    public async Task Upload_CrashAfterTheLastChunk_NextRunSeesItCompleteWithoutDownloadingAgain()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
+        await using var services = RecordingScenario.Services(fixture, _logs, configure: o => o.UploadLease = TimeSpan.FromMilliseconds(100));
+        var scenario = new RecordingScenario(fixture, services);
+        await CrashAtOffsetAsync(scenario, message, recording.Size);
+        await Task.Delay(TimeSpan.FromMilliseconds(150));
+        ClearRequests();
+
+        var result = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal));
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Path.StartsWith("/files/", StringComparison.Ordinal));
+        Assert.Single(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.Equal(1, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
+    }
+
+    [Fact]
+    public async Task Upload_StudentErasedMidUpload_HalfVideoDeleted_ZoomCopyDeleted_NothingResumed()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        await using var services = RecordingScenario.Services(fixture, _logs, configure: o => o.UploadLease = TimeSpan.FromMilliseconds(100));
+        var scenario = new RecordingScenario(fixture, services);
+        await CrashAtOffsetAsync(scenario, message, RecordingScenario.ChunkBytes);
+        var videoId = (await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId");
+        // The student's erasure marks the booking's recording withdrawn (RecordingDeleter does this before it deletes videos).
+        await fixture.Storage.Table(TableNames.Bookings).UpdateEntityAsync(
+            new Azure.Data.Tables.TableEntity(lecturer, booking) { ["RecordingWithdrawnAtUtc"] = TimeProvider.System.GetUtcNow() }, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Merge);
+        await Task.Delay(TimeSpan.FromMilliseconds(150));
+        ClearRequests();
+
+        var result = await scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Discarded, result!.Outcome);
+        Assert.Equal([$"DELETE /videos/{videoId}"], Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Id == videoId);
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal));
+        Assert.DoesNotContain(Zoom.Recordings, r => r.MeetingId == meetingId);
+    }
+
+    [Fact]
+    public async Task Folder_OnThePageAfterAHundredOthers_FoundByPagingNotCreatedTwice()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        // The account's other projects fill page 1; the lecturer's folder (made before our row was lost) is on page 2.
+        Vimeo.AddFolders(Enumerable.Range(0, 120).Select(i => $"other-team-{i}").Append(_scenario.LecturerReference(lecturer)));
+        var folder = Assert.Single(Vimeo.Folders, f => f.Name == _scenario.LecturerReference(lecturer));
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var listings = Vimeo.Requests.Where(r => r.Method == "GET" && r.Path == "/me/projects").ToList();
+        Assert.Equal(["?page=1&per_page=100", "?page=2&per_page=100"], listings.Select(r => r.Query));
+        Assert.All(listings, r => Assert.Equal(200, r.Status));
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/projects");
+        Assert.Equal(folder.Id, Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking)).FolderId);
+    }
+
+    [Fact]
+    public async Task Scopes_TokenWithoutInteract_DetectedAtStart_AndNoRecordingIsTouchedUntilReplaced()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        Vimeo.TokenScopes = [.. VimeoSimulator.AllScopes.Where(s => s != "interact")];
+        await using var services = RecordingScenario.Services(fixture, _logs);
+        ClearRequests();
+
+        await services.GetServices<IHostedService>().OfType<VimeoScopeStartupCheck>().Single().StartAsync(CancellationToken.None);
+
+        Assert.Contains(_logs.Lines, l => l.Contains("Vimeo token lacks scopes interact", StringComparison.Ordinal));
+        Assert.Equal(["GET /oauth/verify"], Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+
+        var result = await new RecordingScenario(fixture, services).HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Deferred, result!.Outcome);
+        Assert.All(Vimeo.Requests, r => Assert.Equal("GET /oauth/verify", $"{r.Method} {r.Path}"));
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal) || r.Path.EndsWith("/recordings", StringComparison.Ordinal));
+        Assert.Null((await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId"));
+        await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
+
+        // The simulator refuses the operation itself as Vimeo does: moving into a folder needs interact.
+        using var http = VimeoApi();
+        using var move = await http.PutAsync(new Uri("me/projects/1/videos/2", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Forbidden, move.StatusCode);
+        Assert.Equal("interact", JsonDocument.Parse(await move.Content.ReadAsStringAsync()).RootElement.GetProperty("required_scope").GetString());
+    }
+
+    [Theory]
+    [InlineData("me/projects?query=cafetalk-lecturer", "query")]
+    [InlineData("me/projects?fields=uri,name", "fields")]
+    [InlineData("videos/900000001?fields=uri,upload.status", "fields")]
+    public async Task VimeoSimulator_UndeclaredQueryParameter_RefusedWith400NamingIt(string target, string parameter)
+    {
+        using var http = VimeoApi();
+
+        using var response = await http.GetAsync(new Uri(target, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"'{parameter}'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Sent on purpose: taken back so the suite's contract scan sees only what the pipeline sent.
+        var violation = Assert.Single(TakeDeliberateViolations(v => v.Problem.Contains($"'{parameter}'", StringComparison.Ordinal)));
+        Assert.Equal("vimeo", violation.Provider);
+    }
+
+    [Fact]
+    public async Task VimeoSimulator_TusChunkAtTheWrongOffset_Is409AndAppendsNothing_HeadReportsTheOffset()
+    {
+        using var http = VimeoApi();
+        using var created = await http.PostAsync(new Uri("me/videos", UriKind.Relative),
+            new StringContent("""{"upload":{"approach":"tus","size":"10"},"name":"n","privacy":{"view":"disable"}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var link = new Uri(JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("upload").GetProperty("upload_link").GetString()!);
+
+        async Task<HttpResponseMessage> Patch(long offset, int bytes)
+        {
+            var content = new ByteArrayContent(new byte[bytes]);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
+            using var request = new HttpRequestMessage(HttpMethod.Patch, link) { Content = content };
+            request.Headers.Add("Tus-Resumable", "1.0.0");
+            request.Headers.Add("Upload-Offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return await new HttpClient().SendAsync(request);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Patch(0, 4)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await Patch(0, 4)).StatusCode);
+        using var head = new HttpRequestMessage(HttpMethod.Head, link);
+        head.Headers.Add("Tus-Resumable", "1.0.0");
+        using var offset = await new HttpClient().SendAsync(head);
+        Assert.Equal(("4", "10"), (offset.Headers.GetValues("Upload-Offset").Single(), offset.Headers.GetValues("Upload-Length").Single()));
+        var done = await Patch(4, 6);
+        Assert.Equal(("10", "complete"), (done.Headers.GetValues("Upload-Offset").Single(), Vimeo.Videos.Single(v => link.AbsolutePath.EndsWith(v.Id, StringComparison.Ordinal)).UploadStatus));
+    }
+}
