@@ -51,7 +51,7 @@ internal static class LoopbackHost
             {
                 // A broken contract file refuses every request: it must never let one through unchecked.
                 ContractViolations.Checked(provider);
-                await RefuseAsync(context, self!, [new ContractViolation(provider, "contract file", e.Message)]);
+                await RefuseAsync(context, self!, null, [new ContractViolation(provider, "contract file", e.Message)]);
                 return;
             }
 
@@ -70,7 +70,7 @@ internal static class LoopbackHost
                 return;
             }
 
-            await RefuseAsync(context, self!, violations);
+            await RefuseAsync(context, self!, contract, violations);
         });
         app.Run(handler);
         await app.StartAsync(cancellationToken);
@@ -82,9 +82,18 @@ internal static class LoopbackHost
     }
 
     /// <summary>Records <paramref name="violations"/> and answers 400 naming them (never a value).</summary>
-    private static async Task RefuseAsync(HttpContext context, Uri simulator, IReadOnlyList<ContractViolation> violations)
+    private static async Task RefuseAsync(HttpContext context, Uri simulator, ProviderContract? contract, IReadOnlyList<ContractViolation> violations)
     {
         ContractViolations.Record(simulator, violations);
+        if (contract?.Refusal is { } refusal && violations.All(ProviderContract.IsCredentialProblem))
+        {
+            // The provider documents its own answer to a misplaced credential (Zoom: 401 code 124): clients must see that, not ours.
+            context.Response.StatusCode = refusal.Status;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(refusal.Body, context.RequestAborted);
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json";
         var errors = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["message"] = v.ToString() })]);

@@ -31,12 +31,13 @@ public sealed partial class ProviderContract
     private readonly List<Operation> _operations;
     private readonly HashSet<string> _literalSegments;
 
-    private ProviderContract(string provider, IReadOnlyDictionary<string, ContractSource> sources, IReadOnlyList<string> defaultSchemes, bool tokenInQueryForbidden, List<Operation> operations, IReadOnlyList<string> factIds)
+    private ProviderContract(string provider, IReadOnlyDictionary<string, ContractSource> sources, IReadOnlyList<string> defaultSchemes, bool tokenInQueryForbidden, List<Operation> operations, IReadOnlyList<string> factIds, CredentialRefusal? credentialRefusal = null)
     {
         Provider = provider;
         Sources = sources;
         DefaultSchemes = defaultSchemes;
         TokenInQueryForbidden = tokenInQueryForbidden;
+        Refusal = credentialRefusal;
         _operations = operations;
         FactIds = factIds;
         _literalSegments = operations.SelectMany(o => o.Segments).Where(s => !s.StartsWith('{')).ToHashSet(StringComparer.Ordinal);
@@ -50,6 +51,16 @@ public sealed partial class ProviderContract
     public IReadOnlyList<string> DefaultSchemes { get; }
 
     public bool TokenInQueryForbidden { get; }
+
+    /// <summary>The provider's own documented answer to a request whose only fault is its credential (wrong scheme, token in the query); null: the hook's 400.</summary>
+    public CredentialRefusal? Refusal { get; }
+
+    /// <summary>Whether <paramref name="violation"/> is about the credential alone, which the provider answers with <see cref="Refusal"/>.</summary>
+    public static bool IsCredentialProblem(ContractViolation violation) =>
+        violation.Problem.StartsWith(AuthSchemeProblem, StringComparison.Ordinal) || violation.Problem.StartsWith(CredentialInQueryProblem, StringComparison.Ordinal);
+
+    private const string AuthSchemeProblem = "auth scheme ";
+    private const string CredentialInQueryProblem = "credential in query parameter ";
 
     /// <summary>The operation ids, in file order.</summary>
     public IReadOnlyList<string> OperationIds => [.. _operations.Select(o => o.Id)];
@@ -113,7 +124,7 @@ public sealed partial class ProviderContract
         var schemes = operation.Schemes ?? DefaultSchemes;
         if (!schemes.Contains(request.AuthScheme, StringComparer.OrdinalIgnoreCase))
         {
-            problems.Add($"auth scheme '{Printable(request.AuthScheme)}' is not one of [{string.Join(", ", schemes)}]");
+            problems.Add($"{AuthSchemeProblem}'{Printable(request.AuthScheme)}' is not one of [{string.Join(", ", schemes)}]");
         }
 
         if (request.TokenScopes is { } granted && operation.Scopes.Length > 0)
@@ -139,7 +150,7 @@ public sealed partial class ProviderContract
             seen.Add(name);
             if (TokenInQueryForbidden && !operation.TokenInQueryAllowed && CredentialNames.Contains(name))
             {
-                problems.Add($"credential in query parameter '{Printable(name)}': tokens go in the Authorization header only");
+                problems.Add($"{CredentialInQueryProblem}'{Printable(name)}': tokens go in the Authorization header only");
                 continue;
             }
 
@@ -514,7 +525,8 @@ public sealed partial class ProviderContract
     {
         private static readonly string[] RootKeys = ["provider", "sources", "auth", "operations", "facts"];
         private static readonly string[] SourceKeys = ["title", "url", "repo", "path", "commit", "section"];
-        private static readonly string[] AuthKeys = ["schemes", "tokenInQuery", "source"];
+        private static readonly string[] AuthKeys = ["schemes", "tokenInQuery", "source", "refusal"];
+        private static readonly string[] RefusalKeys = ["status", "body", "source"];
         private static readonly string[] OperationKeys = ["id", "method", "path", "source", "summary", "auth", "scopes", "scopeMatch", "tokenInQuery", "query", "requiredQuery", "contentType", "body", "requiredHeaders"];
         private static readonly string[] FieldKeys = ["type", "enum", "maxLength", "minLength", "minimum", "maximum", "format", "free", "nullable", "required", "source"];
         private static readonly string[] FactKeys = ["id", "text", "source"];
@@ -532,8 +544,14 @@ public sealed partial class ProviderContract
             _sources = ReadSources(Property(root, "sources"));
             IReadOnlyList<string> schemes = ["none"];
             var tokenInQueryForbidden = true;
+            CredentialRefusal? refusal = null;
             if (root.TryGetProperty("auth", out var auth))
             {
+                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("refusal", out var answer))
+                {
+                    refusal = ReadRefusal(answer);
+                }
+
                 Keys(auth, "auth", AuthKeys, ["schemes", "source"]);
                 schemes = Strings(auth, "schemes", "auth");
                 SourceOf(auth, "auth");
@@ -565,7 +583,7 @@ public sealed partial class ProviderContract
                 }
             }
 
-            return new ProviderContract(provider, _sources, schemes, tokenInQueryForbidden, operations, facts);
+            return new ProviderContract(provider, _sources, schemes, tokenInQueryForbidden, operations, facts, refusal);
         }
 
         private Dictionary<string, ContractSource> ReadSources(JsonElement sources)
@@ -735,6 +753,20 @@ public sealed partial class ProviderContract
             }
         }
 
+        private CredentialRefusal ReadRefusal(JsonElement element)
+        {
+            Keys(element, "auth.refusal", RefusalKeys, RefusalKeys);
+            SourceOf(element, "auth.refusal");
+            var status = Property(element, "status");
+            var body = Property(element, "body");
+            if (status.ValueKind != JsonValueKind.Number || !status.TryGetInt32(out var code) || code is < 400 or > 499 || body.ValueKind != JsonValueKind.Object)
+            {
+                throw Bad("auth.refusal needs a 4xx 'status' and an object 'body'");
+            }
+
+            return new CredentialRefusal(code, body.GetRawText());
+        }
+
         private string TokenInQuery(JsonElement element, string where)
         {
             var value = Text(element, "tokenInQuery", where);
@@ -793,3 +825,6 @@ public sealed partial class ProviderContract
         private ContractFileException Bad(string problem) => new($"{origin}: {problem}.");
     }
 }
+
+/// <summary>The status and JSON body a provider documents for a request refused for its credential.</summary>
+public sealed record CredentialRefusal(int Status, string Body);

@@ -66,7 +66,9 @@ public sealed class ZoomPublishedContractTests(SandboxFixture fixture) : IClassF
         var (status, body) = await CreateAsync(http, token, "UTC", $"?access_token={Uri.EscapeDataString(token)}");
         var recorded = ContractViolations.TakeFrom(Zoom.BaseAddress);
 
-        Assert.Equal(HttpStatusCode.BadRequest, status);
+        // Zoom's documented answer to a token in the URL (Access token change FAQ): 401, code 124.
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("124", body.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(token, body.ToString(), StringComparison.Ordinal);
         Assert.Equal(["zoom meetings.create: credential in query parameter 'access_token': tokens go in the Authorization header only"], recorded.Select(v => v.ToString()));
         Assert.Equal(before, Zoom.Meetings.Count);

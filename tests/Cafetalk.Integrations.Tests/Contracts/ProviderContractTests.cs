@@ -150,6 +150,20 @@ public sealed class ProviderContractTests
         Assert.Contains("undeclared body field '*'", found, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CredentialRefusal_IsTheProvidersOwnAnswer_AndCoversOnlyCredentialProblems()
+    {
+        var withRefusal = ProviderContract.Parse(
+            Contract.Replace("\"tokenInQuery\": \"forbidden\", \"source\": \"faq\" }", "\"tokenInQuery\": \"forbidden\", \"source\": \"faq\", \"refusal\": { \"status\": 401, \"body\": { \"code\": 124 }, \"source\": \"faq\" } }", StringComparison.Ordinal),
+            "example.contract.json");
+        Assert.Null(Sut.Refusal);
+        Assert.Equal(401, withRefusal.Refusal!.Status);
+        Assert.Contains("124", withRefusal.Refusal.Body, StringComparison.Ordinal);
+
+        Assert.All(withRefusal.Validate(Create(query: "?mode=fast&access_token=secret-value", auth: "none")), v => Assert.True(ProviderContract.IsCredentialProblem(v), v.ToString()));
+        Assert.DoesNotContain(withRefusal.Validate(Create(query: "?mode=fast&extra=1")), ProviderContract.IsCredentialProblem);
+    }
+
     [Theory]
     [InlineData("\"auth\": {", "\"auth\": { \"sheme\": [\"Bearer\"],", "unknown key 'sheme'")]
     [InlineData("\"source\": \"faq\" },\n  \"operations\"", "\"source\": \"fqa\" },\n  \"operations\"", "source 'fqa' is not listed")]
@@ -158,6 +172,7 @@ public sealed class ProviderContractTests
     [InlineData("\"commit\": \"0123456789abcdef0123456789abcdef01234567\"", "\"commit\": \"main\"", "source 'spec' needs")]
     [InlineData("\"maxLength\": 10,", "\"maxLenght\": 10,", "unknown key 'maxLenght'")]
     [InlineData("\"id\": \"token\", \"method\": \"POST\"", "\"id\": \"token\", \"method\": \"post\"", "'method' must be one of")]
+    [InlineData("\"tokenInQuery\": \"forbidden\", \"source\": \"faq\" }", "\"tokenInQuery\": \"forbidden\", \"source\": \"faq\", \"refusal\": { \"status\": 200, \"body\": {}, \"source\": \"faq\" } }", "auth.refusal needs a 4xx")]
     public void BadContractFile_IsRefused_NamingTheProblem(string find, string replace, string expected)
     {
         var text = Contract.Replace("\r\n", "\n", StringComparison.Ordinal);
