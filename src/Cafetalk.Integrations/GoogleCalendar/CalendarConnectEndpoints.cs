@@ -30,6 +30,7 @@ public sealed class CalendarConnectEndpoints(
     CalendarClientFactory clients,
     GoogleDisclosures disclosures,
     CalendarDisconnection disconnection,
+    SubjectRegistry subjects,
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
@@ -53,6 +54,13 @@ public sealed class CalendarConnectEndpoints(
         }
 
         await storage.EnsureProvisionedAsync(request.HttpContext.RequestAborted);
+        if (await subjects.IsErasedAsync(lecturerId, request.HttpContext.RequestAborted))
+        {
+            // An erased lecturer's ticket connects nothing: no token, no calendar, no disclosure is made for them again.
+            logger.LogWarning("Calendar connect refused: the ticket names an erased member");
+            return Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language);
+        }
+
         var state = Random();
         var cookie = Random();
         var consent = authorization.CreateAuthorizationRequest(state);
@@ -112,6 +120,12 @@ public sealed class CalendarConnectEndpoints(
         if (code.Length is 0 or > 2048)
         {
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
+        }
+
+        if (await subjects.IsErasedAsync(pending.LecturerId, cancellationToken))
+        {
+            logger.LogWarning("Calendar callback refused: the lecturer was erased while consenting");
+            return Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language);
         }
 
         return await CompleteAsync(request, pending.LecturerId, code, pending.CodeVerifier, language, cancellationToken);

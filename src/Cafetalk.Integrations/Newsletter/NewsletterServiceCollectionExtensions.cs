@@ -17,6 +17,7 @@ public static class NewsletterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NewsletterOptions>, NewsletterOptionsValidator>());
         services.TryAddSingleton<FieldProtector>();
         services.TryAddSingleton<UnsubscribeTokens>();
+        services.TryAddSingleton<UnsubscribeLinks>();
         services.TryAddSingleton<NewsletterSubscriptionStore>();
         services.TryAddSingleton<NewsletterPreferences>();
         services.TryAddSingleton<NewsletterEndpoints>();
