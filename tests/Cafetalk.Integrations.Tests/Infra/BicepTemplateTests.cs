@@ -38,6 +38,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Vimeo__AccessToken", "vimeo-access-token" },
         { "MailService__ApiKey", "mail-api-key" },
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
+        { "Erasure__MemberKey", "erasure-member-key" },
     };
 
     private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
@@ -155,7 +156,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     {
         // Names that look secret but hold none: an auth mode, key ids, and an ingestion address that is useless
         // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics).
-        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "Erasure__PrivacyOfficePublicKey"];
         foreach (var (name, value) in AppSettings().Concat(KeyRingSettings()))
         {
             Assert.DoesNotMatch(@"(?i)listKeys|listSecrets|listAccountSas|AccountKey=|SharedAccessSignature=|SharedAccessKey=|InstrumentationKey=|ClientSecret=", value);
