@@ -113,6 +113,13 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         var erasureId = keys.ErasureId(memberId);
         var subjectRef = await FindAsync(memberId, cancellationToken);
         var keepUntil = Max(retainUntil, time.GetUtcNow() + MinimumTombstoneLifetime);
+        var earlier = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
+        if (earlier.HasValue && earlier.Value!.GetDateTimeOffset(RetainUntilColumn) is { } sealedUntil)
+        {
+            // A retry after a crash no longer sees the chain: it must never shorten what the first run kept.
+            keepUntil = Max(keepUntil, sealedUntil);
+        }
+
         var tombstone = new TableEntity(TombstonePartition, erasureId) { [RetainUntilColumn] = keepUntil, ["SealedAtUtc"] = time.GetUtcNow() };
         if (subjectRef is not null)
         {

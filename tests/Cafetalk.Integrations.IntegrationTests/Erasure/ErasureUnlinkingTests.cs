@@ -236,4 +236,22 @@ public sealed class ErasureUnlinkingTests(ServedSandboxFixture fixture) : IClass
         Assert.True(export.Count >= before.Count);
         Assert.Contains(export, r => r.Recipient == "Zoom Video Communications, Inc.");
     }
+
+    [Fact]
+    public async Task Seal_RetriedAfterTheMappingWasSealed_KeepsTheSealedMappingAndItsRetention()
+    {
+        var (lecturer, student) = (NewId("lec"), NewId("stu"));
+        await LessonAsync(lecturer, student);
+        var subjects = Services.GetRequiredService<SubjectRegistry>();
+        var retainUntil = TimeProvider.System.GetUtcNow().AddYears(DisclosureLedger.RetentionYears);
+        Assert.True(await subjects.SealAsync(student, retainUntil));
+        var first = (await subjects.FindSealedAsync(student))!.Value;
+
+        // The crashed erasure's retry finds no plain mapping and no chain: it must not shorten or drop the seal.
+        Assert.False(await subjects.SealAsync(student, TimeProvider.System.GetUtcNow()));
+
+        var second = (await subjects.FindSealedAsync(student))!.Value;
+        Assert.Equal(first.Sealed, second.Sealed);
+        Assert.Equal(first.RetainUntil, second.RetainUntil);
+    }
 }
