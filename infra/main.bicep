@@ -38,6 +38,9 @@ param newsletterTokenKeyIds string = 'k1'
 @description('HMAC key id new unsubscribe tokens are signed with.')
 param newsletterCurrentTokenKeyId string = 'k1'
 
+@description('The privacy office\'s RSA public key (base64 SubjectPublicKeyInfo, 3072 bits or more) that erasure seals pseudonym mappings under; its private key never reaches Azure (docs/privacy.md).')
+param privacyOfficePublicKey string = ''
+
 @description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
 param ledgerDigestRetentionDays int = 1096
 
@@ -173,6 +176,7 @@ module functionApp 'app/functionapp.bicep' = {
     fieldProtectionCurrentKeyId: fieldProtectionCurrentKeyId
     newsletterTokenKeyIds: newsletterTokenKeyIds
     newsletterCurrentTokenKeyId: newsletterCurrentTokenKeyId
+    privacyOfficePublicKey: privacyOfficePublicKey
     // The lowest instance ceiling Flex Consumption documents: bounds the load we put on Zoom, Google and Vimeo.
     maximumInstanceCount: 40
     instanceMemoryMB: 2048

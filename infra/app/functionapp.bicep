@@ -61,6 +61,9 @@ param newsletterTokenKeyIds string
 @description('Id of the HMAC key new unsubscribe tokens are signed with; one of newsletterTokenKeyIds.')
 param newsletterCurrentTokenKeyId string
 
+@description('The privacy office\'s RSA public key (base64 SubjectPublicKeyInfo): erasure seals pseudonym mappings under it. Not secret.')
+param privacyOfficePublicKey string
+
 @description('Upper bound on instances: keeps the calls to Zoom, Google and Vimeo within their rate limits.')
 @minValue(40)
 @maxValue(1000)
@@ -115,6 +118,7 @@ var settings = {
   Newsletter__PublicBaseUrl: empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl
   FieldProtection__CurrentKeyId: fieldProtectionCurrentKeyId
   Newsletter__CurrentTokenKeyId: newsletterCurrentTokenKeyId
+  Erasure__PrivacyOfficePublicKey: privacyOfficePublicKey
   // Secrets: Key Vault references only; the values live in the vault, set by operators.
   Zoom__AccountId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-account-id)'
   Zoom__ClientId: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-client-id)'
@@ -127,6 +131,7 @@ var settings = {
   Vimeo__ReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-reference-key)'
   Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
   MailService__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
+  Erasure__MemberKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}erasure-member-key)'
 }
 
 // Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.

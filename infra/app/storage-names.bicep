@@ -34,6 +34,7 @@ var tableNames = [
   'ZoomWebhookEvents'
   'CalendarConnections'
   'NewsletterSubscriptions'
+  'UnsubscribeLinks'
   'ErasureReceipts'
   'VimeoFolders'
   'CalendarConnectStates'

@@ -12,9 +12,11 @@ internal sealed class DrainTally
     public int Applied { get; private set; }
     public int Unchanged { get; private set; }
     public int Forwarded { get; private set; }
+    /// <summary>Booking events naming an erased member: valid, and dropped by the tombstone.</summary>
+    public int Dropped { get; private set; }
     public int Failed { get; private set; }
 
-    public int Processed => Applied + Unchanged + Forwarded;
+    public int Processed => Applied + Unchanged + Forwarded + Dropped;
     public int Rejected => _rejections.Values.Sum();
 
     public IReadOnlyList<(string Reason, int Count)> Rejections =>
@@ -28,6 +30,7 @@ internal sealed class DrainTally
             case IntakeDisposition.Applied: Applied++; break;
             case IntakeDisposition.Unchanged: Unchanged++; break;
             case IntakeDisposition.Forwarded: Forwarded++; break;
+            case IntakeDisposition.Dropped: Dropped++; break;
             case IntakeDisposition.Rejected:
                 var reason = outcome.Rejection!.Reason;
                 _rejections[reason] = _rejections.GetValueOrDefault(reason) + 1;
@@ -41,6 +44,7 @@ internal sealed class DrainTally
         Received += other.Received;
         Applied += other.Applied;
         Unchanged += other.Unchanged;
+        Dropped += other.Dropped;
         Forwarded += other.Forwarded;
         Failed += other.Failed;
         foreach (var (reason, count) in other._rejections)

@@ -25,6 +25,7 @@ internal static class LedgerCommands
         ledger.Subcommands.Add(ExportCommand(stdout));
         ledger.Subcommands.Add(DigestCommand(stdout));
         ledger.Subcommands.Add(PurgeCommand(stdout));
+        ledger.Subcommands.Add(UnsealCommand(stdout));
         return ledger;
     }
 
@@ -75,12 +76,17 @@ internal static class LedgerCommands
         var format = new Option<string>("--format") { Description = "json or csv.", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
         var japanese = new Option<bool>("--ja") { Description = "CSV column names in Japanese." };
+        var privateKey = PrivateKeyOption(required: false);
         var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
-            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese };
+            "An erased member's disclosures need the privacy office's private key (--private-key), which opens their sealed mapping.\n" +
+            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese, privateKey };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
         {
             var memberId = parse.GetValue(member)!;
-            var records = await services.GetRequiredService<DisclosureExport>().ForMemberAsync(memberId, cancellationToken);
+            var export = services.GetRequiredService<DisclosureExport>();
+            var records = parse.GetValue(privateKey) is { } keyFile
+                ? await export.ForErasedMemberAsync(memberId, await File.ReadAllTextAsync(keyFile.FullName, cancellationToken), cancellationToken) ?? []
+                : await export.ForMemberAsync(memberId, cancellationToken);
             await stdout.WriteAsync(parse.GetValue(format) == "csv" ? DisclosureExport.ToCsv(records, parse.GetValue(japanese)) : DisclosureExport.ToJson(memberId, records) + "\n");
             return CliApplication.ExitOk;
         }));
@@ -126,7 +132,43 @@ internal static class LedgerCommands
             await stdout.WriteLineAsync(result.DryRun
                 ? $"dry run: {result.RowsPurged} rows past retention in {result.ChainsPurged} of {result.Chains} chains would be purged"
                 : $"purged {result.RowsPurged} rows past retention from {result.ChainsPurged} of {result.Chains} chains");
+            if (!result.DryRun)
+            {
+                var tombstones = await services.GetRequiredService<SubjectRegistry>().PurgeExpiredTombstonesAsync(cancellationToken);
+                await stdout.WriteLineAsync($"destroyed {tombstones} erased members' tombstones and sealed mappings past retention");
+            }
+
             return result.Skipped.Count == 0 ? CliApplication.ExitOk : CliApplication.ExitFailed;
+        }));
+        return command;
+    }
+
+    private static Option<FileInfo> PrivateKeyOption(bool required) => new("--private-key")
+    {
+        Description = "The privacy office's RSA private key (PEM file). Only the privacy office holds it; the app has the public key only.",
+        HelpName = "FILE",
+        Required = required,
+    };
+
+    private static Command UnsealCommand(TextWriter stdout)
+    {
+        var connection = ConnectionStringOption();
+        var member = new Option<string>("--member") { Description = "The erased member's id.", HelpName = "ID", Required = true };
+        var privateKey = PrivateKeyOption(required: true);
+        var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none.\n" +
+            "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, member, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        {
+            var pem = await File.ReadAllTextAsync(parse.GetValue(privateKey)!.FullName, cancellationToken);
+            var opened = await services.GetRequiredService<SubjectRegistry>().OpenSealedAsync(parse.GetValue(member)!, pem, cancellationToken);
+            if (opened is not { } found)
+            {
+                await stdout.WriteLineAsync("no sealed mapping for this member (never erased, or destroyed after its retention)");
+                return CliApplication.ExitFailed;
+            }
+
+            await stdout.WriteLineAsync($"{found.Mapping.MemberId} -> {found.Mapping.SubjectRef}; sealed mapping kept until {found.RetainUntil:yyyy-MM-dd}");
+            return CliApplication.ExitOk;
         }));
         return command;
     }
@@ -170,6 +212,11 @@ internal static class LedgerCommands
         {
             await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString });
             return await run(services);
+        }
+        catch (SealedSubjectException ex)
+        {
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
+            return CliApplication.ExitFailed;
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or FormatException or ArgumentException)
         {

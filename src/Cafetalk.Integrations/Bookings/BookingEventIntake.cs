@@ -3,6 +3,7 @@ using System.Net.Mime;
 using System.Text;
 using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.SystemTextJson;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +20,8 @@ public enum IntakeDisposition
     Forwarded,
     /// <summary>Refused and moved to <c>booking-events-poison</c> with its reason.</summary>
     Rejected,
+    /// <summary>A booking event naming an erased member: dropped, so nothing of theirs is stored or shared again.</summary>
+    Dropped,
 }
 
 /// <summary>The result of one message: its disposition, the reason if refused, and the id to trace it by.</summary>
@@ -33,6 +36,7 @@ public sealed class BookingEventIntake(
     BookingEventParser parser,
     BookingStateStore states,
     ConvergeRequests converge,
+    SubjectRegistry subjects,
     PoisonQueue poison,
     StorageAccount storage,
     IntakeMetrics metrics,
@@ -58,6 +62,14 @@ public sealed class BookingEventIntake(
 
         if (parsed.Booking is { } booking)
         {
+            if (await subjects.AnyErasedAsync([booking.LecturerId, booking.StudentId], cancellationToken))
+            {
+                // Not poisoned: the event is well formed, and keeping it would keep the erased member's ids.
+                metrics.Processed(booking.Type, nameof(IntakeDisposition.Dropped));
+                logger.LogInformation("Booking {BookingId} event {EventType} v{Version} names an erased member: dropped", booking.BookingId, booking.Type, booking.Version);
+                return new IntakeOutcome(IntakeDisposition.Dropped, correlationId, BookingId: booking.BookingId);
+            }
+
             var result = await states.ApplyAsync(booking, cancellationToken);
             if (result != ApplyResult.Unchanged)
             {

@@ -102,6 +102,44 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
         return marked;
     }
 
+    /// <summary>
+    /// The last step of a completed erasure, once every provider has deleted what it held: the member's ids and the
+    /// join link leave the rows. A row whose PartitionKey is the erased lecturer cannot be rewritten under another
+    /// key, so it is deleted (the tombstone keeps late events from re-creating it); a row where the member was the
+    /// student stays, without StudentId and join link, as the lecturer's record that the lesson was erased.
+    /// </summary>
+    public async Task<(int Scrubbed, int Deleted)> ForgetMemberAsync(string memberId, IEnumerable<(string LecturerId, string BookingId)> bookings, CancellationToken cancellationToken = default)
+    {
+        var table = Table;
+        var (scrubbed, deleted) = (0, 0);
+        foreach (var (lecturerId, bookingId) in bookings)
+        {
+            try
+            {
+                if (lecturerId == memberId)
+                {
+                    await table.DeleteEntityAsync(lecturerId, bookingId, ETag.All, cancellationToken);
+                    deleted++;
+                    continue;
+                }
+
+                // Merge with ETag.All: only the erased member's columns are written, and a later event is refused by the tombstone.
+                await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId)
+                {
+                    [BookingRow.StudentId] = string.Empty,
+                    [Zoom.ZoomMeetingColumns.JoinUrl] = string.Empty,
+                }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+                scrubbed++;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Already deleted by an earlier run of this erasure.
+            }
+        }
+
+        return (scrubbed, deleted);
+    }
+
     public async IAsyncEnumerable<DesiredState> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var entity in Table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))

@@ -42,11 +42,20 @@ public sealed class DisclosureExport(SubjectRegistry subjects, DisclosureLedger 
     public async Task<IReadOnlyList<DisclosureRecord>> ForMemberAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var subjectRef = await subjects.FindAsync(memberId, cancellationToken);
-        if (subjectRef is null)
-        {
-            return [];
-        }
+        return subjectRef is null ? [] : await RecordsOfAsync(subjectRef, cancellationToken);
+    }
 
+    /// <summary>
+    /// The same for an erased member, for the privacy office only: the sealed mapping is opened with its private key
+    /// (the app never holds it). Null when the member has no sealed mapping.
+    /// </summary>
+    public async Task<IReadOnlyList<DisclosureRecord>?> ForErasedMemberAsync(string memberId, string privateKeyPem, CancellationToken cancellationToken = default) =>
+        await subjects.OpenSealedAsync(memberId, privateKeyPem, cancellationToken) is { } opened
+            ? await RecordsOfAsync(opened.Mapping.SubjectRef, cancellationToken)
+            : null;
+
+    private async Task<IReadOnlyList<DisclosureRecord>> RecordsOfAsync(string subjectRef, CancellationToken cancellationToken)
+    {
         var chain = await ledger.ReadChainAsync(subjectRef, cancellationToken);
         var outcomes = chain.Where(e => e.IntentSeq is not null).GroupBy(e => e.IntentSeq!.Value).ToDictionary(g => g.Key, g => g.Last());
         return chain

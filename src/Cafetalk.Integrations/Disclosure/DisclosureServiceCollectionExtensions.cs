@@ -13,6 +13,9 @@ public static class DisclosureServiceCollectionExtensions
     public static IServiceCollection AddDisclosure(this IServiceCollection services, DisclosurePolicy? policy = null)
     {
         services.TryAddSingleton(policy ?? DisclosurePolicy.Cafetalk);
+        services.AddOptions<ErasureKeysOptions>().BindConfiguration(ErasureKeysOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ErasureKeysOptions>, ErasureKeysOptionsValidator>());
+        services.TryAddSingleton<MemberKeys>();
         services.TryAddSingleton<SubjectRegistry>();
         services.TryAddSingleton<DisclosureLedger>();
         services.AddOptions<DisclosureLedgerOptions>().BindConfiguration(DisclosureLedgerOptions.SectionName).ValidateDataAnnotations();

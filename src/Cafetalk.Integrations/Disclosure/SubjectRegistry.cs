@@ -3,17 +3,30 @@ using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>
-/// Table <c>Subjects</c> (PartitionKey memberId, RowKey "subject"): each member's random ledger pseudonym.
-/// Erasure forgets the mapping, so ledger rows stay for their retention but no longer point at the person (§9).
+/// Table <c>Subjects</c>: each member's random ledger pseudonym (PartitionKey memberId, RowKey "subject"), and one
+/// tombstone per erased member (PartitionKey <c>~erased</c>, RowKey the keyed erasure id, never the member id).
+/// The tombstone is written as an erasure starts and refuses every new pseudonym for the member from then on; when
+/// the erasure completes the mapping is sealed into it for the privacy office (APPI Art. 29: the records must still
+/// identify the person for their retention) and the plain row is deleted; the tombstone and the sealed mapping are
+/// destroyed once the last record's retention has passed (policy §9).
 /// </summary>
-public sealed partial class SubjectRegistry(StorageAccount storage, TimeProvider time)
+public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys keys, IOptions<ErasureKeysOptions> erasureKeys, TimeProvider time)
 {
     private const string RowKey = "subject";
     private const string SubjectRefColumn = "SubjectRef";
+
+    /// <summary>'~' is outside every member id's alphabet, so no member's partition can be this one.</summary>
+    internal const string TombstonePartition = "~erased";
+    internal const string SealedColumn = "SealedMapping";
+    internal const string RetainUntilColumn = "RetainUntilUtc";
+
+    /// <summary>A tombstone outlives even a member with no record by this much: late events and webhook retries come within days.</summary>
+    public static readonly TimeSpan MinimumTombstoneLifetime = TimeSpan.FromDays(90);
 
     private TableClient Table => storage.Table(TableNames.Subjects);
 
@@ -25,6 +38,11 @@ public sealed partial class SubjectRegistry(StorageAccount storage, TimeProvider
         if (existing is not null)
         {
             return existing;
+        }
+
+        if (await IsErasedAsync(memberId, cancellationToken))
+        {
+            throw new MemberErasedException();
         }
 
         var subjectRef = NewSubjectRef();
@@ -49,18 +67,153 @@ public sealed partial class SubjectRegistry(StorageAccount storage, TimeProvider
         return row.HasValue ? row.Value!.GetString(SubjectRefColumn) : null;
     }
 
-    /// <summary>Erasure: forgets which pseudonym is this member's. True when a mapping was removed.</summary>
-    public async Task<bool> ForgetAsync(string memberId, CancellationToken cancellationToken = default)
+    /// <summary>True once an erasure of the member has started (until its tombstone's retention ends).</summary>
+    public async Task<bool> IsErasedAsync(string memberId, CancellationToken cancellationToken = default) =>
+        (await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, keys.ErasureId(memberId), ["PartitionKey"], cancellationToken)).HasValue;
+
+    /// <summary>True when any of the members has been erased: one query, for the event intake's hot path.</summary>
+    public async Task<bool> AnyErasedAsync(IEnumerable<string> memberIds, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await Table.DeleteEntityAsync(memberId, RowKey, ETag.All, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        var ids = memberIds.Where(id => id.Length > 0).Distinct(StringComparer.Ordinal).Select(keys.ErasureId).ToList();
+        if (ids.Count == 0)
         {
             return false;
         }
+
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TombstonePartition}") + " and (" +
+            string.Join(" or ", ids.Select(id => TableClient.CreateQueryFilter($"RowKey eq {id}"))) + ")";
+        await foreach (var _ in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Erasure starts: from now on no new pseudonym is made for the member. The existing one still serves the erasure's own records.</summary>
+    public async Task MarkErasedAsync(string memberId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(TombstonePartition, keys.ErasureId(memberId)) { ["ErasedAtUtc"] = time.GetUtcNow() }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // A retried erasure: the tombstone is already there.
+        }
+    }
+
+    /// <summary>
+    /// Erasure completes: seals the mapping under the privacy office's public key into the tombstone, which is kept
+    /// until <paramref name="retainUntil"/> (the last record's retention), and deletes the plain row, so the app can
+    /// no longer tell whose records these are. True when a mapping was sealed.
+    /// </summary>
+    public async Task<bool> SealAsync(string memberId, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
+    {
+        var erasureId = keys.ErasureId(memberId);
+        var subjectRef = await FindAsync(memberId, cancellationToken);
+        var keepUntil = Max(retainUntil, time.GetUtcNow() + MinimumTombstoneLifetime);
+        var earlier = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
+        if (earlier.HasValue && earlier.Value!.GetDateTimeOffset(RetainUntilColumn) is { } sealedUntil)
+        {
+            // A retry after a crash no longer sees the chain: it must never shorten what the first run kept.
+            keepUntil = Max(keepUntil, sealedUntil);
+        }
+
+        var tombstone = new TableEntity(TombstonePartition, erasureId) { [RetainUntilColumn] = keepUntil, ["SealedAtUtc"] = time.GetUtcNow() };
+        if (subjectRef is not null)
+        {
+            var publicKey = KeyRing.DecodeKey(erasureKeys.Value.PrivacyOfficePublicKey)
+                ?? throw new InvalidOperationException($"{ErasureKeysOptions.Section}:PrivacyOfficePublicKey is not configured.");
+            tombstone[SealedColumn] = SealedSubject.Seal(publicKey, erasureId, new SubjectMapping(memberId, subjectRef));
+        }
+
+        // The sealed copy is written before the plain row goes: a crash in between leaves both, and the retry finishes.
+        await Table.UpsertEntityAsync(tombstone, TableUpdateMode.Merge, cancellationToken);
+        if (subjectRef is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await Table.DeleteEntityAsync(memberId, RowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Deleted by a concurrent retry.
+        }
+
+        return true;
+    }
+
+    /// <summary>The sealed mapping of an erased member, for the privacy office to open; null when there is none.</summary>
+    public async Task<(string ErasureId, string Sealed, DateTimeOffset? RetainUntil)?> FindSealedAsync(string memberId, CancellationToken cancellationToken = default)
+    {
+        var erasureId = keys.ErasureId(memberId);
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [SealedColumn, RetainUntilColumn], cancellationToken);
+        return row.HasValue && row.Value!.GetString(SealedColumn) is { Length: > 0 } sealedValue
+            ? (erasureId, sealedValue, row.Value.GetDateTimeOffset(RetainUntilColumn))
+            : null;
+    }
+
+    /// <summary>
+    /// The privacy office opens an erased member's sealed mapping with its private key (for the member's own
+    /// APPI Art. 33(5) request or a regulator). It tries every sealed mapping, so it needs no app secret; null when
+    /// none is the member's (never erased, or destroyed after retention).
+    /// </summary>
+    public async Task<(SubjectMapping Mapping, DateTimeOffset? RetainUntil)?> OpenSealedAsync(string memberId, string privateKeyPem, CancellationToken cancellationToken = default)
+    {
+        var (opened, refused) = (0, 0);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TombstonePartition}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["RowKey", SealedColumn, RetainUntilColumn], cancellationToken: cancellationToken))
+        {
+            if (row.GetString(SealedColumn) is not { Length: > 0 } sealedValue)
+            {
+                continue;
+            }
+
+            SubjectMapping mapping;
+            try
+            {
+                mapping = SealedSubject.Open(privateKeyPem, row.RowKey, sealedValue);
+                opened++;
+            }
+            catch (SealedSubjectException)
+            {
+                // Sealed under another office key, or altered: the others may still open.
+                refused++;
+                continue;
+            }
+
+            if (string.Equals(mapping.MemberId, memberId, StringComparison.Ordinal))
+            {
+                return (mapping, row.GetDateTimeOffset(RetainUntilColumn));
+            }
+        }
+
+        return opened == 0 && refused > 0
+            ? throw new SealedSubjectException($"None of the {refused} sealed mappings opens with this private key.")
+            : null;
+    }
+
+    /// <summary>Destroys the tombstones and sealed mappings whose retention has passed (run with the ledger's retention purge).</summary>
+    public async Task<int> PurgeExpiredTombstonesAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var purged = 0;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TombstonePartition}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", RetainUntilColumn], cancellationToken: cancellationToken))
+        {
+            // A tombstone without RetainUntil belongs to an erasure still pending: it stays.
+            if (row.GetDateTimeOffset(RetainUntilColumn) is { } retainUntil && retainUntil < now)
+            {
+                await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                purged++;
+            }
+        }
+
+        return purged;
     }
 
     /// <summary>True for a pseudonym this registry makes; anything else never names a subject's rows.</summary>
@@ -68,6 +221,8 @@ public sealed partial class SubjectRegistry(StorageAccount storage, TimeProvider
 
     // 128 random bits: unlinkable to the member id without this table.
     private static string NewSubjectRef() => "sub-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     [GeneratedRegex("^sub-[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
     private static partial Regex SubjectRefPattern();

@@ -1,9 +1,8 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Erasure;
@@ -41,16 +40,17 @@ public sealed record ErasureReceipt(
 }
 
 /// <summary>
-/// Table <c>ErasureReceipts</c>, keyed by a SHA-256 of the member id so the receipt does not name the member.
-/// A pending receipt also keeps the member id (the retry needs it); a completed one drops it.
+/// Table <c>ErasureReceipts</c>, keyed by the member's keyed erasure id (<see cref="MemberKeys.ErasureId"/>), so the
+/// receipt names the member only to whoever holds the Key Vault key. A pending receipt also keeps the member id (the
+/// retry needs it); a completed one drops it.
 /// </summary>
-public sealed class ErasureReceipts(StorageAccount storage)
+public sealed class ErasureReceipts(StorageAccount storage, MemberKeys keys)
 {
     private const string Partition = "receipt";
 
     private TableClient Table => storage.Table(TableNames.ErasureReceipts);
 
-    public static string ReceiptIdOf(string memberId) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(memberId)));
+    public string ReceiptIdOf(string memberId) => keys.ErasureId(memberId);
 
     public async Task<ErasureReceipt?> FindAsync(string memberId, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,7 @@
+using Azure;
+using Azure.Data.Tables;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
 
@@ -31,7 +34,7 @@ public sealed class ZoomErasureStep(MeetingConverger converger, TimeProvider tim
 /// Newsletter: a subscribed member is suppressed at the mail service first (the law requires that an opt-out
 /// keeps holding), then our subscription rows, sealed email and consent history are deleted.
 /// </summary>
-public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, MailSuppressionSync sync, TimeProvider time) : IErasureStep
+public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, UnsubscribeLinks links, MailSuppressionSync sync, TimeProvider time) : IErasureStep
 {
     public string Provider => "mail";
 
@@ -57,8 +60,9 @@ public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, Mai
         }
 
         var deleted = await store.DeleteAllAsync(scope.SubjectRef, cancellationToken);
+        var linksDeleted = await links.DeleteAllAsync(scope.SubjectRef, cancellationToken);
         return new ErasureStep(Provider, "subscription deleted; address kept only in the suppression group", subscriptions.Count, ErasureStep.Done, time.GetUtcNow(),
-            $"{deleted} rows deleted from table NewsletterSubscriptions");
+            $"{deleted} rows deleted from table NewsletterSubscriptions, {linksDeleted} unsubscribe links from table UnsubscribeLinks");
     }
 }
 
@@ -180,4 +184,45 @@ public sealed class GoogleCalendarErasureStep(
 
     private static string Describe(Exception ex) =>
         ex is GoogleCalendar.CalendarApiException api ? $"{api.Operation} answered HTTP {(int)api.Status}" : ex.GetType().Name;
+}
+
+/// <summary>
+/// Our own tables that name the member by id and hold nothing a provider must delete: the lecturer's Zoom host
+/// assignment (<c>ZoomHosts</c>) and any Google consent still in progress (<c>CalendarConnectStates</c>).
+/// </summary>
+public sealed class StoredIdsErasureStep(StorageAccount storage, TimeProvider time) : IErasureStep
+{
+    public string Provider => "storage";
+
+    public async Task<ErasureStep> EraseAsync(ErasureScope scope, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        var hosts = storage.Table(TableNames.ZoomHosts);
+        await foreach (var row in hosts.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {scope.MemberId}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            deleted += await DeleteAsync(hosts, row, cancellationToken);
+        }
+
+        // States live minutes; the filter scans a small table.
+        var states = storage.Table(TableNames.CalendarConnectStates);
+        await foreach (var row in states.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"LecturerId eq {scope.MemberId}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            deleted += await DeleteAsync(states, row, cancellationToken);
+        }
+
+        return new ErasureStep(Provider, "rows naming the member deleted", deleted, ErasureStep.Done, time.GetUtcNow(), "tables ZoomHosts, CalendarConnectStates");
+    }
+
+    private static async Task<int> DeleteAsync(TableClient table, TableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            return 1;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return 0;
+        }
+    }
 }

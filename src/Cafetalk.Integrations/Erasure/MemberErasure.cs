@@ -23,14 +23,18 @@ public sealed class ErasureIncompleteException(IEnumerable<string> failedProvide
     : Exception($"Erasure is pending: {string.Join(", ", failedProviders)} did not finish; it will be retried.");
 
 /// <summary>
-/// Erases what was shared about a member (policy §9, §16): marks their bookings erased so every converger deletes
-/// what it shared and never shares it again, runs each provider's step, and only when all are done forgets the
-/// member's ledger pseudonym — the ledger rows stay for their legal retention but no longer point at the person.
+/// Erases what was shared about a member (policy §9, §16): first a tombstone, so no later event or webhook gives
+/// them a new pseudonym or disclosure; then marks their bookings erased so every converger deletes what it shared
+/// and never shares it again, and runs each provider's step. Only when all are done does it strip the member's
+/// ids and join links from the booking rows and seal the pseudonym mapping for the privacy office: the ledger
+/// rows stay for their legal retention (APPI Art. 29), the app can no longer tell whose they are.
 /// A finished erasure is a no-op that returns the same receipt.
 /// </summary>
 public sealed class MemberErasure(
     BookingStateStore bookings,
     SubjectRegistry subjects,
+    DisclosureLedger ledger,
+    MemberKeys keys,
     IEnumerable<IErasureStep> steps,
     ErasureReceipts receipts,
     Storage.StorageAccount storage,
@@ -47,10 +51,12 @@ public sealed class MemberErasure(
             return existing;
         }
 
-        var receiptId = ErasureReceipts.ReceiptIdOf(memberId);
+        var receiptId = receipts.ReceiptIdOf(memberId);
         var requestedAt = existing?.RequestedAtUtc ?? time.GetUtcNow();
+        // Before anything else: an event racing this erasure must not give the member a new pseudonym.
+        await subjects.MarkErasedAsync(memberId, cancellationToken);
         var scope = new ErasureScope(memberId, await subjects.FindAsync(memberId, cancellationToken),
-            await bookings.MarkErasedAsync(memberId, cancellationToken), $"erasure-{receiptId[..16]}");
+            await bookings.MarkErasedAsync(memberId, cancellationToken), keys.ErasureCorrelationId(memberId));
         var results = new List<ErasureStep>
         {
             new("bookings", "marked erased: no provider receives them again", scope.Bookings.Count, ErasureStep.Done, time.GetUtcNow(), "table Bookings"),
@@ -73,8 +79,13 @@ public sealed class MemberErasure(
         var failed = results.Where(r => r.Outcome == ErasureStep.Failed).Select(r => r.Provider).ToList();
         if (failed.Count == 0)
         {
-            var forgotten = await subjects.ForgetAsync(memberId, cancellationToken);
-            results.Add(new ErasureStep("ledger", "pseudonym mapping deleted: ledger rows kept for retention, no longer linked", forgotten ? 1 : 0, ErasureStep.Done, time.GetUtcNow(), "table Subjects"));
+            var (scrubbed, deleted) = await bookings.ForgetMemberAsync(memberId, scope.Bookings, cancellationToken);
+            results.Add(new ErasureStep("booking-rows", "member ids and join links removed", scrubbed + deleted, ErasureStep.Done, time.GetUtcNow(),
+                $"{scrubbed} rows without StudentId and join link, {deleted} rows of the lecturer deleted (table Bookings)"));
+            var retainUntil = await LastRecordRetainUntilAsync(scope.SubjectRef, cancellationToken);
+            var sealedMapping = await subjects.SealAsync(memberId, retainUntil, cancellationToken);
+            results.Add(new ErasureStep("ledger", "pseudonym mapping sealed for the privacy office: ledger rows kept for retention, no longer linked by the app", sealedMapping ? 1 : 0,
+                ErasureStep.Done, time.GetUtcNow(), $"table Subjects; sealed mapping destroyed after {retainUntil:yyyy-MM-dd}"));
         }
 
         var receipt = new ErasureReceipt(receiptId, requestId, failed.Count == 0 ? ErasureReceipt.Completed : ErasureReceipt.Pending,
@@ -82,6 +93,21 @@ public sealed class MemberErasure(
         await receipts.SaveAsync(receipt, memberId, cancellationToken);
         logger.LogInformation("Erasure {ReceiptId}: {Status} ({Steps} steps, {Failed} failed)", receiptId, receipt.Status, results.Count, failed.Count);
         return failed.Count == 0 ? receipt : throw new ErasureIncompleteException(failed);
+    }
+
+    /// <summary>When the member's last ledger record leaves its retention: until then the sealed mapping must stay.</summary>
+    private async Task<DateTimeOffset> LastRecordRetainUntilAsync(string? subjectRef, CancellationToken cancellationToken)
+    {
+        var last = time.GetUtcNow();
+        if (subjectRef is not null)
+        {
+            foreach (var row in await ledger.ReadChainAsync(subjectRef, cancellationToken))
+            {
+                last = row.RetainUntilUtc > last ? row.RetainUntilUtc : last;
+            }
+        }
+
+        return last;
     }
 
     /// <summary>Re-runs every pending erasure (nightly); returns how many completed now.</summary>

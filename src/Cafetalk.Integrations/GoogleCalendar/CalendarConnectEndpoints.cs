@@ -33,6 +33,7 @@ public sealed class CalendarConnectEndpoints(
     CalendarClientFactory clients,
     GoogleDisclosures disclosures,
     CalendarDisconnection disconnection,
+    SubjectRegistry subjects,
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
@@ -162,6 +163,13 @@ public sealed class CalendarConnectEndpoints(
         }
 
         await storage.EnsureProvisionedAsync(cancellationToken);
+        if (await subjects.IsErasedAsync(ticket.LecturerId, cancellationToken))
+        {
+            // An erased lecturer's ticket connects nothing: no token, no calendar, no disclosure is made for them again.
+            logger.LogWarning("Calendar connect refused: the ticket names an erased member");
+            return (null, null, Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language));
+        }
+
         if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
         {
             return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language));
@@ -236,7 +244,13 @@ public sealed class CalendarConnectEndpoints(
             return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
         }
 
-        return await CompleteAsync(request, pending, code, language, cancellationToken);
+        if (await subjects.IsErasedAsync(pending.LecturerId, cancellationToken))
+        {
+            logger.LogWarning("Calendar callback refused: the lecturer was erased while consenting");
+            return Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language);
+        }
+
+                return await CompleteAsync(request, pending, code, language, cancellationToken);
     }
 
     public async Task<IActionResult> DisconnectAsync(HttpRequest request)

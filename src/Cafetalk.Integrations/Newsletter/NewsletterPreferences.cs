@@ -39,6 +39,7 @@ public sealed record MailSuppressionRequest(string SubjectRef, string List)
 /// </summary>
 public sealed class NewsletterPreferences(
     UnsubscribeTokens tokens,
+    UnsubscribeLinks links,
     NewsletterSubscriptionStore store,
     StorageAccount storage,
     ILogger<NewsletterPreferences> logger)
@@ -47,7 +48,7 @@ public sealed class NewsletterPreferences(
     public async Task<PreferenceResult> ViewAsync(string? token, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        if (tokens.Verify(token) is not { } target)
+        if (await ResolveAsync(token, cancellationToken) is not { } target)
         {
             return new PreferenceResult(false, StatusChange.NotFound, null);
         }
@@ -65,9 +66,9 @@ public sealed class NewsletterPreferences(
     private async Task<PreferenceResult> SetAsync(string? token, SubscriptionStatus status, string source, CancellationToken cancellationToken)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        if (tokens.Verify(token) is not { } target)
+        if (await ResolveAsync(token, cancellationToken) is not { } target)
         {
-            logger.LogWarning("Newsletter {Action} refused: the token did not verify", status);
+            logger.LogWarning("Newsletter {Action} refused: the token did not verify or its link was erased", status);
             return new PreferenceResult(false, StatusChange.NotFound, null);
         }
 
@@ -85,5 +86,27 @@ public sealed class NewsletterPreferences(
 
         logger.LogInformation("Newsletter {Action} via {Source} for token {TokenId} on list {List}: {Change}", status, source, target.TokenId, target.List, change);
         return new PreferenceResult(true, change, subscription);
+    }
+
+    /// <summary>
+    /// The subscription a genuine token acts on. New tokens carry a link id, resolved in <see cref="UnsubscribeLinks"/>;
+    /// tokens mailed before carry the pseudonym and keep working, so no unsubscribe link already sent breaks (特定電子メール法
+    /// Art. 3-2), until erasure deletes the subscription they name.
+    /// </summary>
+    private async Task<(string SubjectRef, string List, string TokenId)?> ResolveAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (tokens.Verify(token) is not { } target)
+        {
+            return null;
+        }
+
+        if (SubjectRegistry.IsSubjectRef(target.Reference))
+        {
+            return (target.Reference, target.List, target.TokenId);
+        }
+
+        return await links.ResolveAsync(target.Reference, cancellationToken) is { } link && link.List == target.List
+            ? (link.SubjectRef, link.List, target.TokenId)
+            : null;
     }
 }

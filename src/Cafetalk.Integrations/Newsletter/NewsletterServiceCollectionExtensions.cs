@@ -18,6 +18,7 @@ public static class NewsletterServiceCollectionExtensions
         services.TryAddSingleton<FieldProtector>();
         services.TryAddSingleton<UnsubscribeTokens>();
         services.TryAddSingleton<Http.OneTimeFormTokens>();
+        services.TryAddSingleton<UnsubscribeLinks>();
         services.TryAddSingleton<NewsletterSubscriptionStore>();
         services.TryAddSingleton<NewsletterPreferences>();
         services.TryAddSingleton<NewsletterEndpoints>();

@@ -22,6 +22,7 @@ public sealed class NewsletterSubscriptions(
     SubjectRegistry subjects,
     NewsletterSubscriptionStore store,
     UnsubscribeTokens tokens,
+    UnsubscribeLinks links,
     PoisonQueue poison,
     StorageAccount storage,
     IOptions<NewsletterOptions> options,
@@ -40,6 +41,13 @@ public sealed class NewsletterSubscriptions(
             var rejection = parsed.Rejection ?? new Rejection(RejectionReasons.UnknownType, "not a newsletter subscription");
             await poison.RejectAsync(QueueNames.NewsletterEvents, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
             logger.LogWarning("Rejected {Queue} message {CorrelationId}: {Reason}", QueueNames.NewsletterEvents, correlationId, rejection.Reason);
+            return null;
+        }
+
+        if (await subjects.IsErasedAsync(member.MemberId, cancellationToken))
+        {
+            // A subscription for an erased member would bring their address back: dropped, nothing stored.
+            logger.LogInformation("Newsletter subscription {CorrelationId} names an erased member: dropped", correlationId);
             return null;
         }
 
@@ -64,11 +72,11 @@ public sealed class NewsletterSubscriptions(
             throw new NewsletterSubscriptionNotFoundException(list);
         }
 
-        var url = UnsubscribeUrl(subjectRef, list);
+        var url = await UnsubscribeUrlAsync(subjectRef, list, cancellationToken);
         return new ListUnsubscribeHeaders($"<{url}>", OneClickPostValue, url.ToString());
     }
 
-    /// <summary>The one-click URL: an https address that carries only the opaque token.</summary>
-    public Uri UnsubscribeUrl(string subjectRef, string list) =>
-        new(options.Value.PublicBaseUrl, $"api/{NewsletterEndpoints.UnsubscribeRoute}?t={tokens.Issue(subjectRef, list)}");
+    /// <summary>The one-click URL: an https address that carries only the opaque token, itself only a random link id.</summary>
+    private async Task<Uri> UnsubscribeUrlAsync(string subjectRef, string list, CancellationToken cancellationToken) =>
+        new(options.Value.PublicBaseUrl, $"api/{NewsletterEndpoints.UnsubscribeRoute}?t={tokens.Issue(await links.GetOrCreateAsync(subjectRef, list, cancellationToken), list)}");
 }

@@ -6,15 +6,18 @@ using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Newsletter;
 
-/// <summary>What a verified token names: the member's pseudonym (never the member id) and the list.</summary>
-public sealed record UnsubscribeTarget(string SubjectRef, string List, string KeyId)
+/// <summary>
+/// What a verified token names: a random link id (see <see cref="UnsubscribeLinks"/>; tokens mailed before link ids
+/// carry the member's pseudonym instead) and the list. Never the member id.
+/// </summary>
+public sealed record UnsubscribeTarget(string Reference, string List, string KeyId)
 {
     /// <summary>An id for the consent history that identifies the token without storing it.</summary>
     public string TokenId { get; init; } = string.Empty;
 }
 
 /// <summary>
-/// Opaque, URL-safe unsubscribe tokens: <c>base64url(1 | keyId | subjectRef | list | HMAC-SHA256)</c>, each
+/// Opaque, URL-safe unsubscribe tokens: <c>base64url(1 | keyId | reference | list | HMAC-SHA256)</c>, each
 /// part length-prefixed. Verified in constant time; any key still configured verifies, so keys rotate by adding
 /// a new current key and removing the old one once its mails are old enough.
 /// </summary>
@@ -24,16 +27,17 @@ public sealed class UnsubscribeTokens(IOptions<NewsletterOptions> options)
     private const int MacSize = 32;
     public const int MaxTokenLength = 400;
 
-    public string Issue(string subjectRef, string list)
+    /// <summary>A token for <paramref name="reference"/>: a link id from <see cref="UnsubscribeLinks"/>.</summary>
+    public string Issue(string reference, string list)
     {
         var keyId = options.Value.CurrentTokenKeyId;
         var body = new List<byte> { Version };
-        foreach (var part in new[] { keyId, subjectRef, list })
+        foreach (var part in new[] { keyId, reference, list })
         {
             var bytes = Encoding.UTF8.GetBytes(part);
             if (bytes.Length is 0 or > 255)
             {
-                throw new ArgumentException("Token parts must be 1-255 bytes.", nameof(subjectRef));
+                throw new ArgumentException("Token parts must be 1-255 bytes.", nameof(reference));
             }
 
             body.Add((byte)bytes.Length);

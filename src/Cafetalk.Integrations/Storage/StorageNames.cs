@@ -46,6 +46,9 @@ public static class TableNames
     public const string Bookings = "Bookings";
     public const string NewsletterSubscriptions = "NewsletterSubscriptions";
 
+    /// <summary>Random link id of an unsubscribe token → the subscription it acts on.</summary>
+    public const string UnsubscribeLinks = "UnsubscribeLinks";
+
     /// <summary>Lecturer id → Zoom host user id.</summary>
     public const string ZoomHosts = "ZoomHosts";
 
@@ -61,10 +64,10 @@ public static class TableNames
     /// <summary>The disclosure ledger: one hash chain per subject partition, plus its head row.</summary>
     public const string DisclosureLedger = "DisclosureLedger";
 
-    /// <summary>memberId → random ledger pseudonym; erasure deletes the mapping.</summary>
+    /// <summary>memberId → random ledger pseudonym, and the erased members' tombstones with their sealed mappings.</summary>
     public const string Subjects = "Subjects";
 
-    /// <summary>Erasure receipts, keyed by a hash of the member id.</summary>
+    /// <summary>Erasure receipts, keyed by an HMAC of the member id.</summary>
     public const string ErasureReceipts = "ErasureReceipts";
 
     /// <summary>Lecturers' Google connections: the sealed refresh token, the calendar id, the sync token.</summary>
@@ -83,7 +86,7 @@ public static class TableNames
     public const string ProviderRateBudget = "ProviderRateBudget";
 
     public static readonly IReadOnlyList<string> All =
-        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, UnsubscribeLinks, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

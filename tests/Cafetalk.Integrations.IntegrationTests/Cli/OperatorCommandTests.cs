@@ -13,8 +13,13 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
 {
     private static readonly DateTimeOffset Lesson = TimeProvider.System.GetUtcNow().AddDays(5);
 
-    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
-        CliRun.RunAsync([.. args, "--connection-string", fixture.Sandbox.StorageConnectionString]);
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        // Intake checks the erasure tombstones, keyed by Erasure:MemberKey, which an operator's environment supplies.
+        Environment.SetEnvironmentVariable("Erasure__MemberKey", fixture.Sandbox.Keys.ErasureMemberKey);
+        Environment.SetEnvironmentVariable("Erasure__PrivacyOfficePublicKey", fixture.Sandbox.Keys.PrivacyOffice.PublicKey);
+        return CliRun.RunAsync([.. args, "--connection-string", fixture.Sandbox.StorageConnectionString]);
+    }
 
     private static async Task<string> WriteEventsAsync(params string[] lines)
     {
@@ -29,8 +34,9 @@ public sealed class OperatorCommandTests(SandboxFixture fixture) : IClassFixture
         await fixture.Storage.EnsureProvisionedAsync();
         await fixture.Storage.Queue(QueueNames.BookingEvents).ClearMessagesAsync();
         var file = await WriteEventsAsync(
-            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops"),
-            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops"),
+            // Its own student: another test of this class erases the sample's default student, whose events are then dropped.
+            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops", studentId: "stu_ops_ingest"),
+            SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_ops_1", 1, Lesson, lecturerId: "lec_ops", studentId: "stu_ops_ingest"),
             "not json at all");
 
         var ingest = await RunAsync("ingest", "--file", file);

@@ -49,7 +49,7 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
             }
         })));
 
-        var subjectRef = (await new SubjectRegistry(fixture.Storage, time).FindAsync(member))!;
+        var subjectRef = (await TestErasureKeys.Registry(fixture.Storage, time).FindAsync(member))!;
         var chain = await Ledger(fixture.Storage, time).ReadChainAsync(subjectRef);
         Assert.Equal(Enumerable.Range(1, writers * appendsEach).Select(i => (long)i), chain.Select(e => e.Seq));
         Assert.Equal(writers * appendsEach, chain.Select(e => e.CorrelationId).Distinct().Count());
@@ -170,7 +170,7 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
         var student = Unique("stu");
         var handle = await ledger.RecordIntentAsync(Intent(Meeting, student, SubjectRole.Student, "bk-6"));
 
-        Assert.True(await services.GetRequiredService<SubjectRegistry>().ForgetAsync(student));
+        Assert.True(await services.GetRequiredService<SubjectRegistry>().SealAsync(student, time.GetUtcNow().AddYears(DisclosureLedger.RetentionYears)));
 
         Assert.Empty(await services.GetRequiredService<DisclosureExport>().ForMemberAsync(student));
         Assert.Single(await ledger.ReadChainAsync(handle.SubjectRef));

@@ -131,16 +131,18 @@ public sealed class LedgerRetentionTests(SandboxFixture fixture) : IClassFixture
         var time = Time();
         var member = Unique("stu");
         var subjectRef = await DiscloseAsync(time, member, "bk-1", "bk-2");
-        var registry = new SubjectRegistry(fixture.Storage, time);
-        Assert.True(await registry.ForgetAsync(member));
+        var registry = TestErasureKeys.Registry(fixture.Storage, time);
+        Assert.True(await registry.SealAsync(member, time.GetUtcNow().AddYears(DisclosureLedger.RetentionYears)));
         Assert.Empty(await FindingsAsync(subjectRef, time));
         time.Advance(PastRetention);
 
-        await new LedgerRetentionPurgeFunction(Retention(time), LogCapture.Logger<LedgerRetentionPurgeFunction>()).Run(new TimerInfo(), CancellationToken.None);
+        await new LedgerRetentionPurgeFunction(Retention(time), registry, LogCapture.Logger<LedgerRetentionPurgeFunction>()).Run(new TimerInfo(), CancellationToken.None);
 
         Assert.Empty(await RowsAsync(subjectRef));
         Assert.Empty(await FindingsAsync(subjectRef, time));
         Assert.Null(await registry.FindAsync(member));
+        // The sealed mapping goes with the last record: nothing identifies the member any more.
+        Assert.Null(await registry.FindSealedAsync(member));
     }
 
     [Fact]

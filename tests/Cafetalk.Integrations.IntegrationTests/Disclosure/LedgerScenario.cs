@@ -21,7 +21,7 @@ internal static class LedgerScenario
 
     /// <summary>A ledger with its own head cache, as another process would have.</summary>
     public static DisclosureLedger Ledger(StorageAccount storage, TimeProvider time) =>
-        new(storage, new SubjectRegistry(storage, time), time, new LedgerMetrics(Meters), LogCapture.Logger<DisclosureLedger>());
+        new(storage, TestErasureKeys.Registry(storage, time), time, new LedgerMetrics(Meters), LogCapture.Logger<DisclosureLedger>());
 
     private static IMeterFactory Meters { get; } = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 

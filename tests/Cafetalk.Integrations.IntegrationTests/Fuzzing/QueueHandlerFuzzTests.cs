@@ -363,6 +363,14 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
                     problems.Enqueue("ErasureReceipts rows written are not the receipts of the valid erasure requests");
                 }
 
+                // Each erasure's tombstone: keyed like its receipt, and nothing else in Subjects.
+                allowedTables.Add(TableNames.Subjects);
+                if (!diff.In(TableNames.Subjects).Where(r => r.PartitionKey == "~erased").Select(r => r.RowKey).ToHashSet().SetEquals(receipts)
+                    || diff.In(TableNames.Subjects).Any(r => r.PartitionKey != "~erased"))
+                {
+                    problems.Enqueue("Subjects rows written are not the tombstones of the valid erasure requests");
+                }
+
                 break;
             case QueueNames.NewsletterEvents:
                 allowedTables.UnionWith([TableNames.Subjects, TableNames.NewsletterSubscriptions]);

@@ -104,7 +104,7 @@ public sealed class HotPathBenchmarksTests
 
         var target = bench.UnsubscribeTokenValid();
 
-        Assert.Equal((bench.SubjectRef, TokenVerifyBenchmarks.NewsletterList, "k2"), (target?.SubjectRef, target?.List, target?.KeyId));
+        Assert.Equal((bench.SubjectRef, TokenVerifyBenchmarks.NewsletterList, "k2"), (target?.Reference, target?.List, target?.KeyId));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class LinkAndSignatureFuzzTests(ITestOutputHelper output)
 
                 verified++;
                 // Base64url decoders may ignore unused trailing bits: a different spelling of the same bytes is the same token.
-                if (!Base64Url.DecodeFromChars(inputs[i]).AsSpan().SequenceEqual(genuineBytes) || target.SubjectRef != "sub-0123456789abcdef0123456789abcdef")
+                if (!Base64Url.DecodeFromChars(inputs[i]).AsSpan().SequenceEqual(genuineBytes) || target.Reference != "sub-0123456789abcdef0123456789abcdef")
                 {
                     problems.Add($"#{i} verified a token that is not the genuine one: {FuzzSettings.Show(inputs[i])}");
                 }

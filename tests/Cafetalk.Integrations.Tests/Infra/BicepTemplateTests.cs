@@ -38,6 +38,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Vimeo__AccessToken", "vimeo-access-token" },
         { "MailService__ApiKey", "mail-api-key" },
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
+        { "Erasure__MemberKey", "erasure-member-key" },
     };
 
     private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
@@ -155,9 +156,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     public void AppSettings_HoldNoSecretValue()
     {
         // Names that look secret but hold none: an auth mode, key ids, an ingestion address that is useless
-        // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics), and the
-        // URI of the non-exportable ledger digest key (only the app's identity may sign with it).
-        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "Ledger__DigestSigning__KeyId"];
+        // without an Entra ID token (local auth is off, asserted in Telemetry_IsSentWithEntraIdOnLogAnalytics), the
+        // URI of the non-exportable ledger digest key (only the app's identity may sign with it) and the privacy
+        // office's public key (it only seals).
+        string[] notSecret = ["AzureWebJobsStorage__credential", "FieldProtection__CurrentKeyId", "Newsletter__CurrentTokenKeyId", "GoogleCalendar__CurrentTicketKeyId", "APPLICATIONINSIGHTS_CONNECTION_STRING", "Ledger__DigestSigning__KeyId", "Erasure__PrivacyOfficePublicKey"];
         foreach (var (name, value) in AppSettings().Concat(KeyRingSettings()))
         {
             Assert.DoesNotMatch(@"(?i)listKeys|listSecrets|listAccountSas|AccountKey=|SharedAccessSignature=|SharedAccessKey=|InstrumentationKey=|ClientSecret=", value);

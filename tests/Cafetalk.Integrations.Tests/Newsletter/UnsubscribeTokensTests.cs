@@ -29,7 +29,7 @@ public sealed class UnsubscribeTokensTests
         var target = tokens.Verify(tokens.Issue("sub_8f2k1", "cafetalk-news"));
 
         Assert.NotNull(target);
-        Assert.Equal(("sub_8f2k1", "cafetalk-news", "a"), (target.SubjectRef, target.List, target.KeyId));
+        Assert.Equal(("sub_8f2k1", "cafetalk-news", "a"), (target.Reference, target.List, target.KeyId));
         Assert.Equal(16, target.TokenId.Length);
     }
 

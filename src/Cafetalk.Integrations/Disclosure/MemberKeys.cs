@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+using System.Text;
+using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Cafetalk.Integrations.Disclosure;
+
+/// <summary>
+/// Ids derived from a member id with a secret key (HMAC-SHA256 under <see cref="ErasureKeysOptions.MemberKey"/>):
+/// the erasure receipt's id, the erasure's ledger correlation id and the tombstone's key. A plain hash would let
+/// anyone who reads storage hash every candidate member id and find the one erased; without the key they cannot.
+/// </summary>
+public sealed class MemberKeys(IOptions<ErasureKeysOptions> options)
+{
+    private readonly Lazy<byte[]> _key = new(() => KeyRing.DecodeKey(options.Value.MemberKey) is { Length: >= 32 } key
+        ? key
+        : throw new InvalidOperationException($"{ErasureKeysOptions.Section}:MemberKey is not configured."));
+
+    /// <summary>64 hex digits naming the member's erasure (receipt, tombstone and sealed mapping rows).</summary>
+    public string ErasureId(string memberId) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_key.Value, Encoding.UTF8.GetBytes("erasure\n" + memberId)));
+
+    /// <summary>The correlation id the erasure's ledger rows carry: the receipt id's first 16 hex digits.</summary>
+    public string ErasureCorrelationId(string memberId) => $"erasure-{ErasureId(memberId)[..16]}";
+}
