@@ -99,6 +99,7 @@ var settings = {
   LedgerDigestSchedule: '0 5 0 * * *'
   // The other nightly jobs run one after another in the quiet hours of Japan (03:xx UTC is 12:xx JST: Europe's night).
   ErasureRetrySchedule: '0 15 3 * * *'
+  HostPoisonSweepSchedule: '0 */5 * * * *'
   ZoomRepairSchedule: '0 20 3 * * *'
   NewsletterReconcileSchedule: '0 30 3 * * *'
   CalendarSyncSchedule: '0 35 3 * * *'

@@ -120,6 +120,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["LedgerDigestSchedule"] = "0 5 0 * * *",
             ["LedgerRetentionSchedule"] = "0 45 3 * * *",
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
+            ["HostPoisonSweepSchedule"] = "0 */5 * * * *",
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
             ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };

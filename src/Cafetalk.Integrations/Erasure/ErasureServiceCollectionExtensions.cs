@@ -15,6 +15,7 @@ public static class ErasureServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, GoogleCalendarErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, VimeoErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, NewsletterErasureStep>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, PoisonErasureStep>());
         return services;
     }
 }
