@@ -139,6 +139,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         settings["CalendarSyncSchedule"] = "0 30 3 * * *";
         settings["ZoomRepairSchedule"] = "0 20 3 * * *";
 
+        // The gate sends only to a recipient's own hosts over https; these loopback origins stand in for them here.
+        foreach (var (recipient, address) in SimulatorAddresses())
+        {
+            settings[$"Disclosure:SandboxOrigins:{recipient}:0"] = new Uri(address).GetLeftPart(UriPartial.Authority);
+        }
+
         return settings;
     }
 
