@@ -94,6 +94,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         new("vimeo-reference-key", Keys.VimeoReference),
         new("calendar-ticket-key", Keys.CalendarTicket),
         new("calendar-event-id-key", Keys.CalendarEventId),
+        new("privacy-office-key", Keys.PrivacyOffice),
         new("zoom-client-secret", ZoomSimulator.ClientSecret),
         new("zoom-webhook-secret", ZoomSimulator.WebhookSecretToken),
         new("zoom-booking-reference-key", Zoom.Settings()["Zoom:BookingReferenceKey"]!),
@@ -121,6 +122,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["LedgerRetentionSchedule"] = "0 45 3 * * *",
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
             ["HostPoisonSweepSchedule"] = "0 */5 * * * *",
+            ["PrivacyOffice:ApiKey"] = Keys.PrivacyOffice,
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
             ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };

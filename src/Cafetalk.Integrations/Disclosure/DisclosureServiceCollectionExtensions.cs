@@ -22,6 +22,9 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<LedgerRetention>();
         services.TryAddSingleton<DisclosureExport>();
         services.TryAddSingleton<DisclosureExportEndpoint>();
+        services.AddOptions<PrivacyOfficeOptions>()
+            .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(PrivacyOfficeOptions.SectionName).Bind(o));
+        services.TryAddSingleton<PrivacyOfficeCredential>();
         // Bound only when the host has a configuration: a bare collection (tests, tools) gets no sandbox origins.
         services.AddOptions<DisclosureDestinationOptions>()
             .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(DisclosureDestinationOptions.SectionName).Bind(o))

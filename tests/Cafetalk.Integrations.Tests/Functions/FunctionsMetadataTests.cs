@@ -28,6 +28,7 @@ public sealed partial class FunctionsMetadataTests
         ["ErasureRetry"] = new("timerTrigger", Schedule: "%ErasureRetrySchedule%"),
         ["HostPoisonSweepFunction"] = new("timerTrigger", Schedule: "%HostPoisonSweepSchedule%"),
         ["MemberDisclosures"] = new("httpTrigger", Route: "members/{memberId}/disclosures", Methods: ["GET"], AuthLevel: "Function"),
+        ["PrivacyOfficeErasure"] = new("httpTrigger", Route: "members/{memberId}/erasure", Methods: ["POST"], AuthLevel: "Function"),
         ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
         ["NewsletterUnsubscribe"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["NewsletterResubscribe"] = new("httpTrigger", Route: "newsletter/resubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
