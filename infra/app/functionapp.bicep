@@ -80,6 +80,9 @@ param newsletterSuppressionGroupId string = ''
 @description('Domains where lesson recordings may be embedded.')
 param vimeoEmbedDomain string = 'cafetalk.com'
 
+@description('Subnet (delegated to Microsoft.App/environments) the app joins for outbound calls; empty: no VNet integration.')
+param appSubnetId string = ''
+
 // Versionless secret URIs: the app picks up a new secret version on restart, without a redeploy.
 var secretsUri = '${keyVaultUri}secrets/'
 
@@ -124,6 +127,8 @@ var settings = {
   Vimeo__ReferenceKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-reference-key)'
   Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
   MailService__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
+  // The privacy-office routes' own key (export, erase): no function or host key opens them.
+  PrivacyOffice__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}privacy-office-api-key)'
 }
 
 // Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.
@@ -175,6 +180,8 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     httpsOnly: true
     // Key Vault references resolve with the user-assigned identity (the default would be a system identity it lacks).
     keyVaultReferenceIdentity: identityId
+    // With network isolation, storage, Key Vault (references included) and providers are reached through the VNet.
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
