@@ -85,16 +85,24 @@ public static partial class PoisonMinimiser
 
         var kept = new JsonObject();
         var dropped = 0;
-        foreach (var (path, value) in Leaves(root, string.Empty))
+        try
         {
-            if (contract.TryGetValue(path, out var kind) && Fits(kind, value))
+            foreach (var (path, value) in Leaves(root, string.Empty))
             {
-                Place(kept, path, value.DeepClone());
+                if (contract.TryGetValue(path, out var kind) && Fits(kind, value))
+                {
+                    Place(kept, path, value.DeepClone());
+                }
+                else
+                {
+                    dropped++;
+                }
             }
-            else
-            {
-                dropped++;
-            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // A name twice, or a name no encoder accepts ("\ud800"), shows only when the object is read: keep the digest.
+            return new MinimisedMessage(null, digest, bytes.Length, 0);
         }
 
         return new MinimisedMessage(kept.Count == 0 ? null : kept.ToJsonString(), digest, bytes.Length, dropped);

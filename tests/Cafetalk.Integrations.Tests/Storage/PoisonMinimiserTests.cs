@@ -56,6 +56,9 @@ public sealed class PoisonMinimiserTests
     [InlineData(QueueNames.BookingEvents, "Hanako Yamada +81-90-1234-5678 { not json")]
     [InlineData(QueueNames.BookingEvents, "[\"hanako.yamada@example.jp\"]")]
     [InlineData(QueueNames.ZoomEvents, "{\"meetingId\":\"1\",\"downloadToken\":\"secret-token\"}")]
+    // Found by the queue handler fuzzer: such names throw only when the object is enumerated.
+    [InlineData(QueueNames.CalendarConverge, "{\"lecturerId\":\"a\",\"\\ud800bookingId\":\"Hanako\"}")]
+    [InlineData(QueueNames.CalendarConverge, "{\"bookingId\":1,\"lecturerId\":\"a\",\"bookingId\":\"Hanako\"}")]
     public void Minimise_NotAnObjectOrAQueueWithoutContract_KeepsOnlyDigestAndLength(string queue, string message)
     {
         var kept = PoisonMinimiser.Minimise(queue, message);
