@@ -50,6 +50,9 @@ param ledgerDigestsPolicyLocked bool = false
 @description('Email address the operations alerts go to (azd env ALERT_EMAIL_ADDRESS); empty leaves the action group without a receiver.')
 param alertEmailAddress string = ''
 
+@description('Network isolation (azd env VNET_ENABLED): private endpoints for storage and Key Vault, their public endpoints off, the app in a VNet.')
+param vnetEnabled bool = true
+
 // Deterministic per subscription, environment and region, so a redeploy updates the same resources.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var identityName = 'id-${resourceToken}'
@@ -57,6 +60,8 @@ var storageAccountName = 'st${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
 var ledgerDigestKeyName = 'ledger-digest'
 var applicationInsightsName = 'appi-${resourceToken}'
+var logAnalyticsName = 'log-${resourceToken}'
+var functionAppName = 'func-${resourceToken}'
 var tags = {
   'azd-env-name': environmentName
 }
@@ -81,7 +86,7 @@ module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
   scope: resourceGroup
   params: {
-    logAnalyticsName: 'log-${resourceToken}'
+    logAnalyticsName: logAnalyticsName
     applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
@@ -113,6 +118,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     ledgerDigestRetentionDays: ledgerDigestRetentionDays
     ledgerDigestsPolicyLocked: ledgerDigestsPolicyLocked
+    privateOnly: vnetEnabled
   }
 }
 
@@ -124,6 +130,23 @@ module keyVault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     ledgerDigestKeyName: ledgerDigestKeyName
+    privateOnly: vnetEnabled
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: resourceGroup
+  dependsOn: [
+    storage
+    keyVault
+  ]
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storageAccountName
+    keyVaultName: keyVaultName
   }
 }
 
@@ -156,7 +179,7 @@ module functionApp 'app/functionapp.bicep' = {
     roles
   ]
   params: {
-    name: 'func-${resourceToken}'
+    name: functionAppName
     planName: 'plan-${resourceToken}'
     location: location
     tags: tags
@@ -177,9 +200,28 @@ module functionApp 'app/functionapp.bicep' = {
     newsletterTokenKeyIds: newsletterTokenKeyIds
     newsletterCurrentTokenKeyId: newsletterCurrentTokenKeyId
     privacyOfficePublicKey: privacyOfficePublicKey
+    appSubnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
     // The lowest instance ceiling Flex Consumption documents: bounds the load we put on Zoom, Google and Vimeo.
     maximumInstanceCount: 40
     instanceMemoryMB: 2048
+  }
+}
+
+module diagnostics 'app/diagnostics.bicep' = {
+  name: 'diagnostics'
+  scope: resourceGroup
+  // Names are passed as known values (not outputs) so What-If can predict the settings.
+  dependsOn: [
+    monitoring
+    storage
+    keyVault
+    functionApp
+  ]
+  params: {
+    logAnalyticsName: logAnalyticsName
+    storageAccountName: storageAccountName
+    keyVaultName: keyVaultName
+    functionAppName: functionAppName
   }
 }
 

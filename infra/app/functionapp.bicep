@@ -86,6 +86,9 @@ param newsletterSuppressionGroupId string = ''
 @description('Domains where lesson recordings may be embedded.')
 param vimeoEmbedDomain string = 'cafetalk.com'
 
+@description('Subnet (delegated to Microsoft.App/environments) the app joins for outbound calls; empty: no VNet integration.')
+param appSubnetId string = ''
+
 // Versionless secret URIs: the app picks up a new secret version on restart, without a redeploy.
 var secretsUri = '${keyVaultUri}secrets/'
 
@@ -106,6 +109,7 @@ var settings = {
   Ledger__DigestSigning__KeyId: ledgerDigestKeyUri
   // The other nightly jobs run one after another in the quiet hours of Japan (03:xx UTC is 12:xx JST: Europe's night).
   ErasureRetrySchedule: '0 15 3 * * *'
+  HostPoisonSweepSchedule: '0 */5 * * * *'
   ZoomRepairSchedule: '0 20 3 * * *'
   NewsletterReconcileSchedule: '0 30 3 * * *'
   CalendarSyncSchedule: '0 35 3 * * *'
@@ -132,6 +136,8 @@ var settings = {
   Vimeo__AccessToken: '@Microsoft.KeyVault(SecretUri=${secretsUri}vimeo-access-token)'
   MailService__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}mail-api-key)'
   Erasure__MemberKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}erasure-member-key)'
+  // The privacy-office routes' own key (export, erase): no function or host key opens them.
+  PrivacyOffice__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}privacy-office-api-key)'
 }
 
 // Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.
@@ -183,6 +189,8 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     httpsOnly: true
     // Key Vault references resolve with the user-assigned identity (the default would be a system identity it lacks).
     keyVaultReferenceIdentity: identityId
+    // With network isolation, storage, Key Vault (references included) and providers are reached through the VNet.
+    virtualNetworkSubnetId: empty(appSubnetId) ? null : appSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

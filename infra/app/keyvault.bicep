@@ -10,6 +10,9 @@ param location string
 @description('Tags applied to the vault.')
 param tags object
 
+@description('True: reachable only through its private endpoint (network.bicep); false: over its public endpoint.')
+param privateOnly bool
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
@@ -26,11 +29,11 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     softDeleteRetentionInDays: 90
     // A deleted secret or vault cannot be purged before its retention ends, even by an owner.
     enablePurgeProtection: true
-    // Flex Consumption without a virtual network reaches the vault over its public endpoint.
-    publicNetworkAccess: 'Enabled'
+    // Without network isolation, Flex Consumption reaches the vault over its public endpoint.
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+      bypass: privateOnly ? 'None' : 'AzureServices'
     }
   }
 }

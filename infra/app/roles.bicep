@@ -1,6 +1,13 @@
 // Every role assignment, in one place, each scoped to the narrowest resource the caller's requests allow.
 
-import { queueNames } from 'storage-names.bicep'
+import {
+  queueNames
+  tableNames
+  hostContainerNames
+  poisonPayloadsContainerName
+  ledgerDigestsContainerName
+  deploymentPackagesContainerName
+} from 'storage-names.bicep'
 
 @description('Storage account the app uses.')
 param storageAccountName string
@@ -28,7 +35,7 @@ param operatorPrincipalId string
 param operatorPrincipalType string
 
 // Built-in role definition ids (the same in every tenant).
-var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
@@ -36,8 +43,35 @@ var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var keyVaultCryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
+// Every container the app or the host touches; each gets its own assignment.
+var containerNames = concat(hostContainerNames, [
+  poisonPayloadsContainerName
+  ledgerDigestsContainerName
+  deploymentPackagesContainerName
+])
+
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource containers 'containers' existing = [
+      for containerName in containerNames: {
+        name: containerName
+      }
+    ]
+  }
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+
+    resource appTables 'tables' existing = [
+      for tableName in tableNames: {
+        name: tableName
+      }
+    ]
+  }
 
   resource queueService 'queueServices' existing = {
     name: 'default'
@@ -66,17 +100,19 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// Account scope: the Functions host creates and leases its own containers (azure-webjobs-hosts, -secrets) and
-// Flex Consumption reads the package from deployment-packages; Owner is what identity-based AzureWebJobsStorage needs.
-resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appIdentity.id, storageBlobDataOwner)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
-    principalId: appIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
+// One assignment per container: the host's locks, timers and keys, poison payloads, ledger digests and the package
+// Flex Consumption reads. Every container is declared (storage.bicep), so nothing needs the account scope.
+resource appBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (containerName, i) in containerNames: {
+    name: guid(storage::blobService::containers[i].id, appIdentity.id, storageBlobDataContributor)
+    scope: storage::blobService::containers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+      principalId: appIdentity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 // One assignment per queue: Create Queue and message calls address the queue itself, so nothing wider is needed.
 resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -91,16 +127,19 @@ resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
   }
 ]
 
-// Account scope: the app creates its tables at start (Create Table is POST /Tables on the account, not on a table).
-resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, appIdentity.id, storageTableDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
-    principalId: appIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
+// One assignment per table: every table is declared (storage.bicep), and the app's start-up create of an existing
+// table, which this scope may refuse, is not needed (StorageAccount.EnsureProvisionedAsync lets a 403 pass).
+resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (tableName, i) in tableNames: {
+    name: guid(storage::tableService::appTables[i].id, appIdentity.id, storageTableDataContributor)
+    scope: storage::tableService::appTables[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+      principalId: appIdentity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 // Vault scope: the secrets are created by operators after deployment, so there is no secret resource to scope to.
 resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -52,5 +52,12 @@ var poisonPayloadsContainerName = 'poison-payloads'
 var ledgerDigestsContainerName = 'ledger-digests'
 
 @export()
+@description('Blob containers the Functions host keeps its locks, timer state and keys in.')
+var hostContainerNames = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+]
+
+@export()
 @description('Blob container Flex Consumption deploys the app package from.')
 var deploymentPackagesContainerName = 'deployment-packages'

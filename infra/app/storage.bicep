@@ -7,6 +7,7 @@ import {
   poisonPayloadsContainerName
   ledgerDigestsContainerName
   deploymentPackagesContainerName
+  hostContainerNames
 } from 'storage-names.bicep'
 
 @description('Storage account name (3-24 lowercase letters and digits, globally unique).')
@@ -21,6 +22,13 @@ param tags object
 @description('Days a ledger digest blob cannot be changed or deleted after it is written (APPI Art. 29: 3 years).')
 @minValue(1)
 param ledgerDigestRetentionDays int
+
+@description('True: reachable only through its private endpoints (network.bicep); false: over its public endpoint.')
+param privateOnly bool
+
+@description('Days a poison payload blob lives (PoisonQueue.Retention: 7; the lifecycle rule runs once a day).')
+@minValue(1)
+param poisonRetentionDays int = 7
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: name
@@ -42,11 +50,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     // Ledger digests and personal-data-adjacent rows stay in this tenant.
     allowCrossTenantReplication: false
     accessTier: 'Hot'
-    // Flex Consumption without a virtual network reaches storage over its public endpoint.
-    publicNetworkAccess: 'Enabled'
+    // Without network isolation, Flex Consumption reaches storage over its public endpoint.
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+      bypass: privateOnly ? 'None' : 'AzureServices'
     }
   }
 }
@@ -72,6 +80,51 @@ resource poisonPayloads 'Microsoft.Storage/storageAccounts/blobServices/containe
   name: poisonPayloadsContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// The Functions host's own containers, declared so its role can be granted on them rather than on the account.
+resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = [
+  for containerName in hostContainerNames: {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
+
+// Poison payloads (written by older releases only) are deleted after poisonRetentionDays, whatever else happens.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2024-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-poison-payloads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${poisonPayloadsContainerName}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: poisonRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
   }
 }
 

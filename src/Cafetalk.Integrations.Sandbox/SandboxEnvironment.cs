@@ -101,6 +101,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         new("calendar-event-id-key", Keys.CalendarEventId),
         new("erasure-member-key", Keys.ErasureMemberKey),
         new("privacy-office-private-key", Keys.PrivacyOffice.PrivateKeyPem),
+        new("privacy-office-key", Keys.PrivacyOfficeApiKey),
         new("zoom-client-secret", ZoomSimulator.ClientSecret),
         new("zoom-webhook-secret", ZoomSimulator.WebhookSecretToken),
         new("zoom-booking-reference-key", Zoom.Settings()["Zoom:BookingReferenceKey"]!),
@@ -129,6 +130,8 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["LedgerDigestSchedule"] = "0 */15 * * * *",
             ["LedgerRetentionSchedule"] = "0 45 3 * * *",
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
+            ["HostPoisonSweepSchedule"] = "0 */5 * * * *",
+            ["PrivacyOffice:ApiKey"] = Keys.PrivacyOfficeApiKey,
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
             ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };
@@ -146,6 +149,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
         settings["CalendarSyncSchedule"] = "0 30 3 * * *";
         settings["ZoomRepairSchedule"] = "0 20 3 * * *";
+
+        // The gate sends only to a recipient's own hosts over https; these loopback origins stand in for them here.
+        foreach (var (recipient, address) in SimulatorAddresses())
+        {
+            settings[$"Disclosure:SandboxOrigins:{recipient}:0"] = new Uri(address).GetLeftPart(UriPartial.Authority);
+        }
 
         return settings;
     }

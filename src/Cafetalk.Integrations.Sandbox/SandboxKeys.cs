@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Cafetalk.Integrations.Sandbox;
 
 /// <summary>Random keys made for one Sandbox run, so local runs and tests need no secret from anywhere.</summary>
-public sealed record SandboxKeys(string FieldProtection, string NewsletterToken, string VimeoReference, string CalendarTicket, string CalendarEventId)
+public sealed record SandboxKeys(string FieldProtection, string NewsletterToken, string VimeoReference, string CalendarTicket, string CalendarEventId, string PrivacyOfficeApiKey)
 {
     /// <summary>The HMAC key of ids derived from member ids (erasure receipts, correlation ids, tombstones).</summary>
     public string ErasureMemberKey { get; } = NewKey();
@@ -11,7 +11,7 @@ public sealed record SandboxKeys(string FieldProtection, string NewsletterToken,
     /// <summary>The privacy office's key pair for sealed mappings: the app gets the public half only.</summary>
     public PrivacyOfficeKeyPair PrivacyOffice { get; } = PrivacyOfficeKeyPair.Generate();
 
-    public static SandboxKeys Generate() => new(NewKey(), NewKey(), NewKey(), NewKey(), NewKey());
+    public static SandboxKeys Generate() => new(NewKey(), NewKey(), NewKey(), NewKey(), NewKey(), NewKey());
 
     private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 }

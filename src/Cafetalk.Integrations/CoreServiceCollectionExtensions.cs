@@ -32,6 +32,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddTransient<NightlyJobs>();
         services.AddDisclosure();
         services.TryAddSingleton<PoisonReplayer>();
+        services.TryAddSingleton<HostPoisonSweeper>();
         services.AddNewsletter();
         services.AddZoom(configuration);
         services.AddVimeo(configuration);

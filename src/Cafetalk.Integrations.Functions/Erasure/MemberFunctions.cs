@@ -8,7 +8,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Cafetalk.Integrations.Functions.Erasure;
 
 /// <summary>Members' rights: erasure requests, the nightly retry of pending erasures, and the disclosure export.</summary>
-public sealed class MemberFunctions(ErasureRequests requests, MemberErasure erasure, DisclosureExportEndpoint export)
+public sealed class MemberFunctions(ErasureRequests requests, MemberErasure erasure, DisclosureExportEndpoint export, MemberErasureEndpoint erase)
 {
     [Function(nameof(MemberErasureRequested))]
     public async Task MemberErasureRequested(
@@ -28,4 +28,10 @@ public sealed class MemberFunctions(ErasureRequests requests, MemberErasure eras
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = DisclosureExportEndpoint.Route)] HttpRequest request,
         string memberId) =>
         export.GetAsync(request, memberId);
+
+    [Function(nameof(PrivacyOfficeErasure))]
+    public Task<IActionResult> PrivacyOfficeErasure(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = MemberErasureEndpoint.Route)] HttpRequest request,
+        string memberId) =>
+        erase.PostAsync(request, memberId);
 }

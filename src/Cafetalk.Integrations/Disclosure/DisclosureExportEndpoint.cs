@@ -5,15 +5,21 @@ using Microsoft.AspNetCore.Mvc;
 namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>
-/// <c>GET /api/members/{id}/disclosures?format=json|csv&amp;lang=ja|en</c> for the privacy office (function key):
-/// every disclosure of the member, answered from the ledger.
+/// <c>GET /api/members/{id}/disclosures?format=json|csv&amp;lang=ja|en</c> for the privacy office: every disclosure of
+/// the member, answered from the ledger. It needs the privacy office's own key (<see cref="PrivacyOfficeCredential"/>)
+/// besides the function key the host checks.
 /// </summary>
-public sealed class DisclosureExportEndpoint(DisclosureExport export)
+public sealed class DisclosureExportEndpoint(DisclosureExport export, PrivacyOfficeCredential credential)
 {
     public const string Route = "members/{memberId}/disclosures";
 
     public async Task<IActionResult> GetAsync(HttpRequest request, string memberId)
     {
+        if (!credential.IsPresentedBy(request))
+        {
+            return Problem(StatusCodes.Status401Unauthorized, "privacy-office-credential", $"This route needs the privacy office's key in the {PrivacyOfficeCredential.HeaderName} header.");
+        }
+
         if (memberId.Length is 0 or > 64 || !memberId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
             return Problem(StatusCodes.Status400BadRequest, "member-id", "The member id must be 1-64 characters of A-Z a-z 0-9 _ . -");

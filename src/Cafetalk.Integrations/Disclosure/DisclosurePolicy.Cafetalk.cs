@@ -5,16 +5,16 @@ namespace Cafetalk.Integrations.Disclosure;
 public sealed partial class DisclosurePolicy
 {
     /// <summary>Zoom Video Communications, Inc. (United States): lesson meetings.</summary>
-    public static readonly Recipient Zoom = new("zoom", "Zoom Video Communications, Inc.", "United States", "US");
+    public static readonly Recipient Zoom = new("zoom", "Zoom Video Communications, Inc.", "United States", "US") { Hosts = ["api.zoom.us", "zoom.us"] };
 
     /// <summary>Google LLC (United States): the lecturer's "Cafetalk lessons" calendar.</summary>
-    public static readonly Recipient Google = new("google", "Google LLC", "United States", "US");
+    public static readonly Recipient Google = new("google", "Google LLC", "United States", "US") { Hosts = ["oauth2.googleapis.com", "www.googleapis.com"] };
 
     /// <summary>Vimeo.com, Inc. (United States): lesson recordings both parties agreed to.</summary>
-    public static readonly Recipient Vimeo = new("vimeo", "Vimeo.com, Inc.", "United States", "US");
+    public static readonly Recipient Vimeo = new("vimeo", "Vimeo.com, Inc.", "United States", "US") { Hosts = ["api.vimeo.com"] };
 
     /// <summary>The newsletter mail service (SendGrid, operated by Twilio Inc., United States).</summary>
-    public static readonly Recipient MailService = new("mail", "Twilio Inc. (SendGrid)", "United States", "US");
+    public static readonly Recipient MailService = new("mail", "Twilio Inc. (SendGrid)", "United States", "US") { Hosts = ["api.sendgrid.com"] };
 
     /// <summary>Purpose ids, the names requests and ledger rows use.</summary>
     public static class PurposeIds

@@ -23,9 +23,15 @@ public enum SubjectRole
     Member,
 }
 
-/// <summary>A third party we disclose to: its legal name and the country the data goes to (APPI Art. 28).</summary>
+/// <summary>
+/// A third party we disclose to: its legal name, the country the data goes to (APPI Art. 28), and the hosts it answers
+/// on: the gate sends nowhere else, and only over https on the default port.
+/// </summary>
 public sealed record Recipient(string Key, string LegalName, string Country, string CountryCode)
 {
+    /// <summary>The recipient's API hosts, exactly (no subdomains).</summary>
+    public IReadOnlyList<string> Hosts { get; init; } = [];
+
     /// <summary>Outside Japan: a foreign transfer under APPI Art. 28.</summary>
     public bool IsForeignTransfer => CountryCode != "JP";
 }

@@ -11,11 +11,13 @@ public static class ErasureServiceCollectionExtensions
         services.TryAddSingleton<ErasureReceipts>();
         services.TryAddTransient<MemberErasure>();
         services.TryAddTransient<ErasureRequests>();
+        services.TryAddSingleton<MemberErasureEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, ZoomErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, GoogleCalendarErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, VimeoErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, NewsletterErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, StoredIdsErasureStep>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, PoisonErasureStep>());
         return services;
     }
 }

@@ -1,10 +1,12 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Cafetalk.Integrations.Storage;
 
-/// <summary>What a poisoned message carries: why it was refused, and the original so it can be replayed.</summary>
+/// <summary>
+/// What a poisoned message leaves behind: why it was refused, and only what its queue's contract defines
+/// (<see cref="PoisonMinimiser"/>), so it can be replayed; a message with nothing to keep leaves its digest and length.
+/// </summary>
 public sealed record PoisonEnvelope(
     [property: JsonPropertyName("reason")] string Reason,
     [property: JsonPropertyName("detail")] string Detail,
@@ -18,6 +20,18 @@ public sealed record PoisonEnvelope(
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>SHA-256 of the message as it arrived, so the sender can tell which one it was and resend it.</summary>
+    [JsonPropertyName("originalSha256")]
+    public string? OriginalSha256 { get; init; }
+
+    /// <summary>Its size in UTF-8 bytes.</summary>
+    [JsonPropertyName("originalBytes")]
+    public int? OriginalBytes { get; init; }
+
+    /// <summary>How many fields outside the contract (or not shaped like their field) were dropped.</summary>
+    [JsonPropertyName("droppedFields")]
+    public int? DroppedFields { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
@@ -36,41 +50,49 @@ public sealed record PoisonEnvelope(
     }
 }
 
-/// <summary>Moves refused messages to <c>booking-events-poison</c> with their reason, never to be retried hot.</summary>
+/// <summary>
+/// Moves refused messages to <c>booking-events-poison</c> with their reason, never to be retried hot. Only the contract's
+/// fields are stored, and each entry expires after <see cref="Retention"/> (the queue message's time-to-live).
+/// </summary>
 public sealed class PoisonQueue(StorageAccount storage, TimeProvider time)
 {
-    // The size that counts is the envelope's, not the original's: JSON escaping can make a message six times longer
-    // ("<" becomes \u003C), so a 30 KiB original can make an envelope the queue refuses.
-    internal const int MaxEnvelopeBytes = StorageAccount.MaxQueueMessageBytes;
+    /// <summary>How long a poison entry is kept: a week to fix the cause and replay, then it is gone (policy §9).</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
 
     public async Task<PoisonEnvelope> RejectAsync(string sourceQueue, string originalMessage, string reason, string detail, string correlationId, CancellationToken cancellationToken = default)
     {
-        var envelope = new PoisonEnvelope(reason, detail, correlationId, sourceQueue, time.GetUtcNow(), originalMessage, null);
-        var json = envelope.ToJson();
-        if (Encoding.UTF8.GetByteCount(json) > MaxEnvelopeBytes)
+        // Contract fields are bounded (ids 64, email 254 characters), so a minimised envelope always fits a queue message.
+        var kept = PoisonMinimiser.Minimise(sourceQueue, originalMessage);
+        var envelope = new PoisonEnvelope(reason, detail, correlationId, sourceQueue, time.GetUtcNow(), kept.Message, null)
         {
-            // A name of our own, never the correlation id: that can come from the message, and two envelopes must not share a blob.
-            var blobName = $"{sourceQueue}/{time.GetUtcNow():yyyy-MM-dd}/{Guid.NewGuid():N}.txt";
-            var container = storage.BlobContainer(BlobContainerNames.PoisonPayloads);
-            await container.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(originalMessage), overwrite: false, cancellationToken);
-            envelope = envelope with { Message = null, PayloadBlob = blobName };
-            json = envelope.ToJson();
-        }
-
-        await storage.Queue(QueueNames.BookingEventsPoison).SendMessageAsync(json, cancellationToken);
+            OriginalSha256 = kept.Sha256,
+            OriginalBytes = kept.Bytes,
+            DroppedFields = kept.DroppedFields,
+        };
+        await storage.Queue(QueueNames.BookingEventsPoison).SendMessageAsync(envelope.ToJson(), visibilityTimeout: null, timeToLive: Retention, cancellationToken);
         return envelope;
     }
 
-    /// <summary>The original message of a poison entry, fetched from its blob when it was too large to inline.</summary>
-    public async Task<string> ReadOriginalAsync(PoisonEnvelope envelope, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// What can be replayed of a poison entry: its kept message, or the blob an older release wrote for a large one (the
+    /// container's lifecycle rule deletes those within days); null when only a digest was kept.
+    /// </summary>
+    public async Task<string?> ReadOriginalAsync(PoisonEnvelope envelope, CancellationToken cancellationToken = default)
     {
-        if (envelope.Message is not null)
+        if (envelope.Message is not null || envelope.PayloadBlob is null)
         {
             return envelope.Message;
         }
 
         var container = storage.BlobContainer(BlobContainerNames.PoisonPayloads);
-        var content = await container.GetBlobClient(envelope.PayloadBlob!).DownloadContentAsync(cancellationToken);
-        return content.Value.Content.ToString();
+        try
+        {
+            var content = await container.GetBlobClient(envelope.PayloadBlob).DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToString();
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
     }
 }

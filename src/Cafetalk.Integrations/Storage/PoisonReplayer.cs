@@ -14,10 +14,14 @@ public sealed record PoisonReplayItem(
 
 /// <summary>
 /// Puts poisoned messages back on the queue they came from, once whatever refused them is fixed. By default
-/// only messages that now pass validation go back; the rest stay in the poison queue untouched.
+/// only messages that now pass validation go back; the rest stay in the poison queue untouched. What goes back is what
+/// the envelope kept (the contract's fields), which is all the handlers ever read; an entry kept as a digest cannot go back.
 /// </summary>
 public sealed class PoisonReplayer(StorageAccount storage, PoisonQueue poison, BookingEventParser parser)
 {
+    /// <summary>The entry kept only the message's digest (not JSON, or a queue whose messages hold secrets).</summary>
+    public const string DigestOnly = "digest-only";
+
     private static readonly TimeSpan HoldWhileListing = TimeSpan.FromMinutes(2);
 
     public async Task<IReadOnlyList<PoisonReplayItem>> ReplayAsync(
@@ -43,13 +47,15 @@ public sealed class PoisonReplayer(StorageAccount storage, PoisonQueue poison, B
                     var envelope = PoisonEnvelope.TryParse(text);
                     var original = envelope is null ? text : await poison.ReadOriginalAsync(envelope, cancellationToken);
                     var source = envelope?.SourceQueue ?? SourceOf(poisonQueueName);
-                    var still = Encoding.UTF8.GetByteCount(original) > StorageAccount.MaxQueueMessageBytes
-                        ? new Rejection(RejectionReasons.TooLarge, "too large to travel on a queue")
-                        : source == QueueNames.BookingEvents ? parser.Parse(original).Rejection : null;
-                    var replay = !dryRun && (still is null || (includeStillInvalid && still.Reason != RejectionReasons.TooLarge));
+                    var still = original is null
+                        ? new Rejection(DigestOnly, "only a digest was kept: the sender must send it again")
+                        : Encoding.UTF8.GetByteCount(original) > StorageAccount.MaxQueueMessageBytes
+                            ? new Rejection(RejectionReasons.TooLarge, "too large to travel on a queue")
+                            : source == QueueNames.BookingEvents ? parser.Parse(original).Rejection : null;
+                    var replay = !dryRun && original is not null && (still is null || (includeStillInvalid && still.Reason != RejectionReasons.TooLarge));
                     if (replay)
                     {
-                        await storage.Queue(source).SendMessageAsync(original, cancellationToken);
+                        await storage.Queue(source).SendMessageAsync(original!, cancellationToken);
                         await poisonQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                     }
                     else

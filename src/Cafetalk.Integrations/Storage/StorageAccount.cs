@@ -158,17 +158,33 @@ public sealed class StorageAccount
     {
         foreach (var table in TableNames.All)
         {
-            await Table(table).CreateIfNotExistsAsync();
+            await DeclaredByDeploymentIfRefused(() => Table(table).CreateIfNotExistsAsync());
         }
 
         foreach (var queue in QueueNames.All)
         {
-            await Queue(queue).CreateIfNotExistsAsync();
+            await DeclaredByDeploymentIfRefused(() => Queue(queue).CreateIfNotExistsAsync());
         }
 
         foreach (var container in BlobContainerNames.All)
         {
-            await BlobContainer(container).CreateIfNotExistsAsync();
+            await DeclaredByDeploymentIfRefused(() => BlobContainer(container).CreateIfNotExistsAsync());
+        }
+    }
+
+    /// <summary>
+    /// In Azure every table, queue and container is declared by the deployment and the app's roles are scoped to each
+    /// one, which can refuse a create (403) on the resource that already exists; that refusal is not a failure.
+    /// </summary>
+    private static async Task DeclaredByDeploymentIfRefused(Func<Task> create)
+    {
+        try
+        {
+            await create();
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 403)
+        {
+            // The first real read or write of the resource reports any problem that is left.
         }
     }
 }

@@ -32,6 +32,10 @@ public static class QueueNames
     /// <summary>The queues a changed booking is announced on, one per provider converger.</summary>
     public static readonly IReadOnlyList<string> ConvergeQueues = [ZoomConverge, CalendarConverge, RecordingConverge];
 
+    /// <summary>The queues a function reads: the host poisons each into <c>{queue}-poison</c> after its last attempt.</summary>
+    public static readonly IReadOnlyList<string> Triggered =
+        [BookingEvents, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge];
+
     public static readonly IReadOnlyList<string> All =
         [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge, SiteNotifications];
 
@@ -92,7 +96,7 @@ public static class TableNames
 /// <summary>Blob containers used by the pipeline.</summary>
 public static class BlobContainerNames
 {
-    /// <summary>Poisoned messages too large to travel in a queue envelope are kept here whole.</summary>
+    /// <summary>Large poisoned messages an older release kept whole; nothing writes here now, a lifecycle rule empties it.</summary>
     public const string PoisonPayloads = "poison-payloads";
 
     /// <summary>The ledger's daily digests: an append blob of digest lines plus the head list each one covers.</summary>

@@ -123,6 +123,12 @@ public sealed class DisclosureGateWireTests(SandboxFixture fixture) : IClassFixt
     {
         services.AddHttpClient(nameof(DisclosurePolicy.Zoom), c => c.BaseAddress = _address).AddDisclosureGate(DisclosurePolicy.Zoom);
         services.AddHttpClient(nameof(DisclosurePolicy.MailService), c => c.BaseAddress = _address).AddDisclosureGate(DisclosurePolicy.MailService);
+        // This loopback server stands in for both recipients, as the simulators do in the Sandbox.
+        services.Configure<DisclosureDestinationOptions>(o =>
+        {
+            o.SandboxOrigins[DisclosurePolicy.Zoom.Key] = [_address!];
+            o.SandboxOrigins[DisclosurePolicy.MailService.Key] = [_address!];
+        });
         configure?.Invoke(services);
     });
 

@@ -42,7 +42,7 @@ public sealed class ErasureAcrossProvidersTests(SandboxFixture fixture) : IClass
         var receipt = await harness.Services.GetRequiredService<MemberErasure>().EraseAsync(lecturer, "era_all_providers");
 
         Assert.True(receipt.IsCompleted, receipt.ToJson());
-        Assert.Equal(["bookings", "zoom", "google", "vimeo", "mail", "storage", "booking-rows", "ledger"], receipt.Steps.Select(s => s.Provider));
+        Assert.Equal(["bookings", "zoom", "google", "vimeo", "mail", "storage", "poison", "booking-rows", "ledger"], receipt.Steps.Select(s => s.Provider));
         Assert.All(receipt.Steps, s => Assert.Equal(ErasureStep.Done, s.Outcome));
         // Zoom: no meeting of the booking.
         var reference = services.GetRequiredService<ZoomBookingReference>().For(booking);

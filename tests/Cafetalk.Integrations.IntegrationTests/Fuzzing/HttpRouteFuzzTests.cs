@@ -382,7 +382,7 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
             from key in KeyPlacement()
             from query in HttpFuzzInputs.Query(("format", Gen.Elements("json", "csv", "xml", "", "JSON", Junk.Marker)), ("lang", Gen.Elements("ja", "en", "fr", "")))
             from headers in HttpFuzzInputs.Headers()
-            select (Request: new HttpFuzzRequest(method, $"/api/members/{segment.Raw}/disclosures{WithParameter(query, key.Query)}", [.. headers, .. key.Headers], Kind: "export"), segment.Plain));
+            select (Request: new HttpFuzzRequest(method, $"/api/members/{segment.Raw}/disclosures{WithParameter(query, key.Query)}", [.. headers, .. key.Headers, PrivacyOfficeKey], Kind: "export"), segment.Plain));
 
         var (answers, diff, elapsed) = await RunAsync([.. inputs.Select(i => i.Request)]);
         var plain = inputs.Where(i => i.Plain).Select(i => i.Request).ToHashSet();
@@ -905,6 +905,9 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
         (3, HttpFuzzInputs.QueryJunk()));
 
     /// <summary>Where the function key goes: the header, ?code=, nowhere, or a wrong key.</summary>
+    /// <summary>The privacy office's own key: the export needs it besides the function key the fuzzed placements carry.</summary>
+    private KeyValuePair<string, string> PrivacyOfficeKey => new(PrivacyOfficeCredential.HeaderName, fixture.Sandbox.Settings()["PrivacyOffice:ApiKey"]!);
+
     private Gen<(string Query, List<KeyValuePair<string, string>> Headers)> KeyPlacement()
     {
         var key = fixture.Server.FunctionKey;

@@ -40,7 +40,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_NoDeclaredPurpose_Refused()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.test/v2/meetings/1");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.us/v2/meetings/1");
 
         var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Zoom).SendAsync(request));
 
@@ -51,7 +51,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_PurposeOfAnotherRecipient_Refused()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.test/v2/meetings/1")
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.us/v2/meetings/1")
             .DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
 
         var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Google).SendAsync(request));
@@ -63,7 +63,7 @@ public sealed class DisclosureGateHandlerTests
     public async Task Send_PurposeNotTakenFromThePolicy_Refused()
     {
         var forged = Meeting with { Fields = [.. Meeting.Fields, new("settings.alternative_hosts", DataOwner.None, "forged")] };
-        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.test/v2/meetings/1")
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.zoom.us/v2/meetings/1")
             .DeclareDisclosure(DisclosureContext.WithoutPersonalData(forged));
 
         await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Zoom).SendAsync(request));
@@ -74,7 +74,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_PathNoRouteAllows_RefusedWithoutEchoingThePath()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://api.zoom.test/v2/users/{Email}")
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://api.zoom.us/v2/users/{Email}")
             .DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
 
         var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Zoom).SendAsync(request));
@@ -86,7 +86,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_QueryParameterNotAllowlisted_Refused()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://api.zoom.test/v2/meetings/1?email={Uri.EscapeDataString(Email)}")
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://api.zoom.us/v2/meetings/1?email={Uri.EscapeDataString(Email)}")
             .DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
 
         var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Zoom).SendAsync(request));
@@ -98,7 +98,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_EmailInPathWithoutMemberIntent_Refused()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, $"https://api.mail.test/v3/asm/groups/7/suppressions/{Email}")
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"https://api.sendgrid.com/v3/asm/groups/7/suppressions/{Email}")
             .DeclareDisclosure(DisclosureContext.WithoutPersonalData(Suppression));
 
         var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.MailService).SendAsync(request));
@@ -111,7 +111,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_EmailInPathWithMemberIntent_Passes()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, $"https://api.mail.test/v3/asm/groups/7/suppressions/{Email}")
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"https://api.sendgrid.com/v3/asm/groups/7/suppressions/{Email}")
             .DeclareDisclosure(DisclosureContext.For(Suppression, [Handle(Suppression, SubjectRole.Member)]));
 
         await CreateSut(DisclosurePolicy.MailService).SendAsync(request);
@@ -146,7 +146,7 @@ public sealed class DisclosureGateHandlerTests
     [Fact]
     public async Task Send_MultipartBody_Refused()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Patch, "https://api.zoom.test/v2/meetings/1")
+        using var request = new HttpRequestMessage(HttpMethod.Patch, "https://api.zoom.us/v2/meetings/1")
         {
             Content = new MultipartFormDataContent { { new StringContent("x"), "type" } },
         }.DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
@@ -156,17 +156,55 @@ public sealed class DisclosureGateHandlerTests
         Assert.Contains("cannot be inspected", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://api.zoom.us/v2/meetings/1")]
+    [InlineData("https://api.zoom.us.attacker.test/v2/meetings/1")]
+    [InlineData("https://attacker.test/v2/meetings/1")]
+    [InlineData("https://api.zoom.us@attacker.test/v2/meetings/1")]
+    [InlineData("https://me:pw@api.zoom.us/v2/meetings/1")]
+    [InlineData("https://api.zoom.us:8443/v2/meetings/1")]
+    [InlineData("https://api.vimeo.com/v2/meetings/1")]
+    [InlineData("http://127.0.0.1:5001/v2/meetings/1")]
+    public async Task Send_DestinationNotTheRecipientsHostOverHttps_RefusedBeforeTheWire(string url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, url).DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
+
+        var ex = await Assert.ThrowsAsync<DisclosureRefusedException>(() => CreateSut(DisclosurePolicy.Zoom, new Uri("http://127.0.0.1:5000")).SendAsync(request));
+
+        Assert.Contains("not a host of recipient 'zoom'", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _wire.Count);
+    }
+
+    [Theory]
+    [InlineData("https://api.zoom.us/v2/meetings/1")]
+    [InlineData("https://ZOOM.US/v2/meetings/1")]
+    [InlineData("http://127.0.0.1:5000/v2/meetings/1")]
+    public async Task Send_RecipientsHostOrTheConfiguredSandboxOrigin_Passes(string url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, url).DeclareDisclosure(DisclosureContext.WithoutPersonalData(Meeting));
+
+        await CreateSut(DisclosurePolicy.Zoom, new Uri("http://127.0.0.1:5000")).SendAsync(request);
+
+        Assert.Equal(1, _wire.Count);
+    }
+
+    [Fact]
+    public void Policy_EveryRecipientNamesItsHosts()
+    {
+        Assert.All(DisclosurePolicy.Cafetalk.Recipients, r => Assert.NotEmpty(r.Hosts));
+    }
+
     internal static DisclosureHandle Handle(DisclosurePurpose purpose, SubjectRole role) => new(new LedgerEntry(
         "sub-test", 1, DateTimeOffset.UnixEpoch, purpose.Recipient.LegalName, purpose.Recipient.Country, purpose.Id, purpose.Description,
         purpose.PolicyClause, role, purpose.DataItemsOf(role), purpose.LegalBasis, "consent-1", "bk-1", null, "create",
         DisclosureOutcome.Intended, null, "corr-1", DateTimeOffset.UnixEpoch, LedgerRow.GenesisHash, "hash"));
 
     private static HttpRequestMessage MeetingRequest(DisclosureContext context, object body) =>
-        new HttpRequestMessage(HttpMethod.Post, "https://api.zoom.test/v2/users/host-1/meetings") { Content = JsonContent.Create(body) }
+        new HttpRequestMessage(HttpMethod.Post, "https://api.zoom.us/v2/users/host-1/meetings") { Content = JsonContent.Create(body) }
             .DeclareDisclosure(context);
 
-    private HttpClient CreateSut(Recipient recipient) =>
-        new(new DisclosureGateHandler(DisclosurePolicy.Cafetalk, recipient, NullLogger<DisclosureGateHandler>.Instance) { InnerHandler = _wire });
+    private HttpClient CreateSut(Recipient recipient, params Uri[] sandboxOrigins) =>
+        new(new DisclosureGateHandler(DisclosurePolicy.Cafetalk, recipient, NullLogger<DisclosureGateHandler>.Instance, sandboxOrigins) { InnerHandler = _wire });
 
     private sealed class RecordingHandler : HttpMessageHandler
     {

@@ -42,6 +42,38 @@ public sealed class DependencyUrlScrubberTests
         Assert.Equal(("GET /Bookings()", "https://acct.table.core.windows.net/Bookings()"), (dependency.Name, dependency.Data));
     }
 
+    private static RequestTelemetry ScrubbedRequest(string name, string url)
+    {
+        var request = new RequestTelemetry { Name = name, Url = new Uri(url) };
+        new DependencyUrlScrubber(DisclosurePolicy.Cafetalk).Initialize(request);
+        return request;
+    }
+
+    [Theory]
+    [InlineData("POST /api/newsletter/unsubscribe", "https://func-cafetalk.azurewebsites.net/api/newsletter/unsubscribe?t=v1.k1.c3ViLTEyMw.sig", "/api/newsletter/unsubscribe")]
+    [InlineData("GET /api/calendar/connect", "https://func-cafetalk.azurewebsites.net/api/calendar/connect?ticket=lec_4412.1767000000.sig", "/api/calendar/connect")]
+    [InlineData("GET /api/members/stu_90311/disclosures", "https://func-cafetalk.azurewebsites.net/api/members/stu_90311/disclosures?format=csv&code=hostkey", "/api/members/{memberId}/disclosures")]
+    [InlineData("MemberDisclosures", "https://func-cafetalk.azurewebsites.net/api/members/stu_90311/disclosures", "/api/members/{memberId}/disclosures")]
+    public void IncomingRequest_KeepsNoQueryAndNoMemberId(string name, string url, string path)
+    {
+        var request = ScrubbedRequest(name, url);
+
+        Assert.Equal(new Uri("https://func-cafetalk.azurewebsites.net" + path), request.Url);
+        Assert.DoesNotContain("stu_90311", request.Name, StringComparison.Ordinal);
+        Assert.DoesNotContain("?", request.Url.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HostJson_HostRequestTelemetryCarriesNoHttpUrl()
+    {
+        // The host records requests in its own process, where no initializer of ours runs: it is told not to keep the URL.
+        using var host = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsMetadataTests.FindRepositoryRoot(), "host.json")));
+
+        var options = host.RootElement.GetProperty("logging").GetProperty("applicationInsights").GetProperty("httpAutoCollectionOptions");
+
+        Assert.False(options.GetProperty("enableHttpTriggerExtendedInfoCollection").GetBoolean());
+    }
+
     [Fact]
     public void FunctionsApp_RegistersTheScrubber()
     {

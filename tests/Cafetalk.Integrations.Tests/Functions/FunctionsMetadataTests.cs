@@ -26,7 +26,9 @@ public sealed partial class FunctionsMetadataTests
         ["NewsletterReconcile"] = new("timerTrigger", Schedule: "%NewsletterReconcileSchedule%"),
         ["MemberErasureRequested"] = new("queueTrigger", Queue: "erasure-requests", Connection: "AzureWebJobsStorage"),
         ["ErasureRetry"] = new("timerTrigger", Schedule: "%ErasureRetrySchedule%"),
+        ["HostPoisonSweepFunction"] = new("timerTrigger", Schedule: "%HostPoisonSweepSchedule%"),
         ["MemberDisclosures"] = new("httpTrigger", Route: "members/{memberId}/disclosures", Methods: ["GET"], AuthLevel: "Function"),
+        ["PrivacyOfficeErasure"] = new("httpTrigger", Route: "members/{memberId}/erasure", Methods: ["POST"], AuthLevel: "Function"),
         ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
         ["NewsletterUnsubscribe"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
         ["NewsletterResubscribe"] = new("httpTrigger", Route: "newsletter/resubscribe", Methods: ["POST"], AuthLevel: "Anonymous"),
@@ -134,7 +136,7 @@ public sealed partial class FunctionsMetadataTests
 
         var settings = TimerScheduleSettings();
 
-        Assert.Equal(7, settings.Length);
+        Assert.Equal(8, settings.Length);
         Assert.All(settings, name => Assert.True(values.TryGetProperty(name, out var value) && IsNcrontab(value.GetString()!),
             $"local.settings.sample.json gives timer setting '{name}' no six-field NCRONTAB value."));
     }

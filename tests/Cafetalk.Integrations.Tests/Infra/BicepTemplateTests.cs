@@ -39,9 +39,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "MailService__ApiKey", "mail-api-key" },
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
         { "Erasure__MemberKey", "erasure-member-key" },
+        { "PrivacyOffice__ApiKey", "privacy-office-api-key" },
     };
 
-    private const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+    private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
     private const string StorageQueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
     private const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
     private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -299,18 +300,23 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Equal(
             new Dictionary<string, string>
             {
-                [StorageBlobDataOwner] = "Microsoft.Storage/storageAccounts'",
+                [StorageBlobDataContributor] = "Microsoft.Storage/storageAccounts/blobServices/containers'",
                 [StorageQueueDataContributor] = "Microsoft.Storage/storageAccounts/queueServices/queues'",
-                [StorageTableDataContributor] = "Microsoft.Storage/storageAccounts'",
+                [StorageTableDataContributor] = "Microsoft.Storage/storageAccounts/tableServices/tables'",
                 [KeyVaultSecretsUser] = "Microsoft.KeyVault/vaults'",
                 [KeyVaultCryptoUser] = "Microsoft.KeyVault/vaults/keys'",
                 [MonitoringMetricsPublisher] = "Microsoft.Insights/components'",
             },
             scopeByRole.ToDictionary(kv => kv.Key, kv => ScopeType().Match(kv.Value).Value));
 
-        // One queue role per queue, not one on the account.
+        // One queue role per queue, one table role per table, one blob role per container; none on the account.
         var queueRole = appAssignments.Single(a => RoleId(a) == StorageQueueDataContributor);
         Assert.Equal("[length(variables('queueNames'))]", queueRole.Json["copy"]?["count"]?.GetValue<string>());
+        var tableRole = appAssignments.Single(a => RoleId(a) == StorageTableDataContributor);
+        Assert.Equal("[length(variables('tableNames'))]", tableRole.Json["copy"]?["count"]?.GetValue<string>());
+        var blobRole = appAssignments.Single(a => RoleId(a) == StorageBlobDataContributor);
+        Assert.Equal("[length(variables('containerNames'))]", blobRole.Json["copy"]?["count"]?.GetValue<string>());
+        Assert.DoesNotContain(appAssignments, a => ScopeType().Match(a.Text("scope") ?? "").Value == "Microsoft.Storage/storageAccounts'");
 
         // The person running azd may set secrets, nothing else, and only when azd names them.
         var operatorRole = Assert.Single(operatorAssignments);
