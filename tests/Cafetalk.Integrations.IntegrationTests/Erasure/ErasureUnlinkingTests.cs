@@ -97,7 +97,7 @@ public sealed class ErasureUnlinkingTests(ServedSandboxFixture fixture) : IClass
         var (lecturer, student) = (NewId("lec"), NewId("stu"));
         var booking = await LessonAsync(lecturer, student);
         await Services.GetRequiredService<ZoomHostDirectory>().AssignAsync(lecturer, "zoom-host-user-1");
-        await Services.GetRequiredService<CalendarConnectStates>().SaveAsync(NewId("state"), new ConnectState(lecturer, "verifier", new byte[32], TimeProvider.System.GetUtcNow().AddMinutes(10)));
+        await Services.GetRequiredService<CalendarConnectStates>().SaveAsync(NewId("state"), new ConnectState(lecturer, "verifier", new byte[32], TimeProvider.System.GetUtcNow().AddMinutes(10), NewId("ticket"), TimeProvider.System.GetUtcNow().AddMinutes(10), null));
 
         var receipt = await Services.GetRequiredService<MemberErasure>().EraseAsync(lecturer, "era_lecturer_rows");
 

@@ -75,7 +75,7 @@ public sealed class PrivacyOfficeCredentialTests
     [Fact]
     public async Task ErasureRoute_WithAFunctionKeyOnly_Answers401ProblemAndQueuesNothing()
     {
-        var erase = new Erasure.MemberErasureEndpoint(CreateSut(), null!, TimeProvider.System);
+        var erase = new global::Cafetalk.Integrations.Erasure.MemberErasureEndpoint(CreateSut(), null!, TimeProvider.System);
         var request = Request(r =>
         {
             r.Headers["x-functions-key"] = "host-key";
