@@ -43,6 +43,8 @@ public static class ErasureCoverage
         Table(TableNames.VimeoFolders, StoreErasure.Erased, "The lecturer's folder row deleted with the folder (Vimeo step)."),
         Table(TableNames.CalendarConnections, StoreErasure.Erased, "The lecturer's connection deleted with the calendar and the grant (Google step)."),
         Table(TableNames.CalendarConnectStates, StoreErasure.Erased, "Consents still in progress for the lecturer deleted."),
+        Table(TableNames.CalendarConnectTickets, StoreErasure.NotPersonal, "Spent connect tickets: a SHA-256 of the ticket's MAC and its expiry; no member id, and no way back to one without the ticket key."),
+        Table(TableNames.FormTokens, StoreErasure.NotPersonal, "One-time confirmation tokens: hashes of the token and of what it is bound to, and an expiry; no member id."),
         Table(TableNames.ProviderRateBudget, StoreErasure.NotPersonal, "One schedule row per provider; no member data."),
         Queue(QueueNames.BookingEvents, StoreErasure.Transit, "Raw events from the booking system, taken within seconds; later events for the member are dropped by the tombstone."),
         Queue(QueueNames.BookingEventsPoison, StoreErasure.PoisonStep, "Refused events with their reason."),
