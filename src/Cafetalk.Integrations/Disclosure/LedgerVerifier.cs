@@ -221,7 +221,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             writtenHashes[purgedThrough] = anchorHash;
         }
 
-        foreach (var row in rows.Where(r => LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
+        foreach (var row in rows.Where(r => r.RowKey.Length == LedgerRow.RowKeyOf(0).Length && LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
         {
             writtenHashes.TryAdd(row.GetInt64(LedgerRow.Seq) ?? -1, row.GetString(LedgerRow.Hash)!);
         }
@@ -233,6 +233,19 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             if (!long.TryParse(row.RowKey, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
             {
                 findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, "a row with a key that is no sequence number"));
+                continue;
+            }
+
+            // Only the writer's 19-digit form is a position: "3" or a 20-digit "0…03" sorts elsewhere and would stand as a second row 3.
+            if (row.RowKey != LedgerRow.RowKeyOf(position))
+            {
+                findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, $"a row with a key that is not the 19-digit form of row {position}"));
+                continue;
+            }
+
+            if (position < expectedSeq)
+            {
+                findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, $"row {position} stands again after row {expectedSeq - 1}"));
                 continue;
             }
 

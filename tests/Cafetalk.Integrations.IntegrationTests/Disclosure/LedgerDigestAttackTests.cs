@@ -294,6 +294,34 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestRefuses()
+    {
+        var member = Unique("stu");
+        var subjectRef = await WriteChainAsync(member, 4);
+        await Digests().WriteAsync();
+
+        // "3" and "4" sort after every 19-digit key: a fake outcome "Failed" for disclosure 1 standing at row 3, then an
+        // exact copy of row 4 so the chain still ends on the head's row.
+        var rows = await RowsAsync(subjectRef);
+        var failed = new TableEntity(rows[2]) { RowKey = "3" };
+        failed[LedgerRow.Outcome] = nameof(DisclosureOutcome.Failed);
+        failed[LedgerRow.IntentSeq] = 1L;
+        failed[LedgerRow.Hash] = LedgerRow.ComputeHash(failed);
+        await Table.AddEntityAsync(failed);
+        await Table.AddEntityAsync(new TableEntity(rows[3]) { RowKey = "4" });
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains($"Edited: chain {subjectRef} row 3: a row with a key that is not the 19-digit form of row 3", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"Edited: chain {subjectRef} row 4: a row with a key that is not the 19-digit form of row 4", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 2 findings", verify.Out, StringComparison.Ordinal);
+        Assert.Equal(1, digest.Exit);
+        Assert.Single((await Digests().ReadAsync()).Lines);
+    }
+
+    [Fact]
     public async Task Untouched_DigestThenVerify_PassesWithEveryLineChecked()
     {
         var member = Unique("stu");
