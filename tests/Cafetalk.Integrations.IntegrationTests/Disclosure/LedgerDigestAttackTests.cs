@@ -322,6 +322,27 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task I_FragmentWithoutANewlineAppendedToTheLog_TheNextGenuineLineStaysItsOwnAndTrusted()
+    {
+        await WriteChainAsync(Unique("stu"), 2);
+        await Digests().WriteAsync();
+        using (var junk = new MemoryStream("x"u8.ToArray()))
+        {
+            await fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests).GetAppendBlobClient(LedgerDigests.LogBlobName).AppendBlockAsync(junk);
+        }
+
+        var next = await Digests().WriteAsync();
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var log = await Digests().ReadAsync();
+        Assert.Equal([true, false, true], log.Lines.Select(l => l.Trusted));
+        Assert.Equal(next.Digest, log.LastTrusted!.Digest!.Digest);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains("DigestForged: digest log: digest line 2: the line is not a digest line", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Untouched_DigestThenVerify_PassesWithEveryLineChecked()
     {
         var member = Unique("stu");
