@@ -111,7 +111,7 @@ internal static class LedgerCommands
             var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(verification, cancellationToken);
             await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains signed by {digest.KeyId} and appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
             return CliApplication.ExitOk;
-        }));
+        }, signs: true));
         return command;
     }
 
@@ -139,7 +139,7 @@ internal static class LedgerCommands
             }
 
             return result.Skipped.Count == 0 ? CliApplication.ExitOk : CliApplication.ExitFailed;
-        }));
+        }, signs: !parse.GetValue(dryRun)));
         return command;
     }
 
@@ -198,7 +198,8 @@ internal static class LedgerCommands
         return policy;
     }
 
-    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Func<ServiceProvider, Task<int>> run)
+    /// <param name="signs">The command appends signed lines: outside the Sandbox's Azurite it needs the Key Vault key, since a line signed by a per-process key is a permanent DigestForged finding in the immutable log.</param>
+    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Func<ServiceProvider, Task<int>> run, bool signs = false)
     {
         var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -211,6 +212,14 @@ internal static class LedgerCommands
         try
         {
             await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString });
+            if (signs && !connectionString.Contains($"AccountName={Azurite.AccountName};", StringComparison.OrdinalIgnoreCase)
+                && services.GetService<Microsoft.Extensions.Options.IOptions<LedgerDigestSigningOptions>>()?.Value.KeyId is null)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(
+                    "error: no digest key: set Ledger__DigestSigning__KeyId to the Key Vault key; a throwaway key's line could never be checked and would stay in the log as a forgery.");
+                return CliApplication.ExitBadArguments;
+            }
+
             return await run(services);
         }
         catch (SealedSubjectException ex)

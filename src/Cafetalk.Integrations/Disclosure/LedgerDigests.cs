@@ -57,7 +57,8 @@ public sealed class LedgerBrokenException(LedgerVerification verification)
 
 /// <summary>
 /// The digest log <c>ledger-digests/digests.log</c> (an append blob; in Azure the container's immutability policy is
-/// locked with protected appends only). Each line names every chain head (seq, hash, purge anchor) in a head list
+/// locked with protected appends only). Each line is written between newlines and empty lines are skipped, so whatever
+/// else is appended can only ever be a line of its own. Each line names every chain head (seq, hash, purge anchor) in a head list
 /// blob, covers the line before, and is signed with a key the app can use but not export. Writing one first verifies
 /// the whole ledger against every earlier line (<see cref="LedgerVerifier"/>) and refuses over a break.
 /// </summary>
@@ -110,7 +111,9 @@ public sealed class LedgerDigests(StorageAccount storage, TimeProvider time, Led
             var unsigned = new LedgerDigest(now, sorted.Count, Compute(previous, headsBytes), previous, headsBlob);
             var signature = await Key.SignAsync(SignedHash(unsigned), cancellationToken);
             var digest = unsigned with { KeyId = signature.KeyId, Algorithm = signature.Algorithm, Signature = System.Buffers.Text.Base64Url.EncodeToString(signature.Value) };
-            var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(digest, Json) + "\n");
+            // A newline before as well as after: a fragment someone appended without one stays its own (untrusted) line
+            // instead of merging into ours and hiding it.
+            var line = Encoding.UTF8.GetBytes("\n" + JsonSerializer.Serialize(digest, Json) + "\n");
             try
             {
                 using var stream = new MemoryStream(line);

@@ -21,8 +21,8 @@ public sealed record LedgerPurgeResult(bool DryRun, int Chains, int ChainsPurged
 /// Rules: only a prefix of a chain is purged, never a row in the middle; an Intended row goes only together with its
 /// outcome (a prefix stops before an intent whose outcome is not yet expired), so no outcome is left without its
 /// intent; a chain that does not verify (on its own or against the signed digests) is left untouched and reported; and
-/// only rows a signed digest has recorded are purged (up to the chain's seq in the last trusted digest line), so the
-/// anchor is always one `ledger verify` finds vouched for. The purge writes a digest first (which verifies). Deletes and the head update go in one
+/// only rows that signed time shows past retention are purged (a trusted digest line recorded the row, and the trusted
+/// line before it, which had not, is older than the retention period), so the anchor is always one `ledger verify` finds vouched for. The purge writes a digest first (which verifies). Deletes and the head update go in one
 /// entity-group transaction guarded by the head's ETag (99 deletes + head per transaction); a concurrent append
 /// makes it re-read and retry. The head's Seq and Hash do not change, so the daily digest still matches.
 /// </remarks>
@@ -41,19 +41,17 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         var now = time.GetUtcNow();
         var verification = await new LedgerVerifier(storage, _digests, time).VerifyAsync(cancellationToken);
         var broken = verification.ChainFindings.GroupBy(f => f.SubjectRef, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().ToString(), StringComparer.Ordinal);
-        var digestedHeads = verification.Log.LastTrusted?.Heads ?? [];
+        var trustedLines = verification.Log.TrustedLines.ToList();
         if (broken.Count == 0)
         {
-            // Digest first (not on a dry run): rows written since the last digest become purgeable once a signed line records them.
-            if (!dryRun)
-            {
-                await _digests.WriteAsync(verification, cancellationToken);
-            }
-
-            digestedHeads = verification.Heads;
+            // Digest first: the line it signs is the one a later verify finds the new anchors' rows in (a dry run counts as if it had).
+            var written = dryRun
+                ? new LedgerDigest(now, verification.Heads.Count, string.Empty, string.Empty, string.Empty)
+                : await _digests.WriteAsync(verification, cancellationToken);
+            trustedLines.Add(new DigestLine(int.MaxValue, written, verification.Heads, []));
         }
 
-        var digested = digestedHeads.ToDictionary(h => h.SubjectRef, h => h.Seq, StringComparer.Ordinal);
+        var claims = DigestClaim.BySubject(trustedLines);
         var partitions = new List<string>();
         var filter = TableClient.CreateQueryFilter($"RowKey eq {LedgerRow.HeadRowKey}");
         await foreach (var head in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
@@ -68,7 +66,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         {
             var (purged, skip) = broken.TryGetValue(subjectRef, out var finding)
                 ? (0, new LedgerPurgeSkip(subjectRef, $"the chain does not verify: {finding}"))
-                : await PurgeChainAsync(subjectRef, digested.GetValueOrDefault(subjectRef), now, dryRun, cancellationToken);
+                : await PurgeChainAsync(subjectRef, claims.GetValueOrDefault(subjectRef) ?? [], now, dryRun, cancellationToken);
             if (skip is not null)
             {
                 skipped.Add(skip);
@@ -87,7 +85,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         return new LedgerPurgeResult(dryRun, partitions.Count, chainsPurged, rowsPurged, skipped);
     }
 
-    private async Task<(long Purged, LedgerPurgeSkip? Skip)> PurgeChainAsync(string subjectRef, long digestedSeq, DateTimeOffset now, bool dryRun, CancellationToken cancellationToken)
+    private async Task<(long Purged, LedgerPurgeSkip? Skip)> PurgeChainAsync(string subjectRef, IReadOnlyList<DigestClaim> claims, DateTimeOffset now, bool dryRun, CancellationToken cancellationToken)
     {
         long purged = 0;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -98,7 +96,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
                 return (purged, null);
             }
 
-            var plan = Plan(subjectRef, head, rows, now, digestedSeq, out var problem);
+            var plan = Plan(subjectRef, head, rows, now, claims, out var problem);
             if (problem is not null)
             {
                 return (purged, new LedgerPurgeSkip(subjectRef, problem));
@@ -141,7 +139,8 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
     }
 
     /// <summary>The rows to delete, oldest first; or a problem that means the chain must not be touched.</summary>
-    internal static List<TableEntity> Plan(string subjectRef, TableEntity head, IReadOnlyList<TableEntity> rows, DateTimeOffset now, long digestedSeq, out string? problem)
+    /// <remarks>A row is past retention only when its own RetainUntilUtc has passed and signed time agrees (<see cref="DigestClaim.SignedPastRetention"/>).</remarks>
+    internal static List<TableEntity> Plan(string subjectRef, TableEntity head, IReadOnlyList<TableEntity> rows, DateTimeOffset now, IReadOnlyList<DigestClaim> claims, out string? problem)
     {
         problem = null;
         var purgedThrough = head.GetInt64(LedgerRow.PurgedThroughSeq) ?? 0;
@@ -161,7 +160,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
 
             previousHash = row.GetString(LedgerRow.Hash)!;
             expectedSeq++;
-            if (row.GetDateTimeOffset(LedgerRow.RetainUntilUtc) is not { } retainUntil || retainUntil >= now || seq > digestedSeq)
+            if (row.GetDateTimeOffset(LedgerRow.RetainUntilUtc) is not { } retainUntil || retainUntil >= now || !DigestClaim.SignedPastRetention(claims, seq ?? 0, now))
             {
                 break;
             }

@@ -44,10 +44,40 @@ public sealed record LedgerVerification(int Chains, long Rows, LedgerDigest? Dig
     public DigestLog Log { get; init; } = DigestLog.Empty;
 }
 
-/// <summary>One chain as a trusted digest line recorded it.</summary>
-internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head)
+/// <summary>One chain as a trusted digest line recorded it; <paramref name="PreviousLineAtUtc"/> is the signed time of the trusted line before (MinValue for the first).</summary>
+internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head, DateTimeOffset PreviousLineAtUtc)
 {
     public string Describe() => $"digest line {Line.Number} of {Line.Digest!.CreatedAtUtc:yyyy-MM-dd HH:mm}Z";
+
+    /// <summary>Every chain each trusted line names, per chain in line order.</summary>
+    public static Dictionary<string, List<DigestClaim>> BySubject(IEnumerable<DigestLine> trustedLines)
+    {
+        var claims = new Dictionary<string, List<DigestClaim>>(StringComparer.Ordinal);
+        var previousAt = DateTimeOffset.MinValue;
+        foreach (var line in trustedLines)
+        {
+            foreach (var head in line.Heads)
+            {
+                (claims.TryGetValue(head.SubjectRef, out var list) ? list : claims[head.SubjectRef] = []).Add(new DigestClaim(line, head, previousAt));
+            }
+
+            previousAt = line.Digest!.CreatedAtUtc;
+        }
+
+        return claims;
+    }
+
+    /// <summary>
+    /// The earliest time row <paramref name="seq"/> can have been written, by signed time alone: the first trusted line that
+    /// names the chain at that row or later saw it, the trusted line before did not (it named the chain lower, or not at
+    /// all). Null when no trusted line has recorded the row yet. A row's own ProvidedAtUtc/RetainUntilUtc are the writer's word.
+    /// </summary>
+    public static DateTimeOffset? RowWrittenAfter(IEnumerable<DigestClaim> chainClaims, long seq) =>
+        chainClaims.FirstOrDefault(c => c.Head.Seq >= seq)?.PreviousLineAtUtc;
+
+    /// <summary>Whether signed time shows row <paramref name="seq"/> is past the retention period now.</summary>
+    public static bool SignedPastRetention(IEnumerable<DigestClaim> chainClaims, long seq, DateTimeOffset now) =>
+        RowWrittenAfter(chainClaims, seq) is { } after && (after == DateTimeOffset.MinValue || after.AddYears(DisclosureLedger.RetentionYears) < now);
 }
 
 /// <summary>Recomputes every chain from its rows and checks it against every trusted line of the digest log.</summary>
@@ -57,7 +87,8 @@ internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head)
 /// row S must be there with the recorded hash; if S is the anchor, the anchor hash must be the recorded hash; a chain a
 /// trusted line names must still exist. After a retention purge a chain starts at its anchor (<see cref="LedgerRetention"/>):
 /// the head's AnchorRow must hash to AnchorHash, be row PurgedThroughSeq of this chain and be past its RetainUntilUtc now,
-/// and a trusted line must vouch for it (name that anchor, or a row at or after it that is still there with its hash):
+/// and signed data must vouch for it: a trusted line recorded that anchor, or the trusted line before the first one that
+/// recorded its row is older than the retention period (so the row is, by the signer's clock, not by its own RetainUntilUtc):
 /// whoever can write the table can forge an anchor that agrees with itself, not one a signed digest agrees with.
 /// A chain that shows a break is read again (twice at most) before it is reported: an append that lands between
 /// reading a chain's rows and its head looks like a cut tail once.
@@ -79,10 +110,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             findings.AddRange(line.Problems.Select(p => new LedgerFinding(kind, LedgerFinding.DigestLog, null, $"digest line {line.Number}: {p}")));
         }
 
-        var claims = log.TrustedLines
-            .SelectMany(l => l.Heads.Select(h => new DigestClaim(l, h)))
-            .GroupBy(c => c.Head.SubjectRef, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var claims = DigestClaim.BySubject(log.TrustedLines);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var heads = new List<ChainHeadSnapshot>();
         var chains = 0;
@@ -193,7 +221,7 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             writtenHashes[purgedThrough] = anchorHash;
         }
 
-        foreach (var row in rows.Where(r => LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
+        foreach (var row in rows.Where(r => r.RowKey.Length == LedgerRow.RowKeyOf(0).Length && LedgerRow.ComputeHash(r) == r.GetString(LedgerRow.Hash)))
         {
             writtenHashes.TryAdd(row.GetInt64(LedgerRow.Seq) ?? -1, row.GetString(LedgerRow.Hash)!);
         }
@@ -205,6 +233,19 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             if (!long.TryParse(row.RowKey, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
             {
                 findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, "a row with a key that is no sequence number"));
+                continue;
+            }
+
+            // Only the writer's 19-digit form is a position: "3" or a 20-digit "0…03" sorts elsewhere and would stand as a second row 3.
+            if (row.RowKey != LedgerRow.RowKeyOf(position))
+            {
+                findings.Add(new(LedgerFindingKind.Edited, subjectRef, row.RowKey, $"a row with a key that is not the 19-digit form of row {position}"));
+                continue;
+            }
+
+            if (position < expectedSeq)
+            {
+                findings.Add(new(LedgerFindingKind.Reordered, subjectRef, row.RowKey, $"row {position} stands again after row {expectedSeq - 1}"));
                 continue;
             }
 
@@ -257,14 +298,18 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
             findings.Add(new(LedgerFindingKind.HeadMismatch, subjectRef, LedgerRow.HeadRowKey, $"the head names row {headSeq}, the chain ends at row {lastSeq}"));
         }
 
-        // A purge anchor stands for deleted rows only if a signed digest vouches for it: it names this anchor, or a row at
-        // or after it that is still there with its hash (the rows between are hash-linked, checked above).
+        // A purge anchor stands for deleted rows only if signed data vouches for it: a trusted line recorded this very anchor
+        // (the digest writer records only anchors that passed this check), or signed time shows its row is past retention.
+        // That a line recorded the row proves nothing about its age: an insider can plant a backdated row and wait one digest.
         if (purgedThrough > 0 && !findings.Any(f => f.Kind == LedgerFindingKind.Deleted && f.RowKey == LedgerRow.RowKeyOf(1))
-            && !claims.Any(c => (c.Head.PurgedThroughSeq == purgedThrough && c.Head.AnchorHash == anchorHash)
-                || (c.Head.Seq >= purgedThrough && hashesBySeq.GetValueOrDefault(c.Head.Seq) == c.Head.Hash)))
+            && !claims.Any(c => c.Head.PurgedThroughSeq == purgedThrough && c.Head.AnchorHash == anchorHash)
+            && !DigestClaim.SignedPastRetention(claims, purgedThrough, now))
         {
+            var after = DigestClaim.RowWrittenAfter(claims, purgedThrough);
             findings.Add(new(LedgerFindingKind.Deleted, subjectRef, LedgerRow.RowKeyOf(1),
-                $"rows 1..{purgedThrough} are gone and no signed digest vouches for the purge anchor"));
+                $"rows 1..{purgedThrough} are gone and no signed digest vouches for the purge anchor" + (after is { } at
+                    ? $": row {purgedThrough} was first signed after {LedgerRow.FormatUtc(at)}, less than {DisclosureLedger.RetentionYears} years ago"
+                    : string.Empty)));
         }
 
         // Every trusted digest line, not only the last: a row it recorded that is gone or differs. Rows purged since (below

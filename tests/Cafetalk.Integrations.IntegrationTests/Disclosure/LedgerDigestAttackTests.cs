@@ -221,6 +221,127 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task G_FakeExpiredTailRowDigestedThenChainErasedBehindIt_VerifyAndDigestReportIt(int forgedRowsAfter)
+    {
+        var subjectRef = await WriteChainAsync(Unique("stu"), 3);
+        await Digests().WriteAsync();
+
+        // Inside the accepted window, the insider appends a backdated row 4, and the next digest records it like any new row.
+        var fake = await PlantBackdatedTailRowAsync(subjectRef);
+        var fakeHash = fake.GetString(LedgerRow.Hash)!;
+        await Digests().WriteAsync();
+
+        // Then every row goes behind an anchor on that digested row, optionally followed by a made-up history.
+        foreach (var row in await RowsAsync(subjectRef))
+        {
+            await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+
+        var (lastSeq, lastHash) = (4L, fakeHash);
+        for (var i = 0; i < forgedRowsAfter; i++)
+        {
+            var forged = new TableEntity(fake) { RowKey = LedgerRow.RowKeyOf(lastSeq + 1) };
+            forged[LedgerRow.Seq] = lastSeq + 1;
+            forged[LedgerRow.PrevHash] = lastHash;
+            forged[LedgerRow.Hash] = lastHash = LedgerRow.ComputeHash(forged);
+            await Table.AddEntityAsync(forged);
+            lastSeq++;
+        }
+
+        await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey)
+        {
+            [LedgerRow.Seq] = lastSeq,
+            [LedgerRow.Hash] = lastHash,
+            [LedgerRow.PurgedThroughSeq] = 4L,
+            [LedgerRow.AnchorHash] = fakeHash,
+            [LedgerRow.AnchorRow] = LedgerRow.CanonicalEncoding(fake),
+            [LedgerRow.PurgedAtUtc] = Time().GetUtcNow(),
+        }, ETag.All, TableUpdateMode.Replace);
+
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var finding = $"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(1)}: rows 1..4 are gone and no signed digest vouches for the purge anchor: row 4 was first signed after 2026-03-01T09:00:00.000Z, less than 3 years ago";
+        Assert.Equal(1, digest.Exit);
+        Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
+        Assert.Equal(2, (await Digests().ReadAsync()).Lines.Count);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task G_PurgeAfterThreeYears_LeavesABackdatedRowThatOnlyARecentDigestRecorded()
+    {
+        var time = Time();
+        var member = Unique("stu");
+        var subjectRef = (await Ledger(fixture.Storage, time).RecordIntentsAsync(Enumerable.Range(1, 3).Select(i => Intent(Meeting, member, SubjectRole.Student, $"bk-{i}"))))[0].SubjectRef;
+        await new LedgerDigests(fixture.Storage, time).WriteAsync();
+        time.Advance(TimeSpan.FromDays((365 * 3) + 2));
+        await new LedgerDigests(fixture.Storage, time).WriteAsync(); // the digest every 15 minutes, just before the plant
+        await PlantBackdatedTailRowAsync(subjectRef);
+        await new LedgerDigests(fixture.Storage, time).WriteAsync();
+
+        var result = await new LedgerRetention(fixture.Storage, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<LedgerRetention>.Instance).PurgeAsync();
+
+        // Rows 1..3 are past retention by the signer's clock; row 4 only by its own say-so.
+        Assert.Equal(3, result.RowsPurged);
+        Assert.Equal([4L], (await RowsAsync(subjectRef)).Select(r => r.GetInt64(LedgerRow.Seq)));
+        Assert.Empty((await Verifier(fixture.Storage, time).VerifyAsync()).Findings);
+    }
+
+    [Fact]
+    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestRefuses()
+    {
+        var member = Unique("stu");
+        var subjectRef = await WriteChainAsync(member, 4);
+        await Digests().WriteAsync();
+
+        // "3" and "4" sort after every 19-digit key: a fake outcome "Failed" for disclosure 1 standing at row 3, then an
+        // exact copy of row 4 so the chain still ends on the head's row.
+        var rows = await RowsAsync(subjectRef);
+        var failed = new TableEntity(rows[2]) { RowKey = "3" };
+        failed[LedgerRow.Outcome] = nameof(DisclosureOutcome.Failed);
+        failed[LedgerRow.IntentSeq] = 1L;
+        failed[LedgerRow.Hash] = LedgerRow.ComputeHash(failed);
+        await Table.AddEntityAsync(failed);
+        await Table.AddEntityAsync(new TableEntity(rows[3]) { RowKey = "4" });
+
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains($"Edited: chain {subjectRef} row 3: a row with a key that is not the 19-digit form of row 3", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"Edited: chain {subjectRef} row 4: a row with a key that is not the 19-digit form of row 4", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 2 findings", verify.Out, StringComparison.Ordinal);
+        Assert.Equal(1, digest.Exit);
+        Assert.Single((await Digests().ReadAsync()).Lines);
+    }
+
+    [Fact]
+    public async Task I_FragmentWithoutANewlineAppendedToTheLog_TheNextGenuineLineStaysItsOwnAndTrusted()
+    {
+        await WriteChainAsync(Unique("stu"), 2);
+        await Digests().WriteAsync();
+        using (var junk = new MemoryStream("x"u8.ToArray()))
+        {
+            await fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests).GetAppendBlobClient(LedgerDigests.LogBlobName).AppendBlockAsync(junk);
+        }
+
+        var next = await Digests().WriteAsync();
+        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+
+        var log = await Digests().ReadAsync();
+        Assert.Equal([true, false, true], log.Lines.Select(l => l.Trusted));
+        Assert.Equal(next.Digest, log.LastTrusted!.Digest!.Digest);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains("DigestForged: digest log: digest line 2: the line is not a digest line", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Untouched_DigestThenVerify_PassesWithEveryLineChecked()
     {
@@ -272,6 +393,22 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         }
 
         await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey) { [LedgerRow.Seq] = (long)chain.Count, [LedgerRow.Hash] = prev }, ETag.All, TableUpdateMode.Replace);
+    }
+
+    /// <summary>Appends a row after the chain's last that links to it honestly but claims 2021 and retention until 2024, and moves the head onto it.</summary>
+    private async Task<TableEntity> PlantBackdatedTailRowAsync(string subjectRef)
+    {
+        var rows = await RowsAsync(subjectRef);
+        var seq = rows[^1].GetInt64(LedgerRow.Seq)!.Value + 1;
+        var fake = new TableEntity(rows[^1]) { RowKey = LedgerRow.RowKeyOf(seq) };
+        fake[LedgerRow.Seq] = seq;
+        fake[LedgerRow.ProvidedAtUtc] = new DateTimeOffset(2021, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        fake[LedgerRow.RetainUntilUtc] = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        fake[LedgerRow.PrevHash] = rows[^1].GetString(LedgerRow.Hash);
+        fake[LedgerRow.Hash] = LedgerRow.ComputeHash(fake);
+        await Table.AddEntityAsync(fake);
+        await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey) { [LedgerRow.Seq] = seq, [LedgerRow.Hash] = fake.GetString(LedgerRow.Hash) }, ETag.All, TableUpdateMode.Merge);
+        return fake;
     }
 
     /// <summary>Appends a well-formed line over the heads now in the table, following <paramref name="previous"/>; returns its digest.</summary>

@@ -16,6 +16,21 @@ public sealed class LedgerCommandsArgumentTests
         Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("digest")]
+    [InlineData("purge")]
+    public async Task Run_SigningAgainstAzureStorageWithoutTheKeyVaultKey_ExitsTwoBeforeTouchingStorage(string command)
+    {
+        // An Azure account (not the Sandbox's Azurite) and no Ledger__DigestSigning__KeyId: a per-process key would sign.
+        var azure = $"DefaultEndpointsProtocol=https;AccountName=cafetalkledger;AccountKey={Convert.ToBase64String(new byte[64])};EndpointSuffix=core.windows.net";
+
+        var (code, stdout, stderr) = await RunAsync("ledger", command, "--connection-string", azure);
+
+        Assert.Equal(CliApplication.ExitBadArguments, code);
+        Assert.Equal("error: no digest key: set Ledger__DigestSigning__KeyId to the Key Vault key; a throwaway key's line could never be checked and would stay in the log as a forgery.", stderr.Trim());
+        Assert.Empty(stdout);
+    }
+
     [Fact]
     public async Task Run_VerifyWithoutAnyStorage_ExitsTwoNamingTheSetting()
     {
