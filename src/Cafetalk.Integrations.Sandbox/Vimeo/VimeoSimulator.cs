@@ -35,8 +35,27 @@ public sealed record SimulatedVideo(
     public string? PrivacyComments => Body["privacy"]?["comments"]?.GetValue<string>();
     public bool? PrivacyDownload => Body["privacy"]?["download"]?.GetValue<bool>();
 
-    /// <summary>Vimeo's upload.status: complete once every declared byte arrived.</summary>
-    public string UploadStatus => ReceivedSha256 is not null ? "complete" : "in_progress";
+    /// <summary><c>tus</c> or <c>pull</c> (contract fact <c>simulator-approach</c>).</summary>
+    public string Approach { get; init; } = "tus";
+
+    /// <summary>Vimeo's upload.status as last read (contract fact <c>upload-status</c>): in_progress, complete or error.</summary>
+    public string UploadStatus { get; init; } = "in_progress";
+
+    /// <summary>Vimeo's transcode.status as last read: in_progress until the upload is complete and processed, then complete or error.</summary>
+    public string TranscodeStatus { get; init; } = "in_progress";
+
+    /// <summary>How this video's upload ends once its bytes are in (chosen when it was made).</summary>
+    public VimeoProcessingOutcome UploadOutcome { get; init; }
+
+    /// <summary>How this video's transcoding ends (chosen when it was made).</summary>
+    public VimeoProcessingOutcome TranscodeOutcome { get; init; }
+}
+
+/// <summary>How Vimeo's asynchronous upload or transcoding ends: the material names both ends and says nothing of when.</summary>
+public enum VimeoProcessingOutcome
+{
+    Complete,
+    Error,
 }
 
 public sealed record SimulatedFolder(string Id, string Name);
@@ -220,6 +239,15 @@ public sealed class VimeoSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>How uploads of videos made from now on end once their bytes are in (a pull's fetch, a tus upload's last byte).</summary>
+    public VimeoProcessingOutcome UploadOutcome { get; set; }
+
+    /// <summary>How transcoding of videos made from now on ends.</summary>
+    public VimeoProcessingOutcome TranscodeOutcome { get; set; }
+
+    /// <summary>How long a pull's fetch, and then transcoding, stay <c>in_progress</c> (zero: settled at the next read).</summary>
+    public TimeSpan ProcessingDelay { get; set; }
+
     /// <summary>The seeded fault plan (off until enabled): every API and upload request is eligible.</summary>
     public SimulatorFaults Faults { get; } = new((_, _) => true);
 
@@ -380,15 +408,23 @@ public sealed class VimeoSimulator : IAsyncDisposable
         }
 
         var invalid = new List<string>();
-        if (payload["upload"]?["approach"]?.GetValue<string>() != "tus")
+        var approach = payload["upload"]?["approach"] is JsonValue approachValue && approachValue.TryGetValue<string>(out var named) ? named : null;
+        if (approach is not ("tus" or "pull"))
         {
             invalid.Add("upload.approach");
         }
 
+        // A pull names the public URL Vimeo fetches the file from (contract fact pull-link); its size is Vimeo's to find.
+        if (approach == "pull" && (payload["upload"]?["link"] is not JsonValue linkValue || !linkValue.TryGetValue<string>(out var link)
+            || !Uri.TryCreate(link, UriKind.Absolute, out var linkUri) || (linkUri.Scheme != Uri.UriSchemeHttps && linkUri.Scheme != Uri.UriSchemeHttp)))
+        {
+            invalid.Add("upload.link");
+        }
+
         // The contract declares upload.size a string holding the byte count.
         long size = 0;
-        if (payload["upload"]?["size"] is not JsonValue sizeValue || !sizeValue.TryGetValue<string>(out var sizeText)
-            || !long.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size <= 0)
+        if (approach != "pull" && (payload["upload"]?["size"] is not JsonValue sizeValue || !sizeValue.TryGetValue<string>(out var sizeText)
+            || !long.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size <= 0))
         {
             invalid.Add("upload.size");
         }
@@ -399,10 +435,19 @@ public sealed class VimeoSimulator : IAsyncDisposable
             return Invalid([.. invalid]);
         }
 
-        var video = new SimulatedVideo((_nextId++).ToString(CultureInfo.InvariantCulture), payload, size, 0, null, new HashSet<string>(StringComparer.Ordinal), null, _time.GetUtcNow());
+        var video = new SimulatedVideo((_nextId++).ToString(CultureInfo.InvariantCulture), payload, size, 0, null, new HashSet<string>(StringComparer.Ordinal), null, _time.GetUtcNow())
+        {
+            Approach = approach!,
+            UploadOutcome = UploadOutcome,
+            TranscodeOutcome = TranscodeOutcome,
+        };
         _videos[video.Id] = video;
-        _uploads[video.Id] = new Upload(size);
-        return (HttpStatusCode.Created, Describe(video), []);
+        if (approach == "tus")
+        {
+            _uploads[video.Id] = new Upload(size, _time);
+        }
+
+        return (HttpStatusCode.Created, Describe(WithUpload(video)), []);
     }
 
     private (HttpStatusCode, JsonNode?, List<(string, string)>) EditVideo(SimulatedVideo video, string body)
@@ -565,8 +610,32 @@ public sealed class VimeoSimulator : IAsyncDisposable
         }
     }
 
-    private SimulatedVideo WithUpload(SimulatedVideo video) =>
-        _uploads.TryGetValue(video.Id, out var upload) ? video with { ReceivedBytes = upload.Offset, ReceivedSha256 = upload.Sha256 } : video;
+    /// <summary>
+    /// The video as of now (contract facts <c>upload-status</c>, <c>processing-async</c>): a pull is fetched
+    /// <see cref="ProcessingDelay"/> after it was made, a tus upload's bytes are in at its last byte; either then ends
+    /// as its upload outcome says, and a complete upload is transcoded <see cref="ProcessingDelay"/> later, ending as its
+    /// transcode outcome says.
+    /// </summary>
+    private SimulatedVideo WithUpload(SimulatedVideo video)
+    {
+        var now = _time.GetUtcNow();
+        DateTimeOffset? bytesInAt = null;
+        if (video.Approach == "pull")
+        {
+            bytesInAt = now >= video.CreatedAtUtc + ProcessingDelay ? video.CreatedAtUtc + ProcessingDelay : null;
+        }
+        else if (_uploads.TryGetValue(video.Id, out var upload))
+        {
+            video = video with { ReceivedBytes = upload.Offset, ReceivedSha256 = upload.Sha256 };
+            bytesInAt = upload.CompletedAtUtc;
+        }
+
+        var uploadStatus = bytesInAt is null ? "in_progress" : video.UploadOutcome == VimeoProcessingOutcome.Error ? "error" : "complete";
+        var transcodeStatus = uploadStatus == "complete" && now >= bytesInAt + ProcessingDelay
+            ? (video.TranscodeOutcome == VimeoProcessingOutcome.Error ? "error" : "complete")
+            : "in_progress";
+        return video with { UploadStatus = uploadStatus, TranscodeStatus = transcodeStatus };
+    }
 
     private bool Authorized(HttpRequest request) => request.Headers.Authorization.ToString() == "Bearer " + AccessToken;
 
@@ -639,14 +708,16 @@ public sealed class VimeoSimulator : IAsyncDisposable
         ["name"] = video.Body["name"]?.DeepClone(),
         ["description"] = video.Description,
         ["privacy"] = video.Body["privacy"]?.DeepClone(),
-        ["upload"] = new JsonObject
-        {
-            ["approach"] = "tus",
-            ["size"] = video.UploadSize,
-            ["status"] = video.UploadStatus,
-            ["upload_link"] = $"{BaseAddress}files/{TusBucket}/{video.Id}",
-        },
-        ["transcode"] = new JsonObject { ["status"] = video.UploadStatus == "complete" ? "complete" : "in_progress" },
+        ["upload"] = video.Approach == "pull"
+            ? new JsonObject { ["approach"] = "pull", ["link"] = video.Body["upload"]?["link"]?.DeepClone(), ["status"] = video.UploadStatus }
+            : new JsonObject
+            {
+                ["approach"] = "tus",
+                ["size"] = video.UploadSize,
+                ["status"] = video.UploadStatus,
+                ["upload_link"] = $"{BaseAddress}files/{TusBucket}/{video.Id}",
+            },
+        ["transcode"] = new JsonObject { ["status"] = video.TranscodeStatus },
         ["created_time"] = video.CreatedAtUtc.ToString("O", CultureInfo.InvariantCulture),
     };
 
@@ -700,13 +771,14 @@ public sealed class VimeoSimulator : IAsyncDisposable
     }
 
     /// <summary>One tus upload: the bytes received so far, as an offset and a running SHA-256. One PATCH at a time.</summary>
-    private sealed class Upload(long size) : IDisposable
+    private sealed class Upload(long size, TimeProvider time) : IDisposable
     {
         private readonly Lock _lock = new();
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private bool _busy;
         private long _offset;
         private string? _sha256;
+        private DateTimeOffset? _completedAt;
         private long _thisPatch;
 
         public long Size => size;
@@ -718,6 +790,18 @@ public sealed class VimeoSimulator : IAsyncDisposable
                 lock (_lock)
                 {
                     return _offset;
+                }
+            }
+        }
+
+        /// <summary>When the last declared byte arrived.</summary>
+        public DateTimeOffset? CompletedAtUtc
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _completedAt;
                 }
             }
         }
@@ -765,6 +849,7 @@ public sealed class VimeoSimulator : IAsyncDisposable
                     if (_offset == size && _sha256 is null)
                     {
                         _sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
+                        _completedAt = time.GetUtcNow();
                     }
                 }
             }

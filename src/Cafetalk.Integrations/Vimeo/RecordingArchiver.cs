@@ -207,11 +207,26 @@ public sealed class RecordingArchiver(
         // Only an expired lease without a video id can hide a video Vimeo made before a crash.
         var mayHaveOrphan = facts.UploadLeaseUntilUtc is not null && videoId is null;
         var useWebhookToken = true;
-        if (videoId is not null && await GetVideoAsync(p, videoId, cancellationToken) is { UploadComplete: true })
+        if (videoId is not null && await GetVideoAsync(p, videoId, cancellationToken) is { UploadComplete: true, UploadFailed: false } uploaded)
         {
-            // Every byte arrived before the last run stopped (or Vimeo has just finished): nothing to download again.
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
-            return new UploadResult(videoId);
+            if (uploaded.Playable)
+            {
+                // Every byte arrived and was transcoded before the last run stopped (or Vimeo has just finished): nothing to download again.
+                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+                return new UploadResult(videoId);
+            }
+
+            var madeAt = p.Row.GetDateTimeOffset(RecordingColumns.UploadedAtUtc) ?? time.GetUtcNow();
+            if (time.GetUtcNow() - madeAt < settings.TranscodeTimeout)
+            {
+                // Still transcoding: waiting costs no attempt, and is bounded by the transcode timeout.
+                return await WaitForVimeoAsync(p, videoId, cancellationToken);
+            }
+
+            // Vimeo never finished transcoding: that video goes, and a fresh upload takes its place.
+            logger.LogWarning("Vimeo video {VideoId} of booking {BookingId} was still transcoding after {Timeout}; uploading afresh", videoId, p.Row.RowKey, settings.TranscodeTimeout);
+            await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
+            videoId = null;
         }
 
         while (attempts < settings.MaxUploadAttempts)
@@ -303,17 +318,29 @@ public sealed class RecordingArchiver(
             video = await GetVideoAsync(p, videoId, cancellationToken);
         }
 
-        if (video is not { UploadComplete: true })
+        if (video is null || video.UploadFailed)
         {
-            // Every byte is there but Vimeo does not say complete yet: Zoom's copy waits, and so does the booking.
-            var retryAt = time.GetUtcNow() + options.Value.UploadCheckInterval;
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
-            logger.LogInformation("Vimeo does not yet report video {VideoId} of booking {BookingId} complete; looking again at {RetryAtUtc:O}", videoId, p.Row.RowKey, retryAt);
-            return new UploadResult(videoId, RecordingOutcome.Deferred, retryAt);
+            // Vimeo ended the upload or its transcoding in error after the bytes went: this attempt failed, Zoom's copy stays.
+            await AbandonVideoAsync(p, videoId, video is not null, cancellationToken);
+            throw new VimeoApiException("upload processing", HttpStatusCode.UnprocessableEntity, null);
+        }
+
+        if (!video.Playable)
+        {
+            return await WaitForVimeoAsync(p, videoId, cancellationToken);
         }
 
         await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
         return new UploadResult(videoId);
+    }
+
+    /// <summary>Every byte is there but Vimeo does not yet report the upload and its transcoding complete: Zoom's copy waits, and so does the booking.</summary>
+    private async Task<UploadResult> WaitForVimeoAsync(Pending p, string videoId, CancellationToken cancellationToken)
+    {
+        var retryAt = time.GetUtcNow() + options.Value.UploadCheckInterval;
+        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
+        logger.LogInformation("Vimeo does not yet report video {VideoId} of booking {BookingId} uploaded and transcoded; looking again at {RetryAtUtc:O}", videoId, p.Row.RowKey, retryAt);
+        return new UploadResult(videoId, RecordingOutcome.Deferred, retryAt);
     }
 
     /// <summary>

@@ -15,16 +15,23 @@ public sealed record VimeoItem(
     [property: JsonPropertyName("uri")] string? Uri,
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("upload")] VimeoUploadState? Upload = null)
+    [property: JsonPropertyName("upload")] VimeoUploadState? Upload = null,
+    [property: JsonPropertyName("transcode")] VimeoTranscodeState? Transcode = null)
 {
     public string? Id => Uri is { Length: > 0 } uri ? uri[(uri.LastIndexOf('/') + 1)..] : null;
 
     /// <summary>Vimeo has every byte of the file: Zoom's copy may go.</summary>
     public bool UploadComplete => Upload?.Status == "complete";
 
-    /// <summary>Vimeo gave up on the upload; it must be made again.</summary>
-    public bool UploadFailed => Upload?.Status == "error";
+    /// <summary>Vimeo gave up on the upload or on transcoding it; it must be made again.</summary>
+    public bool UploadFailed => Upload?.Status == "error" || Transcode?.Status == "error";
+
+    /// <summary>Every byte arrived and Vimeo transcoded them: only now is Vimeo's copy one a student can watch.</summary>
+    public bool Playable => UploadComplete && Transcode?.Status == "complete";
 }
+
+/// <summary>Where transcoding stands: <c>in_progress</c>, <c>complete</c> or <c>error</c>.</summary>
+public sealed record VimeoTranscodeState([property: JsonPropertyName("status")] string? Status);
 
 /// <summary>Where an upload stands: <c>in_progress</c>, <c>complete</c> or <c>error</c>, and the tus link that takes its bytes.</summary>
 public sealed record VimeoUploadState(

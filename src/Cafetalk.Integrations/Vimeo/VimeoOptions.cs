@@ -60,4 +60,8 @@ public sealed class VimeoOptions : ProviderRetryOptions
     /// <summary>While Vimeo has every byte but does not yet report the upload complete, the recording is looked at again after this long (Zoom's copy is kept until then).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
     public TimeSpan UploadCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long after the video was made Vimeo may still be transcoding it; past that the upload is tried afresh.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
+    public TimeSpan TranscodeTimeout { get; set; } = TimeSpan.FromHours(6);
 }

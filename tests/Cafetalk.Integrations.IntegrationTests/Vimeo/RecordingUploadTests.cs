@@ -38,6 +38,9 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
     {
         Zoom.FailDownloadsAfter(0, 0);
         Vimeo.TokenScopes = VimeoSimulator.AllScopes;
+        Vimeo.UploadOutcome = VimeoProcessingOutcome.Complete;
+        Vimeo.TranscodeOutcome = VimeoProcessingOutcome.Complete;
+        Vimeo.ProcessingDelay = TimeSpan.Zero;
         await _services.DisposeAsync();
     }
 
@@ -158,6 +161,105 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         Assert.Equal(RecordingOutcome.UploadFailed, again!.Outcome);
         Assert.Empty(Vimeo.Requests);
         Assert.Empty(Zoom.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_VimeoEndsTheUploadInErrorAfterTheLastByte_ThatVideoIsDeleted_AFreshUploadArchivesIt()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        var recording = Assert.Single(Zoom.Recordings, r => r.MeetingId == meetingId);
+        // The first video's upload ends in error once its bytes are in; videos made after that complete.
+        Vimeo.UploadOutcome = VimeoProcessingOutcome.Error;
+        Vimeo.AfterPatch = (_, offset) =>
+        {
+            if (offset >= recording.Size)
+            {
+                Vimeo.UploadOutcome = VimeoProcessingOutcome.Complete;
+            }
+        };
+        ClearRequests();
+
+        RecordingResult? result;
+        try
+        {
+            result = await _scenario.HandleAsync(message);
+        }
+        finally
+        {
+            Vimeo.AfterPatch = null;
+        }
+
+        Assert.Equal(RecordingOutcome.Archived, result!.Outcome);
+        var created = Vimeo.Requests.Where(r => r.Method == "POST" && r.Path == "/me/videos").ToList();
+        Assert.Equal(2, created.Count);
+        var failed = Assert.Single(Vimeo.Requests, r => r.Method == "DELETE" && r.Path.StartsWith("/videos/", StringComparison.Ordinal));
+        var video = Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.NotEqual("/videos/" + video.Id, failed.Path);
+        Assert.Equal((recording.Sha256(), "complete", "complete"), (video.ReceivedSha256, video.UploadStatus, video.TranscodeStatus));
+        // Zoom's copy went only after the second upload was complete.
+        var zoomDelete = Assert.Single(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.True(zoomDelete.ReceivedAtUtc >= created[1].ReceivedAtUtc);
+        Assert.Equal(2, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
+    }
+
+    [Fact]
+    public async Task Upload_TranscodingEndsInErrorEveryTime_BookingEndsUploadFailed_SiteIsTold_ZoomCopyKept()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        Vimeo.TranscodeOutcome = VimeoProcessingOutcome.Error;
+        ClearRequests();
+
+        var result = await _scenario.HandleAsync(message, "msg-transcode-fails");
+
+        Assert.Equal(RecordingOutcome.UploadFailed, result!.Outcome);
+        var row = await _scenario.RowAsync(lecturer, booking);
+        Assert.Equal(("UploadFailed", 3), (row.GetString("RecordingDisposition"), row.GetInt32("VimeoUploadAttempts")));
+        Assert.Null(row.GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
+        Assert.Contains(Zoom.Recordings, r => r.MeetingId == meetingId);
+        Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        // Three uploads, each deleted once Vimeo failed to transcode it.
+        Assert.Equal(3, Vimeo.Requests.Count(r => r.Method == "POST" && r.Path == "/me/videos"));
+        Assert.Equal(3, Vimeo.Requests.Count(r => r.Method == "DELETE" && r.Path.StartsWith("/videos/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        var notices = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == RecordingFailures.UploadFailedType && e.GetProperty("data").GetProperty("bookingId").GetString() == booking);
+        Assert.Equal("msg-transcode-fails", Assert.Single(notices).GetProperty("data").GetProperty("correlationId").GetString());
+
+        ClearRequests();
+        Assert.Equal(RecordingOutcome.UploadFailed, (await _scenario.HandleAsync(message))!.Outcome);
+        Assert.Empty(Vimeo.Requests);
+        Assert.Empty(Zoom.Requests);
+    }
+
+    [Fact]
+    public async Task Upload_StillTranscoding_ZoomCopyKeptAndNoAttemptSpent_ArchivedOnceVimeoReportsItComplete()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        Vimeo.ProcessingDelay = TimeSpan.FromMilliseconds(500);
+        ClearRequests();
+
+        var waiting = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Deferred, waiting!.Outcome);
+        Assert.Equal("in_progress", Assert.Single(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking)).TranscodeStatus);
+        Assert.Contains(Zoom.Recordings, r => r.MeetingId == meetingId);
+        Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
+
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+        ClearRequests();
+        var done = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, done!.Outcome);
+        Assert.DoesNotContain(Zoom.Requests, r => r.Path.StartsWith("/rec/", StringComparison.Ordinal));
+        Assert.Single(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.Equal(1, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
     }
 
     [Fact]
@@ -325,6 +427,31 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         // Sent on purpose: taken back so the suite's contract scan sees only what the pipeline sent.
         var violation = Assert.Single(TakeDeliberateViolations(v => v.Problem.Contains($"'{parameter}'", StringComparison.Ordinal)));
         Assert.Equal("vimeo", violation.Provider);
+    }
+
+    [Fact]
+    public async Task VimeoSimulator_PullWithALink_IsInProgressThenEndsInErrorAsynchronously_WhenThePlanSaysSo()
+    {
+        Vimeo.UploadOutcome = VimeoProcessingOutcome.Error;
+        Vimeo.ProcessingDelay = TimeSpan.FromMilliseconds(300);
+        using var http = VimeoApi();
+
+        using var created = await http.PostAsync(new Uri("me/videos", UriKind.Relative),
+            new StringContent("""{"upload":{"approach":"pull","link":"https://example.com/video.mp4"},"name":"n","privacy":{"view":"disable"}}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(("pull", "in_progress"), (body.GetProperty("upload").GetProperty("approach").GetString(), body.GetProperty("upload").GetProperty("status").GetString()));
+        var uri = new Uri(body.GetProperty("uri").GetString()!.TrimStart('/'), UriKind.Relative);
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        var later = JsonDocument.Parse(await http.GetStringAsync(uri)).RootElement;
+        Assert.Equal(("error", "in_progress"), (later.GetProperty("upload").GetProperty("status").GetString(), later.GetProperty("transcode").GetProperty("status").GetString()));
+
+        // A pull names the file's public URL; without one Vimeo has nothing to fetch.
+        using var noLink = await http.PostAsync(new Uri("me/videos", UriKind.Relative),
+            new StringContent("""{"upload":{"approach":"pull"},"name":"n"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, noLink.StatusCode);
+        Assert.Contains("upload.link", await noLink.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
