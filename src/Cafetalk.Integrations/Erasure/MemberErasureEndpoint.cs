@@ -14,8 +14,22 @@ public sealed class MemberErasureEndpoint(PrivacyOfficeCredential credential, St
 {
     public const string Route = "members/{memberId}/erasure";
 
+    /// <summary>The route takes its input from the path and query; a body is read only to refuse a large one before anything else.</summary>
+    public const int MaxBodyBytes = 1024;
+
     public async Task<IActionResult> PostAsync(HttpRequest request, string memberId)
     {
+        var read = await Http.RequestBody.ReadAsync(request, MaxBodyBytes, time, request.HttpContext.RequestAborted);
+        switch (read.Outcome)
+        {
+            case Http.BodyReadOutcome.TooLarge:
+                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxBodyBytes} bytes.");
+            case Http.BodyReadOutcome.TooSlow:
+                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
+            case Http.BodyReadOutcome.Unreadable:
+                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+        }
+
         if (!credential.IsPresentedBy(request))
         {
             return Problem(StatusCodes.Status401Unauthorized, "privacy-office-credential", $"This route needs the privacy office's key in the {PrivacyOfficeCredential.HeaderName} header.");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Cafetalk.Integrations.Cli.Serving;
+using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Newsletter;
@@ -31,6 +32,7 @@ public sealed class HttpLimitsTests(SandboxFixture fixture, ITestOutputHelper ou
         [NewsletterEndpoints.ResubscribeRoute] = NewsletterEndpoints.MaxBodyBytes,
         [CalendarConnectEndpoints.DisconnectRoute] = CalendarConnectEndpoints.MaxDisconnectBodyBytes,
         [CalendarConnectEndpoints.ConnectRoute] = CalendarConnectEndpoints.MaxConfirmBodyBytes,
+        [MemberErasureEndpoint.Route] = MemberErasureEndpoint.MaxBodyBytes,
     };
 
     private LocalFunctionsServer _server = null!;
