@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Sandbox;
+using Cafetalk.Integrations.Sandbox.Contracts;
 using Cafetalk.Integrations.Sandbox.Vimeo;
 using Cafetalk.Integrations.Sandbox.Zoom;
 using Cafetalk.Integrations.Storage;
@@ -82,6 +83,9 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         // Zoom's rule since 2023-02-14: the very token that works in the header is refused in the URL.
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         using var inQuery = await http.GetAsync(new Uri($"{url}?access_token={token}"));
+        var refused = ContractViolations.TakeFrom(Zoom.BaseAddress);
+        Assert.Contains(refused, v => v.Problem.StartsWith("credential in query parameter 'access_token'", StringComparison.Ordinal));
+        Assert.All(refused, v => Assert.True(ProviderContract.IsCredentialProblem(v), v.ToString()));
         Assert.Equal(HttpStatusCode.Unauthorized, inQuery.StatusCode);
         Assert.Equal(124, JsonDocument.Parse(await inQuery.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         ClearRequests();
