@@ -431,21 +431,8 @@ public sealed class CalendarConnectEndpoints(
     }
 
     /// <summary>Queues a converge for each of the lecturer's upcoming confirmed bookings.</summary>
-    private async Task<int> BackfillAsync(string lecturerId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {lecturerId} and Status eq {nameof(BookingStatus.Confirmed)} and StartsAtUtc ge {now} and StartsAtUtc le {now + options.Value.BackfillHorizon}");
-        var queue = storage.Queue(QueueNames.CalendarConverge);
-        var count = 0;
-        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await queue.SendMessageAsync(new ConvergeRequest(row.PartitionKey, row.RowKey).ToJson(), cancellationToken);
-            count++;
-        }
-
-        return count;
-    }
+    private Task<int> BackfillAsync(string lecturerId, CancellationToken cancellationToken) =>
+        CalendarBackfill.QueueUpcomingAsync(storage, time.GetUtcNow(), options.Value.BackfillHorizon, lecturerId, cancellationToken);
 
     private async Task RevokeUnwantedAsync(string lecturerId, GrantedTokens granted, string consentId, string correlationId)
     {

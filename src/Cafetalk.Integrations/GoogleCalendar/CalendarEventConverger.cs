@@ -341,19 +341,6 @@ public sealed class CalendarRecreations(
         return calendar.Id!;
     }
 
-    private async Task<int> QueueUpcomingAsync(string lecturerId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {lecturerId} and Status eq {nameof(BookingStatus.Confirmed)} and StartsAtUtc ge {now} and StartsAtUtc le {now + options.Value.BackfillHorizon}");
-        var queue = storage.Queue(QueueNames.CalendarConverge);
-        var count = 0;
-        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await queue.SendMessageAsync(new ConvergeRequest(row.PartitionKey, row.RowKey).ToJson(), cancellationToken);
-            count++;
-        }
-
-        return count;
-    }
+    private Task<int> QueueUpcomingAsync(string lecturerId, CancellationToken cancellationToken) =>
+        CalendarBackfill.QueueUpcomingAsync(storage, time.GetUtcNow(), options.Value.BackfillHorizon, lecturerId, cancellationToken);
 }
