@@ -17,14 +17,9 @@ public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler, TimeProvider
         CancellationToken cancellationToken)
     {
         var body = await RequestBody.ReadAsync(request, ZoomWebhookHandler.MaxBodyBytes, time, cancellationToken);
-        switch (body.Outcome)
+        if (body.Refusal(ZoomWebhookHandler.MaxBodyBytes) is { } refused)
         {
-            case BodyReadOutcome.TooLarge:
-                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"body is over {ZoomWebhookHandler.MaxBodyBytes} bytes");
-            case BodyReadOutcome.TooSlow:
-                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "the body did not arrive in time");
-            case BodyReadOutcome.Unreadable:
-                return Problem(StatusCodes.Status400BadRequest, "bad-body", "the body could not be read");
+            return Problem(refused.Status, refused.Type, refused.Detail);
         }
 
         var result = await handler.HandleAsync(

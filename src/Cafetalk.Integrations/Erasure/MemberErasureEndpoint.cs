@@ -20,14 +20,9 @@ public sealed class MemberErasureEndpoint(PrivacyOfficeCredential credential, St
     public async Task<IActionResult> PostAsync(HttpRequest request, string memberId)
     {
         var read = await Http.RequestBody.ReadAsync(request, MaxBodyBytes, time, request.HttpContext.RequestAborted);
-        switch (read.Outcome)
+        if (read.Refusal(MaxBodyBytes) is { } refused)
         {
-            case Http.BodyReadOutcome.TooLarge:
-                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxBodyBytes} bytes.");
-            case Http.BodyReadOutcome.TooSlow:
-                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
-            case Http.BodyReadOutcome.Unreadable:
-                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+            return Problem(refused.Status, refused.Type, refused.Detail);
         }
 
         if (!credential.IsPresentedBy(request))

@@ -83,14 +83,9 @@ public sealed class CalendarConnectEndpoints(
         var language = Language(request);
         var cancellationToken = request.HttpContext.RequestAborted;
         var read = await RequestBody.ReadAsync(request, MaxConfirmBodyBytes, time, cancellationToken);
-        switch (read.Outcome)
+        if (read.Refusal(MaxConfirmBodyBytes) is { } refused)
         {
-            case BodyReadOutcome.TooLarge:
-                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxConfirmBodyBytes} bytes.");
-            case BodyReadOutcome.TooSlow:
-                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
-            case BodyReadOutcome.Unreadable:
-                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+            return Problem(refused.Status, refused.Type, refused.Detail);
         }
 
         if (!SameOriginRequests.IsSameOrigin(request))
@@ -257,14 +252,9 @@ public sealed class CalendarConnectEndpoints(
     {
         var cancellationToken = request.HttpContext.RequestAborted;
         var read = await RequestBody.ReadAsync(request, MaxDisconnectBodyBytes, time, cancellationToken);
-        switch (read.Outcome)
+        if (read.Refusal(MaxDisconnectBodyBytes) is { } refused)
         {
-            case BodyReadOutcome.TooLarge:
-                return Problem(StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {MaxDisconnectBodyBytes} bytes.");
-            case BodyReadOutcome.TooSlow:
-                return Problem(StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time.");
-            case BodyReadOutcome.Unreadable:
-                return Problem(StatusCodes.Status400BadRequest, "bad-body", "The body could not be read.");
+            return Problem(refused.Status, refused.Type, refused.Detail);
         }
 
         string? lecturerId;

@@ -16,7 +16,17 @@ public enum BodyReadOutcome
 }
 
 /// <summary>A request body, read whole; <see cref="Bytes"/> is empty unless <see cref="Outcome"/> is <see cref="BodyReadOutcome.Read"/>.</summary>
-public sealed record BodyRead(BodyReadOutcome Outcome, ReadOnlyMemory<byte> Bytes);
+public sealed record BodyRead(BodyReadOutcome Outcome, ReadOnlyMemory<byte> Bytes)
+{
+    /// <summary>The status, problem type and detail a route answers when the body was not read whole; null when it was.</summary>
+    public (int Status, string Type, string Detail)? Refusal(int maxBytes) => Outcome switch
+    {
+        BodyReadOutcome.TooLarge => (StatusCodes.Status413PayloadTooLarge, "too-large", $"The body is over {maxBytes} bytes."),
+        BodyReadOutcome.TooSlow => (StatusCodes.Status408RequestTimeout, "too-slow", "The body did not arrive in time."),
+        BodyReadOutcome.Unreadable => (StatusCodes.Status400BadRequest, "bad-body", "The body could not be read."),
+        _ => null,
+    };
+}
 
 /// <summary>
 /// Every HTTP function reads its body through here: never more than the route's limit (one byte over is enough to
