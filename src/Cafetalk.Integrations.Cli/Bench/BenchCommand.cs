@@ -40,6 +40,7 @@ internal static class BenchCommand
         {
             scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, json,
         };
+        command.Subcommands.Add(RecordingWorkerCommand.Create(stdout));
         command.SetAction(async (parse, cancellationToken) =>
         {
             var chosen = parse.GetValue(scenario) ?? ["all"];

@@ -69,17 +69,25 @@ internal sealed record NightlySyncFigures(
 
 internal sealed record NightlyMemoryFigures(int Bookings, long PeakResidentBytes, long PeakResidentBytesAtSmallScale, int SmallScaleBookings, double Seconds, int ZoomBookingsChecked);
 
-/// <summary>One large recording from Zoom's webhook to Vimeo: throughput, the process's memory around it, requests per provider.</summary>
-internal sealed record RecordingFigures(
-    long Bytes,
+/// <summary>
+/// One large recording from Zoom's webhook to Vimeo, run twice: in the bench process beside the simulators (the old
+/// figure, an upper bound) and in a worker process holding only the zoom-events function, as the Functions worker does.
+/// </summary>
+internal sealed record RecordingFigures(long Bytes, int ChunkBytes, RecordingRunFigures BenchProcess, RecordingRunFigures WorkerProcess);
+
+/// <summary>
+/// One recording's run: throughput, the resident memory of the process it ran in (VmHWM from the kernel, and the
+/// most a 20 ms sampler saw), and what crossed the wire to each provider.
+/// </summary>
+internal sealed record RecordingRunFigures(
+    string RanIn,
     double Seconds,
     double MegabytesPerSecond,
-    long WorkingSetBeforeBytes,
-    long PeakWorkingSetSampledBytes,
-    long WorkingSetGrowthBytes,
-    long ProcessPeakWorkingSetBytes,
+    long PeakResidentBytes,
+    long PeakResidentSampledBytes,
+    long? ResidentBeforeBytes,
     long ManagedBytesAllocated,
-    int ChunkBytes,
+    bool ServerGarbageCollector,
     int ZoomApiRequests,
     int ZoomDownloadRequests,
     int ZoomTokenFetches,

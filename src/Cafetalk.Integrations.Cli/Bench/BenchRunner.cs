@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
@@ -312,16 +313,19 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
 
     /// <summary>
     /// One recording of <see cref="BenchOptions.RecordingMegabytes"/> through the real path: Zoom's signed webhook, the
-    /// zoom-events function, the download (Authorization header, redirect) streamed into Vimeo's tus upload. A 1 MB
-    /// recording goes first so JIT and connection pools are warm; the process's working set is then sampled every 20 ms.
+    /// zoom-events function, the download (Authorization header, redirect) streamed into Vimeo's tus upload. It runs
+    /// twice. First in this process after a 1 MB warm-up, its working set sampled every 20 ms: that figure includes the
+    /// simulators and the local host. Then with the zoom-events function alone in a child process, as the Functions
+    /// worker runs it in Azure, its resident memory read from the kernel.
     /// </summary>
     private static async Task<RecordingFigures> RecordingAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?>(), cancellationToken);
         var lecturer = "lec_bench_rec";
         await bench.AssignZoomHostsAsync([lecturer], cancellationToken);
+        var pumpEverything = () => bench.Pump.RunUntilIdleAsync(4, cancellationToken);
 
-        async Task<(TimeSpan Elapsed, SimulatedRecording Recording)> RecordAsync(string bookingId, long bytes)
+        async Task<(TimeSpan Elapsed, SimulatedRecording Recording)> RecordAsync(string bookingId, long bytes, Func<Task> runZoomEvents)
         {
             await bench.PublishAsync([SampleEvents.Booking(EventTypes.BookingConfirmed, bookingId, 1, Tomorrow(), lecturer, "stu_bench_rec")], cancellationToken);
             await bench.Pump.RunUntilIdleAsync(4, cancellationToken);
@@ -337,42 +341,58 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
             {
             }
 
-            await bench.Pump.RunUntilIdleAsync(4, cancellationToken);
+            await runZoomEvents();
             return (clock.Elapsed, recording);
         }
 
-        await RecordAsync("bk_bench_rec_warmup", 1024 * 1024);
+        await RecordAsync("bk_bench_rec_warmup", 1024 * 1024, pumpEverything);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         var before = self.WorkingSet64;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
-        long peak = before;
+        long sampledPeak = before;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
             while (!sampling.IsCancellationRequested)
             {
                 self.Refresh();
-                peak = Math.Max(peak, self.WorkingSet64);
+                sampledPeak = Math.Max(sampledPeak, self.WorkingSet64);
                 await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None);
             }
         }, CancellationToken.None);
 
         var size = options.RecordingMegabytes * 1024L * 1024L;
-        var (elapsed, recording) = await RecordAsync("bk_bench_rec", size);
+        var (elapsed, recording) = await RecordAsync("bk_bench_rec", size, pumpEverything);
         await sampling.CancelAsync();
         await sampler;
-        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var benchProcess = RecordingRun(bench, "bench process: simulators, local Functions host and pipeline", size, recording, elapsed.TotalSeconds,
+            ResidentMemory.OfThisProcess().PeakBytes, sampledPeak, before, GC.GetTotalAllocatedBytes() - allocatedBefore, GCSettings.IsServerGC);
 
+        // Again with the zoom-events function alone in its own process: the parent only answers as Zoom, Vimeo and Azurite.
+        ChildRun? worker = null;
+        var (_, workerRecording) = await RecordAsync("bk_bench_rec_worker", size, async () =>
+        {
+            worker = await RunChildAsync(bench, "recording", ["bench", RecordingWorkerCommand.Name], cancellationToken);
+            await bench.Pump.RunUntilIdleAsync(4, cancellationToken); // whatever the recording queued for other functions
+        });
+        var report = worker!.Report.Deserialize<RecordingWorkerReport>(JsonSerializerOptions.Web)!;
+        var workerProcess = RecordingRun(bench, "worker process: the zoom-events function alone", size, workerRecording, report.Seconds,
+            Math.Max(worker.PeakResidentBytes, report.PeakResidentBytes), worker.PeakResidentSampledBytes, null, report.ManagedBytesAllocated, report.ServerGarbageCollector);
+        return new RecordingFigures(size, bench.Services.GetRequiredService<IOptions<VimeoOptions>>().Value.UploadChunkBytes, benchProcess, workerProcess);
+    }
+
+    /// <summary>The figures of one recording's run; the requests are those the simulators saw since the webhook.</summary>
+    private static RecordingRunFigures RecordingRun(BenchSandbox bench, string ranIn, long size, SimulatedRecording recording, double seconds,
+        long peakResident, long sampledPeak, long? residentBefore, long allocated, bool serverGc)
+    {
         var video = bench.Sandbox.Vimeo.Videos.LastOrDefault(v => v.UploadSize == size);
         var zoom = bench.Sandbox.Zoom.Requests;
         var vimeo = bench.Sandbox.Vimeo.Requests;
-        return new RecordingFigures(
-            size, Math.Round(elapsed.TotalSeconds, 2), Math.Round(size / 1024d / 1024d / elapsed.TotalSeconds, 1),
-            before, peak, peak - before, self.PeakWorkingSet64, allocated,
-            bench.Services.GetRequiredService<IOptions<VimeoOptions>>().Value.UploadChunkBytes,
+        return new RecordingRunFigures(ranIn, Math.Round(seconds, 2), Math.Round(size / 1024d / 1024d / seconds, 1),
+            peakResident, sampledPeak, residentBefore, allocated, serverGc,
             zoom.Count(r => r.IsApi), zoom.Count(r => r.Path.StartsWith("/rec/", StringComparison.Ordinal)), zoom.Count(r => r.IsToken),
             vimeo.Count(r => !r.Path.StartsWith("/files/", StringComparison.Ordinal)), vimeo.Count(r => r.Path.StartsWith("/files/", StringComparison.Ordinal)),
             video?.ReceivedBytes ?? 0, video?.UploadStatus, video?.ReceivedSha256 == recording.Sha256(), bench.Sandbox.Zoom.Recordings.All(r => r.MeetingId != recording.MeetingId));
@@ -381,47 +401,51 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
     /// <summary>Runs <c>sync</c> as its own process, as the timer would, and reads its resident-set high-water mark.</summary>
     private static async Task<(long PeakBytes, double Seconds, int Checked)> RunSyncProcessAsync(BenchSandbox bench, CancellationToken cancellationToken)
     {
+        var sync = await RunChildAsync(bench, "nightly-memory", ["sync"], cancellationToken);
+        return (sync.PeakResidentBytes, sync.Seconds, sync.Report["zoomBookingsChecked"]!.GetValue<int>());
+    }
+
+    /// <summary>What a CLI command run as a child process printed, and its resident memory as the kernel counted it while it ran.</summary>
+    private sealed record ChildRun(JsonNode Report, long PeakResidentBytes, long PeakResidentSampledBytes, double Seconds);
+
+    /// <summary>
+    /// Runs this CLI with <paramref name="arguments"/> as its own process, with the scenario's settings as environment
+    /// variables (as app settings reach a Functions worker), and polls its VmHWM and VmRSS every 20 ms.
+    /// </summary>
+    private static async Task<ChildRun> RunChildAsync(BenchSandbox bench, string scenario, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(typeof(BenchRunner).Assembly.Location);
-        start.ArgumentList.Add("sync");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         foreach (var (key, value) in bench.Settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new SandboxException("The nightly-memory run could not start its sync process.");
+        using var process = Process.Start(start) ?? throw new SandboxException($"The {scenario} run could not start its {arguments[0]} process.");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        long peak = 0;
+        long peak = 0, sampledPeak = 0;
         while (!process.HasExited)
         {
-            peak = Math.Max(peak, ResidentHighWaterMark(process.Id));
-            await Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken);
+            var memory = ResidentMemory.OfProcess(process.Id);
+            peak = Math.Max(peak, memory.PeakBytes);
+            sampledPeak = Math.Max(sampledPeak, memory.CurrentBytes);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
         }
 
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0)
         {
-            throw new SandboxException($"The nightly-memory run's sync process exited with {process.ExitCode}: {Tail(await errors)}");
+            throw new SandboxException($"The {scenario} run's {arguments[0]} process exited with {process.ExitCode}: {Tail(await errors)}");
         }
 
-        var report = JsonNode.Parse(await output)!;
-        return (peak, clock.Elapsed.TotalSeconds, report["zoomBookingsChecked"]!.GetValue<int>());
-    }
-
-    /// <summary>VmHWM from /proc: the most resident memory the process has had so far.</summary>
-    private static long ResidentHighWaterMark(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (IOException)
-        {
-            return 0; // the process ended between the check and the read
-        }
+        return new ChildRun(JsonNode.Parse(await output)!, peak, sampledPeak, clock.Elapsed.TotalSeconds);
     }
 
     private static string Tail(string text) => text.Length > 2000 ? text[^2000..] : text;

@@ -47,21 +47,34 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
-    public async Task Bench_Recording_StreamsTheFileIntactThroughTusInChunks_ThenZoomCopyDeleted()
+    public async Task Bench_Recording_StreamsTheFileIntactInTheBenchAndInAWorkerProcess_ThenZoomCopyDeleted()
     {
         var (exit, output, _) = await RunAsync("bench", "--scenario", "recording", "--recording-mb", "40", "--json");
 
         Assert.Equal(0, exit);
         var recording = JsonDocument.Parse(output).RootElement.GetProperty("recording");
-        Assert.Equal(40L * 1024 * 1024, recording.GetProperty("vimeoReceivedBytes").GetInt64());
-        Assert.True(recording.GetProperty("contentIdentical").GetBoolean());
-        Assert.True(recording.GetProperty("zoomCopyDeleted").GetBoolean());
-        Assert.Equal("complete", recording.GetProperty("vimeoUploadStatus").GetString());
-        // 40 MiB in 8 MiB chunks: one HEAD, five PATCHes; create, two state look-ups, embed domain, move; Zoom: delete, redirect, file.
-        Assert.Equal((6, 5, 1, 2), (recording.GetProperty("vimeoUploadRequests").GetInt32(), recording.GetProperty("vimeoApiRequests").GetInt32(),
-            recording.GetProperty("zoomApiRequests").GetInt32(), recording.GetProperty("zoomDownloadRequests").GetInt32()));
-        // The file never sits in memory: a buffered 40 MiB file would grow the working set by at least that much.
-        Assert.InRange(recording.GetProperty("workingSetGrowthBytes").GetInt64(), long.MinValue, 32L * 1024 * 1024);
+        Assert.Equal(40L * 1024 * 1024, recording.GetProperty("bytes").GetInt64());
+        var bench = recording.GetProperty("benchProcess");
+        var worker = recording.GetProperty("workerProcess");
+        foreach (var run in new[] { bench, worker })
+        {
+            Assert.Equal(40L * 1024 * 1024, run.GetProperty("vimeoReceivedBytes").GetInt64());
+            Assert.True(run.GetProperty("contentIdentical").GetBoolean());
+            Assert.True(run.GetProperty("zoomCopyDeleted").GetBoolean());
+            Assert.Equal("complete", run.GetProperty("vimeoUploadStatus").GetString());
+            // 40 MiB in 8 MiB chunks: one HEAD, five PATCHes; Zoom: delete, redirect, file.
+            Assert.Equal((6, 1, 2), (run.GetProperty("vimeoUploadRequests").GetInt32(), run.GetProperty("zoomApiRequests").GetInt32(), run.GetProperty("zoomDownloadRequests").GetInt32()));
+        }
+
+        // Vimeo: create, two state look-ups, embed domain, move; the worker, a fresh process, also checks its token's scopes and fetches a Zoom token.
+        Assert.Equal((5, 0), (bench.GetProperty("vimeoApiRequests").GetInt32(), bench.GetProperty("zoomTokenFetches").GetInt32()));
+        Assert.Equal((6, 1), (worker.GetProperty("vimeoApiRequests").GetInt32(), worker.GetProperty("zoomTokenFetches").GetInt32()));
+        // The worker's memory was read from its own /proc entry: the kernel's high-water mark is at least any sampled resident size.
+        Assert.True(worker.GetProperty("peakResidentSampledBytes").GetInt64() > 0, "the worker process's resident memory was never read");
+        Assert.True(worker.GetProperty("peakResidentBytes").GetInt64() >= worker.GetProperty("peakResidentSampledBytes").GetInt64());
+        Assert.Equal(JsonValueKind.Null, worker.GetProperty("residentBeforeBytes").ValueKind);
+        // The file never sits in memory: a buffered 40 MiB file would grow the bench process's working set by at least that much.
+        Assert.InRange(bench.GetProperty("peakResidentSampledBytes").GetInt64() - bench.GetProperty("residentBeforeBytes").GetInt64(), long.MinValue, 32L * 1024 * 1024);
     }
 
     [Theory]
