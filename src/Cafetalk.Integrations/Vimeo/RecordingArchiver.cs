@@ -5,7 +5,6 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
-using System.Buffers;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -345,49 +344,31 @@ public sealed class RecordingArchiver(
 
     /// <summary>
     /// Streams the download into the upload link: the bytes Vimeo already holds (HEAD) are read and dropped, then each
-    /// chunk goes at the offset Vimeo last reported. One pooled buffer of <see cref="VimeoOptions.UploadChunkBytes"/>.
+    /// chunk of <see cref="VimeoOptions.UploadChunkBytes"/> goes at the offset Vimeo last reported, read from the
+    /// download as the PATCH sends it, so no chunk is ever held in memory.
     /// </summary>
     private async Task<long> SendBytesAsync(Pending p, Uri uploadLink, ZoomRecordingStream download, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var offset = await tus.OffsetAsync(uploadLink, cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(settings.UploadChunkBytes);
         var sent = 0L;
         var leaseRenewedAt = time.GetUtcNow();
-        try
+        await new DownloadSliceStream(download.Content, offset).CopyToAsync(Stream.Null, cancellationToken);
+        while (offset < download.Length)
         {
-            for (var skipped = 0L; skipped < offset;)
+            var chunk = new DownloadSliceStream(download.Content, Math.Min(settings.UploadChunkBytes, download.Length - offset));
+            var reported = await tus.AppendAsync(uploadLink, offset, chunk, cancellationToken);
+            sent += reported - offset;
+            offset = reported;
+            if (time.GetUtcNow() - leaseRenewedAt > settings.UploadLease / 2)
             {
-                var read = await download.Content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(settings.UploadChunkBytes, offset - skipped)), cancellationToken);
-                skipped += read > 0 ? read : throw new IOException("the download ended before the offset Vimeo already holds");
+                // Still working: keep other instances off the booking.
+                leaseRenewedAt = time.GetUtcNow();
+                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Lease(p.Row, leaseRenewedAt + settings.UploadLease), cancellationToken);
             }
-
-            while (offset < download.Length)
-            {
-                var want = (int)Math.Min(settings.UploadChunkBytes, download.Length - offset);
-                var filled = await download.Content.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, cancellationToken);
-                if (filled < want)
-                {
-                    throw new IOException("the download ended before its Content-Length");
-                }
-
-                var reported = await tus.AppendAsync(uploadLink, offset, buffer.AsMemory(0, filled), cancellationToken);
-                sent += reported - offset;
-                offset = reported;
-                if (time.GetUtcNow() - leaseRenewedAt > settings.UploadLease / 2)
-                {
-                    // Still working: keep other instances off the booking.
-                    leaseRenewedAt = time.GetUtcNow();
-                    await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Lease(p.Row, leaseRenewedAt + settings.UploadLease), cancellationToken);
-                }
-            }
-
-            return sent;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+
+        return sent;
     }
 
     private Task<VimeoItem?> GetVideoAsync(Pending p, string videoId, CancellationToken cancellationToken) =>

@@ -41,7 +41,7 @@ public sealed class VimeoOptions : ProviderRetryOptions
     [Range(typeof(TimeSpan), "00:10:00", "7.00:00:00")]
     public TimeSpan FreshDownloadTokenLifetime { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>Bytes per tus PATCH: the one buffer an upload holds, so memory stays bounded whatever the file's size.</summary>
+    /// <summary>Bytes per tus PATCH, streamed from the download as the request is sent: a failed PATCH costs at most this much to resend.</summary>
     [Range(16 * 1024, 24 * 1024 * 1024)]
     public int UploadChunkBytes { get; set; } = 8 * 1024 * 1024;
 

@@ -24,11 +24,12 @@ public sealed class VimeoTusClient(HttpClient http)
         return OffsetOf(response) ?? throw new VimeoApiException("upload offset", response.StatusCode, null);
     }
 
-    /// <summary>Appends <paramref name="chunk"/> at <paramref name="offset"/>; returns the offset Vimeo reports after it.</summary>
-    public async Task<long> AppendAsync(Uri uploadLink, long offset, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken = default)
+    /// <summary>Appends <paramref name="chunk"/> at <paramref name="offset"/>, streamed as it is read; returns the offset Vimeo reports after it.</summary>
+    public async Task<long> AppendAsync(Uri uploadLink, long offset, DownloadSliceStream chunk, CancellationToken cancellationToken = default)
     {
-        using var content = new ReadOnlyMemoryContent(chunk);
+        using var content = new StreamContent(chunk);
         content.Headers.ContentType = new MediaTypeHeaderValue(OffsetMediaType);
+        content.Headers.ContentLength = chunk.Length;
         using var request = new HttpRequestMessage(HttpMethod.Patch, RequireSafe(uploadLink)) { Content = content };
         request.Headers.Add("Tus-Resumable", TusVersion);
         request.Headers.Add("Upload-Offset", offset.ToString(CultureInfo.InvariantCulture));
