@@ -228,7 +228,8 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         var policy = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies");
         var segments = Literals(policy.Text("name"));
         Assert.Equal(["default", "ledger-digests", "default"], segments[^3..]);
-        Assert.True(policy.Value<int>("properties.immutabilityPeriodSinceCreationInDays") >= 3 * 365, "APPI Art. 29 asks for 3 years.");
+        // Retention runs from a blob's creation and a log blob takes lines for a month: 3 years (1,096 days) past its last line.
+        Assert.True(policy.Value<int>("properties.immutabilityPeriodSinceCreationInDays") >= 1096 + 31, "APPI Art. 29 asks for 3 years after the last line of a monthly blob.");
         Assert.True(policy.Value<bool>("properties.allowProtectedAppendWrites"));
         // Deployed until the hook has locked it; a locked policy is left out (ARM can no longer change it).
         Assert.Contains("ledgerDigestsPolicyLocked", policy.Json["condition"]?.GetValue<string>(), StringComparison.Ordinal);
