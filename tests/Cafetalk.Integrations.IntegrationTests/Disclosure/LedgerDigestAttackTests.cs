@@ -65,7 +65,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task B_DigestedRowEditedAndChainRecomputed_DigestRefusesAndVerifyReportsIt()
+    public async Task B_DigestedRowEditedAndChainRecomputed_DigestMarksTheChainBrokenAndVerifyReportsIt()
     {
         var subjectRef = await WriteChainAsync(Unique("stu"), 3);
         Assert.Equal(0, (await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection)).Exit);
@@ -108,7 +108,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task C_TailDigestedThenDeletedWithTheHeadRewound_NextDigestRefusesAndVerifyReportsIt()
+    public async Task C_TailDigestedThenDeletedWithTheHeadRewound_NextDigestFailsAndVerifyReportsIt()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 3);
@@ -134,7 +134,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task C_TailDeletedInsideTheWindowButHeadLeft_NextDigestRefuses()
+    public async Task C_TailDeletedInsideTheWindowButHeadLeft_NextDigestFailsKeepingTheSignedHead()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 3);
@@ -153,7 +153,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task D_ChainCreatedAfterADigestNamedByTheNextThenDeleted_DigestRefusesAndVerifyReportsIt()
+    public async Task D_ChainCreatedAfterADigestNamedByTheNextThenDeleted_DigestFailsAndVerifyReportsIt()
     {
         await WriteChainAsync(Unique("stu"), 2);
         await Digests().WriteAsync();
@@ -310,7 +310,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestRefuses()
+    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestFails()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 4);
