@@ -271,8 +271,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Equal(
             "[reference(resourceId('Microsoft.KeyVault/vaults/keys', parameters('name'), parameters('ledgerDigestKeyName')), '2024-11-01').keyUri]",
             settings["Ledger__DigestSigning__KeyId"]);
-        // The undetectable window: rows not yet in a signed digest, at most one interval.
+        // The undetectable window: rows not yet in a signed digest, at most one interval; verify's staleness bound and the
+        // absence alert are derived from the same interval.
         Assert.Equal("0 */15 * * * *", settings["LedgerDigestSchedule"]);
+        Assert.Equal(TimeSpan.FromMinutes(15), Cafetalk.Integrations.Disclosure.DisclosureLedgerOptions.DigestInterval);
     }
 
     [Fact]
