@@ -20,11 +20,14 @@ public enum LedgerFindingKind
     DigestMismatch,
     /// <summary>A signed digest line's head list was altered or is missing.</summary>
     DigestTampered,
-    /// <summary>A digest line is unsigned, badly signed, signed by another key, unreadable, or does not follow the line before.</summary>
+    /// <summary>A digest line is unsigned, badly signed, signed by another key, or unreadable.</summary>
     DigestForged,
     /// <summary>The newest signed digest line is older than <see cref="DisclosureLedgerOptions.DigestMaxAge"/>: the digest job stopped.</summary>
     DigestStale,
-    /// <summary>Digest log lines are gone: a blob of the log, or the whole log, was deleted while head lists of its lines remain.</summary>
+    /// <summary>
+    /// Digest log lines are gone: the log, or a blob of it, was deleted while head lists of its lines remain, or a signed line
+    /// does not follow the trusted line before it (or starts the log less than the retention period after it was written).
+    /// </summary>
     DigestMissing,
 }
 
