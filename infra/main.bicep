@@ -41,8 +41,8 @@ param newsletterCurrentTokenKeyId string = 'k1'
 @description('The privacy office\'s RSA public key (base64 SubjectPublicKeyInfo, 3072 bits or more) that erasure seals pseudonym mappings under; its private key never reaches Azure (docs/privacy.md).')
 param privacyOfficePublicKey string = ''
 
-@description('Days each ledger digest stays immutable: 3 years (APPI Art. 29) plus a leap day.')
-param ledgerDigestRetentionDays int = 1096
+@description('Days each ledger digest blob stays immutable from its creation: 3 years (APPI Art. 29, 1,096 days with a leap day) plus two months, more than the month a log blob is appended to.')
+param ledgerDigestRetentionDays int = 1158
 
 @description('True once the postprovision hook has locked the ledger-digests immutability policy (azd env LEDGER_DIGESTS_POLICY_LOCKED): a locked policy can no longer be redeployed, only left as it is.')
 param ledgerDigestsPolicyLocked bool = false

@@ -201,6 +201,21 @@ requests
 | summarize failures = count() by job = name
 '''
   }
+  {
+    name: 'ledger-digest-absent'
+    description: 'No ledger digest run succeeded in the last 45 minutes (it runs every 15): the job is stopped (for example its timer lease taken) and rows written since are unprotected; ledger verify reports DigestStale. See docs/operations.md.'
+    severity: 1
+    frequency: 'PT15M'
+    window: 'PT45M'
+    dimensions: []
+    // A count over no rows is one row of 0: kept only when no run succeeded.
+    query: '''
+requests
+| where name == "LedgerDigestFunction" and success == true
+| summarize succeeded = count()
+| where succeeded == 0
+'''
+  }
 ]
 
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [

@@ -19,8 +19,8 @@ param location string
 @description('Tags applied to the account.')
 param tags object
 
-@description('Days a ledger digest blob cannot be changed or deleted after it is written (APPI Art. 29: 3 years).')
-@minValue(1)
+@description('Days a ledger digest blob cannot be changed or deleted after it is created: 3 years (APPI Art. 29, 1,096 days) plus more than the one month a log blob is appended to (retention runs from creation, not from the last line).')
+@minValue(1127)
 param ledgerDigestRetentionDays int
 
 @description('True: reachable only through its private endpoints (network.bicep); false: over its public endpoint.')
@@ -155,7 +155,7 @@ resource ledgerDigestsRetention 'Microsoft.Storage/storageAccounts/blobServices/
   name: 'default'
   properties: {
     immutabilityPeriodSinceCreationInDays: ledgerDigestRetentionDays
-    // Each digest (every 15 minutes) is appended to an append blob; existing blocks stay immutable.
+    // Each digest (every 15 minutes) is appended to that month's append blob; existing blocks stay immutable.
     allowProtectedAppendWrites: true
   }
 }

@@ -13,9 +13,10 @@ internal static class CliApplication
     public const int ExitFailed = 1;
     public const int ExitBadArguments = 2;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <param name="time">The clock the ledger commands use; null: the system's (tests pass the clock their digests were signed on).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider? time = null)
     {
-        var root = BuildRootCommand(stdout, stderr);
+        var root = BuildRootCommand(stdout, stderr, time);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -45,7 +46,7 @@ internal static class CliApplication
         }
     }
 
-    internal static RootCommand BuildRootCommand(TextWriter stdout, TextWriter stderr)
+    internal static RootCommand BuildRootCommand(TextWriter stdout, TextWriter stderr, TimeProvider? time = null)
     {
         var root = new RootCommand("Cafetalk.Integrations: keeps Zoom, Google Calendar and Vimeo in step with bookings, sharing only what the privacy policy allows.");
         root.Subcommands.Add(DemoCommand(stdout));
@@ -56,7 +57,7 @@ internal static class CliApplication
         }
 
         root.Subcommands.Add(Commands.CalendarCommands.ConnectLink(stdout));
-        LedgerCommands.AddTo(root, stdout);
+        LedgerCommands.AddTo(root, stdout, time);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));

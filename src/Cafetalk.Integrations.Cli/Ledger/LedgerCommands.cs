@@ -12,20 +12,21 @@ namespace Cafetalk.Integrations.Cli.Ledger;
 /// </summary>
 internal static class LedgerCommands
 {
-    public static void AddTo(RootCommand root, TextWriter stdout)
+    /// <param name="time">The clock the commands' services use; null: the system's (tests pass the clock their digests were signed on).</param>
+    public static void AddTo(RootCommand root, TextWriter stdout, TimeProvider? time = null)
     {
-        root.Subcommands.Add(LedgerCommand(stdout));
+        root.Subcommands.Add(LedgerCommand(stdout, time));
         root.Subcommands.Add(PolicyCommand(stdout));
     }
 
-    private static Command LedgerCommand(TextWriter stdout)
+    private static Command LedgerCommand(TextWriter stdout, TimeProvider? time)
     {
         var ledger = new Command("ledger", "The disclosure ledger: verify its hash chains against the signed digests, export a member's disclosures, write a signed digest.");
-        ledger.Subcommands.Add(VerifyCommand(stdout));
-        ledger.Subcommands.Add(ExportCommand(stdout));
-        ledger.Subcommands.Add(DigestCommand(stdout));
-        ledger.Subcommands.Add(PurgeCommand(stdout));
-        ledger.Subcommands.Add(UnsealCommand(stdout));
+        ledger.Subcommands.Add(VerifyCommand(stdout, time));
+        ledger.Subcommands.Add(ExportCommand(stdout, time));
+        ledger.Subcommands.Add(DigestCommand(stdout, time));
+        ledger.Subcommands.Add(PurgeCommand(stdout, time));
+        ledger.Subcommands.Add(UnsealCommand(stdout, time));
         return ledger;
     }
 
@@ -35,12 +36,12 @@ internal static class LedgerCommands
         HelpName = "CONNECTION",
     };
 
-    private static Command VerifyCommand(TextWriter stdout)
+    private static Command VerifyCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
-        var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, and each unsigned or badly signed digest line. Exit 1 on any finding.\n" +
+        var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, each unsigned or badly signed digest line, a newest signed line older than Ledger__DigestMaxAge (45 minutes), and log blobs gone while their head lists remain. Exit 1 on any finding.\n" +
             "Example: cafetalk-integrations ledger verify") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             await WriteFindingsAsync(stdout, result);
@@ -65,11 +66,11 @@ internal static class LedgerCommands
     {
         var trusted = result.Log.TrustedLines.Count();
         return result.Digest is null
-            ? "no signed digest written yet"
+            ? "no signed digest line in the log"
             : $"checked against {trusted} signed digest line(s), the last of {result.Digest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss}Z";
     }
 
-    private static Command ExportCommand(TextWriter stdout)
+    private static Command ExportCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
         var member = new Option<string>("--member") { Description = "The member id whose disclosures to list.", HelpName = "ID", Required = true };
@@ -80,7 +81,7 @@ internal static class LedgerCommands
         var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
             "An erased member's disclosures need the privacy office's private key (--private-key), which opens their sealed mapping.\n" +
             "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var memberId = parse.GetValue(member)!;
             var export = services.GetRequiredService<DisclosureExport>();
@@ -93,35 +94,39 @@ internal static class LedgerCommands
         return command;
     }
 
-    private static Command DigestCommand(TextWriter stdout)
+    private static Command DigestCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
-        var command = new Command("digest", "Verify the ledger, then append a signed digest of every chain head (purge anchors included) to the append-only digest log; the timer does this every 15 minutes. Refuses, exit 1, when a chain does not verify.\n" +
+        var command = new Command("digest", "Verify the ledger, then append a signed digest of every chain head (purge anchors included) to the append-only digest log (one blob a month); the timer does this every 15 minutes. A chain that does not verify is written at its last trusted head, marked broken, and the command exits 1.\n" +
             "Example: cafetalk-integrations ledger digest") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var verification = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             await WriteFindingsAsync(stdout, verification);
-            if (verification.ChainFindings.Any())
+            try
             {
-                await stdout.WriteLineAsync($"digest refused: {verification.ChainFindings.Count()} findings in the ledger's chains; a signed digest would vouch for them");
+                var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(verification, cancellationToken);
+                await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains signed by {digest.KeyId} and appended to {BlobContainerNames.LedgerDigests}/{digest.Blob}");
+                return CliApplication.ExitOk;
+            }
+            catch (LedgerBrokenException ex)
+            {
+                var broken = verification.ChainFindings.Select(f => f.SubjectRef).Distinct(StringComparer.Ordinal).Count();
+                await stdout.WriteLineAsync($"digest {ex.Written.Digest} over {ex.Written.Chains} chains appended to {BlobContainerNames.LedgerDigests}/{ex.Written.Blob}, " +
+                    $"with {broken} broken chain(s) signed at their last trusted heads and marked broken: {verification.ChainFindings.Count()} findings in the ledger's chains");
                 return CliApplication.ExitFailed;
             }
-
-            var digest = await services.GetRequiredService<LedgerDigests>().WriteAsync(verification, cancellationToken);
-            await stdout.WriteLineAsync($"digest {digest.Digest} over {digest.Chains} chains signed by {digest.KeyId} and appended to {BlobContainerNames.LedgerDigests}/{LedgerDigests.LogBlobName}");
-            return CliApplication.ExitOk;
         }, signs: true));
         return command;
     }
 
-    private static Command PurgeCommand(TextWriter stdout)
+    private static Command PurgeCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Count the rows past retention without deleting anything." };
         var command = new Command("purge", "Delete ledger rows past their 3-year retention (APPI Art. 29), oldest first, and re-anchor each chain so `ledger verify` still passes (the nightly timer does this). Exit 1 when a chain was skipped.\n" +
             "Example: cafetalk-integrations ledger purge --dry-run") { connection, dryRun };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var result = await services.GetRequiredService<LedgerRetention>().PurgeAsync(parse.GetValue(dryRun), cancellationToken);
             foreach (var skip in result.Skipped)
@@ -150,14 +155,14 @@ internal static class LedgerCommands
         Required = required,
     };
 
-    private static Command UnsealCommand(TextWriter stdout)
+    private static Command UnsealCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
         var member = new Option<string>("--member") { Description = "The erased member's id.", HelpName = "ID", Required = true };
         var privateKey = PrivateKeyOption(required: true);
         var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none.\n" +
             "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, member, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var pem = await File.ReadAllTextAsync(parse.GetValue(privateKey)!.FullName, cancellationToken);
             var opened = await services.GetRequiredService<SubjectRegistry>().OpenSealedAsync(parse.GetValue(member)!, pem, cancellationToken);
@@ -199,7 +204,7 @@ internal static class LedgerCommands
     }
 
     /// <param name="signs">The command appends signed lines: outside the Sandbox's Azurite it needs the Key Vault key, since a line signed by a per-process key is a permanent DigestForged finding in the immutable log.</param>
-    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Func<ServiceProvider, Task<int>> run, bool signs = false)
+    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, TimeProvider? time, Func<ServiceProvider, Task<int>> run, bool signs = false)
     {
         var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -211,7 +216,7 @@ internal static class LedgerCommands
 
         try
         {
-            await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString });
+            await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString }, time: time);
             if (signs && !connectionString.Contains($"AccountName={Azurite.AccountName};", StringComparison.OrdinalIgnoreCase)
                 && services.GetService<Microsoft.Extensions.Options.IOptions<LedgerDigestSigningOptions>>()?.Value.KeyId is null)
             {

@@ -340,6 +340,16 @@ public sealed class DisclosureLedgerOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan InDoubtAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often <c>LedgerDigestSchedule</c> (<c>0 */15 * * * *</c>) writes a signed digest line.</summary>
+    public static readonly TimeSpan DigestInterval = TimeSpan.FromMinutes(15);
+
+    /// <summary>Two digest runs missed plus one interval of slack (45 minutes): `ledger verify` reports an older newest line.</summary>
+    public static readonly TimeSpan DefaultDigestMaxAge = (2 * DigestInterval) + DigestInterval;
+
+    /// <summary>How old the newest signed digest line may be before `ledger verify` and the digest job report the log as stale.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan DigestMaxAge { get; set; } = DefaultDigestMaxAge;
 }
 
 /// <summary>An append kept losing the race for a chain's head; nothing was written, and the caller may retry later.</summary>

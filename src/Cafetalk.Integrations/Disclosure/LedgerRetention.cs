@@ -46,7 +46,7 @@ public sealed class LedgerRetention(StorageAccount storage, TimeProvider time, I
         {
             // Digest first: the line it signs is the one a later verify finds the new anchors' rows in (a dry run counts as if it had).
             var written = dryRun
-                ? new LedgerDigest(now, verification.Heads.Count, string.Empty, string.Empty, string.Empty)
+                ? new LedgerDigest(now, verification.Heads.Count, string.Empty, verification.Log.LastTrusted?.Digest?.Digest ?? LedgerRow.GenesisHash, string.Empty)
                 : await _digests.WriteAsync(verification, cancellationToken);
             trustedLines.Add(new DigestLine(int.MaxValue, written, verification.Heads, []));
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Disclosure;
 
@@ -19,8 +20,15 @@ public enum LedgerFindingKind
     DigestMismatch,
     /// <summary>A signed digest line's head list was altered or is missing.</summary>
     DigestTampered,
-    /// <summary>A digest line is unsigned, badly signed, signed by another key, unreadable, or does not follow the line before.</summary>
+    /// <summary>A digest line is unsigned, badly signed, signed by another key, or unreadable.</summary>
     DigestForged,
+    /// <summary>The newest signed digest line is older than <see cref="DisclosureLedgerOptions.DigestMaxAge"/>: the digest job stopped.</summary>
+    DigestStale,
+    /// <summary>
+    /// Digest log lines are gone: the log, or a blob of it, was deleted while head lists of its lines remain, or a signed line
+    /// does not follow the trusted line before it (or starts the log less than the retention period after it was written).
+    /// </summary>
+    DigestMissing,
 }
 
 /// <summary>One break, naming the chain (subject pseudonym, or <c>-</c> for the digest log) and the row key where it shows.</summary>
@@ -53,12 +61,17 @@ internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head, Date
     public static Dictionary<string, List<DigestClaim>> BySubject(IEnumerable<DigestLine> trustedLines)
     {
         var claims = new Dictionary<string, List<DigestClaim>>(StringComparer.Ordinal);
-        var previousAt = DateTimeOffset.MinValue;
+        DateTimeOffset? previousAt = null;
         foreach (var line in trustedLines)
         {
-            foreach (var head in line.Heads)
+            // Before a log that starts at genesis nothing was signed; before one whose older blobs expired, rows count as
+            // written just before its first line (the lines that saw them earlier are gone).
+            previousAt ??= line.Digest!.PreviousDigest == LedgerRow.GenesisHash ? DateTimeOffset.MinValue : line.Digest.CreatedAtUtc;
+
+            // A broken chain's carried-forward head repeats an earlier claim and vouches for nothing new.
+            foreach (var head in line.Heads.Where(h => h.Broken is null))
             {
-                (claims.TryGetValue(head.SubjectRef, out var list) ? list : claims[head.SubjectRef] = []).Add(new DigestClaim(line, head, previousAt));
+                (claims.TryGetValue(head.SubjectRef, out var list) ? list : claims[head.SubjectRef] = []).Add(new DigestClaim(line, head, previousAt.Value));
             }
 
             previousAt = line.Digest!.CreatedAtUtc;
@@ -93,9 +106,11 @@ internal sealed record DigestClaim(DigestLine Line, ChainHeadSnapshot Head, Date
 /// A chain that shows a break is read again (twice at most) before it is reported: an append that lands between
 /// reading a chain's rows and its head looks like a cut tail once.
 /// </remarks>
-public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests, TimeProvider time)
+public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests, TimeProvider time, IOptions<DisclosureLedgerOptions>? options = null)
 {
     private const int ReReads = 2;
+
+    private TimeSpan DigestMaxAge => options?.Value.DigestMaxAge ?? DisclosureLedgerOptions.DefaultDigestMaxAge;
 
     public async Task<LedgerVerification> VerifyAsync(CancellationToken cancellationToken = default)
     {
@@ -104,11 +119,13 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
         var log = await digests.ReadAsync(cancellationToken);
         foreach (var line in log.Lines.Where(l => !l.Trusted))
         {
-            var kind = line.Heads.Count > 0 || line.Problems.Any(p => p.StartsWith("its head list", StringComparison.Ordinal))
-                ? LedgerFindingKind.DigestTampered
+            var kind = line.Problems.Any(p => p.EndsWith("are gone", StringComparison.Ordinal) || p.Contains("are gone,", StringComparison.Ordinal)) ? LedgerFindingKind.DigestMissing
+                : line.Heads.Count > 0 || line.Problems.Any(p => p.StartsWith("its head list", StringComparison.Ordinal)) ? LedgerFindingKind.DigestTampered
                 : LedgerFindingKind.DigestForged;
             findings.AddRange(line.Problems.Select(p => new LedgerFinding(kind, LedgerFinding.DigestLog, null, $"digest line {line.Number}: {p}")));
         }
+
+        findings.AddRange(CheckLogStillWritten(log, now));
 
         var claims = DigestClaim.BySubject(log.TrustedLines);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -173,6 +190,28 @@ public sealed class LedgerVerifier(StorageAccount storage, LedgerDigests digests
         }
 
         return new LedgerVerification(chains, rowCount, log.LastTrusted?.Digest, findings) { Heads = heads, Log = log };
+    }
+
+    /// <summary>
+    /// The log itself: its newest trusted line is at most <see cref="DisclosureLedgerOptions.DigestMaxAge"/> old by its signed
+    /// time (a stopped digest job leaves every later row unprotected, and no run fails to alert on), and no head list (kept
+    /// immutable like the log) stands for a line that is gone.
+    /// </summary>
+    private IEnumerable<LedgerFinding> CheckLogStillWritten(DigestLog log, DateTimeOffset now)
+    {
+        if (log.HeadListsWithoutLine.Count > 0)
+        {
+            var lists = log.HeadListsWithoutLine;
+            yield return new LedgerFinding(LedgerFindingKind.DigestMissing, LedgerFinding.DigestLog, null, log.Lines.Count == 0
+                ? $"the digest log is missing, but {lists.Count} head list(s) of its lines remain (first {lists[0]})"
+                : $"{lists.Count} head list(s) (first {lists[0]}) are named by no line left in the log: the log blobs that held their lines are gone");
+        }
+
+        if (log.LastTrusted is { Digest: { } last } line && now - last.CreatedAtUtc > DigestMaxAge)
+        {
+            yield return new LedgerFinding(LedgerFindingKind.DigestStale, LedgerFinding.DigestLog, null,
+                $"the newest signed digest line (line {line.Number}, of {last.CreatedAtUtc:yyyy-MM-dd HH:mm}Z) is {(now - last.CreatedAtUtc).TotalMinutes:0} min old, more than the {DigestMaxAge.TotalMinutes:0} min allowed (Ledger__DigestMaxAge): the digest job has stopped, and rows written since are not yet protected");
+        }
     }
 
     private static async Task<(TableEntity? Head, List<TableEntity> Rows)> ReadChainAsync(TableClient table, string subjectRef, CancellationToken cancellationToken)

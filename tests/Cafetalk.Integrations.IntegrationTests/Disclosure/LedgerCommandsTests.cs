@@ -31,7 +31,7 @@ public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<
         var csv = await RunAsync("ledger", "export", "--member", "stu-cli", "--format", "csv", "--connection-string", connection);
 
         Assert.Equal(0, digest.Code);
-        Assert.Matches("^digest [0-9a-f]{64} over 2 chains signed by ephemeral:[0-9a-f]{16} and appended to ledger-digests/digests.log", digest.Stdout);
+        Assert.Matches("^digest [0-9a-f]{64} over 2 chains signed by ephemeral:[0-9a-f]{16} and appended to ledger-digests/digests/[0-9]{4}-[0-9]{2}/0000\\.log", digest.Stdout);
         Assert.Equal(0, verify.Code);
         Assert.Matches("^ledger intact: 2 chains, 8 rows; checked against [0-9]+ signed digest line\\(s\\), the last of [0-9]{4}-[0-9]{2}-[0-9]{2} ", verify.Stdout);
         Assert.Equal(0, json.Code);

@@ -1,4 +1,6 @@
 using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs.Specialized;
 using Cafetalk.Integrations.Disclosure;
@@ -13,7 +15,8 @@ namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 /// <summary>
 /// An insider with the storage account's key (table and blob write) but neither the digest key nor the power to rewrite
 /// the locked digest log: each attack planted straight in Azurite, then `ledger digest` / `ledger verify` run as an
-/// operator would, asserting the exit code and the finding. Each test starts from an empty ledger and digest log.
+/// operator would (on the clock the test signed its digests on), asserting the exit code and the finding. Each test starts
+/// from an empty ledger and digest log.
 /// </summary>
 public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
@@ -30,7 +33,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     public async Task A_DigestedChainDeletedBehindAForgedPurgeAnchor_VerifyRefusesTheAnchor()
     {
         var subjectRef = await WriteChainAsync(Unique("stu"), 3);
-        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        Assert.Equal(0, (await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection)).Exit);
 
         // The forger deletes every row and leaves an anchor one row past the digested head, built to agree with itself:
         // a row 4 of this chain, hashed honestly, retained until a date long past.
@@ -55,34 +58,38 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
             [LedgerRow.PurgedAtUtc] = Time().GetUtcNow(),
         }, ETag.All, TableUpdateMode.Replace);
 
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         Assert.Equal(1, verify.Exit);
         Assert.Contains($"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(1)}: rows 1..4 are gone and no signed digest vouches for the purge anchor", verify.Out, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task B_DigestedRowEditedAndChainRecomputed_DigestRefusesAndVerifyReportsIt()
+    public async Task B_DigestedRowEditedAndChainRecomputed_DigestMarksTheChainBrokenAndVerifyReportsIt()
     {
         var subjectRef = await WriteChainAsync(Unique("stu"), 3);
-        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        Assert.Equal(0, (await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection)).Exit);
         await RewriteRowAsync(subjectRef, 2);
 
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         var finding = $"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(3)}: row 3 is not the row digest line 1 of ";
         Assert.Equal(1, digest.Exit);
-        Assert.Contains("digest refused: 1 findings in the ledger's chains", digest.Out, StringComparison.Ordinal);
+        Assert.Contains("with 1 broken chain(s) signed at their last trusted heads and marked broken: 1 findings in the ledger's chains", digest.Out, StringComparison.Ordinal);
         Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
-        Assert.Single((await Digests().ReadAsync()).Lines);
+        // The new line does not sign the rewritten chain: it carries the head line 1 recorded, marked broken.
+        var log = await Digests().ReadAsync();
+        Assert.Equal(2, log.Lines.Count);
+        var carried = Assert.Single(log.Lines[1].Heads);
+        Assert.Equal(Assert.Single(log.Lines[0].Heads) with { Broken = nameof(LedgerFindingKind.DigestMismatch) }, carried);
         Assert.Equal(1, verify.Exit);
         Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
         Assert.Contains("recorded: the chain was rewritten from there or before", verify.Out, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task B_TimerDigestOverARewrittenChain_FailsTheRunWithAnErrorLogAndWritesNothing()
+    public async Task B_TimerDigestOverARewrittenChain_FailsTheRunWithAnErrorLog_ButWritesTheChainMarkedBroken()
     {
         var subjectRef = await WriteChainAsync(Unique("stu"), 3);
         await Digests().WriteAsync();
@@ -93,12 +100,15 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         var refused = await Assert.ThrowsAsync<LedgerBrokenException>(() => function.Run(new TimerInfo(), CancellationToken.None));
 
         Assert.Equal(LedgerFindingKind.DigestMismatch, Assert.Single(refused.Verification.ChainFindings).Kind);
-        Assert.Single((await Digests().ReadAsync()).Lines);
-        Assert.Contains(LogCapture.Snapshot(), l => l.Text.Contains("Ledger digest refused: 1 finding(s) in the ledger's chains", StringComparison.Ordinal));
+        var log = await Digests().ReadAsync();
+        Assert.Equal(2, log.Lines.Count);
+        Assert.Equal(refused.Written.Digest, log.LastTrusted!.Digest!.Digest);
+        Assert.Equal((subjectRef, 3L, nameof(LedgerFindingKind.DigestMismatch)), Assert.Single(log.LastTrusted.Heads) is var h ? (h.SubjectRef, h.Seq, h.Broken) : default);
+        Assert.Contains(LogCapture.Snapshot(), l => l.Text.Contains($"Ledger digest {refused.Written.Digest} written with the broken chains marked at their last trusted heads: 1 finding(s) in the ledger's chains", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task C_TailDigestedThenDeletedWithTheHeadRewound_NextDigestRefusesAndVerifyReportsIt()
+    public async Task C_TailDigestedThenDeletedWithTheHeadRewound_NextDigestFailsAndVerifyReportsIt()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 3);
@@ -110,8 +120,8 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         await Table.DeleteEntityAsync(subjectRef, LedgerRow.RowKeyOf(5));
         await Table.UpdateEntityAsync(new TableEntity(subjectRef, LedgerRow.HeadRowKey) { [LedgerRow.Seq] = 3L, [LedgerRow.Hash] = rows[2].GetString(LedgerRow.Hash) }, ETag.All, TableUpdateMode.Replace);
 
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         var finding = $"DigestMismatch: chain {subjectRef} row {LedgerRow.RowKeyOf(5)}: row 5, recorded by digest line 2 of ";
         Assert.Equal(1, digest.Exit);
@@ -124,7 +134,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task C_TailDeletedInsideTheWindowButHeadLeft_NextDigestRefuses()
+    public async Task C_TailDeletedInsideTheWindowButHeadLeft_NextDigestFailsKeepingTheSignedHead()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 3);
@@ -132,15 +142,18 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         await WriteChainAsync(member, 2);
         await Table.DeleteEntityAsync(subjectRef, LedgerRow.RowKeyOf(5));
 
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
 
         Assert.Equal(1, digest.Exit);
         Assert.Contains($"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(5)}: the last row 5 is missing", digest.Out, StringComparison.Ordinal);
-        Assert.Single((await Digests().ReadAsync()).Lines);
+        // Rows 4 and 5 were never signed: the new line keeps the chain at row 3, where line 1 left it, marked broken.
+        var last = (await Digests().ReadAsync()).LastTrusted!;
+        Assert.Equal(2, last.Number);
+        Assert.Equal((3L, nameof(LedgerFindingKind.Deleted)), (Assert.Single(last.Heads).Seq, last.Heads[0].Broken));
     }
 
     [Fact]
-    public async Task D_ChainCreatedAfterADigestNamedByTheNextThenDeleted_DigestRefusesAndVerifyReportsIt()
+    public async Task D_ChainCreatedAfterADigestNamedByTheNextThenDeleted_DigestFailsAndVerifyReportsIt()
     {
         await WriteChainAsync(Unique("stu"), 2);
         await Digests().WriteAsync();
@@ -151,13 +164,13 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
             await Table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
         }
 
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         var finding = $"DigestMismatch: chain {late}: the whole chain is gone: digest line 2 of ";
         Assert.Equal(1, digest.Exit);
         Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
-        Assert.Equal(2, (await Digests().ReadAsync()).Lines.Count);
+        Assert.Equal(3, (await Digests().ReadAsync()).Lines.Count);
         Assert.Equal(1, verify.Exit);
         Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
         Assert.Contains("recorded it up to row 2", verify.Out, StringComparison.Ordinal);
@@ -177,7 +190,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         var ownKey = await AppendForgedLineAsync(unsigned, await forgersKey.SignAsync(new byte[32], CancellationToken.None));
         await AppendForgedLineAsync(ownKey, new DigestSignature(genuine.KeyId!, genuine.Algorithm!, System.Buffers.Text.Base64Url.DecodeFromChars(genuine.Signature!)));
 
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         Assert.Equal(1, verify.Exit);
         Assert.Contains("DigestForged: digest log: digest line 2: the line is not signed", verify.Out, StringComparison.Ordinal);
@@ -213,7 +226,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         var heads = (await Verifier(fixture.Storage).VerifyAsync()).Heads;
         await Digests().AppendAsync(heads, null, CancellationToken.None);
 
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         Assert.Equal(1, verify.Exit);
         Assert.All((await Digests().ReadAsync()).Lines, l => Assert.True(l.Trusted));
@@ -261,13 +274,16 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
             [LedgerRow.PurgedAtUtc] = Time().GetUtcNow(),
         }, ETag.All, TableUpdateMode.Replace);
 
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         var finding = $"Deleted: chain {subjectRef} row {LedgerRow.RowKeyOf(1)}: rows 1..4 are gone and no signed digest vouches for the purge anchor: row 4 was first signed after 2026-03-01T09:00:00.000Z, less than 3 years ago";
         Assert.Equal(1, digest.Exit);
         Assert.Contains(finding, digest.Out, StringComparison.Ordinal);
-        Assert.Equal(2, (await Digests().ReadAsync()).Lines.Count);
+        // The digest signs the chain only as line 2 left it (anchorless, at row 4), marked broken: the forged anchor stays unvouched.
+        var log = await Digests().ReadAsync();
+        Assert.Equal(3, log.Lines.Count);
+        Assert.Equal((4L, fakeHash, 0L, nameof(LedgerFindingKind.Deleted)), Assert.Single(log.Lines[2].Heads) is var h ? (h.Seq, h.Hash, h.PurgedThroughSeq, h.Broken) : default);
         Assert.Equal(1, verify.Exit);
         Assert.Contains(finding, verify.Out, StringComparison.Ordinal);
         Assert.Contains("ledger broken: 1 findings", verify.Out, StringComparison.Ordinal);
@@ -294,7 +310,7 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestRefuses()
+    public async Task H_ShortKeyRowsAfterTheTail_VerifyReportsEachAndTheDigestFails()
     {
         var member = Unique("stu");
         var subjectRef = await WriteChainAsync(member, 4);
@@ -310,15 +326,15 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         await Table.AddEntityAsync(failed);
         await Table.AddEntityAsync(new TableEntity(rows[3]) { RowKey = "4" });
 
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
-        var digest = await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
+        var digest = await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection);
 
         Assert.Equal(1, verify.Exit);
         Assert.Contains($"Edited: chain {subjectRef} row 3: a row with a key that is not the 19-digit form of row 3", verify.Out, StringComparison.Ordinal);
         Assert.Contains($"Edited: chain {subjectRef} row 4: a row with a key that is not the 19-digit form of row 4", verify.Out, StringComparison.Ordinal);
         Assert.Contains("ledger broken: 2 findings", verify.Out, StringComparison.Ordinal);
         Assert.Equal(1, digest.Exit);
-        Assert.Single((await Digests().ReadAsync()).Lines);
+        Assert.Equal(nameof(LedgerFindingKind.Edited), Assert.Single((await Digests().ReadAsync()).Lines[1].Heads).Broken);
     }
 
     [Fact]
@@ -328,11 +344,11 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         await Digests().WriteAsync();
         using (var junk = new MemoryStream("x"u8.ToArray()))
         {
-            await fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests).GetAppendBlobClient(LedgerDigests.LogBlobName).AppendBlockAsync(junk);
+            await fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests).GetAppendBlobClient(LedgerDigests.LogBlobName(Time().GetUtcNow())).AppendBlockAsync(junk);
         }
 
         var next = await Digests().WriteAsync();
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         var log = await Digests().ReadAsync();
         Assert.Equal([true, false, true], log.Lines.Select(l => l.Trusted));
@@ -343,15 +359,135 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task J_DigestJobStopped_VerifyReportsTheNewestSignedLineAsStaleUntilTheJobRunsAgain()
+    {
+        var time = Time();
+        await WriteChainAsync(Unique("stu"), 2);
+        await new LedgerDigests(fixture.Storage, time).WriteAsync();
+
+        time.Advance(TimeSpan.FromMinutes(30));
+        var withinBound = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+        // The insider holds the timer's lease: no run, so no failed run either, for an hour.
+        time.Advance(TimeSpan.FromMinutes(30));
+        var stale = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+        var function = new LedgerDigestFunction(new LedgerDigests(fixture.Storage, time), Verifier(fixture.Storage, time), Ledger(fixture.Storage, time),
+            Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>());
+        await function.Run(new TimerInfo(), CancellationToken.None);
+        var resumed = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+
+        const string Finding = "DigestStale: digest log: the newest signed digest line (line 1, of 2026-03-01 09:00Z) is 60 min old, more than the 45 min allowed (Ledger__DigestMaxAge)";
+        Assert.Equal(0, withinBound.Exit);
+        Assert.Equal(1, stale.Exit);
+        Assert.Contains(Finding, stale.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", stale.Out, StringComparison.Ordinal);
+        // The job that runs again reports the gap in its log and signs a fresh line, which ends the finding.
+        Assert.Contains(LogCapture.Snapshot(), l => l.Text.Contains("Ledger verification finding: " + Finding, StringComparison.Ordinal));
+        Assert.Equal(0, resumed.Exit);
+    }
+
+    [Fact]
+    public async Task K_OneChainBroken_TheTimerStillSignsTheOthers_SoARewriteOfTheirNewRowsIsReported()
+    {
+        var chainA = await WriteChainAsync(Unique("stu"), 3);
+        var memberB = Unique("stu");
+        var chainB = await WriteChainAsync(memberB, 2);
+        await Digests().WriteAsync();
+        await RewriteRowAsync(chainA, 2);
+        await WriteChainAsync(memberB, 2); // rows 3 and 4 of B, written while A is broken
+        var function = new LedgerDigestFunction(Digests(), Verifier(fixture.Storage), Ledger(fixture.Storage, Time()),
+            Microsoft.Extensions.Options.Options.Create(new DisclosureLedgerOptions()), LogCapture.Logger<LedgerDigestFunction>());
+
+        // The run fails loudly (the alert), but its line signs B's new rows.
+        var broken = await Assert.ThrowsAsync<LedgerBrokenException>(() => function.Run(new TimerInfo(), CancellationToken.None));
+        await RewriteRowAsync(chainB, 3);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(chainA, Assert.Single(broken.Verification.ChainFindings).SubjectRef);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains($"DigestMismatch: chain {chainB} row {LedgerRow.RowKeyOf(4)}: row 4 is not the row digest line 2 of ", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"DigestMismatch: chain {chainA} row {LedgerRow.RowKeyOf(3)}: row 3 is not the row digest line 1 of ", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 2 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task L_WholeDigestLogDeleted_VerifyReportsItFromTheHeadListsLeft_AlsoAfterANewLogStarts()
+    {
+        var time = Time();
+        var member = Unique("stu");
+        await WriteChainAsync(member, 2);
+        await new LedgerDigests(fixture.Storage, time).WriteAsync();
+        await WriteChainAsync(member, 1);
+        await new LedgerDigests(fixture.Storage, time).WriteAsync();
+        var container = fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests);
+        await container.DeleteBlobAsync(LedgerDigests.LogBlobName(time.GetUtcNow()));
+
+        var missing = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+        time.Advance(TimeSpan.FromMinutes(15));
+        await new LedgerDigests(fixture.Storage, time).WriteAsync(); // the next run starts a log of its own
+        var restarted = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("DigestMissing: digest log: the digest log is missing, but 2 head list(s) of its lines remain (first heads/20260301T090000000Z-", missing.Out, StringComparison.Ordinal);
+        Assert.Equal(1, restarted.Exit);
+        Assert.Contains("DigestMissing: digest log: 2 head list(s) (first heads/20260301T090000000Z-", restarted.Out, StringComparison.Ordinal);
+        Assert.Contains("are named by no line left in the log: the log blobs that held their lines are gone", restarted.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 1 findings", restarted.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task L_LogRotatesMonthly_EachBlobFollowsTheLast_AndAMissingEarlierBlobIsReported()
+    {
+        var time = Time();
+        var member = Unique("stu");
+        await WriteChainAsync(member, 2);
+        var march = await new LedgerDigests(fixture.Storage, time).WriteAsync();
+        time.Advance(TimeSpan.FromDays(31));
+        var april = await new LedgerDigests(fixture.Storage, time).WriteAsync();
+        var intact = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+        await fixture.Storage.BlobContainer(BlobContainerNames.LedgerDigests).DeleteBlobAsync("digests/2026-03/0000.log");
+
+        var verify = await CliRun.RunAtAsync(time, "ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(("digests/2026-03/0000.log", "digests/2026-04/0000.log"), (march.Blob, april.Blob));
+        Assert.Equal(march.Digest, april.PreviousDigest);
+        Assert.Equal(0, intact.Exit);
+        Assert.Contains("checked against 2 signed digest line(s)", intact.Out, StringComparison.Ordinal);
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains("DigestMissing: digest log: digest line 1: the line does not start the log: the lines before it are gone, less than the retention period after it was written", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("DigestMissing: digest log: 1 head list(s) (first heads/20260301T090000000Z-", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("ledger broken: 2 findings", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("BlockCountExceedsLimit")]
+    [InlineData("BlobIsSealed")]
+    public async Task M_LogBlobRefusesAppends409_TheDigestRollsOverToTheNextPart_AndTheChainContinues(string errorCode)
+    {
+        await WriteChainAsync(Unique("stu"), 2);
+        var first = await Digests().WriteAsync();
+        var refuser = new RefuseAppends(first.Blob!, errorCode);
+
+        var next = await new LedgerDigests(fixture.Storage.WithRequestPolicy(refuser), Time()).WriteAsync();
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
+
+        Assert.Equal(("digests/2026-03/0000.log", "digests/2026-03/0001.log"), (first.Blob, next.Blob));
+        Assert.Equal(1, refuser.Refused);
+        Assert.Equal(first.Digest, next.PreviousDigest);
+        Assert.Equal([true, true], (await Digests().ReadAsync()).Lines.Select(l => l.Trusted));
+        Assert.Equal(0, verify.Exit);
+        Assert.Contains("checked against 2 signed digest line(s)", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Untouched_DigestThenVerify_PassesWithEveryLineChecked()
     {
         var member = Unique("stu");
         await WriteChainAsync(member, 2);
-        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        Assert.Equal(0, (await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection)).Exit);
         await WriteChainAsync(member, 1);
-        Assert.Equal(0, (await CliRun.RunAsync("ledger", "digest", "--connection-string", Connection)).Exit);
+        Assert.Equal(0, (await CliRun.RunAtAsync(Time(), "ledger", "digest", "--connection-string", Connection)).Exit);
 
-        var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", Connection);
+        var verify = await CliRun.RunAtAsync(Time(), "ledger", "verify", "--connection-string", Connection);
 
         Assert.Equal(0, verify.Exit);
         Assert.Contains("ledger intact: 1 chains, 3 rows; checked against 2 signed digest line(s)", verify.Out, StringComparison.Ordinal);
@@ -422,7 +558,31 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
         var line = new LedgerDigest(Time().GetUtcNow(), heads.Count, LedgerDigests.Compute(previous, bytes), previous, headsBlob,
             signature?.KeyId, signature?.Algorithm, signature is null ? null : System.Buffers.Text.Base64Url.EncodeToString(signature.Value));
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(line, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) + "\n"));
-        await container.GetAppendBlobClient(LedgerDigests.LogBlobName).AppendBlockAsync(stream);
+        await container.GetAppendBlobClient(LedgerDigests.LogBlobName(line.CreatedAtUtc)).AppendBlockAsync(stream);
         return line.Digest;
+    }
+    /// <summary>Answers every append to one log blob as Azure does once it holds 50,000 blocks or is sealed: 409 with that error code.</summary>
+    private sealed class RefuseAppends(string blobName, string errorCode) : HttpPipelinePolicy
+    {
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            var uri = message.Request.Uri;
+            if (message.Request.Method == RequestMethod.Put && uri.Query.Contains("comp=appendblock", StringComparison.Ordinal)
+                && Uri.UnescapeDataString(uri.Path).EndsWith("/" + blobName, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _refused);
+                message.Response = new Fuzzing.PoisonWritesInMemory.InMemoryResponse(409, message.Request.ClientRequestId, string.Empty, ("x-ms-error-code", errorCode));
+                return;
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
     }
 }

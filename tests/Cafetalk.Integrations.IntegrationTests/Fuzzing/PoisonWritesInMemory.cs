@@ -84,8 +84,8 @@ public sealed class PoisonWritesInMemory : HttpPipelinePolicy
         return buffer.ToArray();
     }
 
-    /// <summary>A response made here instead of by the storage service.</summary>
-    private sealed class InMemoryResponse(int status, string clientRequestId, string body, params (string Name, string Value)[] headers) : Response
+    /// <summary>A response made here instead of by the storage service (also used to answer as Azure does where Azurite cannot).</summary>
+    internal sealed class InMemoryResponse(int status, string clientRequestId, string body, params (string Name, string Value)[] headers) : Response
     {
         private readonly (string Name, string Value)[] _headers = [.. headers, ("x-ms-request-id", Guid.NewGuid().ToString()), ("x-ms-version", "2025-01-05")];
 

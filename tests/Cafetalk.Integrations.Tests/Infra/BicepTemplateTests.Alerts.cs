@@ -21,6 +21,7 @@ public sealed partial class BicepTemplateTests
         { "ledger-append-gave-up", LedgerMetrics.GaveUp },
         { "ledger-head-conflicts", LedgerMetrics.HeadConflict },
         { "ledger-digest-failed", nameof(LedgerDigestFunction) },
+        { "ledger-digest-absent", nameof(LedgerDigestFunction) },
         { "erasure-blocked", Cafetalk.Integrations.Erasure.GoogleCalendarErasureStep.BlockedMessagePrefix },
     };
 
@@ -48,6 +49,22 @@ public sealed partial class BicepTemplateTests
         Assert.Same(actionGroup.Template.Json, rules.Template.Json);
         var notified = Assert.Single(rules.At("properties.actions.actionGroups")!.AsArray());
         Assert.Equal($"[resourceId('Microsoft.Insights/actionGroups', {actionGroup.Json["name"]!.GetValue<string>()[1..^1]})]", notified!.GetValue<string>());
+    }
+
+    [Fact]
+    public void LedgerDigestAbsent_FiresWhenNoDigestRunSucceededWithinTheVerifyBound()
+    {
+        var rules = Template.Single("Microsoft.Insights/scheduledQueryRules");
+        var declared = AlertDefinitions(rules).Single(a => a["name"]!.GetValue<string>() == "ledger-digest-absent");
+        var query = declared["query"]!.GetValue<string>();
+
+        // A stopped timer records no failed run: only the absence of a successful one shows it, over the same 45 minutes
+        // after which `ledger verify` reports the newest signed line as stale.
+        Assert.Equal(Cafetalk.Integrations.Disclosure.DisclosureLedgerOptions.DefaultDigestMaxAge, System.Xml.XmlConvert.ToTimeSpan(declared["window"]!.GetValue<string>()));
+        Assert.Equal(Cafetalk.Integrations.Disclosure.DisclosureLedgerOptions.DigestInterval, System.Xml.XmlConvert.ToTimeSpan(declared["frequency"]!.GetValue<string>()));
+        Assert.Contains("where name == \"LedgerDigestFunction\" and success == true", query, StringComparison.Ordinal);
+        Assert.Matches(@"summarize (\w+) = count\(\)\s*\n\| where \1 == 0", query.ReplaceLineEndings("\n"));
+        Assert.Empty(declared["dimensions"]!.AsArray());
     }
 
     [Fact]

@@ -228,7 +228,8 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         var policy = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies");
         var segments = Literals(policy.Text("name"));
         Assert.Equal(["default", "ledger-digests", "default"], segments[^3..]);
-        Assert.True(policy.Value<int>("properties.immutabilityPeriodSinceCreationInDays") >= 3 * 365, "APPI Art. 29 asks for 3 years.");
+        // Retention runs from a blob's creation and a log blob takes lines for a month: 3 years (1,096 days) past its last line.
+        Assert.True(policy.Value<int>("properties.immutabilityPeriodSinceCreationInDays") >= 1096 + 31, "APPI Art. 29 asks for 3 years after the last line of a monthly blob.");
         Assert.True(policy.Value<bool>("properties.allowProtectedAppendWrites"));
         // Deployed until the hook has locked it; a locked policy is left out (ARM can no longer change it).
         Assert.Contains("ledgerDigestsPolicyLocked", policy.Json["condition"]?.GetValue<string>(), StringComparison.Ordinal);
@@ -270,8 +271,10 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         Assert.Equal(
             "[reference(resourceId('Microsoft.KeyVault/vaults/keys', parameters('name'), parameters('ledgerDigestKeyName')), '2024-11-01').keyUri]",
             settings["Ledger__DigestSigning__KeyId"]);
-        // The undetectable window: rows not yet in a signed digest, at most one interval.
+        // The undetectable window: rows not yet in a signed digest, at most one interval; verify's staleness bound and the
+        // absence alert are derived from the same interval.
         Assert.Equal("0 */15 * * * *", settings["LedgerDigestSchedule"]);
+        Assert.Equal(TimeSpan.FromMinutes(15), Cafetalk.Integrations.Disclosure.DisclosureLedgerOptions.DigestInterval);
     }
 
     [Fact]

@@ -82,6 +82,26 @@ public sealed class RateBudgetSettingsTests
         Assert.Contains("InDoubtAfter", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:30")]
+    [InlineData("8.00:00:00")]
+    public void LedgerDigestMaxAge_OutOfRange_FailsNamingIt(string value)
+    {
+        using var provider = Build("Ledger:DigestMaxAge", value);
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<DisclosureLedgerOptions>>().Value);
+
+        Assert.Contains("DigestMaxAge", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LedgerDigestMaxAge_Unset_IsTwoDigestIntervalsPlusOne()
+    {
+        using var provider = Build("Ledger:InDoubtAfter", "00:10:00");
+
+        Assert.Equal(TimeSpan.FromMinutes(45), provider.GetRequiredService<IOptions<DisclosureLedgerOptions>>().Value.DigestMaxAge);
+    }
+
     [Fact]
     public void LedgerInDoubtAfter_NotATimeSpan_FailsNamingIt()
     {
