@@ -21,6 +21,8 @@ public enum LedgerFindingKind
     DigestTampered,
     /// <summary>A digest line is unsigned, badly signed, signed by another key, unreadable, or does not follow the line before.</summary>
     DigestForged,
+    /// <summary>A member's Subjects mapping or a chain's erasure marker fails its keyed commitment, or a chain has neither (<see cref="SubjectMappingVerifier"/>).</summary>
+    MappingMismatch,
 }
 
 /// <summary>One break, naming the chain (subject pseudonym, or <c>-</c> for the digest log) and the row key where it shows.</summary>
