@@ -27,6 +27,7 @@ internal static class LedgerCommands
         ledger.Subcommands.Add(DigestCommand(stdout, time));
         ledger.Subcommands.Add(PurgeCommand(stdout, time));
         ledger.Subcommands.Add(UnsealCommand(stdout, time));
+        ledger.Subcommands.Add(CommitSubjectsCommand(stdout, time));
         return ledger;
     }
 
@@ -39,19 +40,48 @@ internal static class LedgerCommands
     private static Command VerifyCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
-        var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, each unsigned or badly signed digest line, a newest signed line older than Ledger__DigestMaxAge (45 minutes), and log blobs gone while their head lists remain. Exit 1 on any finding.\n" +
+        var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, each unsigned or badly signed digest line, a newest signed line older than Ledger__DigestMaxAge (45 minutes), and log blobs gone while their head lists remain. " +
+            $"With {MemberKeySetting} set, also checks every member's mapping to its chain against its keyed commitment and that every chain has a mapping or an erasure marker. " +
+            $"Exit 1 on any finding; exit {ExitMappingsUnchecked} when the chains are intact but the mappings could not be checked (no member key).\n" +
             "Example: cafetalk-integrations ledger verify") { connection };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
             var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
+            var mappings = MappingVerifier(services) is { } mappingVerifier ? await mappingVerifier.VerifyAsync(result.Heads, cancellationToken) : null;
             await WriteFindingsAsync(stdout, result);
+            foreach (var finding in mappings?.Findings ?? [])
+            {
+                await stdout.WriteLineAsync(finding.ToString());
+            }
+
             var digest = DescribeDigests(result);
             await stdout.WriteLineAsync(result.IsIntact
                 ? $"ledger intact: {result.Chains} chains, {result.Rows} rows; {digest}"
                 : $"ledger broken: {result.Findings.Count} findings in {result.Chains} chains, {result.Rows} rows; {digest}");
-            return result.IsIntact ? CliApplication.ExitOk : CliApplication.ExitFailed;
+            await stdout.WriteLineAsync(mappings is null
+                ? $"subject mappings NOT checked: {MemberKeySetting} is not set (base64 of at least 32 bytes), so a member pointed at another chain, or a deleted mapping, would go unseen; set it to the Key Vault secret erasure-member-key"
+                : mappings.IsIntact
+                    ? $"subject mappings intact: {mappings.Mappings} member mappings, {mappings.ErasedChains} erased chains"
+                    : $"subject mappings broken: {mappings.Findings.Count} findings in {mappings.Mappings} member mappings, {mappings.ErasedChains} erased chains");
+            return !result.IsIntact || mappings is { IsIntact: false } ? CliApplication.ExitFailed
+                : mappings is null ? ExitMappingsUnchecked
+                : CliApplication.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary><c>ledger verify</c>'s exit code when the chains are intact but the member mappings were not checked.</summary>
+    internal const int ExitMappingsUnchecked = 3;
+
+    private const string MemberKeySetting = "Erasure__MemberKey";
+
+    /// <summary>The mapping check when the member key is configured; it needs no privacy-office key, so only the member key is read.</summary>
+    private static SubjectMappingVerifier? MappingVerifier(ServiceProvider services)
+    {
+        var memberKey = services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[$"{ErasureKeysOptions.Section}:{nameof(ErasureKeysOptions.MemberKey)}"];
+        return memberKey is not null && KeyRing.DecodeKey(memberKey) is { Length: >= 32 }
+            ? new SubjectMappingVerifier(services.GetRequiredService<StorageAccount>(), new MemberKeys(Microsoft.Extensions.Options.Options.Create(new ErasureKeysOptions { MemberKey = memberKey })))
+            : null;
     }
 
     private static async Task WriteFindingsAsync(TextWriter stdout, LedgerVerification result)
@@ -178,6 +208,24 @@ internal static class LedgerCommands
         return command;
     }
 
+    private static Command CommitSubjectsCommand(TextWriter stdout, TimeProvider? time)
+    {
+        var connection = ConnectionStringOption();
+        var privateKey = PrivateKeyOption(required: false);
+        var command = new Command("commit-subjects", "One-time migration for a Subjects table written before member mappings carried commitments: commits every uncommitted mapping to its chain with the member key, and with the privacy office's key marks the chains of members erased before. It trusts the table as it stands: run it right after a clean `ledger verify`.\n" +
+            "Example: cafetalk-integrations ledger commit-subjects --private-key privacy-office.pem") { connection, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+        {
+            var pem = parse.GetValue(privateKey) is { } keyFile ? await File.ReadAllTextAsync(keyFile.FullName, cancellationToken) : null;
+            var (committed, marked) = await services.GetRequiredService<SubjectRegistry>().CommitUncommittedAsync(pem, cancellationToken);
+            await stdout.WriteLineAsync($"committed {committed} member mappings to their chains; " + (pem is null
+                ? "chains of members erased before commitments not marked (pass --private-key)"
+                : $"marked {marked} chains of members erased before commitments"));
+            return CliApplication.ExitOk;
+        }));
+        return command;
+    }
+
     private static Command PolicyCommand(TextWriter stdout)
     {
         var write = new Option<bool>("--write-readme") { Description = "Write the table into README.md between the disclosure-policy markers instead of printing it." };
@@ -227,10 +275,16 @@ internal static class LedgerCommands
 
             return await run(services);
         }
-        catch (SealedSubjectException ex)
+        catch (Exception ex) when (ex is SealedSubjectException or SubjectMappingTamperedException)
         {
             await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
             return CliApplication.ExitFailed;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            // Names the setting that is missing or wrong, never its value.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
+            return CliApplication.ExitBadArguments;
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or FormatException or ArgumentException)
         {

@@ -38,7 +38,10 @@ public sealed class DisclosureExport(SubjectRegistry subjects, DisclosureLedger 
         "consentRecordId", "role", "operation", "bookingId", "outcome", "outcomeAtUtc",
     ];
 
-    /// <summary>Every disclosure of the member, oldest first; empty when they have none or were erased.</summary>
+    /// <summary>
+    /// Every disclosure of the member, oldest first; empty when they have none or were erased. Throws
+    /// <see cref="SubjectMappingTamperedException"/> rather than answer from a chain the mapping's commitment does not vouch for.
+    /// </summary>
     public async Task<IReadOnlyList<DisclosureRecord>> ForMemberAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var subjectRef = await subjects.FindAsync(memberId, cancellationToken);

@@ -32,7 +32,17 @@ public sealed class DisclosureExportEndpoint(DisclosureExport export, PrivacyOff
             return Problem(StatusCodes.Status400BadRequest, "format", "format must be json or csv; lang must be ja or en.");
         }
 
-        var records = await export.ForMemberAsync(memberId, request.HttpContext.RequestAborted);
+        IReadOnlyList<DisclosureRecord> records;
+        try
+        {
+            records = await export.ForMemberAsync(memberId, request.HttpContext.RequestAborted);
+        }
+        catch (SubjectMappingTamperedException ex)
+        {
+            // The mapping names a chain that is not provably the member's: answering from it could hand out another member's records.
+            return Problem(StatusCodes.Status409Conflict, "subject-mapping", ex.Message);
+        }
+
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return format == "csv"
             ? new FileContentResult(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(DisclosureExport.ToCsv(records, lang == "ja"))).ToArray(), "text/csv; charset=utf-8")

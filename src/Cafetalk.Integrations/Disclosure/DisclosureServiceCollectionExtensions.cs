@@ -25,6 +25,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton(LedgerDigestSigningOptions.Create);
         services.TryAddSingleton<LedgerDigests>();
         services.TryAddSingleton<LedgerVerifier>();
+        services.TryAddSingleton<SubjectMappingVerifier>();
         services.TryAddSingleton<LedgerRetention>();
         services.TryAddSingleton<DisclosureExport>();
         services.TryAddSingleton<DisclosureExportEndpoint>();

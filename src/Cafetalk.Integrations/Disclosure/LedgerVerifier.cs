@@ -29,6 +29,8 @@ public enum LedgerFindingKind
     /// does not follow the trusted line before it (or starts the log less than the retention period after it was written).
     /// </summary>
     DigestMissing,
+    /// <summary>A member's Subjects mapping or a chain's erasure marker fails its keyed commitment, or a chain has neither (<see cref="SubjectMappingVerifier"/>).</summary>
+    MappingMismatch,
 }
 
 /// <summary>One break, naming the chain (subject pseudonym, or <c>-</c> for the digest log) and the row key where it shows.</summary>

@@ -8,8 +8,10 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>
-/// Table <c>Subjects</c>: each member's random ledger pseudonym (PartitionKey memberId, RowKey "subject"), and one
-/// tombstone per erased member (PartitionKey <c>~erased</c>, RowKey the keyed erasure id, never the member id).
+/// Table <c>Subjects</c>: each member's random ledger pseudonym (PartitionKey memberId, RowKey "subject") with its keyed
+/// commitment (<see cref="MemberKeys.SubjectCommitment"/>), one tombstone per erased member (PartitionKey <c>~erased</c>,
+/// RowKey the keyed erasure id, never the member id), and one marker per erased member's chain (PartitionKey
+/// <c>~erased-chains</c>, RowKey <see cref="MemberKeys.ErasedChainCommitment"/>: neither the member nor the pseudonym in the clear), so <see cref="SubjectMappingVerifier"/> can tell an erasure from a deleted mapping.
 /// The tombstone is written as an erasure starts and refuses every new pseudonym for the member from then on; when
 /// the erasure completes the mapping is sealed into it for the privacy office (APPI Art. 29: the records must still
 /// identify the person for their retention) and the plain row is deleted; the tombstone and the sealed mapping are
@@ -19,11 +21,15 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
 {
     private const string RowKey = "subject";
     private const string SubjectRefColumn = "SubjectRef";
+    internal const string CommitColumn = "SubjectCommit";
 
     /// <summary>'~' is outside every member id's alphabet, so no member's partition can be this one.</summary>
     internal const string TombstonePartition = "~erased";
     internal const string SealedColumn = "SealedMapping";
     internal const string RetainUntilColumn = "RetainUntilUtc";
+
+    /// <summary>Markers of erased members' chains: '~' keeps this partition apart from every member's too.</summary>
+    internal const string ErasedChainPartition = "~erased-chains";
 
     /// <summary>A tombstone outlives even a member with no record by this much: late events and webhook retries come within days.</summary>
     public static readonly TimeSpan MinimumTombstoneLifetime = TimeSpan.FromDays(90);
@@ -49,7 +55,12 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         try
         {
             await Table.AddEntityAsync(
-                new TableEntity(memberId, RowKey) { [SubjectRefColumn] = subjectRef, ["CreatedAtUtc"] = time.GetUtcNow() },
+                new TableEntity(memberId, RowKey)
+                {
+                    [SubjectRefColumn] = subjectRef,
+                    [CommitColumn] = keys.SubjectCommitment(memberId, subjectRef),
+                    ["CreatedAtUtc"] = time.GetUtcNow(),
+                },
                 cancellationToken);
             return subjectRef;
         }
@@ -60,11 +71,23 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         }
     }
 
-    /// <summary>The member's pseudonym, or null when they never had a disclosure or were erased.</summary>
+    /// <summary>
+    /// The member's pseudonym, or null when they never had a disclosure or were erased. Throws
+    /// <see cref="SubjectMappingTamperedException"/> when the mapping's commitment does not hold: whatever it names is
+    /// not the member's chain, so no record is read from it or written to it.
+    /// </summary>
     public async Task<string?> FindAsync(string memberId, CancellationToken cancellationToken = default)
     {
-        var row = await Table.GetEntityIfExistsAsync<TableEntity>(memberId, RowKey, [SubjectRefColumn], cancellationToken);
-        return row.HasValue ? row.Value!.GetString(SubjectRefColumn) : null;
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(memberId, RowKey, [SubjectRefColumn, CommitColumn], cancellationToken);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        var subjectRef = row.Value!.GetString(SubjectRefColumn);
+        return subjectRef is not null && MemberKeys.Matches(row.Value.GetString(CommitColumn), keys.SubjectCommitment(memberId, subjectRef))
+            ? subjectRef
+            : throw new SubjectMappingTamperedException(subjectRef);
     }
 
     /// <summary>True once an erasure of the member has started (until its tombstone's retention ends).</summary>
@@ -128,12 +151,16 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             tombstone[SealedColumn] = SealedSubject.Seal(publicKey, erasureId, new SubjectMapping(memberId, subjectRef));
         }
 
-        // The sealed copy is written before the plain row goes: a crash in between leaves both, and the retry finishes.
+        // The sealed copy and the chain's marker are written before the plain row goes: a crash in between leaves all, and the retry finishes.
         await Table.UpsertEntityAsync(tombstone, TableUpdateMode.Merge, cancellationToken);
         if (subjectRef is null)
         {
             return false;
         }
+
+        await Table.UpsertEntityAsync(
+            new TableEntity(ErasedChainPartition, keys.ErasedChainCommitment(subjectRef)) { [RetainUntilColumn] = keepUntil },
+            TableUpdateMode.Merge, cancellationToken);
 
         try
         {
@@ -197,12 +224,21 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             : null;
     }
 
-    /// <summary>Destroys the tombstones and sealed mappings whose retention has passed (run with the ledger's retention purge).</summary>
+    /// <summary>
+    /// Destroys the tombstones and sealed mappings whose retention has passed (run with the ledger's retention purge),
+    /// and the erased chains' markers with them; returns how many tombstones went.
+    /// </summary>
     public async Task<int> PurgeExpiredTombstonesAsync(CancellationToken cancellationToken = default)
+    {
+        await PurgeExpiredAsync(ErasedChainPartition, cancellationToken);
+        return await PurgeExpiredAsync(TombstonePartition, cancellationToken);
+    }
+
+    private async Task<int> PurgeExpiredAsync(string partition, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var purged = 0;
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TombstonePartition}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", RetainUntilColumn], cancellationToken: cancellationToken))
         {
             // A tombstone without RetainUntil belongs to an erasure still pending: it stays.
@@ -214,6 +250,45 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         }
 
         return purged;
+    }
+
+    /// <summary>
+    /// One-time migration of a table written before commitments: adds the commitment to every member's mapping that has
+    /// none and, given the privacy office's private key, a marker for each chain an earlier erasure sealed (it opens
+    /// the sealed mappings for that). It trusts the table as it stands, so run it right after a clean <c>ledger verify</c>.
+    /// </summary>
+    public async Task<(int Committed, int Marked)> CommitUncommittedAsync(string? privateKeyPem, CancellationToken cancellationToken = default)
+    {
+        var (committed, marked) = (0, 0);
+        string[] columns = ["PartitionKey", "RowKey", SubjectRefColumn, CommitColumn, SealedColumn, RetainUntilColumn];
+        await foreach (var row in Table.QueryAsync<TableEntity>(select: columns, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == RowKey && !row.PartitionKey.StartsWith('~') && row.GetString(CommitColumn) is null && row.GetString(SubjectRefColumn) is { } subjectRef)
+            {
+                // ETag-guarded: a mapping changed since it was read is left for the next run.
+                await Table.UpdateEntityAsync(new TableEntity(row.PartitionKey, RowKey) { [CommitColumn] = keys.SubjectCommitment(row.PartitionKey, subjectRef) }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                committed++;
+            }
+            else if (privateKeyPem is not null && row.PartitionKey == TombstonePartition && row.GetString(SealedColumn) is { Length: > 0 } sealedValue)
+            {
+                var mapping = SealedSubject.Open(privateKeyPem, row.RowKey, sealedValue);
+                var marker = new TableEntity(ErasedChainPartition, keys.ErasedChainCommitment(mapping.SubjectRef))
+                {
+                    [RetainUntilColumn] = row.GetDateTimeOffset(RetainUntilColumn),
+                };
+                try
+                {
+                    await Table.AddEntityAsync(marker, cancellationToken);
+                    marked++;
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    // Erased after commitments came: its marker is already there.
+                }
+            }
+        }
+
+        return (committed, marked);
     }
 
     /// <summary>True for a pseudonym this registry makes; anything else never names a subject's rows.</summary>

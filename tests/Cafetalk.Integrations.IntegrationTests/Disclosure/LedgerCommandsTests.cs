@@ -13,7 +13,11 @@ namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 public sealed class LedgerCommandsTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     // The counts below are of this test's chains alone, whichever test of the class ran before.
-    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+    public Task InitializeAsync()
+    {
+        UseTestErasureKeysInCli();
+        return ResetAsync(fixture.Storage);
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 

@@ -25,7 +25,11 @@ public sealed class LedgerDigestAttackTests(SandboxFixture fixture) : IClassFixt
     private string Connection => fixture.Sandbox.StorageConnectionString;
 
     // Every attack here breaks the ledger on purpose; a fresh ledger and log keep each test's findings its own.
-    public Task InitializeAsync() => ResetAsync(fixture.Storage);
+    public Task InitializeAsync()
+    {
+        UseTestErasureKeysInCli();
+        return ResetAsync(fixture.Storage);
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 

@@ -36,5 +36,9 @@ public sealed class LedgerPurgeCommandTests(SandboxFixture fixture) : IClassFixt
         Assert.StartsWith("ledger intact: 2 chains, 2 rows;", verify.Stdout, StringComparison.Ordinal);
     }
 
-    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => CliRun.RunAsync(args);
+    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        UseTestErasureKeysInCli();
+        return CliRun.RunAsync(args);
+    }
 }

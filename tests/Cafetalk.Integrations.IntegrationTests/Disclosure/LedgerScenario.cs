@@ -60,6 +60,16 @@ internal static class LedgerScenario
     }
 
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
+
+    /// <summary>
+    /// Gives the CLI, through the environment as an operator's shell would, the erasure keys the ledgers built here use:
+    /// `ledger verify` checks the member mappings with the member key, `ledger export` the member's mapping.
+    /// </summary>
+    public static void UseTestErasureKeysInCli()
+    {
+        Environment.SetEnvironmentVariable("Erasure__MemberKey", TestErasureKeys.Options.Value.MemberKey);
+        Environment.SetEnvironmentVariable("Erasure__PrivacyOfficePublicKey", TestErasureKeys.Options.Value.PrivacyOfficePublicKey);
+    }
 }
 
 /// <summary>Counts requests to the table endpoint, and among them entity-group transactions (<c>$batch</c>).</summary>

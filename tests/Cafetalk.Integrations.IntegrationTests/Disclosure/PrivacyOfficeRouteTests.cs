@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cafetalk.Integrations.IntegrationTests.Disclosure;
 
@@ -25,6 +26,29 @@ public sealed class PrivacyOfficeRouteTests(ServedSandboxFixture fixture) : ICla
         Assert.Equal("application/problem+json", functionKeyOnly.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain("disclosures\"", await functionKeyOnly.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, both.StatusCode);
+    }
+
+    [Fact]
+    public async Task Export_MappingRedirectedToAnotherMembersChain_409ProblemAndNoneOfTheirRecords()
+    {
+        using var http = fixture.CreateClient();
+        await fixture.Storage.EnsureProvisionedAsync();
+        var subjects = fixture.Services.GetRequiredService<SubjectRegistry>();
+        var other = await subjects.GetOrCreateAsync("stu_po_other");
+        await subjects.GetOrCreateAsync("stu_po_3");
+        var table = fixture.Storage.Table(TableNames.Subjects);
+        var row = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>("stu_po_3", "subject")).Value;
+        row["SubjectRef"] = other;
+        await table.UpdateEntityAsync(row, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/members/stu_po_3/disclosures?code={fixture.Server.FunctionKey}") { Headers = { { PrivacyOfficeCredential.HeaderName, PrivacyOfficeKey } } };
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("https://cafetalk.com/problems/disclosures/subject-mapping", JsonDocument.Parse(body).RootElement.GetProperty("type").GetString());
+        Assert.DoesNotContain("disclosures\"", body, StringComparison.Ordinal);
     }
 
     [Fact]
