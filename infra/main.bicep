@@ -57,6 +57,9 @@ param vnetEnabled bool = true
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var identityName = 'id-${resourceToken}'
 var storageAccountName = 'st${resourceToken}'
+// The package account: apart from the data, so a data-plane role there cannot replace the code (docs/privacy.md).
+var deploymentStorageAccountName = 'stpkg${resourceToken}'
+var deploymentIdentityName = 'id-deploy-${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
 var ledgerDigestKeyName = 'ledger-digest'
 var applicationInsightsName = 'appi-${resourceToken}'
@@ -77,6 +80,17 @@ module identity 'app/identity.bicep' = {
   scope: resourceGroup
   params: {
     name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+// Only Flex Consumption's package reads and writes use it: the app identity has no role on the package.
+module deploymentIdentity 'app/identity.bicep' = {
+  name: 'deployment-identity'
+  scope: resourceGroup
+  params: {
+    name: deploymentIdentityName
     location: location
     tags: tags
   }
@@ -122,6 +136,17 @@ module storage 'app/storage.bicep' = {
   }
 }
 
+module deploymentStorage 'app/deployment-storage.bicep' = {
+  name: 'deployment-storage'
+  scope: resourceGroup
+  params: {
+    name: deploymentStorageAccountName
+    location: location
+    tags: tags
+    privateOnly: vnetEnabled
+  }
+}
+
 module keyVault 'app/keyvault.bicep' = {
   name: 'keyvault'
   scope: resourceGroup
@@ -139,6 +164,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
   scope: resourceGroup
   dependsOn: [
     storage
+    deploymentStorage
     keyVault
   ]
   params: {
@@ -146,6 +172,7 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     location: location
     tags: tags
     storageAccountName: storageAccountName
+    deploymentStorageAccountName: deploymentStorageAccountName
     keyVaultName: keyVaultName
   }
 }
@@ -156,12 +183,16 @@ module roles 'app/roles.bicep' = {
   // Names are passed as known values (not outputs) so What-If can predict the assignments.
   dependsOn: [
     identity
+    deploymentIdentity
     storage
+    deploymentStorage
     keyVault
     monitoring
   ]
   params: {
     storageAccountName: storageAccountName
+    deploymentStorageAccountName: deploymentStorageAccountName
+    deploymentIdentityName: deploymentIdentityName
     keyVaultName: keyVaultName
     ledgerDigestKeyName: ledgerDigestKeyName
     applicationInsightsName: applicationInsightsName
@@ -186,10 +217,11 @@ module functionApp 'app/functionapp.bicep' = {
     serviceName: 'integrations'
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
+    deploymentIdentityId: deploymentIdentity.outputs.id
     blobEndpoint: storage.outputs.blobEndpoint
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
-    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    deploymentContainerUrl: deploymentStorage.outputs.deploymentContainerUrl
     keyVaultUri: keyVault.outputs.uri
     ledgerDigestKeyUri: keyVault.outputs.ledgerDigestKeyUri
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
@@ -214,12 +246,14 @@ module diagnostics 'app/diagnostics.bicep' = {
   dependsOn: [
     monitoring
     storage
+    deploymentStorage
     keyVault
     functionApp
   ]
   params: {
     logAnalyticsName: logAnalyticsName
     storageAccountName: storageAccountName
+    deploymentStorageAccountName: deploymentStorageAccountName
     keyVaultName: keyVaultName
     functionAppName: functionAppName
   }
@@ -233,5 +267,6 @@ output AZURE_FUNCTION_APP_URI string = functionApp.outputs.uri
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_DEPLOYMENT_STORAGE_ACCOUNT_NAME string = deploymentStorage.outputs.name
 output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -1,11 +1,15 @@
-// Diagnostic settings: what responders read (docs/operations.md). Each storage service's reads, writes and deletes,
-// the vault's audit events and the function app's logs go to the Log Analytics workspace (30 days there).
+// Diagnostic settings: what responders read (docs/operations.md). Each storage service's reads, writes and deletes
+// (the deployment account's package writes included), the vault's audit events and the function app's logs go to the
+// Log Analytics workspace (30 days there).
 
 @description('Log Analytics workspace name.')
 param logAnalyticsName string
 
 @description('Storage account name.')
 param storageAccountName string
+
+@description('Deployment storage account name (the package).')
+param deploymentStorageAccountName string
 
 @description('Key Vault name.')
 param keyVaultName string
@@ -29,6 +33,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   }
 
   resource tableService 'tableServices' existing = {
+    name: 'default'
+  }
+}
+
+resource deploymentStorage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: deploymentStorageAccountName
+
+  resource blobService 'blobServices' existing = {
     name: 'default'
   }
 }
@@ -89,6 +101,26 @@ resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
 resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: storage::tableService
+  properties: {
+    workspaceId: workspace.id
+    logs: serviceLogs
+    metrics: transactionMetrics
+  }
+}
+
+// Who wrote the package, and when: a replacement outside a deployment shows here.
+resource deploymentStorageDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: deploymentStorage
+  properties: {
+    workspaceId: workspace.id
+    metrics: transactionMetrics
+  }
+}
+
+resource deploymentBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: deploymentStorage::blobService
   properties: {
     workspaceId: workspace.id
     logs: serviceLogs

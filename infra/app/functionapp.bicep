@@ -22,6 +22,9 @@ param identityId string
 @description('Client id of that identity (settings name it so the host picks it over any other).')
 param identityClientId string
 
+@description('Resource id of the identity Flex Consumption reads and writes the deployment package with (no data role).')
+param deploymentIdentityId string
+
 @description('Blob endpoint of the storage account, ending in /.')
 param blobEndpoint string
 
@@ -31,7 +34,7 @@ param queueEndpoint string
 @description('Table endpoint of the storage account, ending in /.')
 param tableEndpoint string
 
-@description('Container URL Flex Consumption deploys the package from.')
+@description('Container URL Flex Consumption deploys the package from (in the deployment storage account, not the data one).')
 param deploymentContainerUrl string
 
 @description('Key Vault URI, ending in /.')
@@ -182,6 +185,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${deploymentIdentityId}': {}
     }
   }
   properties: {
@@ -202,9 +206,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         storage: {
           type: 'blobContainer'
           value: deploymentContainerUrl
+          // The deployment identity: the app identity, which holds the data roles, has no role on the package.
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identityId
+            userAssignedIdentityResourceId: deploymentIdentityId
           }
         }
       }

@@ -1,4 +1,5 @@
-// The one user-assigned identity the function app runs as: storage, Key Vault references and telemetry all use it.
+// A user-assigned identity: the one the function app runs as (storage, Key Vault references, telemetry), or the one
+// Flex Consumption reads and writes the deployment package with (main.bicep creates both).
 
 @description('Name of the user-assigned managed identity.')
 param name string

@@ -1,5 +1,5 @@
 // Network isolation (vnetEnabled): a virtual network the function app joins (Flex Consumption VNet integration),
-// private endpoints for storage (blob, queue, table) and Key Vault with their private DNS zones, as the azd Functions
+// private endpoints for the data storage account (blob, queue, table), the deployment account (blob) and Key Vault with their private DNS zones, as the azd Functions
 // templates do. With it, storage and the vault turn their public endpoints off (storage.bicep, keyvault.bicep).
 
 @description('Virtual network name.')
@@ -14,11 +14,18 @@ param tags object
 @description('Storage account the private endpoints lead to.')
 param storageAccountName string
 
+@description('Deployment storage account (the package) the blob private endpoint leads to.')
+param deploymentStorageAccountName string
+
 @description('Key Vault the private endpoint leads to.')
 param keyVaultName string
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
+}
+
+resource deploymentStorage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: deploymentStorageAccountName
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
@@ -70,40 +77,58 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   }
 }
 
-// One private endpoint per storage service and one for the vault, each resolving through its privatelink zone.
+// One privatelink zone per service; both storage accounts' blob endpoints resolve through the same blob zone.
+var zoneNames = [
+  'privatelink.blob.${environment().suffixes.storage}'
+  'privatelink.queue.${environment().suffixes.storage}'
+  'privatelink.table.${environment().suffixes.storage}'
+  'privatelink.vaultcore.azure.net'
+]
+
+// One private endpoint per storage service of each account (target) and one for the vault; zone indexes zoneNames.
 var endpoints = [
   {
     name: 'blob'
+    target: 'data'
     groupId: 'blob'
-    zone: 'privatelink.blob.${environment().suffixes.storage}'
+    zone: 0
   }
   {
     name: 'queue'
+    target: 'data'
     groupId: 'queue'
-    zone: 'privatelink.queue.${environment().suffixes.storage}'
+    zone: 1
   }
   {
     name: 'table'
+    target: 'data'
     groupId: 'table'
-    zone: 'privatelink.table.${environment().suffixes.storage}'
+    zone: 2
+  }
+  {
+    name: 'deployment-blob'
+    target: 'deployment'
+    groupId: 'blob'
+    zone: 0
   }
   {
     name: 'vault'
+    target: 'vault'
     groupId: 'vault'
-    zone: 'privatelink.vaultcore.azure.net'
+    zone: 3
   }
 ]
 
 resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
-  for endpoint in endpoints: {
-    name: endpoint.zone
+  for zoneName in zoneNames: {
+    name: zoneName
     location: 'global'
     tags: tags
   }
 ]
 
 resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [
-  for (endpoint, i) in endpoints: {
+  for (zoneName, i) in zoneNames: {
     parent: zones[i]
     name: '${name}-link'
     location: 'global'
@@ -130,7 +155,7 @@ resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
         {
           name: endpoint.name
           properties: {
-            privateLinkServiceId: endpoint.groupId == 'vault' ? vault.id : storage.id
+            privateLinkServiceId: endpoint.target == 'vault' ? vault.id : (endpoint.target == 'deployment' ? deploymentStorage.id : storage.id)
             groupIds: [
               endpoint.groupId
             ]
@@ -150,7 +175,7 @@ resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@202
         {
           name: endpoint.name
           properties: {
-            privateDnsZoneId: zones[i].id
+            privateDnsZoneId: zones[endpoint.zone].id
           }
         }
       ]

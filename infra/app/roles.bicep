@@ -12,6 +12,12 @@ import {
 @description('Storage account the app uses.')
 param storageAccountName string
 
+@description('Storage account holding the deployment package only.')
+param deploymentStorageAccountName string
+
+@description('Name of the identity Flex Consumption reads and writes the deployment package with.')
+param deploymentIdentityName string
+
 @description('Key Vault holding the app\'s secrets.')
 param keyVaultName string
 
@@ -43,11 +49,10 @@ var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var keyVaultCryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-// Every container the app or the host touches; each gets its own assignment.
+// Every container the app or the host touches; each gets its own assignment. Not the package: it is in another account.
 var containerNames = concat(hostContainerNames, [
   poisonPayloadsContainerName
   ledgerDigestsContainerName
-  deploymentPackagesContainerName
 ])
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -84,8 +89,24 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   }
 }
 
+resource deploymentStorage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: deploymentStorageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource deploymentPackages 'containers' existing = {
+      name: deploymentPackagesContainerName
+    }
+  }
+}
+
 resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: appIdentityName
+}
+
+resource deploymentIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: deploymentIdentityName
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
@@ -100,8 +121,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// One assignment per container: the host's locks, timers and keys, poison payloads, ledger digests and the package
-// Flex Consumption reads. Every container is declared (storage.bicep), so nothing needs the account scope.
+// One assignment per container: the host's locks, timers and keys, poison payloads and ledger digests. Every container
+// is declared (storage.bicep), so nothing needs the account scope.
 resource appBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (containerName, i) in containerNames: {
     name: guid(storage::blobService::containers[i].id, appIdentity.id, storageBlobDataContributor)
@@ -113,6 +134,18 @@ resource appBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04
     }
   }
 ]
+
+// The package container only, for the deployment identity: a publish writes the package there and instances read it.
+// Nothing else holds a data role on the deployment account.
+resource deploymentPackageWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deploymentStorage::blobService::deploymentPackages.id, deploymentIdentity.id, storageBlobDataContributor)
+  scope: deploymentStorage::blobService::deploymentPackages
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: deploymentIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // One assignment per queue: Create Queue and message calls address the queue itself, so nothing wider is needed.
 resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [

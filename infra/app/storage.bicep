@@ -1,14 +1,14 @@
-// The storage account: the Functions host's own state, the app's queues and tables, poison payloads, the
-// append-only ledger digests and the Flex Consumption deployment package. Entra ID access only.
+// The data storage account: the Functions host's own state, the app's queues and tables, poison payloads and the
+// append-only ledger digests. The deployment package lives apart (deployment-storage.bicep). Entra ID access only.
 
 import {
   queueNames
   tableNames
   poisonPayloadsContainerName
   ledgerDigestsContainerName
-  deploymentPackagesContainerName
   hostContainerNames
 } from 'storage-names.bicep'
+import { hardenedAccountProperties } from 'storage-account.bicep'
 
 @description('Storage account name (3-24 lowercase letters and digits, globally unique).')
 param name string
@@ -38,25 +38,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   sku: {
     name: 'Standard_LRS'
   }
-  properties: {
-    // No account keys and no SAS signed with them: every caller, the Functions host included, uses Entra ID.
-    allowSharedKeyAccess: false
-    // Tools that default to keys (portal, az CLI) use Entra ID instead, since keys are refused anyway.
-    defaultToOAuthAuthentication: true
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
-    // Nothing here is public: no container may be made anonymously readable.
-    allowBlobPublicAccess: false
-    // Ledger digests and personal-data-adjacent rows stay in this tenant.
-    allowCrossTenantReplication: false
-    accessTier: 'Hot'
-    // Without network isolation, Flex Consumption reaches storage over its public endpoint.
-    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
-    networkAcls: {
-      defaultAction: privateOnly ? 'Deny' : 'Allow'
-      bypass: privateOnly ? 'None' : 'AzureServices'
-    }
-  }
+  properties: hardenedAccountProperties(privateOnly)
 }
 
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
@@ -128,14 +110,6 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2024-01
   }
 }
 
-resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
-  parent: blobService
-  name: deploymentPackagesContainerName
-  properties: {
-    publicAccess: 'None'
-  }
-}
-
 resource ledgerDigests 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
   parent: blobService
   name: ledgerDigestsContainerName
@@ -188,4 +162,3 @@ output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
-output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentPackages.name}'

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using BookingEventParser = Cafetalk.Integrations.Bookings.BookingEventParser;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
@@ -115,8 +117,14 @@ internal static class LedgerCommands
         {
             var memberId = parse.GetValue(member)!;
             var export = services.GetRequiredService<DisclosureExport>();
-            var records = parse.GetValue(privateKey) is { } keyFile
-                ? await export.ForErasedMemberAsync(memberId, await File.ReadAllTextAsync(keyFile.FullName, cancellationToken), cancellationToken) ?? []
+            string? pem = null;
+            if (parse.GetValue(privateKey) is { } keyFile && (pem = await ReadPrivateKeyAsync(parse, keyFile, cancellationToken)) is null)
+            {
+                return CliApplication.ExitBadArguments;
+            }
+
+            var records = pem is not null
+                ? await export.ForErasedMemberAsync(memberId, pem, cancellationToken) ?? []
                 : await export.ForMemberAsync(memberId, cancellationToken);
             await stdout.WriteAsync(parse.GetValue(format) == "csv" ? DisclosureExport.ToCsv(records, parse.GetValue(japanese)) : DisclosureExport.ToJson(memberId, records) + "\n");
             return CliApplication.ExitOk;
@@ -190,15 +198,26 @@ internal static class LedgerCommands
         var connection = ConnectionStringOption();
         var member = new Option<string>("--member") { Description = "The erased member's id.", HelpName = "ID", Required = true };
         var privateKey = PrivateKeyOption(required: true);
-        var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none.\n" +
+        var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none; exit 2 when the member id is not one, or the key file is missing, unreadable, not an RSA private key in PEM, or not the privacy office's key.\n" +
             "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, member, privateKey };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
-            var pem = await File.ReadAllTextAsync(parse.GetValue(privateKey)!.FullName, cancellationToken);
-            var opened = await services.GetRequiredService<SubjectRegistry>().OpenSealedAsync(parse.GetValue(member)!, pem, cancellationToken);
+            var memberId = parse.GetValue(member)!;
+            if (!BookingEventParser.IsValidId(memberId))
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: --member is not a member id (1-64 characters of A-Z a-z 0-9 _ . -).");
+                return CliApplication.ExitBadArguments;
+            }
+
+            if (await ReadPrivateKeyAsync(parse, parse.GetValue(privateKey)!, cancellationToken) is not { } pem)
+            {
+                return CliApplication.ExitBadArguments;
+            }
+
+            var opened = await services.GetRequiredService<SubjectRegistry>().OpenSealedAsync(memberId, pem, cancellationToken);
             if (opened is not { } found)
             {
-                await stdout.WriteLineAsync("no sealed mapping for this member (never erased, or destroyed after its retention)");
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: no sealed mapping for this member (never erased, or destroyed after its retention).");
                 return CliApplication.ExitFailed;
             }
 
@@ -216,7 +235,12 @@ internal static class LedgerCommands
             "Example: cafetalk-integrations ledger commit-subjects --private-key privacy-office.pem") { connection, privateKey };
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
         {
-            var pem = parse.GetValue(privateKey) is { } keyFile ? await File.ReadAllTextAsync(keyFile.FullName, cancellationToken) : null;
+            string? pem = null;
+            if (parse.GetValue(privateKey) is { } keyFile && (pem = await ReadPrivateKeyAsync(parse, keyFile, cancellationToken)) is null)
+            {
+                return CliApplication.ExitBadArguments;
+            }
+
             var (committed, marked) = await services.GetRequiredService<SubjectRegistry>().CommitUncommittedAsync(pem, cancellationToken);
             await stdout.WriteLineAsync($"committed {committed} member mappings to their chains; " + (pem is null
                 ? "chains of members erased before commitments not marked (pass --private-key)"
@@ -224,6 +248,44 @@ internal static class LedgerCommands
             return CliApplication.ExitOk;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The <c>--private-key</c> file's PEM, or null after one <c>error:</c> line when it is missing, unreadable or not an
+    /// RSA private key. The path and the file's content stay out of the message.
+    /// </summary>
+    private static async Task<string?> ReadPrivateKeyAsync(ParseResult parse, FileInfo keyFile, CancellationToken cancellationToken)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        string pem;
+        try
+        {
+            pem = await File.ReadAllTextAsync(keyFile.FullName, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            await error.WriteLineAsync("error: --private-key: no such file.");
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync("error: --private-key: the file cannot be read (a directory, or no permission).");
+            return null;
+        }
+
+        try
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(pem);
+            // A public key imports too; only the private half opens a sealed mapping.
+            rsa.ExportRSAPrivateKey();
+            return pem;
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            await error.WriteLineAsync("error: --private-key: not an unencrypted RSA private key in PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----).");
+            return null;
+        }
     }
 
     private static Command PolicyCommand(TextWriter stdout)
@@ -277,8 +339,9 @@ internal static class LedgerCommands
         }
         catch (Exception ex) when (ex is SealedSubjectException or SubjectMappingTamperedException)
         {
-            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
-            return CliApplication.ExitFailed;
+            // No sealed mapping opens with the key given: it is not the privacy office's key, a bad argument.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: --private-key: {ex.Message}");
+            return CliApplication.ExitBadArguments;
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {

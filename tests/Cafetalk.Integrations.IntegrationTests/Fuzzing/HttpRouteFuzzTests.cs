@@ -33,7 +33,7 @@ namespace Cafetalk.Integrations.IntegrationTests.Fuzzing;
 /// written (the whole storage account is compared before and after), no provider called, no planted value echoed or logged.
 /// Requests that happen to be valid are counted and checked against what the route must do with them.
 /// </summary>
-public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper output) : IClassFixture<FuzzFixture>, IDisposable
+public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper output) : IClassFixture<FuzzFixture>, IDisposable
 {
     private const int Parallelism = 8;
     private const string NewsletterList = "cafetalk-news";

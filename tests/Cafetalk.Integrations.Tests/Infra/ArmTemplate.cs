@@ -121,6 +121,14 @@ internal sealed partial class ArmTemplate
             return ResolveWithScope(Json["variables"]?[variable.Groups["name"].Value]);
         }
 
+        // An imported Bicep function (func): its body, whose parameters the tests read by name as written.
+        var function = FunctionCall().Match(expression);
+        if (function.Success && Json["functions"] is JsonArray namespaces
+            && namespaces.Select(n => n?["members"]?[function.Groups["name"].Value]).OfType<JsonObject>().FirstOrDefault() is { } member)
+        {
+            return ResolveWithScope(member["output"]?["value"]);
+        }
+
         // A module's output: read it inside the module's template.
         var output = ModuleOutput().Match(expression);
         if (output.Success && Module(output.Groups["module"].Value) is { } module)
@@ -152,6 +160,9 @@ internal sealed partial class ArmTemplate
 
     [GeneratedRegex(@"^parameters\('(?<name>[^']+)'\)$")]
     private static partial Regex WholeParameter();
+
+    [GeneratedRegex(@"^__bicep\.(?<name>\w+)\(.*\)$")]
+    private static partial Regex FunctionCall();
 
     [GeneratedRegex(@"^variables\('(?<name>[^']+)'\)$")]
     private static partial Regex WholeVariable();

@@ -12,7 +12,11 @@ public sealed partial class BicepTemplateTests
 
         var endpoints = Template.Single("Microsoft.Network/privateEndpoints");
         var groups = endpoints.Template.Json["variables"]!["endpoints"]!.AsArray().Select(e => e!["groupId"]!.GetValue<string>());
-        Assert.Equal(["blob", "queue", "table", "vault"], groups.Order());
+        // Blob twice: the data account's and the deployment account's; one zone per service, shared by both accounts.
+        Assert.Equal(["blob", "blob", "queue", "table", "vault"], groups.Order());
+        var targets = endpoints.Template.Json["variables"]!["endpoints"]!.AsArray().Select(e => (e!["target"]!.GetValue<string>(), e["groupId"]!.GetValue<string>()));
+        Assert.Contains(("deployment", "blob"), targets);
+        Assert.Equal(4, endpoints.Template.Json["variables"]!["zoneNames"]!.AsArray().Count);
         Assert.Equal("[length(variables('endpoints'))]", endpoints.Json["copy"]?["count"]?.GetValue<string>());
         Assert.Single(Template.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups"));
         Assert.Single(Template.OfType("Microsoft.Network/privateDnsZones/virtualNetworkLinks"));
@@ -28,12 +32,14 @@ public sealed partial class BicepTemplateTests
     [InlineData("Microsoft.KeyVault/vaults")]
     public void PublicNetworkAccess_IsDisabledWhenIsolated_AndDeniesByDefault(string type)
     {
-        var resource = Template.Single(type);
-
-        Assert.Equal("[if(parameters('privateOnly'), 'Disabled', 'Enabled')]", resource.Text("properties.publicNetworkAccess"));
-        Assert.Equal("[if(parameters('privateOnly'), 'Deny', 'Allow')]", resource.Text("properties.networkAcls.defaultAction"));
-        var privateOnly = resource.Template.Deployment!.Json["properties"]!["parameters"]!["privateOnly"]!["value"]!.GetValue<string>();
-        Assert.Equal("[parameters('vnetEnabled')]", privateOnly);
+        // Every storage account (data and deployment) and the vault.
+        Assert.All(Template.OfType(type), resource =>
+        {
+            Assert.Equal("[if(parameters('privateOnly'), 'Disabled', 'Enabled')]", resource.Text("properties.publicNetworkAccess"));
+            Assert.Equal("[if(parameters('privateOnly'), 'Deny', 'Allow')]", resource.Text("properties.networkAcls.defaultAction"));
+            var privateOnly = resource.Template.Deployment!.Json["properties"]!["parameters"]!["privateOnly"]!["value"]!.GetValue<string>();
+            Assert.Equal("[parameters('vnetEnabled')]", privateOnly);
+        });
     }
 
     [Fact]
@@ -42,9 +48,11 @@ public sealed partial class BicepTemplateTests
         var settings = Template.OfType("Microsoft.Insights/diagnosticSettings");
         var scopes = settings.Select(s => ScopeType().Match(s.Text("scope") ?? "").Value).ToList();
 
+        // Each storage account twice (data and deployment: metrics, and the blob service's logs).
         Assert.Equal(
-            ["Microsoft.KeyVault/vaults'", "Microsoft.Storage/storageAccounts'", "Microsoft.Storage/storageAccounts/blobServices'", "Microsoft.Storage/storageAccounts/queueServices'", "Microsoft.Storage/storageAccounts/tableServices'", "Microsoft.Web/sites'"],
+            ["Microsoft.KeyVault/vaults'", "Microsoft.Storage/storageAccounts'", "Microsoft.Storage/storageAccounts'", "Microsoft.Storage/storageAccounts/blobServices'", "Microsoft.Storage/storageAccounts/blobServices'", "Microsoft.Storage/storageAccounts/queueServices'", "Microsoft.Storage/storageAccounts/tableServices'", "Microsoft.Web/sites'"],
             scopes.Order(StringComparer.Ordinal));
+        Assert.Equal(2, settings.Count(s => (s.Text("scope") ?? "").Contains("parameters('deploymentStorageAccountName')", StringComparison.Ordinal)));
         Assert.All(settings, s => Assert.Contains("Microsoft.OperationalInsights/workspaces", s.Text("properties.workspaceId"), StringComparison.Ordinal));
         Assert.All(settings.Where(s => !(s.Text("scope") ?? "").Contains("Microsoft.Storage/storageAccounts'", StringComparison.Ordinal)),
             s => Assert.NotEmpty(s.At("properties.logs")!.AsArray()));

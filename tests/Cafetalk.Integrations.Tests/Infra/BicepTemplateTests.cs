@@ -77,11 +77,11 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         // The package container, the identity used to read it and the identity resolving Key Vault references
         // are the ones this template creates.
         Assert.Contains("deployment-packages", site.Text("properties.functionAppConfig.deployment.storage.value"), StringComparison.Ordinal);
-        var identity = site.Text("properties.functionAppConfig.deployment.storage.authentication.userAssignedIdentityResourceId");
+        var identity = site.Text("properties.keyVaultReferenceIdentity");
         Assert.StartsWith("[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities'", identity, StringComparison.Ordinal);
-        Assert.Equal(identity, site.Text("properties.keyVaultReferenceIdentity"));
-        Assert.Contains("parameters('identityId')", site.Json["identity"]!["userAssignedIdentities"]!.AsObject().Single().Key, StringComparison.Ordinal);
+        Assert.Equal(["identityId", "deploymentIdentityId"], site.Json["identity"]!["userAssignedIdentities"]!.AsObject().Select(i => LastLiteral(i.Key)));
         Assert.Equal(identity, site.Template.Text(JsonValue.Create("[parameters('identityId')]")));
+        Assert.Equal("identity", ModuleOf(site, "properties.keyVaultReferenceIdentity"));
     }
 
     [Fact]
@@ -196,11 +196,17 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     [Fact]
     public void Storage_RefusesSharedKeysPublicBlobsAndOldTls()
     {
-        var storage = Template.Single("Microsoft.Storage/storageAccounts");
-        Assert.False(storage.Value<bool>("properties.allowSharedKeyAccess"));
-        Assert.False(storage.Value<bool>("properties.allowBlobPublicAccess"));
-        Assert.True(storage.Value<bool>("properties.supportsHttpsTrafficOnly"));
-        Assert.Equal("TLS1_2", storage.Text("properties.minimumTlsVersion"));
+        // Both accounts: the data and the deployment package.
+        var accounts = Template.OfType("Microsoft.Storage/storageAccounts");
+        Assert.Equal(2, accounts.Count);
+        Assert.All(accounts, storage =>
+        {
+            Assert.False(storage.Value<bool>("properties.allowSharedKeyAccess"));
+            Assert.False(storage.Value<bool>("properties.allowBlobPublicAccess"));
+            Assert.False(storage.Value<bool>("properties.allowCrossTenantReplication"));
+            Assert.True(storage.Value<bool>("properties.supportsHttpsTrafficOnly"));
+            Assert.Equal("TLS1_2", storage.Text("properties.minimumTlsVersion"));
+        });
         Assert.All(Template.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"), c => Assert.Equal("None", c.Text("properties.publicAccess")));
     }
 
@@ -292,7 +298,9 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     {
         var assignments = Template.OfType("Microsoft.Authorization/roleAssignments");
         var operatorAssignments = assignments.Where(a => a.Json["properties"]!["principalId"]!.GetValue<string>() == "[parameters('operatorPrincipalId')]").ToList();
-        var appAssignments = assignments.Except(operatorAssignments).ToList();
+        // The deployment identity's one role is checked in DeploymentPackage_OnlyTheDeploymentIdentityMayWriteIt.
+        var deploymentAssignments = assignments.Where(a => a.Text("properties.principalId") == "[reference('deploymentIdentity').principalId]").ToList();
+        var appAssignments = assignments.Except(operatorAssignments).Except(deploymentAssignments).ToList();
         Assert.All(appAssignments, a =>
         {
             Assert.Contains("appIdentity", a.Text("properties.principalId"), StringComparison.Ordinal);
@@ -393,13 +401,19 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
     private IEnumerable<ArmTemplate> Templates() => Template.Resources().Select(r => r.Template).Distinct();
 
     // A loop's names come from the array variable it iterates; a single resource's from the last literal in its name.
-    private HashSet<string> DeclaredNames(string type) => Template.OfType(type).SelectMany(r =>
+    private HashSet<string> DeclaredNames(string type) => DeclaredNames(Template.OfType(type));
+
+    private static HashSet<string> DeclaredNames(IEnumerable<ArmResource> resources) => resources.SelectMany(r =>
     {
         var loop = CopyVariable().Match(r.Json["name"]!.GetValue<string>());
         return loop.Success
             ? r.Template.Json["variables"]![loop.Groups["name"].Value]!.AsArray().Select(n => n!.GetValue<string>())
             : [LastLiteral(r.Text("name"))];
     }).ToHashSet();
+
+    // The main.bicep module a resolved value comes from ("identity", "deployment-storage"); "" for main itself.
+    private static string ModuleOf(ArmResource resource, string path) =>
+        resource.Template.At(resource.Json, path).Scope.Deployment?.Text("name") ?? "";
 
     private static string RoleId(ArmResource assignment) =>
         RoleGuid().Match(assignment.Text("properties.roleDefinitionId") ?? "").Value;
