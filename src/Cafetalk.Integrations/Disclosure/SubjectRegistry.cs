@@ -147,6 +147,21 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         return true;
     }
 
+    /// <summary>
+    /// A record written after the erasure (a late recording deleted at Zoom) lives until <paramref name="retainUntil"/>:
+    /// the tombstone and its sealed mapping must outlive it, so the record still identifies the person. Never shortens.
+    /// </summary>
+    public async Task KeepTombstoneUntilAsync(string erasureId, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
+        if (row.HasValue && row.Value!.GetDateTimeOffset(RetainUntilColumn) is { } keptUntil && keptUntil >= retainUntil)
+        {
+            return;
+        }
+
+        await Table.UpsertEntityAsync(new TableEntity(TombstonePartition, erasureId) { [RetainUntilColumn] = retainUntil }, TableUpdateMode.Merge, cancellationToken);
+    }
+
     /// <summary>The sealed mapping of an erased member, for the privacy office to open; null when there is none.</summary>
     public async Task<(string ErasureId, string Sealed, DateTimeOffset? RetainUntil)?> FindSealedAsync(string memberId, CancellationToken cancellationToken = default)
     {

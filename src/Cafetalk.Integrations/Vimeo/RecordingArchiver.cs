@@ -53,6 +53,7 @@ public sealed class RecordingArchiver(
     RecordingReferences references,
     RecordingDisclosures disclosures,
     RecordingFailures failures,
+    Erasure.ErasureFollowUps erasureFollowUps,
     IOptions<VimeoOptions> options,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
@@ -414,7 +415,7 @@ public sealed class RecordingArchiver(
     {
         ZoomDownloadException z => $"Zoom download, HTTP {(z.Status is { } s ? (int)s : 0)}",
         VimeoApiException v => $"Vimeo {v.Operation}, HTTP {(int)v.Status}",
-        ZoomApiException => "Zoom API",
+        ZoomApiException z => $"Zoom {z.Operation}, HTTP {(int)z.Status}",
         VimeoUploadOffsetException => "Vimeo offset conflict",
         OperationCanceledException => "attempt timed out",
         _ => ex.GetType().Name,
@@ -429,7 +430,8 @@ public sealed class RecordingArchiver(
 
     private async Task<RecordingResult> DiscardAsync(Pending p, RecordingFacts facts, RecordingOutcome outcome, CancellationToken cancellationToken)
     {
-        if (facts.ZoomRecordingDeletedAtUtc is not null)
+        // Done only for this very instance: an erasure deletes the meeting's recordings before Zoom may have finished one.
+        if (facts.ZoomRecordingDeletedAtUtc is not null && RecordingColumns.DeletedInstances(p.Row).Contains(p.Recording.MeetingKey!, StringComparer.Ordinal))
         {
             return new RecordingResult(RecordingOutcome.AlreadyDone, p.Row.RowKey);
         }
@@ -443,9 +445,26 @@ public sealed class RecordingArchiver(
     private async Task DeleteZoomCopyAsync(Pending p, string? disposition, CancellationToken cancellationToken)
     {
         var meeting = p.Recording.MeetingKey!;
-        await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "delete", p.Parties, ZoomDeleteFields, p.Recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
-            context => zoomRecordings.DeleteRecordingAsync(meeting, context, cancellationToken), _ => null, cancellationToken);
+        // A student erased before Zoom finished: the delete is the erasure's follow-up, on their chain and receipt.
+        var erased = p.Row.GetDateTimeOffset(BookingRow.ErasedAtUtc) is not null ? p.Parties.ErasedStudent : null;
+        bool existed;
+        try
+        {
+            existed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, RecordingDisclosures.ErasureFollowUpOperation, p.Parties, ZoomDeleteFields,
+                p.Recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
+                context => zoomRecordings.DeleteRecordingAsync(meeting, context, cancellationToken), _ => null, cancellationToken);
+        }
+        catch (Exception ex) when (erased is not null && IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            await erasureFollowUps.LateRecordingPendingAsync(erased, p.Row.RowKey, Describe(ex), CancellationToken.None);
+            throw;
+        }
+
         await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
+        if (erased is not null)
+        {
+            await erasureFollowUps.LateRecordingDeletedAsync(erased, p.Row.RowKey, existed, cancellationToken);
+        }
     }
 
     private sealed record DownloadSource(Uri Url, string Token);

@@ -68,7 +68,8 @@ internal static class RecordingColumns
         row.GetDateTimeOffset(WithdrawnAtUtc),
         BookingRowColumns.NullIfEmpty(row.GetString(Disposition)));
 
-    public static RecordingParties Parties(TableEntity row) => new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty);
+    public static RecordingParties Parties(TableEntity row) =>
+        new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty, BookingRow.ErasedStudent(row));
 
     public static TableEntity Lease(TableEntity row, DateTimeOffset until) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = until });
 
