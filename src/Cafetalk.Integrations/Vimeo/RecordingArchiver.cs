@@ -194,6 +194,39 @@ public sealed class RecordingArchiver(
         return new RecordingResult(acted ? RecordingOutcome.Archived : RecordingOutcome.AlreadyDone, bookingId, videoId);
     }
 
+    /// <summary>
+    /// Retries the deletes at Zoom of recordings finished after an erasure that failed (the nightly retention sweep):
+    /// the webhook's message may have ended in poison, which keeps no meeting id, so the row holds the instances.
+    /// Returns how many were deleted now and how many stay pending (each with its reason on the erasure's receipt).
+    /// </summary>
+    public async Task<(int Deleted, int Pending)> RetryLateDeletesAsync(string correlationId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        // A row without the column compares false, so only rows with a pending instance are read.
+        var filter = $"{RecordingColumns.ZoomLateDeletesPending} gt ''";
+        var (deleted, pending) = (0, 0);
+        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var meetingId = long.TryParse(row.GetString(ZoomMeetingColumns.MeetingId), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
+            foreach (var instance in RecordingColumns.LateDeletesPending(row))
+            {
+                try
+                {
+                    // The same path as the webhook: the booking reads as erased, so the recording is only deleted.
+                    await ArchiveAsync(new ZoomEventMessage(ZoomEventMessage.RecordingCompleted, null, meetingId, instance, null, null, null), correlationId, cancellationToken);
+                    deleted++;
+                }
+                catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    pending++;
+                }
+            }
+        }
+
+        logger.LogInformation("Late recordings of erased members: {Deleted} deleted at Zoom, {Pending} still pending", deleted, pending);
+        return (deleted, pending);
+    }
+
     private sealed record UploadResult(string? VideoId, RecordingOutcome? Outcome = null, DateTimeOffset? RetryAtUtc = null);
 
     /// <summary>
@@ -456,6 +489,7 @@ public sealed class RecordingArchiver(
         }
         catch (Exception ex) when (erased is not null && IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LateDeletePending(p.Row, meeting), CancellationToken.None);
             await erasureFollowUps.LateRecordingPendingAsync(erased, p.Row.RowKey, Describe(ex), CancellationToken.None);
             throw;
         }
