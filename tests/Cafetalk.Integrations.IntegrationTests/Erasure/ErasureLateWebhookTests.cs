@@ -124,6 +124,25 @@ public sealed class ErasureLateWebhookTests(SandboxFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task ErasedStudentsRecording_AnythingButADelete_HasNoIntentForThem_AndTheGateSendsNothing()
+    {
+        await using var services = RecordingScenario.Services(fixture, new CapturedLogs());
+        var late = await EraseStudentAfterTheLessonAsync(services);
+        var row = await late.Scenario.RowAsync(late.Lecturer, late.Booking);
+        var parties = new RecordingParties(late.Booking, late.Lecturer, string.Empty, new ErasedSubject(row.GetString("ErasedStudentSubjectRef")!, row.GetString("ErasedStudentErasureId")!));
+        var meeting = $"uuid-{late.MeetingId}==";
+        var zoomRequestsBefore = fixture.Sandbox.Zoom.Requests.Count;
+
+        // A fresh download token would let the recording be fetched again: not a follow-up of the erasure.
+        await Assert.ThrowsAsync<DisclosureRefusedException>(() => services.GetRequiredService<RecordingDisclosures>().DiscloseAsync(
+            DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "look-up", parties, ["path:meetingId", "query:include_fields", "query:ttl"], null, "test-lookup",
+            context => services.GetRequiredService<ZoomRecordingsClient>().GetDownloadAsync(meeting, TimeSpan.FromMinutes(5), context), _ => null));
+
+        Assert.DoesNotContain(fixture.Sandbox.Zoom.Requests.Skip(zoomRequestsBefore), r => r.IsApi);
+        Assert.Equal(late.StudentRowsBefore, (await services.GetRequiredService<DisclosureLedger>().ReadChainAsync(late.SubjectRef)).Count);
+    }
+
+    [Fact]
     public async Task MeetingEnded_AfterTheStudentsErasure_RecreatesNoMeetingMappingOrDisclosure()
     {
         await using var services = RecordingScenario.Services(fixture, new CapturedLogs());
