@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Bookings;
@@ -106,9 +107,11 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
     /// The last step of a completed erasure, once every provider has deleted what it held: the member's ids and the
     /// join link leave the rows. A row whose PartitionKey is the erased lecturer cannot be rewritten under another
     /// key, so it is deleted (the tombstone keeps late events from re-creating it); a row where the member was the
-    /// student stays, without StudentId and join link, as the lecturer's record that the lesson was erased.
+    /// student stays, without StudentId and join link, as the lecturer's record that the lesson was erased. It keeps
+    /// the student's <paramref name="erased"/> pseudonym and erasure id instead, so a recording Zoom finishes later can
+    /// still be deleted and recorded on their chain and receipt.
     /// </summary>
-    public async Task<(int Scrubbed, int Deleted)> ForgetMemberAsync(string memberId, IEnumerable<(string LecturerId, string BookingId)> bookings, CancellationToken cancellationToken = default)
+    public async Task<(int Scrubbed, int Deleted)> ForgetMemberAsync(string memberId, IEnumerable<(string LecturerId, string BookingId)> bookings, ErasedSubject? erased = null, CancellationToken cancellationToken = default)
     {
         var table = Table;
         var (scrubbed, deleted) = (0, 0);
@@ -128,6 +131,8 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
                 {
                     [BookingRow.StudentId] = string.Empty,
                     [Zoom.ZoomMeetingColumns.JoinUrl] = string.Empty,
+                    [BookingRow.ErasedStudentSubjectRef] = erased?.SubjectRef ?? string.Empty,
+                    [BookingRow.ErasedStudentErasureId] = erased?.ErasureId ?? string.Empty,
                 }, ETag.All, TableUpdateMode.Merge, cancellationToken);
                 scrubbed++;
             }
@@ -175,6 +180,16 @@ internal static class BookingRow
 
     /// <summary>Set when a party of the booking asked for erasure: every converger then treats it as cancelled.</summary>
     public const string ErasedAtUtc = nameof(ErasedAtUtc);
+
+    /// <summary>The erased student's ledger pseudonym, kept in place of StudentId (<see cref="ErasedSubject"/>).</summary>
+    public const string ErasedStudentSubjectRef = nameof(ErasedStudentSubjectRef);
+
+    /// <summary>The erased student's keyed erasure id: their receipt and tombstone.</summary>
+    public const string ErasedStudentErasureId = nameof(ErasedStudentErasureId);
+
+    /// <summary>The erased student of a scrubbed row, or null.</summary>
+    public static ErasedSubject? ErasedStudent(TableEntity row) =>
+        ErasedSubject.From(row.GetString(ErasedStudentSubjectRef), row.GetString(ErasedStudentErasureId));
 
     public static TableEntity FromDesiredState(DesiredState state, DateTimeOffset now) => new(state.LecturerId, state.BookingId)
     {

@@ -18,7 +18,14 @@ public sealed record DisclosureIntent(
     string CorrelationId,
     string? BookingId = null,
     string? ProviderObjectId = null,
-    IReadOnlyList<string>? DataItems = null);
+    IReadOnlyList<string>? DataItems = null)
+{
+    /// <summary>
+    /// The chain of an erased member, named by the pseudonym their scrubbed booking row keeps (<see cref="ErasedSubject"/>),
+    /// with an empty <see cref="MemberId"/>: the mapping is sealed, so the row cannot be found through it.
+    /// </summary>
+    public string? ErasedSubjectRef { get; init; }
+}
 
 /// <summary>The receipt for a recorded intent: pass it to the request's <see cref="DisclosureContext"/> and later to the outcome.</summary>
 public sealed record DisclosureHandle
@@ -70,12 +77,12 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
         await storage.EnsureProvisionedAsync(cancellationToken);
         var now = LedgerRow.Truncate(time.GetUtcNow());
         var subjectRefs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var memberId in list.Select(i => i.MemberId).Distinct(StringComparer.Ordinal))
+        foreach (var memberId in list.Where(i => i.ErasedSubjectRef is null).Select(i => i.MemberId).Distinct(StringComparer.Ordinal))
         {
             subjectRefs[memberId] = await subjects.GetOrCreateAsync(memberId, cancellationToken);
         }
 
-        var drafts = list.Select(i => Draft(i, subjectRefs[i.MemberId], now)).ToList();
+        var drafts = list.Select(i => Draft(i, i.ErasedSubjectRef is { } erased ? ErasedChain(i, erased) : subjectRefs[i.MemberId], now)).ToList();
         var written = await AppendGroupedAsync(drafts, cancellationToken);
         return written.Select(e => new DisclosureHandle(e)).ToList();
     }
@@ -198,6 +205,12 @@ public sealed class DisclosureLedger(StorageAccount storage, SubjectRegistry sub
 
     private static IEnumerable<DisclosureHandle> Unresolved(List<LedgerEntry> open, HashSet<long> resolved, DateTimeOffset cutoff) =>
         open.Where(e => !resolved.Contains(e.Seq) && e.ProvidedAtUtc <= cutoff).Select(e => new DisclosureHandle(e));
+
+    /// <summary>An erased member's chain is written only by pseudonym, never next to a member id that could re-link it.</summary>
+    private static string ErasedChain(DisclosureIntent intent, string subjectRef) =>
+        intent.MemberId.Length == 0 && SubjectRegistry.IsSubjectRef(subjectRef)
+            ? subjectRef
+            : throw new ArgumentException("An erased member's intent names a pseudonym and no member id.", nameof(intent));
 
     private static LedgerEntry Draft(DisclosureIntent intent, string subjectRef, DateTimeOffset now)
     {

@@ -22,7 +22,10 @@ public sealed class MemberKeys(IOptions<ErasureKeysOptions> options)
         Convert.ToHexStringLower(HMACSHA256.HashData(_key.Value, Encoding.UTF8.GetBytes("erasure\n" + memberId)));
 
     /// <summary>The correlation id the erasure's ledger rows carry: the receipt id's first 16 hex digits.</summary>
-    public string ErasureCorrelationId(string memberId) => $"erasure-{ErasureId(memberId)[..16]}";
+    public string ErasureCorrelationId(string memberId) => CorrelationIdOf(ErasureId(memberId));
+
+    /// <summary>The same from the erasure id alone, for a late follow-up that no longer knows the member id.</summary>
+    public static string CorrelationIdOf(string erasureId) => $"erasure-{erasureId[..16]}";
 
     /// <summary>
     /// Commits a member's mapping to its chain: whoever can write the Subjects table but lacks the key can neither

@@ -174,6 +174,28 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         return true;
     }
 
+    /// <summary>
+    /// A record written after the erasure (a late recording deleted at Zoom) lives until <paramref name="retainUntil"/>:
+    /// the tombstone with its sealed mapping, and the chain's erased marker, must outlive it, so the record still
+    /// identifies the person and verify still reads the chain as erased, not unlinked. Never shortens.
+    /// </summary>
+    public async Task KeepTombstoneUntilAsync(ErasedSubject erased, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
+    {
+        await ExtendAsync(TombstonePartition, erased.ErasureId);
+        await ExtendAsync(ErasedChainPartition, keys.ErasedChainCommitment(erased.SubjectRef));
+
+        async Task ExtendAsync(string partition, string rowKey)
+        {
+            var row = await Table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, [RetainUntilColumn], cancellationToken);
+            if (row.HasValue && row.Value!.GetDateTimeOffset(RetainUntilColumn) is { } keptUntil && keptUntil >= retainUntil)
+            {
+                return;
+            }
+
+            await Table.UpsertEntityAsync(new TableEntity(partition, rowKey) { [RetainUntilColumn] = retainUntil }, TableUpdateMode.Merge, cancellationToken);
+        }
+    }
+
     /// <summary>The sealed mapping of an erased member, for the privacy office to open; null when there is none.</summary>
     public async Task<(string ErasureId, string Sealed, DateTimeOffset? RetainUntil)?> FindSealedAsync(string memberId, CancellationToken cancellationToken = default)
     {

@@ -31,10 +31,10 @@ public static class ErasureCoverage
 
     public static readonly IReadOnlyList<StoreCoverage> Stores =
     [
-        Table(TableNames.Bookings, StoreErasure.Erased, "Marked erased (every converger deletes and never shares again); on completion StudentId and the join link are removed, and the erased lecturer's rows (PartitionKey = lecturer id) are deleted."),
+        Table(TableNames.Bookings, StoreErasure.Erased, "Marked erased (every converger deletes and never shares again); on completion StudentId and the join link are removed (the row keeps the student's ledger pseudonym and keyed erasure id, so a recording Zoom finishes later is deleted on their chain and receipt), and the erased lecturer's rows (PartitionKey = lecturer id) are deleted."),
         Table(TableNames.DisclosureLedger, StoreErasure.KeptUnlinked, "APPI Art. 29: kept until RetainUntil (3 years) under the pseudonym; its only link to the member is the sealed mapping in Subjects."),
         Table(TableNames.Subjects, StoreErasure.Erased, "The plain mapping is deleted; a tombstone (keyed id) keeps the mapping sealed for the privacy office, and a marker keyed by the chain's commitment tells verify the chain was erased, not unlinked; both are destroyed after the last record's RetainUntil."),
-        Table(TableNames.ErasureReceipts, StoreErasure.KeptUnlinked, "The proof of erasure, keyed by an HMAC of the member id; the member id is dropped when the erasure completes."),
+        Table(TableNames.ErasureReceipts, StoreErasure.KeptUnlinked, "The proof of erasure, keyed by an HMAC of the member id; the member id is dropped when the erasure completes. Later follow-ups (a late Zoom recording deleted, or pending with its reason) are added as steps."),
         Table(TableNames.NewsletterSubscriptions, StoreErasure.Erased, "Subscription, sealed email and consent history deleted (the address stays only in the mail service's suppression group, as the law requires)."),
         Table(TableNames.UnsubscribeLinks, StoreErasure.Erased, "Both rows of each link deleted: every link the member was mailed stops resolving."),
         Table(TableNames.ZoomHosts, StoreErasure.Erased, "The lecturer's host assignment row deleted."),

@@ -73,6 +73,37 @@ public sealed class ErasureReceipts(StorageAccount storage, MemberKeys keys)
         await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>
+    /// Adds what was done after the erasure completed (a late recording deleted at Zoom) to its receipt, replacing an
+    /// earlier line for the same provider and detail (a failed attempt followed by the retry's success). The status is
+    /// left alone: it tells whether the erasure itself finished. False when there is no receipt under that id.
+    /// </summary>
+    public async Task<bool> RecordFollowUpAsync(string receiptId, ErasureStep step, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var read = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, receiptId, cancellationToken: cancellationToken);
+            if (!read.HasValue)
+            {
+                return false;
+            }
+
+            var row = read.Value!;
+            var steps = Read(row).Steps.Where(s => s.Provider != step.Provider || s.Detail != step.Detail).Append(step).ToList();
+            try
+            {
+                // ETag-guarded: two late webhooks of one member must not lose each other's line.
+                await Table.UpdateEntityAsync(new TableEntity(Partition, receiptId) { ["Steps"] = JsonSerializer.Serialize(steps, ErasureReceipt.JsonOptions) },
+                    row.ETag, TableUpdateMode.Merge, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
+            {
+                // Another follow-up wrote first: read again.
+            }
+        }
+    }
+
     /// <summary>Member ids of erasures still pending, for the nightly retry.</summary>
     public async IAsyncEnumerable<(string MemberId, string RequestId)> PendingAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

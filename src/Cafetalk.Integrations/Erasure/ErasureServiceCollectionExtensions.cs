@@ -9,6 +9,7 @@ public static class ErasureServiceCollectionExtensions
     public static IServiceCollection AddErasure(this IServiceCollection services)
     {
         services.TryAddSingleton<ErasureReceipts>();
+        services.TryAddSingleton<ErasureFollowUps>();
         services.TryAddTransient<MemberErasure>();
         services.TryAddTransient<ErasureRequests>();
         services.TryAddSingleton<MemberErasureEndpoint>();

@@ -79,7 +79,9 @@ public sealed class MemberErasure(
         var failed = results.Where(r => r.Outcome == ErasureStep.Failed).Select(r => r.Provider).ToList();
         if (failed.Count == 0)
         {
-            var (scrubbed, deleted) = await bookings.ForgetMemberAsync(memberId, scope.Bookings, cancellationToken);
+            // A student's rows keep their pseudonym and erasure id, so a recording Zoom finishes later can still be deleted on the record.
+            var erased = scope.SubjectRef is null ? null : new ErasedSubject(scope.SubjectRef, receiptId);
+            var (scrubbed, deleted) = await bookings.ForgetMemberAsync(memberId, scope.Bookings, erased, cancellationToken);
             results.Add(new ErasureStep("booking-rows", "member ids and join links removed", scrubbed + deleted, ErasureStep.Done, time.GetUtcNow(),
                 $"{scrubbed} rows without StudentId and join link, {deleted} rows of the lecturer deleted (table Bookings)"));
             var retainUntil = await LastRecordRetainUntilAsync(scope.SubjectRef, cancellationToken);

@@ -52,6 +52,7 @@ public sealed class RecordingArchiver(
     RecordingReferences references,
     RecordingDisclosures disclosures,
     RecordingFailures failures,
+    Erasure.ErasureFollowUps erasureFollowUps,
     IOptions<VimeoOptions> options,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
@@ -190,6 +191,39 @@ public sealed class RecordingArchiver(
         }
 
         return new RecordingResult(acted ? RecordingOutcome.Archived : RecordingOutcome.AlreadyDone, bookingId, videoId);
+    }
+
+    /// <summary>
+    /// Retries the deletes at Zoom of recordings finished after an erasure that failed (the nightly retention sweep):
+    /// the webhook's message may have ended in poison, which keeps no meeting id, so the row holds the instances.
+    /// Returns how many were deleted now and how many stay pending (each with its reason on the erasure's receipt).
+    /// </summary>
+    public async Task<(int Deleted, int Pending)> RetryLateDeletesAsync(string correlationId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        // A row without the column compares false, so only rows with a pending instance are read.
+        var filter = $"{RecordingColumns.ZoomLateDeletesPending} gt ''";
+        var (deleted, pending) = (0, 0);
+        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var meetingId = long.TryParse(row.GetString(ZoomMeetingColumns.MeetingId), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
+            foreach (var instance in RecordingColumns.LateDeletesPending(row))
+            {
+                try
+                {
+                    // The same path as the webhook: the booking reads as erased, so the recording is only deleted.
+                    await ArchiveAsync(new ZoomEventMessage(ZoomEventMessage.RecordingCompleted, null, meetingId, instance, null, null, null), correlationId, cancellationToken);
+                    deleted++;
+                }
+                catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    pending++;
+                }
+            }
+        }
+
+        logger.LogInformation("Late recordings of erased members: {Deleted} deleted at Zoom, {Pending} still pending", deleted, pending);
+        return (deleted, pending);
     }
 
     private sealed record UploadResult(string? VideoId, RecordingOutcome? Outcome = null, DateTimeOffset? RetryAtUtc = null);
@@ -395,7 +429,7 @@ public sealed class RecordingArchiver(
     {
         ZoomDownloadException z => $"Zoom download, HTTP {(z.Status is { } s ? (int)s : 0)}",
         VimeoApiException v => $"Vimeo {v.Operation}, HTTP {(int)v.Status}",
-        ZoomApiException => "Zoom API",
+        ZoomApiException z => $"Zoom {z.Operation}, HTTP {(int)z.Status}",
         VimeoUploadOffsetException => "Vimeo offset conflict",
         OperationCanceledException => "attempt timed out",
         _ => ex.GetType().Name,
@@ -410,7 +444,8 @@ public sealed class RecordingArchiver(
 
     private async Task<RecordingResult> DiscardAsync(Pending p, RecordingFacts facts, RecordingOutcome outcome, CancellationToken cancellationToken)
     {
-        if (facts.ZoomRecordingDeletedAtUtc is not null)
+        // Done only for this very instance: an erasure deletes the meeting's recordings before Zoom may have finished one.
+        if (facts.ZoomRecordingDeletedAtUtc is not null && RecordingColumns.DeletedInstances(p.Row).Contains(p.Recording.MeetingKey!, StringComparer.Ordinal))
         {
             return new RecordingResult(RecordingOutcome.AlreadyDone, p.Row.RowKey);
         }
@@ -424,9 +459,27 @@ public sealed class RecordingArchiver(
     private async Task DeleteZoomCopyAsync(Pending p, string? disposition, CancellationToken cancellationToken)
     {
         var meeting = p.Recording.MeetingKey!;
-        await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "delete", p.Parties, ZoomDeleteFields, p.Recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
-            context => zoomRecordings.DeleteRecordingAsync(meeting, context, cancellationToken), _ => null, cancellationToken);
+        // A student erased before Zoom finished: the delete is the erasure's follow-up, on their chain and receipt.
+        var erased = p.Row.GetDateTimeOffset(BookingRow.ErasedAtUtc) is not null ? p.Parties.ErasedStudent : null;
+        bool existed;
+        try
+        {
+            existed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, RecordingDisclosures.ErasureFollowUpOperation, p.Parties, ZoomDeleteFields,
+                p.Recording.MeetingId?.ToString(System.Globalization.CultureInfo.InvariantCulture), p.CorrelationId,
+                context => zoomRecordings.DeleteRecordingAsync(meeting, context, cancellationToken), _ => null, cancellationToken);
+        }
+        catch (Exception ex) when (erased is not null && IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LateDeletePending(p.Row, meeting), CancellationToken.None);
+            await erasureFollowUps.LateRecordingPendingAsync(erased, p.Row.RowKey, Describe(ex), CancellationToken.None);
+            throw;
+        }
+
         await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
+        if (erased is not null)
+        {
+            await erasureFollowUps.LateRecordingDeletedAsync(erased, p.Row.RowKey, existed, cancellationToken);
+        }
     }
 
     private sealed record DownloadSource(Uri Url, string Token);

@@ -44,6 +44,9 @@ internal static class RecordingColumns
     /// <summary>The Zoom recording instances (meeting UUIDs) whose cloud copies were deleted, space-separated.</summary>
     public const string ZoomDeletedInstances = "ZoomRecordingDeletedInstances";
 
+    /// <summary>Recording instances Zoom finished after a party's erasure whose delete failed, space-separated: the nightly sweep retries them.</summary>
+    public const string ZoomLateDeletesPending = "ZoomLateDeletesPending";
+
     /// <summary>The recording is on Vimeo (or was, until it was deleted).</summary>
     public const string Archived = "Archived";
 
@@ -68,7 +71,8 @@ internal static class RecordingColumns
         row.GetDateTimeOffset(WithdrawnAtUtc),
         BookingRowColumns.NullIfEmpty(row.GetString(Disposition)));
 
-    public static RecordingParties Parties(TableEntity row) => new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty);
+    public static RecordingParties Parties(TableEntity row) =>
+        new(row.RowKey, row.PartitionKey, row.GetString(BookingRow.StudentId) ?? string.Empty, BookingRow.ErasedStudent(row));
 
     public static TableEntity Lease(TableEntity row, DateTimeOffset until) => BookingRowColumns.Of(row, new() { [UploadLeaseUntilUtc] = until });
 
@@ -117,10 +121,20 @@ internal static class RecordingColumns
         [ZoomRecordingDeletedAtUtc] = now,
         [Disposition] = disposition ?? row.GetString(Disposition) ?? Discarded,
         [ZoomDeletedInstances] = instance is null ? row.GetString(ZoomDeletedInstances) ?? string.Empty : string.Join(' ', DeletedInstances(row).Append(instance).Distinct(StringComparer.Ordinal)),
+        [ZoomLateDeletesPending] = string.Join(' ', LateDeletesPending(row).Where(i => i != instance)),
     });
 
     public static IReadOnlyList<string> DeletedInstances(TableEntity row) =>
         (row.GetString(ZoomDeletedInstances) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>A late recording's delete failed: kept on the row, so it is retried even if the webhook's message ends in poison.</summary>
+    public static TableEntity LateDeletePending(TableEntity row, string instance) => BookingRowColumns.Of(row, new()
+    {
+        [ZoomLateDeletesPending] = string.Join(' ', LateDeletesPending(row).Append(instance).Distinct(StringComparer.Ordinal)),
+    });
+
+    public static IReadOnlyList<string> LateDeletesPending(TableEntity row) =>
+        (row.GetString(ZoomLateDeletesPending) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     public static TableEntity VideoGone(TableEntity row, DateTimeOffset now, string reason) => BookingRowColumns.Of(row, new()
     {

@@ -30,6 +30,7 @@ public sealed class RecordingDeleter(
     ZoomRecordingsClient zoomRecordings,
     VimeoFolders folders,
     RecordingDisclosures disclosures,
+    RecordingArchiver archiver,
     IOptions<VimeoOptions> options,
     TimeProvider time,
     ILogger<RecordingDeleter> logger)
@@ -49,7 +50,8 @@ public sealed class RecordingDeleter(
 
     /// <summary>
     /// The nightly sweep: deletes every live video uploaded longer ago than the retention, and any left on a cancelled
-    /// booking (a lost <c>recording-converge</c> message). Returns how many were deleted.
+    /// booking (a lost <c>recording-converge</c> message), then retries late recordings' deletes at Zoom that failed
+    /// after an erasure (<see cref="RecordingArchiver.RetryLateDeletesAsync"/>). Returns how many videos were deleted.
     /// </summary>
     public async Task<int> SweepAsync(string correlationId, CancellationToken cancellationToken = default)
     {
@@ -69,6 +71,7 @@ public sealed class RecordingDeleter(
         }
 
         logger.LogInformation("Recording retention sweep deleted {Deleted} Vimeo videos (retention {RetentionDays} days)", deleted, options.Value.RecordingRetention.TotalDays);
+        await archiver.RetryLateDeletesAsync(correlationId, cancellationToken);
         return deleted;
     }
 

@@ -2,8 +2,11 @@ using Cafetalk.Integrations.Disclosure;
 
 namespace Cafetalk.Integrations.Vimeo;
 
-/// <summary>The booking a recording belongs to: whose data it is.</summary>
-public sealed record RecordingParties(string BookingId, string LecturerId, string StudentId);
+/// <summary>
+/// The booking a recording belongs to: whose data it is. After the student's erasure <see cref="StudentId"/> is empty
+/// and <see cref="ErasedStudent"/> names their chain and erasure instead.
+/// </summary>
+public sealed record RecordingParties(string BookingId, string LecturerId, string StudentId, ErasedSubject? ErasedStudent = null);
 
 /// <summary>
 /// Wraps every recording call (Vimeo and Zoom's cloud recording) in the ledger: an Intended row per party whose
@@ -12,6 +15,9 @@ public sealed record RecordingParties(string BookingId, string LecturerId, strin
 /// </summary>
 public sealed class RecordingDisclosures(DisclosureLedger ledger, DisclosurePolicy policy)
 {
+    /// <summary>The one operation still allowed on an erased student's recording: deleting what a provider holds.</summary>
+    public const string ErasureFollowUpOperation = "delete";
+
     /// <summary>Runs <paramref name="call"/> as one disclosure of <paramref name="fields"/> (body paths, <c>query:</c> and <c>path:</c> names).</summary>
     public async Task<T> DiscloseAsync<T>(
         string purposeId,
@@ -34,6 +40,14 @@ public sealed class RecordingDisclosures(DisclosureLedger ledger, DisclosurePoli
             if (items.Count > 0 && memberId.Length > 0)
             {
                 intents.Add(new DisclosureIntent(purpose, operation, memberId, role, consent, correlationId, parties.BookingId, providerObjectId, items));
+            }
+            else if (items.Count > 0 && role == SubjectRole.Student && parties.ErasedStudent is { } erased && operation == ErasureFollowUpOperation)
+            {
+                // Only a delete may still name an erased student's data: it is recorded on their own chain, on the basis of their erasure request.
+                intents.Add(new DisclosureIntent(purpose, operation, string.Empty, role, erased.CorrelationId, correlationId, parties.BookingId, providerObjectId, items)
+                {
+                    ErasedSubjectRef = erased.SubjectRef,
+                });
             }
         }
 
