@@ -67,7 +67,8 @@ public sealed class ErasureLateWebhookTests(SandboxFixture fixture) : IClassFixt
         // The tombstone (with the sealed mapping) outlives the new rows, so they still identify the person.
         var tombstone = (await services.GetRequiredService<SubjectRegistry>().FindSealedAsync(late.Student))!.Value;
         Assert.True(tombstone.RetainUntil >= followUp.Max(e => e.RetainUntilUtc), $"{tombstone.RetainUntil:O}");
-        // ledger verify: exit 0.
+        // ledger verify, with this Sandbox's member key so the mappings are checked too: exit 0.
+        Environment.SetEnvironmentVariable("Erasure__MemberKey", fixture.Sandbox.Keys.ErasureMemberKey);
         var verify = await CliRun.RunAsync("ledger", "verify", "--connection-string", fixture.Sandbox.StorageConnectionString);
         Assert.True(verify.Exit == 0, verify.Out + verify.Err);
 
