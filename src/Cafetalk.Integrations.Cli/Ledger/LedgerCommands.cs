@@ -337,7 +337,13 @@ internal static class LedgerCommands
 
             return await run(services);
         }
-        catch (Exception ex) when (ex is SealedSubjectException or SubjectMappingTamperedException)
+        catch (SubjectMappingTamperedException ex)
+        {
+            // The mapping failed its keyed commitment: a finding about the table, not a bad argument.
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
+            return CliApplication.ExitFailed;
+        }
+        catch (SealedSubjectException ex)
         {
             // No sealed mapping opens with the key given: it is not the privacy office's key, a bad argument.
             await parse.InvocationConfiguration.Error.WriteLineAsync($"error: --private-key: {ex.Message}");
