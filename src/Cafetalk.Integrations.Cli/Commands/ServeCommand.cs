@@ -17,15 +17,8 @@ internal static class ServeCommand
     public static Command Create(TextWriter stdout)
     {
         var sandbox = new Option<bool>("--sandbox") { Description = "Run against a private Sandbox (Azurite and the provider simulators). Required: serve is never a production host." };
-        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (default: a free one).", HelpName = "P" };
-        port.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
-            {
-                r.AddError("--port must be 0-65535.");
-            }
-        });
-        var wireLog = new Option<FileInfo>("--wire-log") { Description = "On exit, write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
+        var port = CliOptions.WholeNumber("--port", "Port on 127.0.0.1 (default: a free one).", 0, 65535, helpName: "P");
+        var wireLog = CliOptions.OutputFile("--wire-log", "On exit, write every request the simulators received, one JSON object per line, secrets redacted.");
         var command = new Command("serve", "Host the HTTP functions on 127.0.0.1 with the Sandbox behind them until Ctrl+C or SIGTERM.\n" +
             "Prints one JSON line first: {baseUrl, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}; connectUrl works once, for GoogleCalendar:TicketMaxLifetime.\n" +
             "Example: cafetalk-integrations serve --sandbox --port 7071 --wire-log wire.jsonl") { sandbox, port, wireLog };

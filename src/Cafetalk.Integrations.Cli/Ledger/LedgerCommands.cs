@@ -143,12 +143,17 @@ internal static class LedgerCommands
         return command;
     }
 
-    private static Option<FileInfo> PrivateKeyOption(bool required) => new("--private-key")
+    private static Option<FileInfo> PrivateKeyOption(bool required)
     {
-        Description = "The privacy office's RSA private key (PEM file). Only the privacy office holds it; the app has the public key only.",
-        HelpName = "FILE",
-        Required = required,
-    };
+        var option = new Option<FileInfo>("--private-key")
+        {
+            Description = "The privacy office's RSA private key (PEM file). Only the privacy office holds it; the app has the public key only.",
+            HelpName = "FILE",
+            Required = required,
+        };
+        option.AcceptExistingOnly();
+        return option;
+    }
 
     private static Command UnsealCommand(TextWriter stdout)
     {
