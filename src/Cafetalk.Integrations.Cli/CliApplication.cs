@@ -57,6 +57,7 @@ internal static class CliApplication
         root.Subcommands.Add(Commands.CalendarCommands.ConnectLink(stdout));
         LedgerCommands.AddTo(root, stdout);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
+        root.Subcommands.Add(Settings.SettingsCommand.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));
