@@ -38,9 +38,10 @@ internal static class LedgerCommands
     private static Command VerifyCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, and each unsigned or badly signed digest line. Exit 1 on any finding.\n" +
-            "Example: cafetalk-integrations ledger verify") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+            "Example: cafetalk-integrations ledger verify") { connection, settings };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, async services =>
         {
             var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             await WriteFindingsAsync(stdout, result);
@@ -72,6 +73,7 @@ internal static class LedgerCommands
     private static Command ExportCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var member = new Option<string>("--member") { Description = "The member id whose disclosures to list.", HelpName = "ID", Required = true };
         var format = new Option<string>("--format") { Description = "json or csv.", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
@@ -79,8 +81,8 @@ internal static class LedgerCommands
         var privateKey = PrivateKeyOption(required: false);
         var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
             "An erased member's disclosures need the privacy office's private key (--private-key), which opens their sealed mapping.\n" +
-            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, settings, member, format, japanese, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, async services =>
         {
             var memberId = parse.GetValue(member)!;
             var export = services.GetRequiredService<DisclosureExport>();
@@ -96,9 +98,10 @@ internal static class LedgerCommands
     private static Command DigestCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var command = new Command("digest", "Verify the ledger, then append a signed digest of every chain head (purge anchors included) to the append-only digest log; the timer does this every 15 minutes. Refuses, exit 1, when a chain does not verify.\n" +
-            "Example: cafetalk-integrations ledger digest") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+            "Example: cafetalk-integrations ledger digest") { connection, settings };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, async services =>
         {
             var verification = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             await WriteFindingsAsync(stdout, verification);
@@ -118,10 +121,11 @@ internal static class LedgerCommands
     private static Command PurgeCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Count the rows past retention without deleting anything." };
         var command = new Command("purge", "Delete ledger rows past their 3-year retention (APPI Art. 29), oldest first, and re-anchor each chain so `ledger verify` still passes (the nightly timer does this). Exit 1 when a chain was skipped.\n" +
-            "Example: cafetalk-integrations ledger purge --dry-run") { connection, dryRun };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+            "Example: cafetalk-integrations ledger purge --dry-run") { connection, settings, dryRun };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, async services =>
         {
             var result = await services.GetRequiredService<LedgerRetention>().PurgeAsync(parse.GetValue(dryRun), cancellationToken);
             foreach (var skip in result.Skipped)
@@ -158,11 +162,12 @@ internal static class LedgerCommands
     private static Command UnsealCommand(TextWriter stdout)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var member = new Option<string>("--member") { Description = "The erased member's id.", HelpName = "ID", Required = true };
         var privateKey = PrivateKeyOption(required: true);
         var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none.\n" +
-            "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, member, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, async services =>
+            "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, settings, member, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, async services =>
         {
             var pem = await File.ReadAllTextAsync(parse.GetValue(privateKey)!.FullName, cancellationToken);
             var opened = await services.GetRequiredService<SubjectRegistry>().OpenSealedAsync(parse.GetValue(member)!, pem, cancellationToken);
@@ -204,9 +209,11 @@ internal static class LedgerCommands
     }
 
     /// <param name="signs">The command appends signed lines: outside the Sandbox's Azurite it needs the Key Vault key, since a line signed by a per-process key is a permanent DigestForged finding in the immutable log.</param>
-    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Func<ServiceProvider, Task<int>> run, bool signs = false)
+    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Option<FileInfo> settings, Func<ServiceProvider, Task<int>> run, bool signs = false)
     {
-        var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
+        var connectionString = parse.GetValue(connection)
+            ?? (parse.GetValue(settings) is { } file ? CliSettingsFile.Read(file).GetValueOrDefault(StorageAccount.SettingName) : null)
+            ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             await parse.InvocationConfiguration.Error.WriteLineAsync(

@@ -162,6 +162,11 @@ public sealed class ServeCommandTests
                 Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
             }
 
+            // The ledger commands take only the file's storage (without it they have none: exit 2).
+            var (exportExit, export, exportErr) = await CliRun.RunAsync("ledger", "export", "--member", "stu_demo_en", "--settings", settingsFile);
+            Assert.True(exportExit == 0, exportErr);
+            Assert.Equal("stu_demo_en", JsonDocument.Parse(export).RootElement.GetProperty("memberId").GetString());
+
             // The nightly reconcile reads the server's subscriptions: two seeded, one just erased.
             var (syncExit, report, syncErr) = await CliRun.RunAsync("sync", "--settings", settingsFile);
             Assert.True(syncExit == 0, syncErr);
