@@ -20,10 +20,9 @@ internal static class CliApplication
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-            {
-                await stderr.WriteLineAsync($"error: {error.Message}");
-            }
+            // One line, the first thing to fix: a newcomer's typo must not become a screen of follow-on errors.
+            var more = parsed.Errors.Count > 1 ? $" ({parsed.Errors.Count - 1} more after this one)" : string.Empty;
+            await stderr.WriteLineAsync($"error: {CliOptions.Describe(parsed, args)}{more}");
 
             await stderr.WriteLineAsync("Run with --help for usage and an example.");
             return ExitBadArguments;
@@ -59,6 +58,7 @@ internal static class CliApplication
         root.Subcommands.Add(Commands.CalendarCommands.ConnectLink(stdout));
         LedgerCommands.AddTo(root, stdout, time);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
+        root.Subcommands.Add(Settings.SettingsCommand.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));
@@ -92,16 +92,9 @@ internal static class CliApplication
             HelpName = "FILE.jsonl",
         };
         events.AcceptExistingOnly();
-        var bookings = new Option<int>("--bookings") { Description = "How many bookings the generated day has.", DefaultValueFactory = _ => 12, HelpName = "N" };
-        bookings.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 5000)
-            {
-                r.AddError("--bookings must be 1-5000.");
-            }
-        });
+        var bookings = CliOptions.WholeNumber("--bookings", "How many bookings the generated day has.", 1, 5000, defaultValue: 12);
         var json = new Option<bool>("--json") { Description = "Print one JSON object: events, providerRequests, ledger, duplicates, leaks." };
-        var wireLog = new Option<FileInfo>("--wire-log") { Description = "Write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
+        var wireLog = CliOptions.OutputFile("--wire-log", "Write every request the simulators received, one JSON object per line, secrets redacted.");
         var command = new Command("demo", "Start the Sandbox, connect demo lecturers through Google's OAuth flow, publish a day of booking events, run every\n" +
             "function and the nightly jobs, verify the ledger and report what each provider received.\n" +
             "Example: cafetalk-integrations demo --bookings 50 --json --wire-log wire.jsonl")

@@ -52,16 +52,6 @@ internal static class BenchCommand
         return command;
     }
 
-    private static Option<int> Count(string name, string description, int defaultValue, int min, int max)
-    {
-        var option = new Option<int>(name) { Description = $"{description} Default {defaultValue}.", DefaultValueFactory = _ => defaultValue, HelpName = "N" };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < min || r.GetValueOrDefault<int>() > max)
-            {
-                r.AddError($"{name} must be {min}-{max}.");
-            }
-        });
-        return option;
-    }
+    private static Option<int> Count(string name, string description, int defaultValue, int min, int max) =>
+        CliOptions.WholeNumber(name, $"{description} Default {defaultValue}.", min, max, defaultValue);
 }

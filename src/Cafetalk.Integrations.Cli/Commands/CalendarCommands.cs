@@ -23,19 +23,18 @@ internal static class CalendarCommands
         var baseUrl = new Option<string>("--base-url") { Description = "The app's public base URL (default: taken from the GoogleCalendar__RedirectUri setting).", HelpName = "URL" };
         var keyId = new Option<string>("--key-id") { Description = "Ticket key id (default: GoogleCalendar__CurrentTicketKeyId).", HelpName = "ID" };
         var key = new Option<string>("--key") { Description = "Ticket HMAC key, base64 of at least 32 bytes (default: GoogleCalendar__TicketKeys__{key id}).", HelpName = "BASE64" };
-        var minutes = new Option<int>("--minutes") { Description = "How long the link stays valid.", DefaultValueFactory = _ => 10, HelpName = "N" };
-        minutes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 60)
-            {
-                r.AddError("--minutes must be between 1 and 60.");
-            }
-        });
+        var minutes = CliOptions.WholeNumber("--minutes", "How long the link stays valid.", 1, 60, defaultValue: 10);
+        var settingsFile = CliSettingsFile.CreateOption();
         var command = new Command("connect-link", "Print a signed, short-lived link that starts a lecturer's Google Calendar connection, as the Cafetalk site issues them.\n" +
-            "Example: cafetalk-integrations connect-link --lecturer lec_123 --base-url https://integrations.cafetalk.com/") { lecturer, baseUrl, keyId, key, minutes };
+            "Example: cafetalk-integrations connect-link --lecturer lec_123 --base-url https://integrations.cafetalk.com/") { lecturer, baseUrl, keyId, key, minutes, settingsFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = environment ?? new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            if (parse.GetValue(settingsFile) is { } file)
+            {
+                settings = new ConfigurationBuilder().AddConfiguration(settings).AddInMemoryCollection(CliSettingsFile.Read(file)).Build();
+            }
+
             var id = parse.GetValue(keyId) ?? settings[$"{GoogleCalendarOptions.SectionName}:CurrentTicketKeyId"];
             var secret = parse.GetValue(key) ?? (id is null ? null : settings[$"{GoogleCalendarOptions.SectionName}:TicketKeys:{id}"]);
             var root = parse.GetValue(baseUrl) is { } given ? (Uri.TryCreate(given, UriKind.Absolute, out var parsed) ? parsed : null) : (Uri.TryCreate(settings[$"{GoogleCalendarOptions.SectionName}:RedirectUri"], UriKind.Absolute, out var redirect) ? new Uri(redirect, "/") : null);

@@ -79,14 +79,7 @@ internal static class IntakeCommands
         });
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would be replayed and why; change nothing." };
         var all = new Option<bool>("--all") { Description = "Also replay messages that would be rejected again (they return to the poison queue)." };
-        var max = new Option<int>("--max") { Description = "Replay at most this many messages.", DefaultValueFactory = _ => 1000, HelpName = "N" };
-        max.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--max must be at least 1.");
-            }
-        });
+        var max = CliOptions.WholeNumber("--max", "Replay at most this many messages.", 1, int.MaxValue, defaultValue: 1000);
         var json = new Option<bool>("--json") { Description = "Print one JSON object per message instead of a table." };
         var command = new Command("replay-poison", "Put poisoned messages back on the queue they came from once the cause is fixed. " +
             "Only messages that now pass validation go back unless --all is given.\n" +

@@ -17,18 +17,13 @@ internal static class ServeCommand
     public static Command Create(TextWriter stdout)
     {
         var sandbox = new Option<bool>("--sandbox") { Description = "Run against a private Sandbox (Azurite and the provider simulators). Required: serve is never a production host." };
-        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (default: a free one).", HelpName = "P" };
-        port.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
-            {
-                r.AddError("--port must be 0-65535.");
-            }
-        });
-        var wireLog = new Option<FileInfo>("--wire-log") { Description = "On exit, write every request the simulators received, one JSON object per line, secrets redacted.", HelpName = "FILE.jsonl" };
+        var port = CliOptions.WholeNumber("--port", "Port on 127.0.0.1 (default: a free one).", 0, 65535, helpName: "P");
+        var wireLog = CliOptions.OutputFile("--wire-log", "On exit, write every request the simulators received, one JSON object per line, secrets redacted.");
+        var writeSettings = CliOptions.OutputFile("--write-settings", "Write the Sandbox's settings (storage, simulator addresses, its throwaway keys) to this file for the operator commands'\n" +
+            "--settings, e.g. 'erase --member stu_demo_ja --settings sandbox.json'; removed when serve stops.", helpName: "FILE.json");
         var command = new Command("serve", "Host the HTTP functions on 127.0.0.1 with the Sandbox behind them until Ctrl+C or SIGTERM.\n" +
-            "Prints one JSON line first: {baseUrl, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}; connectUrl works once, for GoogleCalendar:TicketMaxLifetime.\n" +
-            "Example: cafetalk-integrations serve --sandbox --port 7071 --wire-log wire.jsonl") { sandbox, port, wireLog };
+            "Prints one JSON line first: {baseUrl, storageConnectionString, unsubscribeUrls, connectUrl, zoomWebhookSecret, simulators}; connectUrl works once, for GoogleCalendar:TicketMaxLifetime.\n" +
+            "Example: cafetalk-integrations serve --sandbox --port 7071 --wire-log wire.jsonl --write-settings sandbox.json") { sandbox, port, wireLog, writeSettings };
         command.Validators.Add(r =>
         {
             if (!r.GetValue(sandbox))
@@ -50,9 +45,16 @@ internal static class ServeCommand
             {
                 var unsubscribeUrls = await SeedSubscribersAsync(server.Services, cancellationToken);
                 var settings = environment.Settings();
+                if (parse.GetValue(writeSettings) is { } settingsFile)
+                {
+                    // Only ever the Sandbox's settings: serve refuses to run without --sandbox, and these keys die with it.
+                    await CliSettingsFile.WriteAsync(settingsFile.FullName, settings, cancellationToken);
+                }
+
                 await stdout.WriteLineAsync(JsonSerializer.Serialize(new
                 {
                     baseUrl = server.BaseUrl.ToString(),
+                    storageConnectionString = environment.StorageConnectionString,
                     unsubscribeUrls,
                     connectUrl = new Uri(server.BaseUrl, $"api/calendar/connect?ticket={Uri.EscapeDataString(server.Services.GetRequiredService<GoogleCalendar.ConnectTickets>().Issue("lec_demo_berlin", TicketWindow(server.Services)))}").ToString(),
                     zoomWebhookSecret = settings["Zoom:WebhookSecretToken"],
@@ -67,6 +69,11 @@ internal static class ServeCommand
             {
                 await pump;
                 await server.DisposeAsync();
+                if (parse.GetValue(writeSettings) is { } written)
+                {
+                    written.Delete();
+                }
+
                 if (parse.GetValue(wireLog) is { } file)
                 {
                     await WireLog.WriteAsync(file.FullName, environment.WireRequests().OrderBy(r => r.At).Select(r => r.Request), CancellationToken.None);

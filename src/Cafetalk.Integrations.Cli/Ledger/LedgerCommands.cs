@@ -42,11 +42,12 @@ internal static class LedgerCommands
     private static Command VerifyCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var command = new Command("verify", "Recompute every chain and check it against every signed digest line; names each edited, deleted or reordered row, each row or chain a digest recorded that is gone or differs, each purge anchor no digest vouches for, each unsigned or badly signed digest line, a newest signed line older than Ledger__DigestMaxAge (45 minutes), and log blobs gone while their head lists remain. " +
             $"With {MemberKeySetting} set, also checks every member's mapping to its chain against its keyed commitment and that every chain has a mapping or an erasure marker. " +
             $"Exit 1 on any finding; exit {ExitMappingsUnchecked} when the chains are intact but the mappings could not be checked (no member key).\n" +
-            "Example: cafetalk-integrations ledger verify") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger verify") { connection, settings };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var result = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             var mappings = MappingVerifier(services) is { } mappingVerifier ? await mappingVerifier.VerifyAsync(result.Heads, cancellationToken) : null;
@@ -105,6 +106,7 @@ internal static class LedgerCommands
     private static Command ExportCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var member = new Option<string>("--member") { Description = "The member id whose disclosures to list.", HelpName = "ID", Required = true };
         var format = new Option<string>("--format") { Description = "json or csv.", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
@@ -112,8 +114,8 @@ internal static class LedgerCommands
         var privateKey = PrivateKeyOption(required: false);
         var command = new Command("export", "List every disclosure of one member: date, recipient, country, data items, purpose, legal basis, outcome (APPI Art. 33(5), GDPR Art. 15).\n" +
             "An erased member's disclosures need the privacy office's private key (--private-key), which opens their sealed mapping.\n" +
-            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, member, format, japanese, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger export --member stu-1001 --format csv") { connection, settings, member, format, japanese, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var memberId = parse.GetValue(member)!;
             var export = services.GetRequiredService<DisclosureExport>();
@@ -135,9 +137,10 @@ internal static class LedgerCommands
     private static Command DigestCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var command = new Command("digest", "Verify the ledger, then append a signed digest of every chain head (purge anchors included) to the append-only digest log (one blob a month); the timer does this every 15 minutes. A chain that does not verify is written at its last trusted head, marked broken, and the command exits 1.\n" +
-            "Example: cafetalk-integrations ledger digest") { connection };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger digest") { connection, settings };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var verification = await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
             await WriteFindingsAsync(stdout, verification);
@@ -161,10 +164,11 @@ internal static class LedgerCommands
     private static Command PurgeCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Count the rows past retention without deleting anything." };
         var command = new Command("purge", "Delete ledger rows past their 3-year retention (APPI Art. 29), oldest first, and re-anchor each chain so `ledger verify` still passes (the nightly timer does this). Exit 1 when a chain was skipped.\n" +
-            "Example: cafetalk-integrations ledger purge --dry-run") { connection, dryRun };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger purge --dry-run") { connection, settings, dryRun };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var result = await services.GetRequiredService<LedgerRetention>().PurgeAsync(parse.GetValue(dryRun), cancellationToken);
             foreach (var skip in result.Skipped)
@@ -186,21 +190,27 @@ internal static class LedgerCommands
         return command;
     }
 
-    private static Option<FileInfo> PrivateKeyOption(bool required) => new("--private-key")
+    private static Option<FileInfo> PrivateKeyOption(bool required)
     {
-        Description = "The privacy office's RSA private key (PEM file). Only the privacy office holds it; the app has the public key only.",
-        HelpName = "FILE",
-        Required = required,
-    };
+        var option = new Option<FileInfo>("--private-key")
+        {
+            Description = "The privacy office's RSA private key (PEM file). Only the privacy office holds it; the app has the public key only.",
+            HelpName = "FILE",
+            Required = required,
+        };
+        option.AcceptExistingOnly();
+        return option;
+    }
 
     private static Command UnsealCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var member = new Option<string>("--member") { Description = "The erased member's id.", HelpName = "ID", Required = true };
         var privateKey = PrivateKeyOption(required: true);
         var command = new Command("unseal", "Privacy office only: open an erased member's sealed pseudonym mapping (APPI Art. 29 records) and print it. Exit 1 when the member has none; exit 2 when the member id is not one, or the key file is missing, unreadable, not an RSA private key in PEM, or not the privacy office's key.\n" +
-            "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, member, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger unseal --member stu-1001 --private-key privacy-office.pem") { connection, settings, member, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var memberId = parse.GetValue(member)!;
             if (!BookingEventParser.IsValidId(memberId))
@@ -230,10 +240,11 @@ internal static class LedgerCommands
     private static Command CommitSubjectsCommand(TextWriter stdout, TimeProvider? time)
     {
         var connection = ConnectionStringOption();
+        var settings = CliSettingsFile.CreateOption();
         var privateKey = PrivateKeyOption(required: false);
         var command = new Command("commit-subjects", "One-time migration for a Subjects table written before member mappings carried commitments: commits every uncommitted mapping to its chain with the member key, and with the privacy office's key marks the chains of members erased before. It trusts the table as it stands: run it right after a clean `ledger verify`.\n" +
-            "Example: cafetalk-integrations ledger commit-subjects --private-key privacy-office.pem") { connection, privateKey };
-        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, time, async services =>
+            "Example: cafetalk-integrations ledger commit-subjects --private-key privacy-office.pem") { connection, settings, privateKey };
+        command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             string? pem = null;
             if (parse.GetValue(privateKey) is { } keyFile && (pem = await ReadPrivateKeyAsync(parse, keyFile, cancellationToken)) is null)
@@ -314,9 +325,11 @@ internal static class LedgerCommands
     }
 
     /// <param name="signs">The command appends signed lines: outside the Sandbox's Azurite it needs the Key Vault key, since a line signed by a per-process key is a permanent DigestForged finding in the immutable log.</param>
-    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, TimeProvider? time, Func<ServiceProvider, Task<int>> run, bool signs = false)
+    private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Option<FileInfo> settings, TimeProvider? time, Func<ServiceProvider, Task<int>> run, bool signs = false)
     {
-        var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
+        var connectionString = parse.GetValue(connection)
+            ?? (parse.GetValue(settings) is { } file ? CliSettingsFile.Read(file).GetValueOrDefault(StorageAccount.SettingName) : null)
+            ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             await parse.InvocationConfiguration.Error.WriteLineAsync(

@@ -11,7 +11,7 @@ namespace Cafetalk.Integrations.Http;
 /// One-time tokens our own pages put in a form that changes something only the person should decide (replacing a
 /// Google connection, resubscribing): table <c>FormTokens</c>, keyed by a hash of the token, holding a hash of what
 /// the form is for and an expiry. Redeeming deletes the row against its ETag, so a token works once, for its own
-/// purpose and binding, before it expires. Rows hold no member data; <see cref="PurgeExpiredAsync"/> removes expired ones.
+/// purpose and binding, before it expires. Rows hold no member data; <see cref="PurgeExpiredAsync(CancellationToken)"/> removes expired ones.
 /// </summary>
 public sealed class OneTimeFormTokens(StorageAccount storage, TimeProvider time)
 {

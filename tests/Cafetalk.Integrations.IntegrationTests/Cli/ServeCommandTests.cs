@@ -128,6 +128,70 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_WriteSettings_OperatorCommandsReachTheSameSandboxThroughTheFile()
+    {
+        var settingsFile = Path.Combine(Path.GetTempPath(), $"sandbox-settings-{Guid.NewGuid():N}.json");
+        using var cli = StartCli("serve", "--sandbox", "--write-settings", settingsFile);
+        var process = cli.Process;
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            LogCapture.Record("stdout of 'serve'", first!);
+            var info = JsonDocument.Parse(first!).RootElement;
+            PlantPrinted(info);
+            var baseUrl = new Uri(info.GetProperty("baseUrl").GetString()!);
+            var written = JsonDocument.Parse(await File.ReadAllTextAsync(settingsFile)).RootElement;
+            LogCapture.Plant("sandbox-zoom-client-secret", written.GetProperty("Zoom:ClientSecret").GetString());
+            Assert.Equal(info.GetProperty("storageConnectionString").GetString(), written.GetProperty("AzureWebJobsStorage").GetString());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(settingsFile));
+
+            // The member serve subscribed is erased at the mail simulator the server uses, through the file alone.
+            var (eraseExit, receipt, eraseErr) = await CliRun.RunAsync("erase", "--member", "stu_demo_ja", "--settings", settingsFile);
+            Assert.True(eraseExit == 0, eraseErr);
+            var mail = Assert.Single(JsonDocument.Parse(receipt).RootElement.GetProperty("steps").EnumerateArray(), s => s.GetProperty("provider").GetString() == "mail");
+            Assert.Equal(1, mail.GetProperty("items").GetInt32());
+            Assert.Equal("done", mail.GetProperty("outcome").GetString());
+
+            var (linkExit, link, linkErr) = await CliRun.RunAsync("connect-link", "--lecturer", "lec_settings_file", "--settings", settingsFile);
+            Assert.True(linkExit == 0, linkErr);
+            Assert.StartsWith(baseUrl + "api/calendar/connect?ticket=", link.Trim(), StringComparison.Ordinal);
+            LogCapture.Plant("connect-ticket", Uri.UnescapeDataString(link.Trim().Split("ticket=")[1]));
+            using (var connect = await new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }).GetAsync(link.Trim()))
+            {
+                // The server accepts the ticket the command signed with the key from the file: Google's consent is next.
+                Assert.Equal(HttpStatusCode.Redirect, connect.StatusCode);
+            }
+
+            // The ledger commands take only the file's storage (without it they have none: exit 2).
+            var (exportExit, export, exportErr) = await CliRun.RunAsync("ledger", "export", "--member", "stu_demo_en", "--settings", settingsFile);
+            Assert.True(exportExit == 0, exportErr);
+            Assert.Equal("stu_demo_en", JsonDocument.Parse(export).RootElement.GetProperty("memberId").GetString());
+
+            // The nightly reconcile reads the server's subscriptions: two seeded, one just erased.
+            var (syncExit, report, syncErr) = await CliRun.RunAsync("sync", "--settings", settingsFile);
+            Assert.True(syncExit == 0, syncErr);
+            Assert.Equal(1, JsonDocument.Parse(report).RootElement.GetProperty("newsletter").GetProperty("checked").GetInt32());
+
+            using (Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            Assert.False(File.Exists(settingsFile), "the Sandbox's keys outlived it");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            File.Delete(settingsFile);
+        }
+    }
+
+    [Fact]
     public async Task Serve_WithoutSandbox_RefusesWithExit2()
     {
         using var cli = StartCli("serve");
