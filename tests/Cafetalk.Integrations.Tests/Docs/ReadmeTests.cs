@@ -27,6 +27,15 @@ public sealed partial class ReadmeTests
     }
 
     [Fact]
+    public void Readme_TestCommand_IsTheOneCiRuns()
+    {
+        var ci = File.ReadAllLines(Path.Combine(Root, ".ci", "run")).Single(l => l.StartsWith("exec ", StringComparison.Ordinal));
+        var command = ci["exec ".Length..].Trim();
+
+        Assert.Contains($"`{command}`", File.ReadAllText(Path.Combine(Root, "README.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Readme_CommandTable_ListsEveryCommandOfTheRealCommandTree_AndNoOther()
     {
         var documented = ReadmeCommandRows().Select(r => r.Command).ToList();
