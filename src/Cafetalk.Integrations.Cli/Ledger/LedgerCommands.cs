@@ -10,7 +10,7 @@ namespace Cafetalk.Integrations.Cli.Ledger;
 
 /// <summary>
 /// <c>ledger verify|export|digest|purge</c> against the storage named by <c>AzureWebJobsStorage</c> (or
-/// <c>--connection-string</c>), and <c>policy table</c>, which renders the disclosure policy for the README.
+/// <c>--connection-string</c>), and <c>policy table</c>, which renders the disclosure policy for docs/privacy.md.
 /// </summary>
 internal static class LedgerCommands
 {
@@ -301,9 +301,9 @@ internal static class LedgerCommands
 
     private static Command PolicyCommand(TextWriter stdout)
     {
-        var write = new Option<bool>("--write-readme") { Description = "Write the table into README.md between the disclosure-policy markers instead of printing it." };
-        var table = new Command("table", "Render the disclosure policy (recipients, purposes, allowlisted fields) as the README's markdown table.\n" +
-            "Example: cafetalk-integrations policy table --write-readme") { write };
+        var write = new Option<bool>("--write-docs") { Description = $"Write the table into {DisclosurePolicyDocument.DocumentPath} between the disclosure-policy markers instead of printing it." };
+        var table = new Command("table", $"Render the disclosure policy (recipients, purposes, allowlisted fields) as {DisclosurePolicyDocument.DocumentPath}'s markdown table.\n" +
+            "Example: cafetalk-integrations policy table --write-docs") { write };
         table.SetAction(async (parse, cancellationToken) =>
         {
             var section = DisclosurePolicyDocument.ToMarkdown(DisclosurePolicy.Cafetalk);
@@ -313,10 +313,10 @@ internal static class LedgerCommands
                 return CliApplication.ExitOk;
             }
 
-            var readme = Path.Combine(RepositoryRoot.Find(), "README.md");
-            var text = await File.ReadAllTextAsync(readme, cancellationToken);
-            await File.WriteAllTextAsync(readme, DisclosurePolicyDocument.ReplaceSection(text, section), cancellationToken);
-            await stdout.WriteLineAsync($"wrote the disclosure policy table to {readme}");
+            var document = Path.Combine(RepositoryRoot.Find(), DisclosurePolicyDocument.DocumentPath);
+            var text = await File.ReadAllTextAsync(document, cancellationToken);
+            await File.WriteAllTextAsync(document, DisclosurePolicyDocument.ReplaceSection(text, section), cancellationToken);
+            await stdout.WriteLineAsync($"wrote the disclosure policy table to {document}");
             return CliApplication.ExitOk;
         });
         var policy = new Command("policy", "The disclosure policy: what each recipient may receive, and why.");

@@ -1,7 +1,7 @@
 namespace Cafetalk.Integrations.Disclosure;
 
-// The reviewed source of what leaves Cafetalk. Change it like code: the README table is generated from it
-// (`dotnet run --project src/Cafetalk.Integrations.Cli -- policy table --write-readme`) and a test fails when they differ.
+// The reviewed source of what leaves Cafetalk. Change it like code: docs/privacy.md's table is generated from it
+// (`dotnet run --project src/Cafetalk.Integrations.Cli -- policy table --write-docs`) and a test fails when they differ.
 public sealed partial class DisclosurePolicy
 {
     /// <summary>Zoom Video Communications, Inc. (United States): lesson meetings.</summary>

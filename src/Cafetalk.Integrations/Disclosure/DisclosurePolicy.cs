@@ -102,7 +102,7 @@ public sealed record DisclosurePurpose(
     public static bool Covers(DataOwner owner, SubjectRole role) => RolesOf(owner).Contains(role);
 }
 
-/// <summary>The reviewed set of recipients and purposes; the gate, the ledger and the README table all read it.</summary>
+/// <summary>The reviewed set of recipients and purposes; the gate, the ledger and docs/privacy.md's table all read it.</summary>
 public sealed partial class DisclosurePolicy
 {
     private readonly Dictionary<string, DisclosurePurpose> _purposes;

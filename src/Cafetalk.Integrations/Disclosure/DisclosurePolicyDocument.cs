@@ -2,12 +2,15 @@ using System.Text;
 
 namespace Cafetalk.Integrations.Disclosure;
 
-/// <summary>Renders the policy as the README's disclosure table, so the README cannot drift from the code.</summary>
+/// <summary>Renders the policy as docs/privacy.md's disclosure table, so the document cannot drift from the code.</summary>
 public static class DisclosurePolicyDocument
 {
     public const string BeginMarker = "<!-- disclosure-policy:begin -->";
     public const string EndMarker = "<!-- disclosure-policy:end -->";
-    public const string RegenerateCommand = "dotnet run --project src/Cafetalk.Integrations.Cli -- policy table --write-readme";
+    public const string RegenerateCommand = "dotnet run --project src/Cafetalk.Integrations.Cli -- policy table --write-docs";
+
+    /// <summary>The document, relative to the repository root, that holds the generated table.</summary>
+    public const string DocumentPath = "docs/privacy.md";
 
     /// <summary>The markdown section (heading, note, table) for <paramref name="policy"/>.</summary>
     public static string ToMarkdown(DisclosurePolicy policy)
@@ -35,18 +38,18 @@ public static class DisclosurePolicyDocument
         return md.ToString();
     }
 
-    /// <summary>The README with the text between the markers replaced by <paramref name="section"/>.</summary>
-    public static string ReplaceSection(string readme, string section)
+    /// <summary>The document with the text between the markers replaced by <paramref name="section"/>.</summary>
+    public static string ReplaceSection(string document, string section)
     {
-        var begin = readme.IndexOf(BeginMarker, StringComparison.Ordinal);
-        var end = readme.IndexOf(EndMarker, StringComparison.Ordinal);
+        var begin = document.IndexOf(BeginMarker, StringComparison.Ordinal);
+        var end = document.IndexOf(EndMarker, StringComparison.Ordinal);
         if (begin < 0 || end < begin)
         {
-            throw new InvalidOperationException($"README has no '{BeginMarker}' ... '{EndMarker}' block.");
+            throw new InvalidOperationException($"{DocumentPath} has no '{BeginMarker}' ... '{EndMarker}' block.");
         }
 
         var start = begin + BeginMarker.Length;
-        return string.Concat(readme.AsSpan(0, start), "\n", section, readme.AsSpan(end));
+        return string.Concat(document.AsSpan(0, start), "\n", section, document.AsSpan(end));
     }
 
     private static string Owner(DataOwner owner) => owner switch

@@ -75,19 +75,19 @@ public sealed class DisclosurePolicyTests
     }
 
     [Fact]
-    public void Readme_DisclosurePolicySection_MatchesThePolicySource()
+    public void PrivacyDoc_DisclosurePolicySection_MatchesThePolicySource()
     {
-        var readmePath = Path.Combine(RepositoryRoot.Find(), "README.md");
-        var readme = File.ReadAllText(readmePath);
+        var documentPath = Path.Combine(RepositoryRoot.Find(), DisclosurePolicyDocument.DocumentPath);
+        var document = File.ReadAllText(documentPath);
 
-        var regenerated = DisclosurePolicyDocument.ReplaceSection(readme, DisclosurePolicyDocument.ToMarkdown(DisclosurePolicy.Cafetalk));
+        var regenerated = DisclosurePolicyDocument.ReplaceSection(document, DisclosurePolicyDocument.ToMarkdown(DisclosurePolicy.Cafetalk));
 
-        Assert.True(regenerated == readme,
-            $"README.md's disclosure policy table is stale. Regenerate it with: {DisclosurePolicyDocument.RegenerateCommand}");
+        Assert.True(regenerated == document,
+            $"{DisclosurePolicyDocument.DocumentPath}'s disclosure policy table is stale. Regenerate it with: {DisclosurePolicyDocument.RegenerateCommand}");
     }
 
     [Fact]
-    public void ReplaceSection_ReadmeWithoutMarkers_Throws()
+    public void ReplaceSection_DocumentWithoutMarkers_Throws()
     {
         Assert.Throws<InvalidOperationException>(() => DisclosurePolicyDocument.ReplaceSection("# no markers", "x"));
     }
