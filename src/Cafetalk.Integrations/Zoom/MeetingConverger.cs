@@ -232,24 +232,8 @@ public sealed class MeetingConverger(
     private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>
         await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(p.Desired.LecturerId, p.Desired.BookingId).ToJson(), cancellationToken);
 
-    private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
-    {
-        var context = await disclosures.RecordIntentAsync(disclosure, cancellationToken);
-        T result;
-        try
-        {
-            result = await call(context);
-        }
-        catch
-        {
-            // Recorded even when the caller gave up: the ledger must not be left with a dangling intent.
-            await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Failed, disclosure.MeetingId, CancellationToken.None);
-            throw;
-        }
-
-        await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Succeeded, meetingIdOf(result), cancellationToken);
-        return result;
-    }
+    private Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken) =>
+        disclosures.DiscloseAsync(disclosure, call, meetingIdOf, cancellationToken);
 
     private static ZoomDisclosure Disclosure(Pending p, ZoomOperation operation, string hostId, string? meetingId, IReadOnlyList<string> fields) =>
         new(operation, p.Desired.BookingId, p.Desired.LecturerId, p.Desired.StudentId, hostId, meetingId, fields, p.CorrelationId);
