@@ -8,7 +8,8 @@ namespace Cafetalk.Integrations.Bookings;
 /// <summary>
 /// Table <c>Bookings</c> (PartitionKey lecturerId, RowKey bookingId) as every converger and operation sees it: read a
 /// snapshot (desired state + each provider's fact columns + ETag), claim it (an ETag-guarded write that loses when
-/// the row moved), and write a provider's facts (which must land, under <see cref="BookingConflictRetry"/>).
+/// the row moved), and write a provider's facts (which must land). A caller that lost a race reads again under
+/// <see cref="BookingConflictRetry"/>.
 /// Intake's desired-state writes go through <see cref="BookingStateStore"/>, which uses the same table and policy.
 /// </summary>
 public sealed class BookingRows(StorageAccount storage)
@@ -41,10 +42,11 @@ public sealed class BookingRows(StorageAccount storage)
     }
 
     /// <summary>
-    /// Records what a provider now holds. The call already happened, so the fact must land: when the row changed under
-    /// us (a newer event), it is written again against the new ETag; only the provider's converger writes these columns.
-    /// True when the row had not moved since <paramref name="snapshot"/> (which then carries the new ETag); false when a
-    /// newer write was found, so the caller reads again before deciding anything else.
+    /// Records what a provider now holds. The call already happened, so the fact must land: written against the
+    /// snapshot's ETag, and when the row changed under us (a newer event, another provider's facts) merged as it is,
+    /// since only this provider's converger writes these columns. True when the row had not moved since
+    /// <paramref name="snapshot"/> (which then carries the new ETag); false when it had, so the caller reads it again
+    /// before deciding anything else.
     /// </summary>
     public async Task<bool> WriteFactsAsync(BookingSnapshot snapshot, TableEntity columns, CancellationToken cancellationToken = default)
     {
@@ -53,12 +55,15 @@ public sealed class BookingRows(StorageAccount storage)
             return true;
         }
 
-        await BookingConflictRetry.RunAsync(snapshot.BookingId, async _ =>
+        try
         {
-            var current = await ReadAsync(snapshot.LecturerId, snapshot.BookingId, cancellationToken);
-            // A vanished row (erased lecturer) needs no fact any more.
-            return current is null || await TryClaimAsync(current, columns, cancellationToken);
-        }, cancellationToken);
+            await WriteUnguardedAsync(columns, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // The row is gone (an erased lecturer's): no fact is needed any more.
+        }
+
         return false;
     }
 
