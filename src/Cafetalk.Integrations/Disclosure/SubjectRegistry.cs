@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Azure;
@@ -28,16 +29,34 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     /// <summary>A tombstone outlives even a member with no record by this much: late events and webhook retries come within days.</summary>
     public static readonly TimeSpan MinimumTombstoneLifetime = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// How long this instance reuses a pseudonym it has read. A pseudonym never changes while it exists; sealing drops it
+    /// here at once, and another instance for at most this long, by when the erasure has marked every booking of the
+    /// member erased, so no converger discloses their data to be recorded under it.
+    /// </summary>
+    public static readonly TimeSpan KnownSubjectLifetime = TimeSpan.FromMinutes(5);
+
+    private const int MaxKnownSubjects = 10_000;
+
+    // Member id -> pseudonym and until when it is reused: each disclosure would otherwise read Subjects once per party.
+    private readonly ConcurrentDictionary<string, (string SubjectRef, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
+
     private TableClient Table => storage.Table(TableNames.Subjects);
 
     /// <summary>The member's pseudonym, created on their first disclosure (a concurrent creator wins and is reused).</summary>
     public async Task<string> GetOrCreateAsync(string memberId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(memberId);
+        var now = time.GetUtcNow();
+        if (_known.TryGetValue(memberId, out var known) && known.Until > now)
+        {
+            return known.SubjectRef;
+        }
+
         var existing = await FindAsync(memberId, cancellationToken);
         if (existing is not null)
         {
-            return existing;
+            return Remember(memberId, existing, now);
         }
 
         if (await IsErasedAsync(memberId, cancellationToken))
@@ -51,7 +70,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             await Table.AddEntityAsync(
                 new TableEntity(memberId, RowKey) { [SubjectRefColumn] = subjectRef, ["CreatedAtUtc"] = time.GetUtcNow() },
                 cancellationToken);
-            return subjectRef;
+            return Remember(memberId, subjectRef, now);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -60,7 +79,18 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         }
     }
 
-    /// <summary>The member's pseudonym, or null when they never had a disclosure or were erased.</summary>
+    private string Remember(string memberId, string subjectRef, DateTimeOffset now)
+    {
+        if (_known.Count >= MaxKnownSubjects)
+        {
+            _known.Clear();
+        }
+
+        _known[memberId] = (subjectRef, now + KnownSubjectLifetime);
+        return subjectRef;
+    }
+
+    /// <summary>The member's pseudonym, or null when they never had a disclosure or were erased (always read, never remembered).</summary>
     public async Task<string?> FindAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var row = await Table.GetEntityIfExistsAsync<TableEntity>(memberId, RowKey, [SubjectRefColumn], cancellationToken);
@@ -111,6 +141,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     public async Task<bool> SealAsync(string memberId, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
     {
         var erasureId = keys.ErasureId(memberId);
+        _known.TryRemove(memberId, out _);
         var subjectRef = await FindAsync(memberId, cancellationToken);
         var keepUntil = Max(retainUntil, time.GetUtcNow() + MinimumTombstoneLifetime);
         var earlier = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
@@ -144,6 +175,8 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             // Deleted by a concurrent retry.
         }
 
+        // Dropped again: a disclosure of this instance may have remembered it while the seal was being written.
+        _known.TryRemove(memberId, out _);
         return true;
     }
 
