@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Azure;
@@ -36,10 +35,8 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     /// </summary>
     public static readonly TimeSpan KnownSubjectLifetime = TimeSpan.FromMinutes(5);
 
-    private const int MaxKnownSubjects = 10_000;
-
-    // Member id -> pseudonym and until when it is reused: each disclosure would otherwise read Subjects once per party.
-    private readonly ConcurrentDictionary<string, (string SubjectRef, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
+    // Member id -> pseudonym: each disclosure would otherwise read Subjects once per party.
+    private readonly RememberedValues<string> _known = new();
 
     private TableClient Table => storage.Table(TableNames.Subjects);
 
@@ -48,15 +45,15 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(memberId);
         var now = time.GetUtcNow();
-        if (_known.TryGetValue(memberId, out var known) && known.Until > now)
+        if (_known.TryGet(memberId, now, out var known))
         {
-            return known.SubjectRef;
+            return known;
         }
 
         var existing = await FindAsync(memberId, cancellationToken);
         if (existing is not null)
         {
-            return Remember(memberId, existing, now);
+            return _known.Remember(memberId, existing, now + KnownSubjectLifetime);
         }
 
         if (await IsErasedAsync(memberId, cancellationToken))
@@ -70,24 +67,13 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             await Table.AddEntityAsync(
                 new TableEntity(memberId, RowKey) { [SubjectRefColumn] = subjectRef, ["CreatedAtUtc"] = time.GetUtcNow() },
                 cancellationToken);
-            return Remember(memberId, subjectRef, now);
+            return _known.Remember(memberId, subjectRef, now + KnownSubjectLifetime);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             return await FindAsync(memberId, cancellationToken)
                 ?? throw new InvalidOperationException("A subject mapping was created and removed concurrently; retry.");
         }
-    }
-
-    private string Remember(string memberId, string subjectRef, DateTimeOffset now)
-    {
-        if (_known.Count >= MaxKnownSubjects)
-        {
-            _known.Clear();
-        }
-
-        _known[memberId] = (subjectRef, now + KnownSubjectLifetime);
-        return subjectRef;
     }
 
     /// <summary>The member's pseudonym, or null when they never had a disclosure or were erased (always read, never remembered).</summary>
@@ -141,7 +127,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     public async Task<bool> SealAsync(string memberId, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
     {
         var erasureId = keys.ErasureId(memberId);
-        _known.TryRemove(memberId, out _);
+        _known.Forget(memberId);
         var subjectRef = await FindAsync(memberId, cancellationToken);
         var keepUntil = Max(retainUntil, time.GetUtcNow() + MinimumTombstoneLifetime);
         var earlier = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
@@ -176,7 +162,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
         }
 
         // Dropped again: a disclosure of this instance may have remembered it while the seal was being written.
-        _known.TryRemove(memberId, out _);
+        _known.Forget(memberId);
         return true;
     }
 
