@@ -24,6 +24,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(_ => StorageAccount.FromConfiguration(configuration));
         services.TryAddSingleton<PoisonQueue>();
         services.TryAddSingleton<BookingEventParser>();
+        services.TryAddSingleton<BookingRows>();
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<ConvergeMetrics>();

@@ -19,7 +19,8 @@ internal sealed record PhaseFigures(
     double ZoomRequestsPerBooking,
     double GoogleRequestsPerBooking,
     int ZoomTokenFetches,
-    int GoogleTokenFetches);
+    int GoogleTokenFetches,
+    IReadOnlyDictionary<string, double> StorageRequestsPerEventByKind);
 
 /// <summary>
 /// Azurite doing nothing but raw operations at the pipeline's parallelism, measured in the same run; queue operations

@@ -104,12 +104,18 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         var zoomBefore = bench.Sandbox.Zoom.Requests.Count;
         var googleBefore = bench.Sandbox.Google.Requests.Count;
         var storageBefore = bench.Counter.Snapshot();
+        var kindsBefore = bench.Counter.SnapshotByKind();
         var azuriteBefore = bench.Sandbox.Azurite.ProcessorTime;
         var clock = Stopwatch.StartNew();
         await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         var azuriteBusy = (bench.Sandbox.Azurite.ProcessorTime - azuriteBefore).TotalSeconds / seconds;
         var storage = bench.Counter.Snapshot() - storageBefore;
+        var byKind = bench.Counter.SnapshotByKind()
+            .Select(k => (k.Key, Count: k.Value - kindsBefore.GetValueOrDefault(k.Key)))
+            .Where(k => k.Count > 0)
+            .OrderByDescending(k => k.Count).ThenBy(k => k.Key, StringComparer.Ordinal)
+            .ToDictionary(k => k.Key, k => Math.Round((double)k.Count / messages.Count, 2), StringComparer.Ordinal);
         var zoom = bench.Sandbox.Zoom.Requests.Skip(zoomBefore).ToList();
         var google = bench.Sandbox.Google.Requests.Skip(googleBefore).ToList();
         double PerEvent(long count) => Math.Round((double)count / messages.Count, 2);
@@ -123,7 +129,7 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
             Math.Round(1 / storageSecondsPerEvent, 1), Math.Round(eventsPerSecond * storageSecondsPerEvent, 2),
             Math.Round(1 / storageSecondsPerEventWithBacklog, 1), Math.Round(eventsPerSecond * storageSecondsPerEventWithBacklog, 2), Math.Round(azuriteBusy, 2),
             PerEvent(zoom.Count(r => r.IsApi)), PerEvent(google.Count(r => r.IsCalendarApi)),
-            zoom.Count(r => r.IsToken), google.Count(r => r.Path == "/token"));
+            zoom.Count(r => r.IsToken), google.Count(r => r.Path == "/token"), byKind);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
@@ -13,8 +14,12 @@ internal sealed class StorageOperationCounter(int tablePort, int queuePort, int 
     private long _tableBatches;
     private long _queue;
     private long _blob;
+    private readonly ConcurrentDictionary<string, long> _byKind = new(StringComparer.Ordinal);
 
     public StorageOperations Snapshot() => new(Interlocked.Read(ref _table), Interlocked.Read(ref _tableBatches), Interlocked.Read(ref _queue), Interlocked.Read(ref _blob));
+
+    /// <summary>Requests so far by kind (<see cref="KindOf"/>), to see what each step of a phase spends.</summary>
+    public IReadOnlyDictionary<string, long> SnapshotByKind() => new Dictionary<string, long>(_byKind, StringComparer.Ordinal);
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
@@ -32,6 +37,7 @@ internal sealed class StorageOperationCounter(int tablePort, int queuePort, int 
     {
         var uri = message.Request.Uri;
         var port = uri.Port;
+        _byKind.AddOrUpdate(KindOf(message.Request.Method.Method, uri.Path, uri.Query, port == tablePort), 1, (_, n) => n + 1);
         if (port == tablePort)
         {
             Interlocked.Increment(ref _table);
@@ -48,6 +54,38 @@ internal sealed class StorageOperationCounter(int tablePort, int queuePort, int 
         {
             Interlocked.Increment(ref _blob);
         }
+    }
+
+    /// <summary>
+    /// A request named by what it does, without keys or message ids: <c>GET Bookings(key)</c> is a point read,
+    /// <c>GET Bookings()</c> a query, <c>POST $batch</c> an entity-group transaction, <c>DELETE booking-events/messages/*</c> a queue delete.
+    /// </summary>
+    internal static string KindOf(string method, string path, string query, bool isTable)
+    {
+        // Azurite's path starts with the account name: /devstoreaccount1/<resource>...
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToArray();
+        if (segments.Length == 0)
+        {
+            return $"{method} /";
+        }
+
+        if (isTable)
+        {
+            var resource = Uri.UnescapeDataString(segments[0]);
+            var open = resource.IndexOf('(', StringComparison.Ordinal);
+            var name = open < 0 ? resource : resource[..open];
+            var shape = open < 0 ? string.Empty : resource.EndsWith("()", StringComparison.Ordinal) ? "()" : "(key)";
+            return $"{method} {name}{shape}";
+        }
+
+        var queueOrContainer = segments[0];
+        var rest = segments.Length switch
+        {
+            1 => query.Contains("comp=", StringComparison.Ordinal) ? "?" + query.TrimStart('?').Split('&')[0] : string.Empty,
+            2 => "/" + segments[1],
+            _ => "/" + segments[1] + "/*",
+        };
+        return $"{method} {queueOrContainer}{rest}";
     }
 }
 

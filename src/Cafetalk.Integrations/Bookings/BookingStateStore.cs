@@ -1,7 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Disclosure;
-using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Bookings;
 
@@ -23,25 +22,23 @@ public enum ApplyResult
 /// Table <c>Bookings</c> (PartitionKey lecturerId, RowKey bookingId): the desired state of each booking,
 /// written only when an event's version is newer and only against the ETag that was read.
 /// </summary>
-public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
+public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
 {
-    private const int MaxAttempts = 20;
-
-    private TableClient Table => storage.Table(TableNames.Bookings);
+    private TableClient Table => rows.Table;
 
     public async Task<ApplyResult> ApplyAsync(BookingEvent incoming, CancellationToken cancellationToken = default)
     {
         var table = Table;
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        return await BookingConflictRetry.RunAsync(incoming.BookingId, async _ =>
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(incoming.LecturerId, incoming.BookingId, cancellationToken: cancellationToken);
             var current = existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
             var next = DesiredState.Merge(current, incoming);
             if (next is null)
             {
-                return current!.Version == incoming.Version && (existing.Value!.GetInt64(BookingRow.ConvergeRequestedVersion) ?? 0) < current.Version
+                return (true, current!.Version == incoming.Version && (existing.Value!.GetInt64(BookingRow.ConvergeRequestedVersion) ?? 0) < current.Version
                     ? ApplyResult.RequestsPending
-                    : ApplyResult.Unchanged;
+                    : ApplyResult.Unchanged);
             }
 
             var entity = BookingRow.FromDesiredState(next, time.GetUtcNow());
@@ -50,21 +47,18 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
                 if (!existing.HasValue)
                 {
                     await table.AddEntityAsync(entity, cancellationToken);
-                    return ApplyResult.Created;
+                    return (true, ApplyResult.Created);
                 }
 
                 // Merge keeps the converger's actual-state columns; the ETag makes a concurrent write lose and retry.
                 await table.UpdateEntityAsync(entity, existing.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
-                return ApplyResult.Updated;
+                return (true, ApplyResult.Updated);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
-                // Real time on purpose: this backs off storage contention, it is not business time.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
+                return (false, ApplyResult.Unchanged);
             }
-        }
-
-        throw new BookingStateConflictException(incoming.BookingId, MaxAttempts);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -72,13 +66,10 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
     /// Written without an ETag: the worst a stale write can do is make a newer version's redelivery ask once more.
     /// </summary>
     public async Task MarkConvergeRequestedAsync(string lecturerId, string bookingId, long version, CancellationToken cancellationToken = default) =>
-        await Table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [BookingRow.ConvergeRequestedVersion] = version }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId) { [BookingRow.ConvergeRequestedVersion] = version }, cancellationToken);
 
-    public async Task<DesiredState?> GetAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default)
-    {
-        var existing = await Table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
-        return existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
-    }
+    public async Task<DesiredState?> GetAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default) =>
+        (await rows.ReadAsync(lecturerId, bookingId, cancellationToken))?.Desired;
 
     /// <summary>
     /// Marks every booking the member is a party of (as lecturer or student) as erased, so each provider's
@@ -86,15 +77,14 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
     /// </summary>
     public async Task<IReadOnlyList<(string LecturerId, string BookingId)>> MarkErasedAsync(string memberId, CancellationToken cancellationToken = default)
     {
-        var table = Table;
         var marked = new List<(string, string)>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {memberId} or StudentId eq {memberId}");
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", BookingRow.ErasedAtUtc], cancellationToken: cancellationToken))
+        await foreach (var row in rows.QueryAsync(filter, ["PartitionKey", "RowKey", BookingRow.ErasedAtUtc], cancellationToken))
         {
             if (row.GetDateTimeOffset(BookingRow.ErasedAtUtc) is null)
             {
-                // Merge with ETag.All: this column only ever goes from empty to set, so no write can be lost to it.
-                await table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [BookingRow.ErasedAtUtc] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+                // This column only ever goes from empty to set, so no write can be lost to it.
+                await rows.WriteUnguardedAsync(new TableEntity(row.PartitionKey, row.RowKey) { [BookingRow.ErasedAtUtc] = time.GetUtcNow() }, cancellationToken);
             }
 
             marked.Add((row.PartitionKey, row.RowKey));
@@ -126,14 +116,14 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
                     continue;
                 }
 
-                // Merge with ETag.All: only the erased member's columns are written, and a later event is refused by the tombstone.
-                await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId)
+                // Unguarded: only the erased member's columns are written, and a later event is refused by the tombstone.
+                await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId)
                 {
                     [BookingRow.StudentId] = string.Empty,
                     [Zoom.ZoomMeetingColumns.JoinUrl] = string.Empty,
                     [BookingRow.ErasedStudentSubjectRef] = erased?.SubjectRef ?? string.Empty,
                     [BookingRow.ErasedStudentErasureId] = erased?.ErasureId ?? string.Empty,
-                }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+                }, cancellationToken);
                 scrubbed++;
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
@@ -147,7 +137,7 @@ public sealed class BookingStateStore(StorageAccount storage, TimeProvider time)
 
     public async IAsyncEnumerable<DesiredState> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var entity in Table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        await foreach (var entity in rows.QueryAsync(null, cancellationToken: cancellationToken))
         {
             yield return BookingRow.ToDesiredState(entity);
         }

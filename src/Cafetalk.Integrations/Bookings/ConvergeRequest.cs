@@ -34,16 +34,25 @@ public sealed record ConvergeRequest(
 }
 
 /// <summary>
-/// Asks every provider's converger to look at a booking whose desired state changed: one message per converge
-/// queue. A crash between the state write and these messages leaves the row's <c>ConvergeRequestedVersion</c>
+/// Asks each provider's converger that a change concerns to look at a booking whose desired state changed: one
+/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages leaves the row's <c>ConvergeRequestedVersion</c>
 /// behind its version, so the host's retry of the same event sends them again (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>
 public sealed class ConvergeRequests(StorageAccount storage)
 {
-    public async Task RequestAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default)
+    private static readonly IReadOnlyList<string> MeetingAndCalendar = [QueueNames.ZoomConverge, QueueNames.CalendarConverge];
+
+    /// <summary>
+    /// The converge queues a change to <paramref name="status"/> concerns: the recording converger only deletes a
+    /// cancelled booking's video (uploads start from Zoom's webhook), so it hears of cancels alone.
+    /// </summary>
+    public static IReadOnlyList<string> QueuesFor(BookingStatus status) =>
+        status == BookingStatus.Cancelled ? QueueNames.ConvergeQueues : MeetingAndCalendar;
+
+    public async Task RequestAsync(string lecturerId, string bookingId, BookingStatus status, CancellationToken cancellationToken = default)
     {
         var message = new ConvergeRequest(lecturerId, bookingId).ToJson();
-        foreach (var queue in QueueNames.ConvergeQueues)
+        foreach (var queue in QueuesFor(status))
         {
             await storage.Queue(queue).SendMessageAsync(message, cancellationToken);
         }

@@ -19,6 +19,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<MemberKeys>();
         services.TryAddSingleton<SubjectRegistry>();
         services.TryAddSingleton<DisclosureLedger>();
+        services.TryAddSingleton<DisclosureScope>();
         services.AddOptions<DisclosureLedgerOptions>().BindConfiguration(DisclosureLedgerOptions.SectionName).ValidateDataAnnotations();
         services.AddOptions<LedgerDigestSigningOptions>().BindConfiguration(LedgerDigestSigningOptions.SectionName);
         services.AddHttpClient(KeyVaultLedgerDigestKey.HttpClientName).RemoveAllLoggers();

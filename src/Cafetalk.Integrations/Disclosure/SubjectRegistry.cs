@@ -34,16 +34,32 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     /// <summary>A tombstone outlives even a member with no record by this much: late events and webhook retries come within days.</summary>
     public static readonly TimeSpan MinimumTombstoneLifetime = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// How long this instance reuses a pseudonym it has read. A pseudonym never changes while it exists; sealing drops it
+    /// here at once, and another instance for at most this long, by when the erasure has marked every booking of the
+    /// member erased, so no converger discloses their data to be recorded under it.
+    /// </summary>
+    public static readonly TimeSpan KnownSubjectLifetime = TimeSpan.FromMinutes(5);
+
+    // Member id -> pseudonym: each disclosure would otherwise read Subjects once per party.
+    private readonly RememberedValues<string> _known = new();
+
     private TableClient Table => storage.Table(TableNames.Subjects);
 
     /// <summary>The member's pseudonym, created on their first disclosure (a concurrent creator wins and is reused).</summary>
     public async Task<string> GetOrCreateAsync(string memberId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(memberId);
+        var now = time.GetUtcNow();
+        if (_known.TryGet(memberId, now, out var known))
+        {
+            return known;
+        }
+
         var existing = await FindAsync(memberId, cancellationToken);
         if (existing is not null)
         {
-            return existing;
+            return _known.Remember(memberId, existing, now + KnownSubjectLifetime);
         }
 
         if (await IsErasedAsync(memberId, cancellationToken))
@@ -62,7 +78,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
                     ["CreatedAtUtc"] = time.GetUtcNow(),
                 },
                 cancellationToken);
-            return subjectRef;
+            return _known.Remember(memberId, subjectRef, now + KnownSubjectLifetime);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -74,7 +90,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     /// <summary>
     /// The member's pseudonym, or null when they never had a disclosure or were erased. Throws
     /// <see cref="SubjectMappingTamperedException"/> when the mapping's commitment does not hold: whatever it names is
-    /// not the member's chain, so no record is read from it or written to it.
+    /// not the member's chain, so no record is read from it or written to it. Always read, never remembered.
     /// </summary>
     public async Task<string?> FindAsync(string memberId, CancellationToken cancellationToken = default)
     {
@@ -134,6 +150,7 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
     public async Task<bool> SealAsync(string memberId, DateTimeOffset retainUntil, CancellationToken cancellationToken = default)
     {
         var erasureId = keys.ErasureId(memberId);
+        _known.Forget(memberId);
         var subjectRef = await FindAsync(memberId, cancellationToken);
         var keepUntil = Max(retainUntil, time.GetUtcNow() + MinimumTombstoneLifetime);
         var earlier = await Table.GetEntityIfExistsAsync<TableEntity>(TombstonePartition, erasureId, [RetainUntilColumn], cancellationToken);
@@ -171,6 +188,8 @@ public sealed partial class SubjectRegistry(StorageAccount storage, MemberKeys k
             // Deleted by a concurrent retry.
         }
 
+        // Dropped again: a disclosure of this instance may have remembered it while the seal was being written.
+        _known.Forget(memberId);
         return true;
     }
 

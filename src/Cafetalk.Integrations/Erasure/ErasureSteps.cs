@@ -89,7 +89,7 @@ public sealed class GoogleCalendarErasureStep(
     GoogleCalendar.CalendarEventConverger converger,
     GoogleCalendar.CalendarConnections connections,
     GoogleCalendar.CalendarDisconnection disconnection,
-    Storage.StorageAccount storage,
+    Bookings.BookingRows rows,
     TimeProvider time,
     ILogger<GoogleCalendarErasureStep> logger) : IErasureStep
 {
@@ -172,10 +172,10 @@ public sealed class GoogleCalendarErasureStep(
     /// <summary>Whether the booking's row still says its event lives in the calendar of the lecturer's stored connection.</summary>
     private async Task<bool> StillAtGoogleAsync(string lecturerId, string bookingId, CancellationToken cancellationToken)
     {
-        var row = await storage.Table(Storage.TableNames.Bookings).GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
-        var connection = row.HasValue ? await connections.FindAsync(lecturerId, cancellationToken) : null;
+        var row = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
+        var connection = row is not null ? await connections.FindAsync(lecturerId, cancellationToken) : null;
         // No connection: disconnected, and the disconnect deleted the calendar. Another calendar id: a reconnect deleted the old one.
-        return connection is not null && GoogleCalendar.CalendarEventColumns.Read(row.Value!).IsLiveIn(connection.CalendarId);
+        return connection is not null && GoogleCalendar.CalendarEventColumns.Read(row!.Row).IsLiveIn(connection.CalendarId);
     }
 
     private static bool IsGoogleFailure(Exception ex, CancellationToken cancellationToken) =>

@@ -13,7 +13,7 @@ internal static class CalendarBackfill
             $"PartitionKey eq {lecturerId} and Status eq {nameof(BookingStatus.Confirmed)} and StartsAtUtc ge {now} and StartsAtUtc le {now + horizon}");
         var queue = storage.Queue(QueueNames.CalendarConverge);
         var count = 0;
-        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in new BookingRows(storage).QueryAsync(filter, ["PartitionKey", "RowKey"], cancellationToken))
         {
             await queue.SendMessageAsync(new ConvergeRequest(row.PartitionKey, row.RowKey).ToJson(), cancellationToken);
             count++;

@@ -43,7 +43,7 @@ public sealed record EventConvergeResult(EventConvergence Outcome, string? Event
 /// against its ETag.
 /// </summary>
 public sealed class CalendarEventConverger(
-    StorageAccount storage,
+    BookingRows rows,
     CalendarConnections connections,
     GoogleAuthorization authorization,
     CalendarClientFactory clients,
@@ -63,26 +63,44 @@ public sealed class CalendarEventConverger(
     public async Task<EventConvergeResult> RestoreAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
         await RunAsync(lecturerId, bookingId, correlationId, restore: true, cancellationToken);
 
-    private const int MaxClaimAttempts = 4;
+    /// <summary>How many times one converge re-creates a calendar the lecturer deleted before it gives up for this message.</summary>
+    private const int MaxCalendarRecreations = 3;
 
-    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken, int attempt = 1)
+    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        var table = storage.Table(TableNames.Bookings);
-        var read = await table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
-        if (!read.HasValue)
+        var recreated = 0;
+        return await BookingConflictRetry.RunAsync(bookingId, async _ =>
+        {
+            var result = await StepAsync(lecturerId, bookingId, correlationId, restore, recreated < MaxCalendarRecreations, cancellationToken);
+            if (result is { Outcome: EventConvergence.CalendarGone, RetryAtUtc: not null })
+            {
+                // The calendar was re-created: this booking now goes into the new one.
+                recreated++;
+                return (false, result);
+            }
+
+            return (result is not null, result!);
+        }, cancellationToken);
+    }
+
+    /// <summary>One decision on one read of the row: a result, or null when the row moved under our claim (read again).</summary>
+    private async Task<EventConvergeResult?> StepAsync(string lecturerId, string bookingId, string correlationId, bool restore, bool mayRecreate, CancellationToken cancellationToken)
+    {
+        var snapshot = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
+        if (snapshot is null)
         {
             return new EventConvergeResult(EventConvergence.NoBooking);
         }
 
+        var row = snapshot.Row;
         var connection = await connections.FindAsync(lecturerId, cancellationToken);
         if (connection is not { Status: ConnectionStatus.Connected })
         {
             return new EventConvergeResult(EventConvergence.NotConnected);
         }
 
-        var row = read.Value!;
         var calendarId = connection.CalendarId;
         var (step, desired, wanted, fingerprint) = Plan(row, calendarId, restore);
         var facts = CalendarEventColumns.Read(row);
@@ -107,14 +125,9 @@ public sealed class CalendarEventConverger(
                 return new EventConvergeResult(EventConvergence.InsertInProgress, RetryAtUtc: claimedUntil);
             }
 
-            try
+            if (!await rows.TryClaimAsync(snapshot, new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + options.Value.InsertClaim }, cancellationToken))
             {
-                var claimed = await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + options.Value.InsertClaim }, row.ETag, TableUpdateMode.Merge, cancellationToken);
-                row.ETag = claimed.Headers.ETag ?? row.ETag;
-            }
-            catch (Azure.RequestFailedException ex) when (ex.Status == 412 && attempt < MaxClaimAttempts)
-            {
-                return await RunAsync(lecturerId, bookingId, correlationId, restore, cancellationToken, attempt + 1);
+                return null;
             }
         }
 
@@ -135,16 +148,16 @@ public sealed class CalendarEventConverger(
         {
             var result = step switch
             {
-                Step.Delete => await DeleteAsync(table, row, context, cancellationToken),
-                Step.Update => await UpdateAsync(table, row, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
-                _ => await InsertAsync(table, row, context, wanted, fingerprint, cancellationToken),
+                Step.Delete => await DeleteAsync(snapshot, context, cancellationToken),
+                Step.Update => await UpdateAsync(snapshot, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
+                _ => await InsertAsync(snapshot, context, wanted, fingerprint, cancellationToken),
             };
-            if (result.Outcome == EventConvergence.CalendarGone && attempt < MaxClaimAttempts)
+            if (result.Outcome == EventConvergence.CalendarGone && mayRecreate)
             {
                 // The lecturer deleted the calendar: a new one is made (once, whoever comes first), then this booking goes into it.
                 await recreations.RecreateAsync(connection, client, correlationId, cancellationToken);
-                await table.UpdateEntityAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = time.GetUtcNow() }, row.ETag, TableUpdateMode.Merge, cancellationToken);
-                return await RunAsync(lecturerId, bookingId, correlationId, restore, cancellationToken, attempt + 1);
+                await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = time.GetUtcNow() }, cancellationToken);
+                return result with { RetryAtUtc = time.GetUtcNow() };
             }
 
             metrics.Converged(DisclosurePolicy.Google.Key, result.Outcome.ToString(), row);
@@ -171,7 +184,7 @@ public sealed class CalendarEventConverger(
         return until > time.GetUtcNow() ? until : null;
     }
 
-    private async Task<EventConvergeResult> InsertAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)
+    private async Task<EventConvergeResult> InsertAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)
     {
         var body = CalendarEventPayload.Build(call.Desired, options.Value.EventSummary, wanted.Description, call.EventId);
         var outcome = await disclosures.DiscloseAsync(Disclosure(call, "insert", CalendarEventPayload.FieldNames(true, wanted.Description is not null)),
@@ -185,15 +198,15 @@ public sealed class CalendarEventConverger(
         {
             // The id is ours, so the event exists from an attempt whose write-back was lost, or was deleted (Google keeps the id): make it match.
             logger.LogInformation("Calendar event {EventId} of booking {BookingId} already existed; updating it to the desired state", call.EventId, call.Desired.BookingId);
-            return await UpdateAsync(table, row, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
+            return await UpdateAsync(snapshot, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
         }
 
-        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Live(row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Live(snapshot.Row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} inserted for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
         return new EventConvergeResult(EventConvergence.Created, call.EventId);
     }
 
-    private async Task<EventConvergeResult> UpdateAsync(TableClient table, TableEntity row, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
+    private async Task<EventConvergeResult> UpdateAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
     {
         var found = await disclosures.DiscloseAsync(Disclosure(call, "update", CalendarEventPayload.FieldNames(false, wanted.Description is not null)),
             context => call.Client.UpdateEventAsync(call.CalendarId, call.EventId, wanted, context, cancellationToken), _ => call.EventId, cancellationToken);
@@ -205,20 +218,20 @@ public sealed class CalendarEventConverger(
             }
 
             logger.LogWarning("Calendar event {EventId} of booking {BookingId} is gone from Google; inserting it again", call.EventId, call.Desired.BookingId);
-            return await InsertAsync(table, row, call, wanted, fingerprint, cancellationToken);
+            return await InsertAsync(snapshot, call, wanted, fingerprint, cancellationToken);
         }
 
-        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Live(row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Live(snapshot.Row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} updated for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
         return new EventConvergeResult(EventConvergence.Updated, call.EventId);
     }
 
-    private async Task<EventConvergeResult> DeleteAsync(TableClient table, TableEntity row, Call call, CancellationToken cancellationToken)
+    private async Task<EventConvergeResult> DeleteAsync(BookingSnapshot snapshot, Call call, CancellationToken cancellationToken)
     {
         // The calendar and event ids are opaque ids Google issued or we derived by a keyed hash: no personal data, no ledger row.
         var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
         var existed = await call.Client.DeleteEventAsync(call.CalendarId, call.EventId, context, cancellationToken);
-        await BookingFacts.WriteAsync(table, row, CalendarEventColumns.Removed(row, call.Desired.Version, time.GetUtcNow()), cancellationToken);
+        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Removed(snapshot.Row, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} of cancelled booking {BookingId} deleted (it {Existed} in Google)", call.EventId, call.Desired.BookingId, existed ? "existed" : "was already gone");
         return new EventConvergeResult(EventConvergence.Deleted, call.EventId);
     }

@@ -85,7 +85,7 @@ internal static class CalendarEventColumns
     public static string? ReadJoinUrl(TableEntity row) => Empty(row.GetString(JoinUrl));
 
     public static TableEntity Live(TableEntity row, string eventId, string calendarId, string fingerprint, long version, DateTimeOffset now) =>
-        BookingFacts.Columns(row, new Dictionary<string, object?>
+        BookingRowColumns.Of(row, new Dictionary<string, object?>
         {
             [EventId] = eventId,
             [CalendarId] = calendarId,
@@ -97,7 +97,7 @@ internal static class CalendarEventColumns
         });
 
     public static TableEntity Removed(TableEntity row, long version, DateTimeOffset now) =>
-        BookingFacts.Columns(row, new Dictionary<string, object?>
+        BookingRowColumns.Of(row, new Dictionary<string, object?>
         {
             [Deleted] = true,
             [Fingerprint] = string.Empty,
@@ -105,5 +105,5 @@ internal static class CalendarEventColumns
             [ConvergedAtUtc] = now,
         });
 
-    private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    private static string? Empty(string? value) => BookingRowColumns.NullIfEmpty(value);
 }

@@ -28,6 +28,7 @@ public sealed record CalendarSyncReport(int Lecturers, int ListRequests, int Cha
 /// is re-created (<see cref="CalendarRecreations"/>).
 /// </summary>
 public sealed class CalendarNightlySync(
+    BookingRows rows,
     CalendarConnections connections,
     GoogleAuthorization authorization,
     CalendarClientFactory clients,
@@ -128,7 +129,7 @@ public sealed class CalendarNightlySync(
 
         var bookings = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {connection.LecturerId}");
-        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var row in rows.QueryAsync(filter, cancellationToken: cancellationToken))
         {
             bookings[eventIds.For(row.RowKey)] = row;
         }
@@ -204,8 +205,7 @@ public sealed class CalendarNightlySync(
                 {
                     failed.Add(row.RowKey);
                     logger.LogWarning("Restoring the calendar event of booking {BookingId} failed ({Error}); the next night tries again", row.RowKey, ex.GetType().Name);
-                    await storage.Table(TableNames.Bookings).UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { [CalendarEventColumns.Fingerprint] = string.Empty },
-                        Azure.ETag.All, TableUpdateMode.Merge, cancellationToken);
+                    await rows.WriteUnguardedAsync(new TableEntity(row.PartitionKey, row.RowKey) { [CalendarEventColumns.Fingerprint] = string.Empty }, cancellationToken);
                 }
             }
         }

@@ -17,7 +17,7 @@ public sealed record SuppressionReconcileReport(int Checked, int SuppressionsAdd
 public sealed class MailSuppressionSync(
     NewsletterSubscriptionStore store,
     MailServiceClient mail,
-    DisclosureLedger ledger,
+    DisclosureScope disclosures,
     DisclosurePolicy policy,
     PoisonQueue poison,
     StorageAccount storage,
@@ -64,11 +64,9 @@ public sealed class MailSuppressionSync(
         await groups.EnsureAsync(cancellationToken);
         var suppress = subscription.Status == SubscriptionStatus.Unsubscribed;
         var item = suppress ? "recipient_emails[]" : "path:email";
-        var intent = new DisclosureIntent(Purpose, suppress ? "suppress" : "unsuppress", subscription.MemberId, SubjectRole.Member,
-            subscription.ConsentRecordId, correlationId, DataItems: [item]);
-        var handle = await ledger.RecordIntentAsync(intent, cancellationToken);
-        var context = DisclosureContext.For(Purpose, [handle]);
-        try
+        var call = new DisclosureCall(DisclosurePolicy.PurposeIds.NewsletterSuppression, suppress ? "suppress" : "unsuppress",
+            [(subscription.MemberId, SubjectRole.Member)], [item], subscription.ConsentRecordId, correlationId);
+        await disclosures.RunAsync(call, async context =>
         {
             var email = store.OpenEmail(subscription);
             if (suppress)
@@ -79,14 +77,9 @@ public sealed class MailSuppressionSync(
             {
                 await mail.UnsuppressAsync(groupId, email, context, cancellationToken);
             }
-        }
-        catch
-        {
-            await ledger.RecordOutcomeAsync(handle, DisclosureOutcome.Failed, cancellationToken: CancellationToken.None);
-            throw;
-        }
 
-        await ledger.RecordOutcomeAsync(handle, DisclosureOutcome.Succeeded, $"asm-group:{groupId}", cancellationToken);
+            return $"asm-group:{groupId}";
+        }, groupRef => groupRef, cancellationToken);
         await store.MarkMailServiceAsync(subscription.SubjectRef, subscription.List, subscription.Status, cancellationToken);
         logger.LogInformation("Mail service {Action} for list {List} done ({CorrelationId})", suppress ? "suppression" : "unsuppression", subscription.List, correlationId);
     }

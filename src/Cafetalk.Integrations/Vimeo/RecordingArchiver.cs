@@ -43,6 +43,7 @@ public sealed record RecordingResult(RecordingOutcome Outcome, string? BookingId
 /// </summary>
 public sealed class RecordingArchiver(
     StorageAccount storage,
+    BookingRows rows,
     VimeoClient vimeo,
     VimeoTusClient tus,
     VimeoScopeCheck scopes,
@@ -70,7 +71,7 @@ public sealed class RecordingArchiver(
     public async Task<RecordingResult> ArchiveAsync(ZoomEventMessage recording, string correlationId, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        var table = storage.Table(TableNames.Bookings);
+        var table = rows.Table;
         var row = await FindBookingAsync(table, recording.MeetingId, cancellationToken);
         if (row is null || recording.MeetingKey is null)
         {

@@ -26,6 +26,7 @@ public sealed record MemberRecordingsErased(int Bookings, int VideosDeleted, int
 /// </summary>
 public sealed class RecordingDeleter(
     StorageAccount storage,
+    BookingRows rows,
     VimeoClient vimeo,
     ZoomRecordingsClient zoomRecordings,
     VimeoFolders folders,
@@ -38,14 +39,13 @@ public sealed class RecordingDeleter(
     private static readonly string[] DeleteVideoFields = ["path:videoId"];
     private static readonly string[] ZoomDeleteFields = ["path:meetingId", "query:action"];
 
-    private TableClient Bookings => storage.Table(TableNames.Bookings);
 
     /// <summary>The <c>recording-converge</c> step: a cancelled booking's video is deleted. True when one was.</summary>
     public async Task<bool> ConvergeAsync(string lecturerId, string bookingId, string correlationId, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        var read = await Bookings.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
-        return read.HasValue && IsCancelled(read.Value!) && await DeleteVideoAsync(read.Value!, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken);
+        var read = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
+        return read is not null && IsCancelled(read.Row) && await DeleteVideoAsync(read.Row, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken);
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ public sealed class RecordingDeleter(
         var filter = TableClient.CreateQueryFilter(
             $"VimeoVideoDeleted eq false and (VimeoUploadedAtUtc le {cutoff} or Status eq {nameof(BookingStatus.Cancelled)})");
         var deleted = 0;
-        await foreach (var row in Bookings.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var row in rows.QueryAsync(filter, cancellationToken: cancellationToken))
         {
             var reason = row.GetDateTimeOffset(RecordingColumns.UploadedAtUtc) <= cutoff ? RecordingDeletionReasons.Retention : RecordingDeletionReasons.Cancelled;
             if (await DeleteVideoAsync(row, reason, correlationId, cancellationToken))
@@ -87,11 +87,11 @@ public sealed class RecordingDeleter(
         var correlationId = Guid.NewGuid().ToString("N");
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {memberId} or StudentId eq {memberId}");
         var (bookings, videos, zoomCopies) = (0, 0, 0);
-        await foreach (var row in Bookings.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var row in rows.QueryAsync(filter, cancellationToken: cancellationToken))
         {
             bookings++;
             // Marked first, so a recording.completed handled meanwhile discards instead of uploading.
-            await RecordingColumns.WriteAsync(Bookings, RecordingColumns.Withdrawn(row, time.GetUtcNow()), cancellationToken);
+            await rows.WriteUnguardedAsync(RecordingColumns.Withdrawn(row, time.GetUtcNow()), cancellationToken);
             if (await DeleteVideoAsync(row, RecordingDeletionReasons.Erasure, correlationId, cancellationToken))
             {
                 videos++;
@@ -121,7 +121,7 @@ public sealed class RecordingDeleter(
         var videoId = facts.VideoId!;
         var existed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "delete", RecordingColumns.Parties(row), DeleteVideoFields, videoId, correlationId,
             context => vimeo.DeleteVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
-        await RecordingColumns.WriteAsync(Bookings, RecordingColumns.VideoGone(row, time.GetUtcNow(), reason), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.VideoGone(row, time.GetUtcNow(), reason), cancellationToken);
         logger.LogInformation("Vimeo video {VideoId} of booking {BookingId} deleted ({Reason}; it {Existed} on Vimeo)", videoId, row.RowKey, reason, existed ? "existed" : "was already gone");
         return true;
     }
@@ -139,7 +139,7 @@ public sealed class RecordingDeleter(
 
         var existed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.ZoomRecordingCleanup, "delete", RecordingColumns.Parties(row), ZoomDeleteFields, meetingId, correlationId,
             context => zoomRecordings.DeleteRecordingAsync(meetingId, context, cancellationToken), _ => meetingId, cancellationToken);
-        await RecordingColumns.WriteAsync(Bookings, RecordingColumns.ZoomCopyDeleted(row, time.GetUtcNow(), RecordingColumns.Discarded), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.ZoomCopyDeleted(row, time.GetUtcNow(), RecordingColumns.Discarded), cancellationToken);
         return existed;
     }
 

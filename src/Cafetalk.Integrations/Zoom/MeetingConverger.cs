@@ -1,6 +1,5 @@
 using Cafetalk.Integrations.Disclosure;
 using System.Globalization;
-using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
@@ -35,6 +34,7 @@ public sealed record MeetingConvergeResult(MeetingConvergence Outcome, string? M
 /// </summary>
 public sealed class MeetingConverger(
     StorageAccount storage,
+    BookingRows rows,
     ZoomClient zoom,
     ZoomHostDirectory hosts,
     ZoomDailyLimit dailyLimit,
@@ -45,52 +45,49 @@ public sealed class MeetingConverger(
     ConvergeMetrics metrics,
     ILogger<MeetingConverger> logger)
 {
-    private const int MaxPasses = 8;
-
     public async Task<MeetingConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        var table = storage.Table(TableNames.Bookings);
         MeetingConvergeResult? acted = null;
-        for (var pass = 1; pass <= MaxPasses; pass++)
+        return await BookingConflictRetry.RunAsync(bookingId, async _ =>
         {
-            var read = await table.GetEntityIfExistsAsync<TableEntity>(lecturerId, bookingId, cancellationToken: cancellationToken);
-            if (!read.HasValue)
+            var snapshot = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
+            if (snapshot is null)
             {
-                return new MeetingConvergeResult(MeetingConvergence.NoBooking);
+                return (true, new MeetingConvergeResult(MeetingConvergence.NoBooking));
             }
 
-            var row = read.Value!;
-            var pending = new Pending(table, row, BookingRow.ToDesiredState(row), ZoomMeetingColumns.Read(row), correlationId);
+            var pending = new Pending(snapshot, ZoomMeetingColumns.Read(snapshot.Row), correlationId);
             var step = await StepAsync(pending, cancellationToken);
             if (step is null)
             {
                 // The row moved on (our own fact write or a newer event): look again before deciding anything.
-                continue;
+                return (false, step!);
+            }
+
+            if (step.Outcome == MeetingConvergence.Deferred)
+            {
+                return (true, step);
             }
 
             if (step.Outcome != MeetingConvergence.UpToDate)
             {
                 acted = step;
-                if (step.Outcome == MeetingConvergence.Deferred)
+                if (pending.RowMoved)
                 {
-                    return step;
+                    // A newer event landed while we were calling Zoom: read it before saying we are done.
+                    return (false, step);
                 }
-
-                // Re-read once more: a newer event may have landed while we were calling Zoom.
-                continue;
             }
 
             if (acted is not null)
             {
-                metrics.Converged(DisclosurePolicy.Zoom.Key, acted.Outcome.ToString(), row);
+                metrics.Converged(DisclosurePolicy.Zoom.Key, acted.Outcome.ToString(), snapshot.Row);
             }
 
-            return acted ?? step;
-        }
-
-        throw new BookingStateConflictException(bookingId, MaxPasses);
+            return (true, acted ?? step);
+        }, cancellationToken);
     }
 
     /// <summary>One decision on one read of the row: a finished result, or null to read again.</summary>
@@ -130,7 +127,7 @@ public sealed class MeetingConverger(
         var hostId = await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
         var leaseUntil = time.GetUtcNow() + options.Value.CreateLease;
         var lease = ZoomMeetingColumns.Lease(p.Row, hostId, leaseUntil);
-        if (!await TryWriteAsync(p.Table, lease, p.Row.ETag, cancellationToken))
+        if (!await rows.TryClaimAsync(p.Snapshot, lease, cancellationToken))
         {
             return null;
         }
@@ -235,36 +232,30 @@ public sealed class MeetingConverger(
     private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>
         await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(p.Desired.LecturerId, p.Desired.BookingId).ToJson(), cancellationToken);
 
-    private async Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken)
-    {
-        var context = await disclosures.RecordIntentAsync(disclosure, cancellationToken);
-        T result;
-        try
-        {
-            result = await call(context);
-        }
-        catch
-        {
-            // Recorded even when the caller gave up: the ledger must not be left with a dangling intent.
-            await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Failed, disclosure.MeetingId, CancellationToken.None);
-            throw;
-        }
-
-        await disclosures.RecordOutcomeAsync(context, ZoomCallOutcome.Succeeded, meetingIdOf(result), cancellationToken);
-        return result;
-    }
+    private Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken) =>
+        disclosures.DiscloseAsync(disclosure, call, meetingIdOf, cancellationToken);
 
     private static ZoomDisclosure Disclosure(Pending p, ZoomOperation operation, string hostId, string? meetingId, IReadOnlyList<string> fields) =>
         new(operation, p.Desired.BookingId, p.Desired.LecturerId, p.Desired.StudentId, hostId, meetingId, fields, p.CorrelationId);
 
-    private static Task<bool> TryWriteAsync(TableClient table, TableEntity columns, ETag etag, CancellationToken cancellationToken) =>
-        BookingFacts.TryWriteAsync(table, columns, etag, cancellationToken);
-
-    /// <summary>Records what Zoom now holds; a call already happened, so the fact must land (see <see cref="BookingFacts.WriteAsync"/>).</summary>
-    private static Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken) =>
-        BookingFacts.WriteAsync(p.Table, p.Row, columns, cancellationToken);
+    /// <summary>Records what Zoom now holds; a call already happened, so the fact must land (see <see cref="BookingRows.WriteFactsAsync"/>).</summary>
+    private async Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken)
+    {
+        if (!await rows.WriteFactsAsync(p.Snapshot, columns, cancellationToken))
+        {
+            p.RowMoved = true;
+        }
+    }
 
     private static string Id(long meetingId) => meetingId.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Pending(TableClient Table, TableEntity Row, DesiredState Desired, ZoomMeetingFacts Facts, string CorrelationId);
+    private sealed record Pending(BookingSnapshot Snapshot, ZoomMeetingFacts Facts, string CorrelationId)
+    {
+        public TableEntity Row => Snapshot.Row;
+
+        public DesiredState Desired => Snapshot.Desired;
+
+        /// <summary>Set when a fact write found the row changed since this read: the next pass must read it again.</summary>
+        public bool RowMoved { get; set; }
+    }
 }

@@ -15,6 +15,9 @@ public sealed class ZoomDailyLimit(StorageAccount storage, IOptions<ZoomOptions>
     internal const string CountColumn = "Count";
     private const int MaxAttempts = 20;
 
+    // Last count this instance wrote per host until the day ends, so a warm reservation is one write; a stale one only costs a 412 and a read.
+    private readonly RememberedValues<(int Used, ETag ETag)> _last = new();
+
     /// <summary>The first moment work held back today may run: the next 00:00 UTC plus a margin.</summary>
     public static DateTimeOffset NextResetUtc(DateTimeOffset now, TimeSpan margin) =>
         new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1) + margin;
@@ -31,23 +34,37 @@ public sealed class ZoomDailyLimit(StorageAccount storage, IOptions<ZoomOptions>
         {
             var now = time.GetUtcNow();
             var day = DayKey(now);
-            var existing = await table.GetEntityIfExistsAsync<TableEntity>(hostId, day, cancellationToken: cancellationToken);
-            var used = existing.HasValue ? existing.Value!.GetInt32(CountColumn) ?? 0 : 0;
+            ETag? etag;
+            int used;
+            if (_last.TryGet(hostId, now, out var last))
+            {
+                (used, etag) = (last.Used, last.ETag);
+            }
+            else
+            {
+                var existing = await table.GetEntityIfExistsAsync<TableEntity>(hostId, day, cancellationToken: cancellationToken);
+                (used, etag) = existing.HasValue ? (existing.Value!.GetInt32(CountColumn) ?? 0, existing.Value.ETag) : (0, (ETag?)null);
+            }
+
             if (used >= limit)
             {
+                // The count only grows within a day, so a remembered full count is still full.
                 throw new ZoomDailyLimitReachedException(hostId, NextResetUtc(now, options.Value.DailyLimitResetMargin));
             }
 
             var entity = new TableEntity(hostId, day) { [CountColumn] = used + 1 };
             try
             {
-                if (existing.HasValue)
+                var written = etag is { } current
+                    ? await table.UpdateEntityAsync(entity, current, TableUpdateMode.Replace, cancellationToken)
+                    : await table.AddEntityAsync(entity, cancellationToken);
+                if (written.Headers.ETag is { } writtenETag)
                 {
-                    await table.UpdateEntityAsync(entity, existing.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                    _last.Remember(hostId, (used + 1, writtenETag), NextResetUtc(now, TimeSpan.Zero));
                 }
                 else
                 {
-                    await table.AddEntityAsync(entity, cancellationToken);
+                    _last.Forget(hostId);
                 }
 
                 return;
@@ -55,6 +72,7 @@ public sealed class ZoomDailyLimit(StorageAccount storage, IOptions<ZoomOptions>
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
                 // Another instance took one at the same moment: read again. Real time: this is storage contention.
+                _last.Forget(hostId);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
             }
         }
@@ -66,6 +84,7 @@ public sealed class ZoomDailyLimit(StorageAccount storage, IOptions<ZoomOptions>
     public async Task MarkExhaustedAsync(string hostId, CancellationToken cancellationToken = default)
     {
         var entity = new TableEntity(hostId, DayKey(time.GetUtcNow())) { [CountColumn] = options.Value.DailyCreateUpdateLimitPerHost };
+        _last.Forget(hostId);
         await storage.Table(TableNames.ZoomHostQuota).UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 

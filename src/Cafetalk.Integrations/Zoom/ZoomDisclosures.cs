@@ -34,58 +34,35 @@ public sealed record ZoomDisclosure(
     string CorrelationId);
 
 /// <summary>
-/// Records every Zoom meeting call in the disclosure ledger before it is made (one Intended row per party whose
-/// data it carries, written in one transaction per party) and its outcome after; the returned context is declared
-/// on the request, so the gate lets through only what was recorded.
+/// Records every Zoom meeting call in the disclosure ledger (through <see cref="DisclosureScope"/>): one Intended row
+/// per party whose data it carries before it, its outcome after; the context is declared on the request, so the gate
+/// lets through only what was recorded.
 /// </summary>
-public sealed class ZoomDisclosures(DisclosureLedger ledger, DisclosurePolicy policy)
+public sealed class ZoomDisclosures(DisclosureScope scope)
 {
-    private DisclosurePurpose Purpose => policy.GetPurpose(DisclosurePolicy.PurposeIds.ZoomLessonMeeting);
-
-    public async Task<DisclosureContext> RecordIntentAsync(ZoomDisclosure disclosure, CancellationToken cancellationToken = default)
-    {
-        var purpose = Purpose;
-        // The lesson is booked under the booking contract: the booking is the consent record.
-        var consent = $"booking:{disclosure.BookingId}";
-        var intents = new List<DisclosureIntent>();
-        foreach (var (memberId, role) in new[] { (disclosure.LecturerId, SubjectRole.Lecturer), (disclosure.StudentId, SubjectRole.Student) })
-        {
-            var items = ItemsOf(purpose, disclosure, role);
-            if (items.Count > 0)
-            {
-                intents.Add(new DisclosureIntent(purpose, OperationName(disclosure.Operation), memberId, role, consent,
-                    disclosure.CorrelationId, disclosure.BookingId, disclosure.MeetingId, items));
-            }
-        }
-
-        if (intents.Count == 0)
-        {
-            // A delete names only Zoom's meeting id: nothing personal leaves, so there is nothing to record.
-            return DisclosureContext.WithoutPersonalData(purpose);
-        }
-
-        var handles = await ledger.RecordIntentsAsync(intents, cancellationToken);
-        return DisclosureContext.For(purpose, handles);
-    }
+    public Task<DisclosureContext> RecordIntentAsync(ZoomDisclosure disclosure, CancellationToken cancellationToken = default) =>
+        scope.OpenAsync(Call(disclosure), cancellationToken);
 
     public Task RecordOutcomeAsync(DisclosureContext context, ZoomCallOutcome outcome, string? meetingId, CancellationToken cancellationToken = default) =>
-        context.Intents.Count == 0 ? Task.CompletedTask : ledger.RecordOutcomesAsync(
-            context.Intents.Select(h => new DisclosureResult(h, outcome == ZoomCallOutcome.Succeeded ? DisclosureOutcome.Succeeded : DisclosureOutcome.Failed, meetingId)),
-            cancellationToken);
+        scope.CloseAsync(context, outcome == ZoomCallOutcome.Succeeded ? DisclosureOutcome.Succeeded : DisclosureOutcome.Failed, meetingId, cancellationToken);
 
-    /// <summary>The fields of this call that are this party's data, by the policy's owner of each field.</summary>
-    private static List<string> ItemsOf(DisclosurePurpose purpose, ZoomDisclosure disclosure, SubjectRole role)
+    /// <summary>Intent before, outcome after (Failed even when the caller gave up), the call in between.</summary>
+    public Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken = default) =>
+        scope.RunAsync(Call(disclosure), call, meetingIdOf, cancellationToken);
+
+    private static DisclosureCall Call(ZoomDisclosure disclosure)
     {
         var sent = new HashSet<string>(disclosure.Fields, StringComparer.Ordinal);
         if (disclosure.Operation != ZoomOperation.DeleteMeeting)
         {
+            // The host is the lecturer's Zoom user: named in the path of every call but a delete (which names only the meeting).
             sent.Add("path:hostId");
         }
 
-        return purpose.Fields
-            .Where(f => sent.Contains(f.Path) && (f.Owner == DataOwner.Both || f.Owner.ToString() == role.ToString()))
-            .Select(f => f.Path)
-            .ToList();
+        // The lesson is booked under the booking contract: the booking is the consent record.
+        return new DisclosureCall(DisclosurePolicy.PurposeIds.ZoomLessonMeeting, OperationName(disclosure.Operation),
+            [(disclosure.LecturerId, SubjectRole.Lecturer), (disclosure.StudentId, SubjectRole.Student)], sent,
+            $"booking:{disclosure.BookingId}", disclosure.CorrelationId, disclosure.BookingId, disclosure.MeetingId);
     }
 
     private static string OperationName(ZoomOperation operation) => operation switch

@@ -74,8 +74,8 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
         Assert.Equal(2, intentTransactions);
         Assert.Equal(4, counter.Transactions);
         Assert.True(counter.Transactions / (double)handles.Count <= 2);
-        // Warm head cache: besides the transactions, only the two Subjects look-ups go to the table endpoint.
-        Assert.Equal(6, counter.Requests);
+        // Warm head cache and remembered pseudonyms: the transactions are the only table requests (no Subjects read).
+        Assert.Equal(4, counter.Requests);
     }
 
     [Fact]
@@ -173,6 +173,22 @@ public sealed class DisclosureLedgerTests(SandboxFixture fixture) : IClassFixtur
         Assert.True(await services.GetRequiredService<SubjectRegistry>().SealAsync(student, time.GetUtcNow().AddYears(DisclosureLedger.RetentionYears)));
 
         Assert.Empty(await services.GetRequiredService<DisclosureExport>().ForMemberAsync(student));
+        Assert.Single(await ledger.ReadChainAsync(handle.SubjectRef));
+    }
+
+    [Fact]
+    public async Task RecordIntent_AfterThisInstanceSealedTheMember_IsRefusedThoughItRememberedThePseudonym()
+    {
+        var time = Time();
+        await using var services = fixture.CreateServices(time);
+        var ledger = services.GetRequiredService<DisclosureLedger>();
+        var student = Unique("stu");
+        var handle = await ledger.RecordIntentAsync(Intent(Meeting, student, SubjectRole.Student, "bk-8"));
+        await services.GetRequiredService<SubjectRegistry>().MarkErasedAsync(student);
+        Assert.True(await services.GetRequiredService<SubjectRegistry>().SealAsync(student, time.GetUtcNow().AddYears(DisclosureLedger.RetentionYears)));
+
+        await Assert.ThrowsAsync<MemberErasedException>(() => ledger.RecordIntentAsync(Intent(Meeting, student, SubjectRole.Student, "bk-9")));
+
         Assert.Single(await ledger.ReadChainAsync(handle.SubjectRef));
     }
 

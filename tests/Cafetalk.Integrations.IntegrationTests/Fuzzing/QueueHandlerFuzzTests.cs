@@ -236,6 +236,7 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
                 var intake = await services.GetRequiredService<BookingEventIntake>().ProcessAsync(message, messageId);
                 return intake.Disposition == IntakeDisposition.Rejected ? new Outcome(Refused)
                     : intake.Disposition == IntakeDisposition.Forwarded ? new Outcome("forwarded", ForwardedTo(message))
+                    : intake.Disposition == IntakeDisposition.Applied && IsCancel(message) ? new Outcome("applied cancel", BookingKey(message))
                     : new Outcome(intake.Disposition.ToString().ToLowerInvariant(), BookingKey(message));
             case QueueNames.ErasureRequests:
                 var receipt = await services.GetRequiredService<ErasureRequests>().HandleAsync(message, messageId);
@@ -342,10 +343,11 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
         switch (queue)
         {
             case QueueNames.BookingEvents:
-                var applied = outcomes.Where(o => o.Kind == "applied").Select(o => o.Key!).ToHashSet();
+                var applied = outcomes.Where(o => o.Kind is "applied" or "applied cancel").Select(o => o.Key!).ToHashSet();
                 foreach (var converge in QueueNames.ConvergeQueues)
                 {
-                    expectedQueues[converge] = count("applied");
+                    // The recording converger hears of cancels alone (ConvergeRequests.QueuesFor).
+                    expectedQueues[converge] = converge == QueueNames.RecordingConverge ? count("applied cancel") : count("applied") + count("applied cancel");
                 }
 
                 expectedQueues[QueueNames.NewsletterEvents] = outcomes.Count(o => o.Kind == "forwarded" && o.Key == QueueNames.NewsletterEvents);
@@ -404,6 +406,9 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
 
     private static string? BookingKey(string message) =>
         new BookingEventParser(TimeProvider.System).Parse(message).Booking is { } booking ? $"{booking.LecturerId}/{booking.BookingId}" : null;
+
+    private static bool IsCancel(string message) =>
+        new BookingEventParser(TimeProvider.System).Parse(message).Booking is { Status: BookingStatus.Cancelled };
 
     private static string ForwardedTo(string message) =>
         QueueNames.ForMemberEvent(new BookingEventParser(TimeProvider.System).Parse(message).Member!.Type);
