@@ -198,7 +198,14 @@ internal static class LedgerCommands
             HelpName = "FILE",
             Required = required,
         };
-        option.AcceptExistingOnly();
+        // Refused while parsing, like every other wrong value, but without echoing where the privacy office keeps its key.
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo>() is { } file && !file.Exists && !Directory.Exists(file.FullName))
+            {
+                result.AddError("--private-key: no such file.");
+            }
+        });
         return option;
     }
 
