@@ -2,28 +2,24 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.GoogleCalendar.Api;
 using Cafetalk.Integrations.Http;
-using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Storage;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Cafetalk.Integrations.GoogleCalendar;
 
 /// <summary>
-/// The HTTP side of connecting a lecturer's Google Calendar, shared by the Functions app and the local server:
-/// connect (ticket → one-time state + cookie + PKCE → Google; when a connection exists, first a confirmation page whose
-/// POST form carries a one-time token), callback (state, cookie, ticket spent once, code → tokens; a replaced
-/// connection's calendar deleted and grant revoked; new calendar, backfill, page) and disconnect (calendar, grant, row).
+/// Connecting a lecturer's Google Calendar, as plain inputs in and <see cref="FlowOutcome"/>s out (the HTTP adapter
+/// reads the request and writes the answer): connect (ticket → one-time state + cookie + PKCE → Google; when a
+/// connection exists, first a confirmation page whose POST form carries a one-time token), callback (state, cookie,
+/// ticket spent once, code → tokens; a replaced connection's calendar deleted and grant revoked; new calendar,
+/// backfill, page) and disconnect (calendar, grant, row).
 /// </summary>
-public sealed class CalendarConnectEndpoints(
+public sealed class CalendarConnectFlow(
     ConnectTickets tickets,
     SpentConnectTickets spentTickets,
     OneTimeFormTokens formTokens,
@@ -37,7 +33,7 @@ public sealed class CalendarConnectEndpoints(
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
-    ILogger<CalendarConnectEndpoints> logger)
+    ILogger<CalendarConnectFlow> logger)
 {
     public const string ConnectRoute = "calendar/connect";
     public const string CallbackRoute = "calendar/callback";
@@ -52,11 +48,10 @@ public sealed class CalendarConnectEndpoints(
     /// <summary><c>{"lecturerId": "…"}</c> is a few dozen bytes; this leaves room and nothing more.</summary>
     public const int MaxDisconnectBodyBytes = 4 * 1024;
 
-    public async Task<IActionResult> ConnectAsync(HttpRequest request)
+    /// <summary>GET connect with the site's <paramref name="ticketValue"/>: Google's consent, or first the page that confirms replacing a connection.</summary>
+    public async Task<FlowOutcome> ConnectAsync(string? ticketValue, string language, CancellationToken cancellationToken = default)
     {
-        var language = Language(request);
-        var cancellationToken = request.HttpContext.RequestAborted;
-        var (ticket, existing, refusal) = await CheckTicketAsync(request, request.Query["ticket"], language);
+        var (ticket, existing, refusal) = await CheckTicketAsync(ticketValue, language, cancellationToken);
         if (ticket is null)
         {
             return refusal!;
@@ -64,97 +59,81 @@ public sealed class CalendarConnectEndpoints(
 
         if (existing is null)
         {
-            return await StartConsentAsync(request, ticket, null, StatusCodes.Status302Found);
+            return await StartConsentAsync(ticket, null, afterPost: false, cancellationToken);
         }
 
         // Replacing a connection deletes its calendar and revokes its grant: the lecturer says so on our page first.
         var lifetime = Min(options.Value.ReplaceConfirmationLifetime, ticket.ExpiresAtUtc - time.GetUtcNow());
         var confirm = await formTokens.IssueAsync(ReplacePurpose, ReplaceBinding(ticket, existing.ConsentId), lifetime, cancellationToken);
         logger.LogInformation("Lecturer {LecturerId} asked to confirm replacing their Google connection", ticket.LecturerId);
-        return Page(request, StatusCodes.Status200OK, CalendarPage.ConfirmReplace, language, request.Query["ticket"], confirm);
+        return Page(200, CalendarPage.ConfirmReplace, language, ticketValue, confirm);
     }
 
     /// <summary>
-    /// POST connect: the confirmation page's form. Only from our own origin (Sec-Fetch-Site / Origin), only with the
-    /// one-time token the page was rendered with, bound to this ticket and to the connection shown; then as GET connect.
+    /// POST connect: the confirmation page's form. Only from our own origin (<paramref name="fromOurOwnPage"/>: Sec-Fetch-Site /
+    /// Origin), only with the one-time token the page was rendered with, bound to this ticket and to the connection shown;
+    /// then as GET connect.
     /// </summary>
-    public async Task<IActionResult> ConfirmReplaceAsync(HttpRequest request)
+    public async Task<FlowOutcome> ConfirmReplaceAsync(PostedForm form, bool fromOurOwnPage, string language, CancellationToken cancellationToken = default)
     {
-        var language = Language(request);
-        var cancellationToken = request.HttpContext.RequestAborted;
-        var read = await RequestBody.ReadAsync(request, MaxConfirmBodyBytes, time, cancellationToken);
-        if (read.Refusal(MaxConfirmBodyBytes) is { } refused)
+        var refused = form.Outcome switch
         {
-            return Problem(refused.Status, refused.Type, refused.Detail);
+            PostedFormOutcome.TooLarge => new BodyRead(BodyReadOutcome.TooLarge, default).Refusal(MaxConfirmBodyBytes),
+            PostedFormOutcome.TooSlow => new BodyRead(BodyReadOutcome.TooSlow, default).Refusal(MaxConfirmBodyBytes),
+            PostedFormOutcome.Unreadable => new BodyRead(BodyReadOutcome.Unreadable, default).Refusal(MaxConfirmBodyBytes),
+            _ => null,
+        };
+        if (refused is { } body)
+        {
+            return Problem(body.Status, body.Type, body.Detail);
         }
 
-        if (!SameOriginRequests.IsSameOrigin(request))
+        if (!fromOurOwnPage)
         {
             logger.LogWarning("Calendar replace confirmation refused: not posted from our own page");
-            return Page(request, StatusCodes.Status403Forbidden, CalendarPage.ConfirmationRefused, language);
+            return Page(403, CalendarPage.ConfirmationRefused, language);
         }
 
-        if (!request.HasFormContentType)
+        if (form.Outcome == PostedFormOutcome.NotAForm)
         {
-            return Page(request, StatusCodes.Status415UnsupportedMediaType, CalendarPage.ConfirmationRefused, language);
+            return Page(415, CalendarPage.ConfirmationRefused, language);
         }
 
-        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseNullableQuery(System.Text.Encoding.UTF8.GetString(read.Bytes.Span));
-        string? ticketValue = form is not null && form.TryGetValue("ticket", out var values) ? values.ToString() : null;
-        var (ticket, existing, refusal) = await CheckTicketAsync(request, ticketValue, language);
-        if (ticket is null || form is null)
+        var (ticket, existing, refusal) = await CheckTicketAsync(form["ticket"], language, cancellationToken);
+        if (ticket is null || form.Outcome != PostedFormOutcome.Read)
         {
-            return refusal ?? Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language);
+            return refusal ?? Page(400, CalendarPage.InvalidLink, language);
         }
 
-        var confirmed = await formTokens.RedeemAsync(form.TryGetValue("confirm", out var token) ? token.ToString() : null, ReplacePurpose,
-            ReplaceBinding(ticket, existing?.ConsentId), cancellationToken);
+        var confirmed = await formTokens.RedeemAsync(form["confirm"], ReplacePurpose, ReplaceBinding(ticket, existing?.ConsentId), cancellationToken);
         if (!confirmed)
         {
             logger.LogWarning("Calendar replace confirmation of lecturer {LecturerId} refused: the one-time token is missing, used, expired or for another connection", ticket.LecturerId);
-            return Page(request, StatusCodes.Status403Forbidden, CalendarPage.ConfirmationRefused, language);
+            return Page(403, CalendarPage.ConfirmationRefused, language);
         }
 
-        return await StartConsentAsync(request, ticket, existing!.ConsentId, StatusCodes.Status303SeeOther);
+        return await StartConsentAsync(ticket, existing!.ConsentId, afterPost: true, cancellationToken);
     }
 
-    private async Task<IActionResult> StartConsentAsync(HttpRequest request, ConnectTicket ticket, string? replacesConsentId, int redirectStatus)
+    private async Task<FlowOutcome> StartConsentAsync(ConnectTicket ticket, string? replacesConsentId, bool afterPost, CancellationToken cancellationToken)
     {
         var state = Random();
         var cookie = Random();
         var consent = authorization.CreateAuthorizationRequest(state);
         var lifetime = options.Value.StateLifetime;
         await states.SaveAsync(state, new ConnectState(ticket.LecturerId, consent.CodeVerifier, Hash(cookie), time.GetUtcNow() + lifetime,
-            ticket.TicketId, ticket.ExpiresAtUtc, replacesConsentId), request.HttpContext.RequestAborted);
-        // __Host-: Secure, Path=/, no Domain. Lax, because Google's redirect back is a top-level cross-site GET.
-        request.HttpContext.Response.Cookies.Append(options.Value.StateCookieName, cookie, new CookieOptions
-        {
-            Secure = true,
-            HttpOnly = true,
-            SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Lax,
-            Path = "/",
-            MaxAge = lifetime,
-            IsEssential = true,
-        });
-        Harden(request.HttpContext.Response);
+            ticket.TicketId, ticket.ExpiresAtUtc, replacesConsentId), cancellationToken);
         logger.LogInformation("Lecturer {LecturerId} sent to Google consent{Replacing}", ticket.LecturerId, replacesConsentId is null ? string.Empty : " (replacing the connection, confirmed)");
-        if (redirectStatus == StatusCodes.Status302Found)
-        {
-            return new RedirectResult(consent.Url.ToString(), permanent: false);
-        }
-
-        // After a POST: 303, so the browser follows with a GET.
-        request.HttpContext.Response.Headers.Location = consent.Url.ToString();
-        return new StatusCodeResult(redirectStatus);
+        // __Host-: Secure, Path=/, no Domain (the adapter's cookie). Lax, because Google's redirect back is a top-level cross-site GET.
+        return new FlowOutcome.Redirect(consent.Url, afterPost) { Cookie = new FlowCookie(options.Value.StateCookieName, cookie, lifetime) };
     }
 
     /// <summary>A genuine, unspent ticket and the lecturer's current connection, or the page that refuses the request.</summary>
-    private async Task<(ConnectTicket? Ticket, CalendarConnection? Existing, IActionResult? Refusal)> CheckTicketAsync(HttpRequest request, string? value, string language)
+    private async Task<(ConnectTicket? Ticket, CalendarConnection? Existing, FlowOutcome? Refusal)> CheckTicketAsync(string? value, string language, CancellationToken cancellationToken)
     {
-        var cancellationToken = request.HttpContext.RequestAborted;
         if (tickets.Read(value) is not { } ticket)
         {
-            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.InvalidLink, language));
+            return (null, null, Page(400, CalendarPage.InvalidLink, language));
         }
 
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -162,16 +141,16 @@ public sealed class CalendarConnectEndpoints(
         {
             // An erased lecturer's ticket connects nothing: no token, no calendar, no disclosure is made for them again.
             logger.LogWarning("Calendar connect refused: the ticket names an erased member");
-            return (null, null, Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language));
+            return (null, null, Page(410, CalendarPage.InvalidLink, language));
         }
 
         if (await spentTickets.IsSpentAsync(ticket.TicketId, cancellationToken))
         {
-            return (null, null, Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language));
+            return (null, null, Page(400, CalendarPage.LinkUsed, language));
         }
 
         var (existing, unreadable) = await FindConnectionAsync(ticket.LecturerId, cancellationToken);
-        return unreadable ? (null, null, Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language)) : (ticket, existing, null);
+        return unreadable ? (null, null, Page(409, CalendarPage.Failed, language)) : (ticket, existing, null);
     }
 
     private async Task<(CalendarConnection? Connection, bool Unreadable)> FindConnectionAsync(string lecturerId, CancellationToken cancellationToken)
@@ -191,17 +170,22 @@ public sealed class CalendarConnectEndpoints(
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    public async Task<IActionResult> CallbackAsync(HttpRequest request)
+    /// <summary>
+    /// GET callback: Google sends the browser back with <paramref name="state"/> and a <paramref name="code"/> (or an
+    /// <paramref name="error"/>); <paramref name="cookie"/> is the state cookie the browser holds. Every answer expires
+    /// that cookie: one try per state.
+    /// </summary>
+    public async Task<FlowOutcome> CallbackAsync(string? cookie, string state, string error, string code, string language, CancellationToken cancellationToken = default)
     {
-        var language = Language(request);
-        var cancellationToken = request.HttpContext.RequestAborted;
-        var cookie = request.Cookies[options.Value.StateCookieName];
-        // One try per state: whatever happens below, this browser's cookie is spent.
-        request.HttpContext.Response.Cookies.Delete(options.Value.StateCookieName, new CookieOptions { Secure = true, Path = "/", SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Lax, HttpOnly = true });
-        string state = request.Query["state"].ToString();
+        var outcome = await CompleteCallbackAsync(cookie, state, error, code, language, cancellationToken);
+        return outcome with { Cookie = new FlowCookie(options.Value.StateCookieName, null, TimeSpan.Zero) };
+    }
+
+    private async Task<FlowOutcome> CompleteCallbackAsync(string? cookie, string state, string error, string code, string language, CancellationToken cancellationToken)
+    {
         if (state.Length is 0 or > MaxStateLength || state.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_'))
         {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
+            return Page(400, CalendarPage.SessionMismatch, language);
         }
 
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -209,49 +193,46 @@ public sealed class CalendarConnectEndpoints(
         if (pending is null || pending.ExpiresAtUtc <= time.GetUtcNow())
         {
             logger.LogWarning("Calendar callback refused: state unknown, used or expired");
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
+            return Page(400, CalendarPage.SessionMismatch, language);
         }
 
         if (string.IsNullOrEmpty(cookie) || !CryptographicOperations.FixedTimeEquals(Hash(cookie), pending.CookieHash))
         {
             logger.LogWarning("Calendar callback for lecturer {LecturerId} refused: the state cookie is missing or not this state's", pending.LecturerId);
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
+            return Page(400, CalendarPage.SessionMismatch, language);
         }
 
         // One completion per ticket: of two browsers that started from the same ticket, only the first gets past here.
         if (!await spentTickets.TrySpendAsync(pending.TicketId, pending.TicketExpiresAtUtc, cancellationToken))
         {
             logger.LogWarning("Calendar callback for lecturer {LecturerId} refused: its connect ticket was already used", pending.LecturerId);
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.LinkUsed, language);
+            return Page(400, CalendarPage.LinkUsed, language);
         }
 
-        var error = request.Query["error"].ToString();
         if (error.Length > 0)
         {
             var denied = error == "access_denied";
             logger.LogInformation("Lecturer {LecturerId} {Outcome} at Google", pending.LecturerId, denied ? "declined consent" : "could not consent");
-            return Page(request, StatusCodes.Status200OK, denied ? CalendarPage.Denied : CalendarPage.Failed, language);
+            return Page(200, denied ? CalendarPage.Denied : CalendarPage.Failed, language);
         }
 
-        var code = request.Query["code"].ToString();
         if (code.Length is 0 or > 2048)
         {
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.SessionMismatch, language);
+            return Page(400, CalendarPage.SessionMismatch, language);
         }
 
         if (await subjects.IsErasedAsync(pending.LecturerId, cancellationToken))
         {
             logger.LogWarning("Calendar callback refused: the lecturer was erased while consenting");
-            return Page(request, StatusCodes.Status410Gone, CalendarPage.InvalidLink, language);
+            return Page(410, CalendarPage.InvalidLink, language);
         }
 
-                return await CompleteAsync(request, pending, code, language, cancellationToken);
+        return await CompleteAsync(pending, code, language, cancellationToken);
     }
 
-    public async Task<IActionResult> DisconnectAsync(HttpRequest request)
+    /// <summary>POST disconnect from the site: <c>{"lecturerId": "…"}</c> → the calendar deleted, the grant revoked, the row removed.</summary>
+    public async Task<FlowOutcome> DisconnectAsync(BodyRead read, CancellationToken cancellationToken = default)
     {
-        var cancellationToken = request.HttpContext.RequestAborted;
-        var read = await RequestBody.ReadAsync(request, MaxDisconnectBodyBytes, time, cancellationToken);
         if (read.Refusal(MaxDisconnectBodyBytes) is { } refused)
         {
             return Problem(refused.Status, refused.Type, refused.Detail);
@@ -273,7 +254,7 @@ public sealed class CalendarConnectEndpoints(
 
         if (!BookingEventParser.IsValidId(lecturerId))
         {
-            return Problem(StatusCodes.Status400BadRequest, "bad-body", "Send {\"lecturerId\": \"...\"} as JSON.");
+            return Problem(400, "bad-body", "Send {\"lecturerId\": \"...\"} as JSON.");
         }
 
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -285,12 +266,12 @@ public sealed class CalendarConnectEndpoints(
         catch (FieldProtectionException)
         {
             logger.LogError("Calendar connection of lecturer {LecturerId} does not open for its row; nothing was changed", lecturerId);
-            return Problem(StatusCodes.Status409Conflict, "connection-unreadable", "The stored authorization does not belong to this lecturer's row; nothing was changed.");
+            return Problem(409, "connection-unreadable", "The stored authorization does not belong to this lecturer's row; nothing was changed.");
         }
 
         if (connection is null)
         {
-            return new OkObjectResult(new { status = "not-connected" });
+            return new FlowOutcome.Answer(200, new { status = "not-connected" });
         }
 
         var correlationId = Guid.NewGuid().ToString("N");
@@ -307,37 +288,37 @@ public sealed class CalendarConnectEndpoints(
             }
             catch (Exception revokeFailure) when (revokeFailure is GoogleAuthorizationException or HttpRequestException)
             {
-                return Problem(StatusCodes.Status502BadGateway, "revoke-failed", "Google did not confirm the revocation; nothing was deleted. Try again.");
+                return Problem(502, "revoke-failed", "Google did not confirm the revocation; nothing was deleted. Try again.");
             }
 
-            return new OkObjectResult(new { status = "disconnected", calendar = "left-in-google-account" });
+            return new FlowOutcome.Answer(200, new { status = "disconnected", calendar = "left-in-google-account" });
         }
         catch (CalendarRemovalException)
         {
-            return Problem(StatusCodes.Status502BadGateway, "calendar-delete-failed", "Google did not delete the Cafetalk calendar; nothing was revoked or deleted. Try again.");
+            return Problem(502, "calendar-delete-failed", "Google did not delete the Cafetalk calendar; nothing was revoked or deleted. Try again.");
         }
         catch (Exception ex) when (ex is GoogleAuthorizationException or HttpRequestException)
         {
-            return Problem(StatusCodes.Status502BadGateway, "revoke-failed", "Google did not confirm the revocation; the calendar is deleted, the connection is kept. Try again.");
+            return Problem(502, "revoke-failed", "Google did not confirm the revocation; the calendar is deleted, the connection is kept. Try again.");
         }
 
-        return new OkObjectResult(new { status = "disconnected" });
+        return new FlowOutcome.Answer(200, new { status = "disconnected" });
     }
 
-    private async Task<IActionResult> CompleteAsync(HttpRequest request, ConnectState pending, string code, string language, CancellationToken cancellationToken)
+    private async Task<FlowOutcome> CompleteAsync(ConnectState pending, string code, string language, CancellationToken cancellationToken)
     {
         var lecturerId = pending.LecturerId;
         var (existing, unreadable) = await FindConnectionAsync(lecturerId, cancellationToken);
         if (unreadable)
         {
-            return Page(request, StatusCodes.Status409Conflict, CalendarPage.Failed, language);
+            return Page(409, CalendarPage.Failed, language);
         }
 
         if (existing?.ConsentId != pending.ReplacesConsentId)
         {
             // A connection appeared (or changed) since the lecturer started: replacing it was never confirmed.
             logger.LogWarning("Calendar callback for lecturer {LecturerId} refused: the connection changed since the consent started; the code is not exchanged", lecturerId);
-            return Page(request, StatusCodes.Status409Conflict, CalendarPage.ConnectionChanged, language);
+            return Page(409, CalendarPage.ConnectionChanged, language);
         }
 
         var consentId = Guid.NewGuid().ToString("N");
@@ -350,7 +331,7 @@ public sealed class CalendarConnectEndpoints(
         catch (Exception ex) when (ex is GoogleAuthorizationException or HttpRequestException or TaskCanceledException)
         {
             logger.LogWarning("Code exchange for lecturer {LecturerId} failed ({Reason})", lecturerId, ex is GoogleAuthorizationException g ? g.Error : ex.GetType().Name);
-            return Page(request, StatusCodes.Status502BadGateway, CalendarPage.Failed, language);
+            return Page(502, CalendarPage.Failed, language);
         }
 
         var scopes = (granted.Scope ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -359,14 +340,14 @@ public sealed class CalendarConnectEndpoints(
             var shortfall = granted.RefreshToken is null ? "no offline access" : "without the calendar scope";
             logger.LogWarning("Lecturer {LecturerId} granted {Reason}; the grant is revoked and nothing is stored", lecturerId, shortfall);
             await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
-            return Page(request, StatusCodes.Status400BadRequest, CalendarPage.ScopeMissing, language);
+            return Page(400, CalendarPage.ScopeMissing, language);
         }
 
         if (existing is not null && !await EndReplacedAsync(existing, correlationId, cancellationToken))
         {
             // The old calendar (with its join links) must not be left behind: keep the old connection for a retry, drop the new grant.
             await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
-            return Page(request, StatusCodes.Status502BadGateway, CalendarPage.Failed, language);
+            return Page(502, CalendarPage.Failed, language);
         }
 
         Calendar calendar;
@@ -380,13 +361,13 @@ public sealed class CalendarConnectEndpoints(
         {
             logger.LogWarning("Creating the calendar of lecturer {LecturerId} failed ({Reason}); the grant is revoked", lecturerId, ex.GetType().Name);
             await RevokeUnwantedAsync(lecturerId, granted, consentId, correlationId);
-            return Page(request, StatusCodes.Status502BadGateway, CalendarPage.Failed, language);
+            return Page(502, CalendarPage.Failed, language);
         }
 
         await connections.SaveAsync(lecturerId, granted.RefreshToken, calendar.Id!, consentId, time.GetUtcNow(), cancellationToken);
         var queued = await BackfillAsync(lecturerId, cancellationToken);
         logger.LogInformation("Lecturer {LecturerId} connected Google Calendar{Replaced}; {Bookings} upcoming booking(s) queued", lecturerId, existing is null ? string.Empty : " (replacing the previous connection)", queued);
-        return Page(request, StatusCodes.Status200OK, CalendarPage.Connected, language);
+        return Page(200, CalendarPage.Connected, language);
     }
 
     /// <summary>
@@ -438,43 +419,16 @@ public sealed class CalendarConnectEndpoints(
         }
     }
 
-    private static string Language(HttpRequest request) => NewsletterPages.ChooseLanguage(request.Headers.AcceptLanguage, request.Query["lang"]);
-
     private static string Random() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
 
-    private ContentResult Page(HttpRequest request, int status, CalendarPage page, string language, string? ticket = null, string? confirmToken = null)
-    {
-        Harden(request.HttpContext.Response);
-        if (page == CalendarPage.ConfirmReplace)
+    private FlowOutcome.Page Page(int status, CalendarPage page, string language, string? ticket = null, string? confirmToken = null) =>
+        new(status, CalendarPages.Render(page, language, ticket, confirmToken))
         {
-            // The form posts here, and its answer redirects to Google: form-action covers both.
-            request.HttpContext.Response.Headers[HeaderNames.ContentSecurityPolicy] =
-                $"default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {options.Value.AuthorizationEndpoint.GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";
-        }
+            // The confirmation form posts here, and its answer redirects to Google: form-action covers both. Other pages have no form.
+            FormAction = page == CalendarPage.ConfirmReplace ? $"'self' {options.Value.AuthorizationEndpoint.GetLeftPart(UriPartial.Authority)}" : null,
+        };
 
-        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = CalendarPages.Render(page, language, ticket, confirmToken) };
-    }
-
-    private static ObjectResult Problem(int status, string type, string detail) => new(new ProblemDetails
-    {
-        Type = ProblemBase + type,
-        Title = "Calendar request refused",
-        Status = status,
-        Detail = detail,
-    })
-    {
-        StatusCode = status,
-        ContentTypes = { "application/problem+json" },
-    };
-
-    /// <summary>Codes and states sit in URLs: never cache, never send them on as a Referer, never be framed.</summary>
-    private static void Harden(HttpResponse response)
-    {
-        response.Headers[HeaderNames.CacheControl] = "no-store";
-        response.Headers["Referrer-Policy"] = "no-referrer";
-        response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
-        response.Headers[HeaderNames.ContentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
-    }
+    private static FlowOutcome.Refused Problem(int status, string type, string detail) => new(status, new FlowProblem(ProblemBase + type, "Calendar request refused", detail));
 }

@@ -1,0 +1,27 @@
+namespace Cafetalk.Integrations.Http;
+
+/// <summary>How reading a posted form ended: the body's own outcomes, then whether it was a form at all.</summary>
+public enum PostedFormOutcome
+{
+    Read,
+    TooLarge,
+    TooSlow,
+    Unreadable,
+    /// <summary>Not <c>application/x-www-form-urlencoded</c> or <c>multipart/form-data</c>: answer 415.</summary>
+    NotAForm,
+    /// <summary>A form content type whose body does not parse: answer 400.</summary>
+    Malformed,
+}
+
+/// <summary>A posted form, read and parsed by the HTTP adapter: each field's values joined by commas, as ASP.NET reads them.</summary>
+public sealed record PostedForm(PostedFormOutcome Outcome, IReadOnlyDictionary<string, string> Fields)
+{
+    /// <summary>A form that was read and parsed.</summary>
+    public static PostedForm Of(IReadOnlyDictionary<string, string> fields) => new(PostedFormOutcome.Read, fields);
+
+    /// <summary>A form that was not read: <paramref name="outcome"/> says why.</summary>
+    public static PostedForm Failed(PostedFormOutcome outcome) => new(outcome, new Dictionary<string, string>());
+
+    /// <summary>The field's value, or null when it was not posted.</summary>
+    public string? this[string name] => Fields.TryGetValue(name, out var value) ? value : null;
+}
