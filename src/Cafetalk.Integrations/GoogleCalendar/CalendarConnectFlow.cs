@@ -76,16 +76,9 @@ public sealed class CalendarConnectFlow(
     /// </summary>
     public async Task<FlowOutcome> ConfirmReplaceAsync(PostedForm form, bool fromOurOwnPage, string language, CancellationToken cancellationToken = default)
     {
-        var refused = form.Outcome switch
+        if (form.BodyRefusal(MaxConfirmBodyBytes) is { } refused)
         {
-            PostedFormOutcome.TooLarge => new BodyRead(BodyReadOutcome.TooLarge, default).Refusal(MaxConfirmBodyBytes),
-            PostedFormOutcome.TooSlow => new BodyRead(BodyReadOutcome.TooSlow, default).Refusal(MaxConfirmBodyBytes),
-            PostedFormOutcome.Unreadable => new BodyRead(BodyReadOutcome.Unreadable, default).Refusal(MaxConfirmBodyBytes),
-            _ => null,
-        };
-        if (refused is { } body)
-        {
-            return Problem(body.Status, body.Type, body.Detail);
+            return Problem(refused.Status, refused.Type, refused.Detail);
         }
 
         if (!fromOurOwnPage)
