@@ -240,7 +240,7 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
     [Fact]
     public async Task CalendarCallback_FuzzedStatesCookiesAndCodes_ShowTheMismatchPage_AndCallNoProvider()
     {
-        const string route = CalendarConnectFlow.CallbackRoute;
+        const string route = CalendarCallbackFlow.CallbackRoute;
         var sessions = await StartConnectsAsync(16);
         var states = sessions.Select(s => s.State).ToArray();
         var inputs = FuzzSettings.Inputs("http:calendar-callback",
@@ -303,7 +303,7 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
     public async Task CalendarDisconnect_FuzzedBodiesAndKeys_RefusedWith4xxProblems_AndChangeNothing()
     {
         await fixture.ResetAsync();
-        const string route = CalendarConnectFlow.DisconnectRoute;
+        const string route = CalendarDisconnectFlow.DisconnectRoute;
         var valid = new JsonObject { ["lecturerId"] = "lec_fuzz_disconnect" };
         var inputs = FuzzSettings.Inputs("http:calendar-disconnect",
             from method in HttpFuzzInputs.Method("POST")
@@ -339,7 +339,7 @@ public sealed class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputHelper ou
                 }
 
                 var wellFormed = LecturerIdOf(answer.Request.Body!) is { } id && BookingEventParser.IsValidId(id);
-                if (answer.Request.Body!.Length > CalendarConnectFlow.MaxDisconnectBodyBytes)
+                if (answer.Request.Body!.Length > CalendarDisconnectFlow.MaxDisconnectBodyBytes)
                 {
                     // The route reads at most 4 KiB (RequestBody): anything longer is refused before it is parsed.
                     kind = "413 too-large";

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Cafetalk.Integrations.IntegrationTests.GoogleCalendar;
 
 /// <summary>
-/// <see cref="CalendarConnectFlow"/> called directly, without HTTP, against Azurite and the Google simulator: the
+/// <see cref="CalendarConnectFlow"/>, <see cref="CalendarCallbackFlow"/> and <see cref="CalendarDisconnectFlow"/> called directly, without HTTP, against Azurite and the Google simulator: the
 /// outcome for each input (page, redirect, refusal, answer) and the state cookie it sets or expires.
 /// </summary>
 public sealed class CalendarConnectFlowOutcomeTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
@@ -28,6 +28,10 @@ public sealed class CalendarConnectFlowOutcomeTests(SandboxFixture fixture) : IC
     public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     private CalendarConnectFlow Flow => _harness.Services.GetRequiredService<CalendarConnectFlow>();
+
+    private CalendarCallbackFlow Callback => _harness.Services.GetRequiredService<CalendarCallbackFlow>();
+
+    private CalendarDisconnectFlow Disconnect => _harness.Services.GetRequiredService<CalendarDisconnectFlow>();
 
     private GoogleCalendarOptions Options => _harness.Services.GetRequiredService<IOptions<GoogleCalendarOptions>>().Value;
 
@@ -55,9 +59,9 @@ public sealed class CalendarConnectFlowOutcomeTests(SandboxFixture fixture) : IC
         var redirect = Assert.IsType<FlowOutcome.Redirect>(await Flow.ConnectAsync(_harness.Ticket("lec_flow_cookie"), "en"));
         var state = QueryHelpers.ParseQuery(redirect.To.Query)["state"].ToString();
 
-        var badState = Assert.IsType<FlowOutcome.Page>(await Flow.CallbackAsync(redirect.Cookie!.Value, "not a state!", "", "code", "en"));
-        var wrongCookie = Assert.IsType<FlowOutcome.Page>(await Flow.CallbackAsync("another-browser", state, "", "code", "en"));
-        var rightCookieTooLate = Assert.IsType<FlowOutcome.Page>(await Flow.CallbackAsync(redirect.Cookie.Value, state, "", "code", "en"));
+        var badState = Assert.IsType<FlowOutcome.Page>(await Callback.CallbackAsync(redirect.Cookie!.Value, "not a state!", "", "code", "en"));
+        var wrongCookie = Assert.IsType<FlowOutcome.Page>(await Callback.CallbackAsync("another-browser", state, "", "code", "en"));
+        var rightCookieTooLate = Assert.IsType<FlowOutcome.Page>(await Callback.CallbackAsync(redirect.Cookie.Value, state, "", "code", "en"));
 
         foreach (var page in new[] { badState, wrongCookie, rightCookieTooLate })
         {
@@ -74,7 +78,7 @@ public sealed class CalendarConnectFlowOutcomeTests(SandboxFixture fixture) : IC
         var redirect = Assert.IsType<FlowOutcome.Redirect>(await Flow.ConnectAsync(_harness.Ticket("lec_flow_deny"), "en"));
         var state = QueryHelpers.ParseQuery(redirect.To.Query)["state"].ToString();
 
-        var page = Assert.IsType<FlowOutcome.Page>(await Flow.CallbackAsync(redirect.Cookie!.Value, state, "access_denied", "", "en"));
+        var page = Assert.IsType<FlowOutcome.Page>(await Callback.CallbackAsync(redirect.Cookie!.Value, state, "access_denied", "", "en"));
 
         Assert.Equal(200, page.Status);
         Assert.Null(await _harness.Services.GetRequiredService<CalendarConnections>().FindAsync("lec_flow_deny"));
@@ -111,9 +115,9 @@ public sealed class CalendarConnectFlowOutcomeTests(SandboxFixture fixture) : IC
     [Fact]
     public async Task Disconnect_NotJson_Is400BadBody_AndALecturerWithoutConnection_IsAnsweredNotConnected()
     {
-        var bad = Assert.IsType<FlowOutcome.Refused>(await Flow.DisconnectAsync(BodyRead.Of("lecturerId=lec_1"u8)));
-        var tooLarge = Assert.IsType<FlowOutcome.Refused>(await Flow.DisconnectAsync(new BodyRead(BodyReadOutcome.TooLarge, default)));
-        var none = Assert.IsType<FlowOutcome.Answer>(await Flow.DisconnectAsync(BodyRead.Of(Encoding.UTF8.GetBytes("\uFEFF{\"lecturerId\":\"lec_flow_none\"}"))));
+        var bad = Assert.IsType<FlowOutcome.Refused>(await Disconnect.DisconnectAsync(BodyRead.Of("lecturerId=lec_1"u8)));
+        var tooLarge = Assert.IsType<FlowOutcome.Refused>(await Disconnect.DisconnectAsync(new BodyRead(BodyReadOutcome.TooLarge, default)));
+        var none = Assert.IsType<FlowOutcome.Answer>(await Disconnect.DisconnectAsync(BodyRead.Of(Encoding.UTF8.GetBytes("\uFEFF{\"lecturerId\":\"lec_flow_none\"}"))));
 
         Assert.Equal((400, "https://cafetalk.com/problems/calendar/bad-body"), (bad.Status, bad.Problem.Type));
         Assert.Equal((413, "https://cafetalk.com/problems/calendar/too-large"), (tooLarge.Status, tooLarge.Problem.Type));

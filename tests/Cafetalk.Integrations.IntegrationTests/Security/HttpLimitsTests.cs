@@ -30,7 +30,7 @@ public sealed class HttpLimitsTests(SandboxFixture fixture, ITestOutputHelper ou
         ["zoom/webhook"] = ZoomWebhookHandler.MaxBodyBytes,
         [NewsletterFlow.UnsubscribeRoute] = NewsletterFlow.MaxBodyBytes,
         [NewsletterFlow.ResubscribeRoute] = NewsletterFlow.MaxBodyBytes,
-        [CalendarConnectFlow.DisconnectRoute] = CalendarConnectFlow.MaxDisconnectBodyBytes,
+        [CalendarDisconnectFlow.DisconnectRoute] = CalendarDisconnectFlow.MaxDisconnectBodyBytes,
         [CalendarConnectFlow.ConnectRoute] = CalendarConnectFlow.MaxConfirmBodyBytes,
         [MemberErasureFlow.Route] = MemberErasureFlow.MaxBodyBytes,
     };
