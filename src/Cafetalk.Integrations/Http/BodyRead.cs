@@ -1,17 +1,5 @@
 namespace Cafetalk.Integrations.Http;
 
-/// <summary>How reading a request body ended.</summary>
-public enum BodyReadOutcome
-{
-    Read,
-    /// <summary>More than the route's limit arrived (or was announced): answer 413.</summary>
-    TooLarge,
-    /// <summary>The body did not arrive in time, or the server cut a slow sender off: answer 408.</summary>
-    TooSlow,
-    /// <summary>The server refused the body for another reason (cut short, malformed chunking): the caller's fault, answer 400.</summary>
-    Unreadable,
-}
-
 /// <summary>A request body, read whole by the HTTP adapter; <see cref="Bytes"/> is empty unless <see cref="Outcome"/> is <see cref="BodyReadOutcome.Read"/>.</summary>
 public sealed record BodyRead(BodyReadOutcome Outcome, ReadOnlyMemory<byte> Bytes)
 {

@@ -50,12 +50,3 @@ public abstract record FlowOutcome
         public override int Status => 200;
     }
 }
-
-/// <summary>The problem of a refusal: a stable type URI, a title and a detail a human can act on (no personal value).</summary>
-public sealed record FlowProblem(string Type, string Title, string Detail);
-
-/// <summary>
-/// A flow's cookie: always <c>Secure; HttpOnly; SameSite=Lax; Path=/</c> (the adapter sets those), so a <c>__Host-</c>
-/// name holds. <see cref="Value"/> null expires it.
-/// </summary>
-public sealed record FlowCookie(string Name, string? Value, TimeSpan MaxAge);
