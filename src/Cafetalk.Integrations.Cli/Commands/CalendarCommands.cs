@@ -50,7 +50,7 @@ internal static class CalendarCommands
 
             var options = Options.Create(new GoogleCalendarOptions { CurrentTicketKeyId = id!, TicketKeys = { [id!] = secret! } });
             var ticket = new ConnectTickets(options, TimeProvider.System).Issue(parse.GetValue(lecturer)!, TimeSpan.FromMinutes(parse.GetValue(minutes)));
-            var link = new Uri(root!, $"api/{CalendarConnectEndpoints.ConnectRoute}?ticket={Uri.EscapeDataString(ticket)}");
+            var link = new Uri(root!, $"api/{CalendarConnectFlow.ConnectRoute}?ticket={Uri.EscapeDataString(ticket)}");
             await stdout.WriteLineAsync(link.ToString());
             return CliApplication.ExitOk;
         });

@@ -1,6 +1,7 @@
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -8,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Cafetalk.Integrations.Functions.Erasure;
 
 /// <summary>Members' rights: erasure requests, the nightly retry of pending erasures, and the disclosure export.</summary>
-public sealed class MemberFunctions(ErasureRequests requests, MemberErasure erasure, DisclosureExportEndpoint export, MemberErasureEndpoint erase)
+public sealed class MemberFunctions(ErasureRequests requests, MemberErasure erasure, DisclosureExportFlow export, MemberErasureFlow erase, TimeProvider time)
 {
     [Function(nameof(MemberErasureRequested))]
     public async Task MemberErasureRequested(
@@ -24,14 +25,23 @@ public sealed class MemberFunctions(ErasureRequests requests, MemberErasure eras
         await erasure.RetryPendingAsync(cancellationToken);
 
     [Function(nameof(MemberDisclosures))]
-    public Task<IActionResult> MemberDisclosures(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = DisclosureExportEndpoint.Route)] HttpRequest request,
-        string memberId) =>
-        export.GetAsync(request, memberId);
+    public async Task<IActionResult> MemberDisclosures(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = DisclosureExportFlow.Route)] HttpRequest request,
+        string memberId)
+    {
+        var outcome = await export.ExportAsync(request.Headers[PrivacyOfficeCredential.HeaderName], memberId, request.Query["format"].FirstOrDefault(),
+            request.Query["lang"].FirstOrDefault(), request.HttpContext.RequestAborted);
+        return outcome.ToResult(request);
+    }
 
     [Function(nameof(PrivacyOfficeErasure))]
-    public Task<IActionResult> PrivacyOfficeErasure(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = MemberErasureEndpoint.Route)] HttpRequest request,
-        string memberId) =>
-        erase.PostAsync(request, memberId);
+    public async Task<IActionResult> PrivacyOfficeErasure(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = MemberErasureFlow.Route)] HttpRequest request,
+        string memberId)
+    {
+        var body = await RequestBody.ReadAsync(request, MemberErasureFlow.MaxBodyBytes, time, request.HttpContext.RequestAborted);
+        var outcome = await erase.RequestAsync(body, request.Headers[PrivacyOfficeCredential.HeaderName], memberId, request.Query["requestId"].FirstOrDefault(),
+            request.HttpContext.RequestAborted);
+        return outcome.ToResult(request);
+    }
 }

@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -6,20 +7,27 @@ using Microsoft.Azure.Functions.Worker;
 namespace Cafetalk.Integrations.Functions.Newsletter;
 
 /// <summary>The newsletter routes: a confirmation page on GET, RFC 8058 one-click and resubscribe on POST.</summary>
-public sealed class NewsletterFunctions(NewsletterEndpoints endpoints)
+public sealed class NewsletterFunctions(NewsletterFlow flow, TimeProvider time)
 {
     [Function(nameof(NewsletterUnsubscribePage))]
-    public Task<IActionResult> NewsletterUnsubscribePage(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = NewsletterEndpoints.UnsubscribeRoute)] HttpRequest request) =>
-        endpoints.ShowAsync(request);
+    public async Task<IActionResult> NewsletterUnsubscribePage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = NewsletterFlow.UnsubscribeRoute)] HttpRequest request) =>
+        (await flow.ShowAsync(request.Query["t"], RequestLanguage.Of(request), request.HttpContext.RequestAborted)).ToResult(request);
 
     [Function(nameof(NewsletterUnsubscribe))]
-    public Task<IActionResult> NewsletterUnsubscribe(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = NewsletterEndpoints.UnsubscribeRoute)] HttpRequest request) =>
-        endpoints.UnsubscribeAsync(request);
+    public async Task<IActionResult> NewsletterUnsubscribe(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = NewsletterFlow.UnsubscribeRoute)] HttpRequest request)
+    {
+        var form = await PostedForms.ReadAsync(request, NewsletterFlow.MaxBodyBytes, time, request.HttpContext.RequestAborted);
+        return (await flow.UnsubscribeAsync(request.Query["t"], form, RequestLanguage.Of(request), request.HttpContext.RequestAborted)).ToResult(request);
+    }
 
     [Function(nameof(NewsletterResubscribe))]
-    public Task<IActionResult> NewsletterResubscribe(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = NewsletterEndpoints.ResubscribeRoute)] HttpRequest request) =>
-        endpoints.ResubscribeAsync(request);
+    public async Task<IActionResult> NewsletterResubscribe(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = NewsletterFlow.ResubscribeRoute)] HttpRequest request)
+    {
+        var form = await PostedForms.ReadAsync(request, NewsletterFlow.MaxBodyBytes, time, request.HttpContext.RequestAborted);
+        var outcome = await flow.ResubscribeAsync(request.Query["t"], form, SameOriginRequests.IsSameOrigin(request), RequestLanguage.Of(request), request.HttpContext.RequestAborted);
+        return outcome.ToResult(request);
+    }
 }

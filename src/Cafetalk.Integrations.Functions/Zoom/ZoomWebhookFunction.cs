@@ -1,4 +1,4 @@
-using Cafetalk.Integrations.Http;
+using Cafetalk.Integrations.Web;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

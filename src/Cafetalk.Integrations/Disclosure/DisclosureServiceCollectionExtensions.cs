@@ -29,7 +29,7 @@ public static class DisclosureServiceCollectionExtensions
         services.TryAddSingleton<SubjectMappingVerifier>();
         services.TryAddSingleton<LedgerRetention>();
         services.TryAddSingleton<DisclosureExport>();
-        services.TryAddSingleton<DisclosureExportEndpoint>();
+        services.TryAddSingleton<DisclosureExportFlow>();
         services.AddOptions<PrivacyOfficeOptions>()
             .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(PrivacyOfficeOptions.SectionName).Bind(o));
         services.TryAddSingleton<PrivacyOfficeCredential>();

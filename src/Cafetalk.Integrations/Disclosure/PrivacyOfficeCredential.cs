@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Disclosure;
@@ -25,11 +24,11 @@ public sealed class PrivacyOfficeCredential(IOptions<PrivacyOfficeOptions> optio
 
     public const int MinimumKeyLength = 32;
 
-    /// <summary>True when the request carries exactly one value of the header and it is the configured key.</summary>
-    public bool IsPresentedBy(HttpRequest request)
+    /// <summary>True when the request carried exactly one value of <see cref="HeaderName"/> (<paramref name="headerValues"/>) and it is the configured key.</summary>
+    public bool IsPresentedIn(IReadOnlyList<string?> headerValues)
     {
         var configured = options.Value.ApiKey;
-        if (configured is null || configured.Length < MinimumKeyLength || request.Headers[HeaderName] is not [{ } presented])
+        if (configured is null || configured.Length < MinimumKeyLength || headerValues is not [{ } presented])
         {
             return false;
         }

@@ -12,7 +12,7 @@ public static class ErasureServiceCollectionExtensions
         services.TryAddSingleton<ErasureFollowUps>();
         services.TryAddTransient<MemberErasure>();
         services.TryAddTransient<ErasureRequests>();
-        services.TryAddSingleton<MemberErasureEndpoint>();
+        services.TryAddSingleton<MemberErasureFlow>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, ZoomErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, GoogleCalendarErasureStep>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IErasureStep, VimeoErasureStep>());

@@ -35,7 +35,9 @@ public static class GoogleCalendarServiceCollectionExtensions
         services.TryAddTransient<CalendarConvergeHandler>();
         services.TryAddTransient<CalendarNightlySync>();
         services.TryAddTransient<CalendarDisconnection>();
-        services.TryAddTransient<CalendarConnectEndpoints>();
+        services.TryAddTransient<CalendarConnectFlow>();
+        services.TryAddTransient<CalendarCallbackFlow>();
+        services.TryAddTransient<CalendarDisconnectFlow>();
 
         // The token endpoint: one attempt with a time limit. A code is single-use, so a blind retry could only fail.
         var oauth = services.AddHttpClient(GoogleAuthorization.HttpClientName);

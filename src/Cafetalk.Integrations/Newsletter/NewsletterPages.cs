@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 
 namespace Cafetalk.Integrations.Newsletter;
 
@@ -40,36 +38,6 @@ public static class NewsletterPages
         [(NewsletterPage.ConfirmationRefused, "ja")] = new("配信の再開を確認できませんでした", "このボタンは使用済みか、期限切れか、カフェトーク以外のページから送信されました。配信は再開されていません。メールマガジンのリンクをもう一度開いてお試しください。", null, null),
         [(NewsletterPage.ConfirmationRefused, "en")] = new("Resubscribing could not be confirmed", "This button was already used, has expired, or was sent from a page that is not Cafetalk's. You are not subscribed again. Open the link in the newsletter again and retry.", null, null),
     };
-
-    /// <summary>Japanese unless the browser prefers English (Accept-Language quality order); <paramref name="lang"/> overrides.</summary>
-    public static string ChooseLanguage(StringValues acceptLanguage, string? lang = null)
-    {
-        if (lang is "ja" or "en")
-        {
-            return lang;
-        }
-
-        if (!StringWithQualityHeaderValue.TryParseList(acceptLanguage, out var languages))
-        {
-            return "ja";
-        }
-
-        foreach (var language in languages.OrderByDescending(l => l.Quality ?? 1.0))
-        {
-            var tag = language.Value.Value ?? string.Empty;
-            if (tag.StartsWith("ja", StringComparison.OrdinalIgnoreCase))
-            {
-                return "ja";
-            }
-
-            if (tag.StartsWith("en", StringComparison.OrdinalIgnoreCase))
-            {
-                return "en";
-            }
-        }
-
-        return "ja";
-    }
 
     /// <summary>
     /// The page's HTML. The token only ever appears URL- and HTML-encoded inside the form's action. The unsubscribed

@@ -21,7 +21,7 @@ public static class NewsletterServiceCollectionExtensions
         services.TryAddSingleton<UnsubscribeLinks>();
         services.TryAddSingleton<NewsletterSubscriptionStore>();
         services.TryAddSingleton<NewsletterPreferences>();
-        services.TryAddSingleton<NewsletterEndpoints>();
+        services.TryAddSingleton<NewsletterFlow>();
         services.TryAddSingleton<NewsletterSubscriptions>();
         services.TryAddSingleton<MailSuppressionSync>();
         services.TryAddSingleton<SuppressionGroupCheck>();

@@ -78,5 +78,5 @@ public sealed class NewsletterSubscriptions(
 
     /// <summary>The one-click URL: an https address that carries only the opaque token, itself only a random link id.</summary>
     private async Task<Uri> UnsubscribeUrlAsync(string subjectRef, string list, CancellationToken cancellationToken) =>
-        new(options.Value.PublicBaseUrl, $"api/{NewsletterEndpoints.UnsubscribeRoute}?t={tokens.Issue(await links.GetOrCreateAsync(subjectRef, list, cancellationToken), list)}");
+        new(options.Value.PublicBaseUrl, $"api/{NewsletterFlow.UnsubscribeRoute}?t={tokens.Issue(await links.GetOrCreateAsync(subjectRef, list, cancellationToken), list)}");
 }

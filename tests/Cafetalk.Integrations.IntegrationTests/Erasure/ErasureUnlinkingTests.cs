@@ -191,7 +191,7 @@ public sealed class ErasureUnlinkingTests(ServedSandboxFixture fixture) : IClass
         await Services.GetRequiredService<MemberErasure>().EraseAsync(lecturer, "era_late_connect");
         using var http = fixture.CreateClient();
 
-        using var response = await http.GetAsync($"api/{CalendarConnectEndpoints.ConnectRoute}?ticket={Uri.EscapeDataString(ticket)}");
+        using var response = await http.GetAsync($"api/{CalendarConnectFlow.ConnectRoute}?ticket={Uri.EscapeDataString(ticket)}");
 
         Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
         Assert.Null(response.Headers.Location);

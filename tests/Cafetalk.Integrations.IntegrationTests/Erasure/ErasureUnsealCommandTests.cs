@@ -100,7 +100,7 @@ public sealed class ErasureUnsealCommandTests(SandboxFixture fixture) : IClassFi
             Assert.Equal(2, exit);
             Assert.Equal(string.Empty, stdout);
             // One error line; a refusal found while parsing adds only the usual pointer to --help.
-            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l != "Run with --help for usage and an example."));
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l != "Run with --help for usage and an example.");
             Assert.StartsWith("error: --private-key: ", line, StringComparison.Ordinal);
             Assert.Contains(message, line, StringComparison.Ordinal);
             // Neither the member's pseudonym nor where the key lies is echoed.
@@ -159,7 +159,7 @@ public sealed class ErasureUnsealCommandTests(SandboxFixture fixture) : IClassFi
             Assert.Equal(1, exit);
             Assert.Equal(string.Empty, stdout);
             // One error line; a refusal found while parsing adds only the usual pointer to --help.
-            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l != "Run with --help for usage and an example."));
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l != "Run with --help for usage and an example.");
             Assert.StartsWith("error: no sealed mapping for this member", line, StringComparison.Ordinal);
         }
         finally

@@ -10,6 +10,7 @@ using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Http;
 using Cafetalk.Integrations.IntegrationTests.GoogleCalendar;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Web;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Http;
@@ -25,7 +26,7 @@ public sealed partial class HttpRouteFuzzTests
     public async Task CalendarConfirmReplace_FuzzedForms_RefusedWith4xx_OnlyTheGenuineSameOriginConfirmationGoesToGoogle()
     {
         await fixture.ResetAsync();
-        const string route = CalendarConnectEndpoints.ConnectRoute;
+        const string route = CalendarConnectFlow.ConnectRoute;
         const string lecturer = "lec_fuzz_replace";
         // A connection exists, so GET connect shows the confirmation page with its one-time token.
         await fixture.Services.GetRequiredService<CalendarConnections>().SaveAsync(lecturer, "refresh-fuzz-replace", "cal_fuzz_replace", "consent_fuzz_replace", TimeProvider.System.GetUtcNow());
@@ -44,7 +45,7 @@ public sealed partial class HttpRouteFuzzTests
             from confirmValue in Gen.Frequency((4, Gen.Constant(confirm)), (4, TokenMutations.Of(confirm)), (1, Junk.Text()), (1, Gen.Constant(string.Empty)))
             from shape in Gen.Frequency((8, Gen.Constant("both")), (1, Gen.Elements("ticket-only", "confirm-only", "twice", "junk", "none")), (1, Gen.Constant("large")))
             from junk in Junk.RandomBytes()
-            from size in Gen.Elements(CalendarConnectEndpoints.MaxConfirmBodyBytes + 1, 64 * 1024, 1024 * 1024 + 10)
+            from size in Gen.Elements(CalendarConnectFlow.MaxConfirmBodyBytes + 1, 64 * 1024, 1024 * 1024 + 10)
             from contentType in Gen.Frequency(
                 (8, Gen.Constant<string?>("application/x-www-form-urlencoded")),
                 (2, Gen.Elements<string?>(null, "text/plain", "application/json", "multipart/form-data; boundary=x", "APPLICATION/X-WWW-FORM-URLENCODED", "application/x-www-form-urlencoded; charset=utf-8", "")))
@@ -94,7 +95,7 @@ public sealed partial class HttpRouteFuzzTests
             var fields = request.Body is { } bytes ? QueryHelpers.ParseNullableQuery(Encoding.UTF8.GetString(bytes)) : null;
             var ticketOk = fields is not null && fields.TryGetValue("ticket", out var t) && tickets.Read(t.ToString()) is not null;
             var tokenOk = fields is not null && fields.TryGetValue("confirm", out var c) && c.ToString() == confirm;
-            if ((request.Body?.Length ?? 0) > CalendarConnectEndpoints.MaxConfirmBodyBytes)
+            if ((request.Body?.Length ?? 0) > CalendarConnectFlow.MaxConfirmBodyBytes)
             {
                 kind = "413 too-large";
                 CheckProblem(answer, 413, "https://cafetalk.com/problems/calendar/too-large", problems);
@@ -180,7 +181,7 @@ public sealed partial class HttpRouteFuzzTests
             from body in Gen.Frequency(
                 (6, Gen.Constant<byte[]?>(null)),
                 (2, Junk.AnyText().Select(t => (byte[]?)Encoding.UTF8.GetBytes(t))),
-                (1, Gen.Elements(MemberErasureEndpoint.MaxBodyBytes + 1, 4096, 64 * 1024, 1024 * 1024 + 10).Select(size => (byte[]?)HttpFuzzInputs.Large("{\"memberId\":\"", 'e', size))))
+                (1, Gen.Elements(MemberErasureFlow.MaxBodyBytes + 1, 4096, 64 * 1024, 1024 * 1024 + 10).Select(size => (byte[]?)HttpFuzzInputs.Large("{\"memberId\":\"", 'e', size))))
             from contentType in Gen.Elements<string?>("application/json", null, "text/plain", "application/x-www-form-urlencoded")
             from chunked in Gen.Frequency((9, Gen.Constant(false)), (1, Gen.Constant(true)))
             from headers in HttpFuzzInputs.Headers()
@@ -217,7 +218,7 @@ public sealed partial class HttpRouteFuzzTests
             var officeOk = request.HeaderValues(PrivacyOfficeCredential.HeaderName).ToList() is [{ } presented] && presented.Trim(' ', '\t') == officeKey;
             var requestId = FirstQueryValue(request, "requestId");
             var memberId = MemberIdOf(request);
-            if (bodyLength > MemberErasureEndpoint.MaxBodyBytes)
+            if (bodyLength > MemberErasureFlow.MaxBodyBytes)
             {
                 kind = "413 too-large";
                 CheckProblem(answer, 413, "https://cafetalk.com/problems/erasure/too-large", problems);

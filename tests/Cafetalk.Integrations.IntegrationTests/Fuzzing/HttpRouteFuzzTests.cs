@@ -139,7 +139,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     [Fact]
     public async Task NewsletterUnsubscribePage_FuzzedGets_ShowTheInvalidLinkPage_AndChangeNothing()
     {
-        const string route = NewsletterEndpoints.UnsubscribeRoute;
+        const string route = NewsletterFlow.UnsubscribeRoute;
         var (token, _) = await SubscribeAsync("fuzz_page");
         var inputs = FuzzSettings.Inputs("http:newsletter-page",
             from method in HttpFuzzInputs.Method("GET")
@@ -173,7 +173,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     public async Task NewsletterOneClick_FuzzedPosts_RefusedWith4xx_OnlyTheGenuineOneClickUnsubscribes()
     {
         var (token, subjectRef) = await SubscribeAsync("fuzz_oneclick");
-        await FuzzPreferenceRouteAsync("http:newsletter-one-click", NewsletterEndpoints.UnsubscribeRoute, token, subjectRef, SubscriptionStatus.Unsubscribed);
+        await FuzzPreferenceRouteAsync("http:newsletter-one-click", NewsletterFlow.UnsubscribeRoute, token, subjectRef, SubscriptionStatus.Unsubscribed);
     }
 
     [Fact]
@@ -181,14 +181,14 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     {
         var (token, subjectRef) = await SubscribeAsync("fuzz_resub");
         await fixture.Services.GetRequiredService<NewsletterPreferences>().UnsubscribeAsync(token, ConsentSources.Page);
-        await FuzzPreferenceRouteAsync("http:newsletter-resubscribe", NewsletterEndpoints.ResubscribeRoute, token, subjectRef, SubscriptionStatus.Subscribed);
+        await FuzzPreferenceRouteAsync("http:newsletter-resubscribe", NewsletterFlow.ResubscribeRoute, token, subjectRef, SubscriptionStatus.Subscribed);
     }
 
     [Fact]
     public async Task CalendarConnect_FuzzedTickets_ShowTheInvalidLinkPage_OnlyTheGenuineTicketStartsAConnect()
     {
         await fixture.ResetAsync();
-        const string route = CalendarConnectEndpoints.ConnectRoute;
+        const string route = CalendarConnectFlow.ConnectRoute;
         var ticket = fixture.Services.GetRequiredService<ConnectTickets>().Issue("lec_fuzz_connect");
         var inputs = FuzzSettings.Inputs("http:calendar-connect",
             from method in HttpFuzzInputs.Method("GET")
@@ -240,7 +240,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     [Fact]
     public async Task CalendarCallback_FuzzedStatesCookiesAndCodes_ShowTheMismatchPage_AndCallNoProvider()
     {
-        const string route = CalendarConnectEndpoints.CallbackRoute;
+        const string route = CalendarCallbackFlow.CallbackRoute;
         var sessions = await StartConnectsAsync(16);
         var states = sessions.Select(s => s.State).ToArray();
         var inputs = FuzzSettings.Inputs("http:calendar-callback",
@@ -303,7 +303,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     public async Task CalendarDisconnect_FuzzedBodiesAndKeys_RefusedWith4xxProblems_AndChangeNothing()
     {
         await fixture.ResetAsync();
-        const string route = CalendarConnectEndpoints.DisconnectRoute;
+        const string route = CalendarDisconnectFlow.DisconnectRoute;
         var valid = new JsonObject { ["lecturerId"] = "lec_fuzz_disconnect" };
         var inputs = FuzzSettings.Inputs("http:calendar-disconnect",
             from method in HttpFuzzInputs.Method("POST")
@@ -339,7 +339,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
                 }
 
                 var wellFormed = LecturerIdOf(answer.Request.Body!) is { } id && BookingEventParser.IsValidId(id);
-                if (answer.Request.Body!.Length > CalendarConnectEndpoints.MaxDisconnectBodyBytes)
+                if (answer.Request.Body!.Length > CalendarDisconnectFlow.MaxDisconnectBodyBytes)
                 {
                     // The route reads at most 4 KiB (RequestBody): anything longer is refused before it is parsed.
                     kind = "413 too-large";
@@ -476,7 +476,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
         var problems = new ConcurrentQueue<string>();
         var outcomes = new ConcurrentDictionary<string, int>();
         var tokens = fixture.Services.GetRequiredService<UnsubscribeTokens>();
-        var unsubscribe = route == NewsletterEndpoints.UnsubscribeRoute;
+        var unsubscribe = route == NewsletterFlow.UnsubscribeRoute;
         foreach (var answer in answers)
         {
             var request = answer.Request;
@@ -763,7 +763,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
     /// <summary>A page in the language the request asked for (Accept-Language, or ?lang=), showing one of the texts in <paramref name="texts"/>.</summary>
     private static void CheckPage(Answer answer, int status, string texts, ConcurrentQueue<string> problems)
     {
-        var language = NewsletterPages.ChooseLanguage(new StringValues([.. answer.Request.HeaderValues("Accept-Language")]), QueryValue(answer.Request, "lang"));
+        var language = Cafetalk.Integrations.Web.RequestLanguage.Choose(new StringValues([.. answer.Request.HeaderValues("Accept-Language")]), QueryValue(answer.Request, "lang"));
         if (answer.Status != status || answer.ContentType?.StartsWith("text/html", StringComparison.Ordinal) != true
             || !answer.Body.Contains($"<html lang=\"{language}\">", StringComparison.Ordinal)
             || !texts.Split('|').Any(t => answer.Body.Contains(t, StringComparison.Ordinal)))
@@ -883,7 +883,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
         var sessions = new List<(string, string)>();
         for (var i = 0; i < count; i++)
         {
-            using var response = await _http.GetAsync(new Uri(fixture.Server.BaseUrl, $"api/{CalendarConnectEndpoints.ConnectRoute}?ticket={Uri.EscapeDataString(tickets.Issue($"lec_fuzz_{i}"))}"));
+            using var response = await _http.GetAsync(new Uri(fixture.Server.BaseUrl, $"api/{CalendarConnectFlow.ConnectRoute}?ticket={Uri.EscapeDataString(tickets.Issue($"lec_fuzz_{i}"))}"));
             var state = QueryHelpers.ParseQuery(response.Headers.Location!.Query)["state"].ToString();
             var cookie = response.Headers.GetValues("Set-Cookie").Single().Split(';')[0].Split('=', 2)[1];
             sessions.Add((state, cookie));

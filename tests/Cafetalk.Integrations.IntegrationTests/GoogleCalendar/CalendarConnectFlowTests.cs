@@ -214,7 +214,7 @@ public sealed class CalendarConnectFlowTests(SandboxFixture fixture) : IClassFix
         Assert.Contains("https://cafetalk.com/problems/calendar/bad-body", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    // Found by fuzzing: a body the server refuses while it is read (over Kestrel's limit) threw out of the endpoint.
+    // Found by fuzzing: a body the server refuses while it is read (over Kestrel's limit) threw out of the route.
     [Fact]
     public async Task Disconnect_BodyTheServerRefusesWhileItIsRead_Is413Problem()
     {
@@ -222,7 +222,8 @@ public sealed class CalendarConnectFlowTests(SandboxFixture fixture) : IClassFix
         context.Request.Method = "POST";
         context.Request.Body = new BodyTheServerRefuses();
 
-        var result = await _harness.Services.GetRequiredService<CalendarConnectEndpoints>().DisconnectAsync(context.Request);
+        var functions = ActivatorUtilities.CreateInstance<Cafetalk.Integrations.Functions.GoogleCalendar.CalendarFunctions>(_harness.Services);
+        var result = await functions.CalendarDisconnect(context.Request);
 
         var problem = Assert.IsType<Microsoft.AspNetCore.Mvc.ObjectResult>(result);
         Assert.Equal(413, problem.StatusCode);

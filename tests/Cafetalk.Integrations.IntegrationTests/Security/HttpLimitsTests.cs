@@ -28,11 +28,11 @@ public sealed class HttpLimitsTests(SandboxFixture fixture, ITestOutputHelper ou
     private static readonly Dictionary<string, int> BodyLimits = new()
     {
         ["zoom/webhook"] = ZoomWebhookHandler.MaxBodyBytes,
-        [NewsletterEndpoints.UnsubscribeRoute] = NewsletterEndpoints.MaxBodyBytes,
-        [NewsletterEndpoints.ResubscribeRoute] = NewsletterEndpoints.MaxBodyBytes,
-        [CalendarConnectEndpoints.DisconnectRoute] = CalendarConnectEndpoints.MaxDisconnectBodyBytes,
-        [CalendarConnectEndpoints.ConnectRoute] = CalendarConnectEndpoints.MaxConfirmBodyBytes,
-        [MemberErasureEndpoint.Route] = MemberErasureEndpoint.MaxBodyBytes,
+        [NewsletterFlow.UnsubscribeRoute] = NewsletterFlow.MaxBodyBytes,
+        [NewsletterFlow.ResubscribeRoute] = NewsletterFlow.MaxBodyBytes,
+        [CalendarDisconnectFlow.DisconnectRoute] = CalendarDisconnectFlow.MaxDisconnectBodyBytes,
+        [CalendarConnectFlow.ConnectRoute] = CalendarConnectFlow.MaxConfirmBodyBytes,
+        [MemberErasureFlow.Route] = MemberErasureFlow.MaxBodyBytes,
     };
 
     private LocalFunctionsServer _server = null!;

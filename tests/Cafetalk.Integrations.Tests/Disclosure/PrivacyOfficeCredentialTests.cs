@@ -1,6 +1,6 @@
 using Cafetalk.Integrations.Disclosure;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
+using Cafetalk.Integrations.Erasure;
+using Cafetalk.Integrations.Http;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Tests.Disclosure;
@@ -11,29 +11,17 @@ public sealed class PrivacyOfficeCredentialTests
 
     private static PrivacyOfficeCredential CreateSut(string? configured = Key) => new(Options.Create(new PrivacyOfficeOptions { ApiKey = configured }));
 
-    private static HttpRequest Request(Action<HttpRequest> configure)
-    {
-        var context = new DefaultHttpContext();
-        configure(context.Request);
-        return context.Request;
-    }
-
     [Fact]
     public void TheConfiguredKeyInItsHeader_IsAccepted()
     {
-        Assert.True(CreateSut().IsPresentedBy(Request(r => r.Headers[PrivacyOfficeCredential.HeaderName] = Key)));
+        Assert.True(CreateSut().IsPresentedIn([Key]));
     }
 
     [Fact]
-    public void FunctionOrHostKeyAlone_IsRefused()
+    public void NoKeyHeader_IsRefused()
     {
-        var request = Request(r =>
-        {
-            r.Headers["x-functions-key"] = Key;
-            r.QueryString = new QueryString("?code=" + Key);
-        });
-
-        Assert.False(CreateSut().IsPresentedBy(request));
+        // A function or host key travels in other headers or the query: the privacy office's header is then absent.
+        Assert.False(CreateSut().IsPresentedIn([]));
     }
 
     [Theory]
@@ -42,14 +30,13 @@ public sealed class PrivacyOfficeCredentialTests
     [InlineData("")]
     public void AnotherKey_IsRefused(string presented)
     {
-        Assert.False(CreateSut().IsPresentedBy(Request(r => r.Headers[PrivacyOfficeCredential.HeaderName] = presented)));
+        Assert.False(CreateSut().IsPresentedIn([presented]));
     }
 
     [Fact]
-    public void TheKeyTwice_OrInTheQuery_IsRefused()
+    public void TheKeyTwice_IsRefused()
     {
-        Assert.False(CreateSut().IsPresentedBy(Request(r => r.Headers[PrivacyOfficeCredential.HeaderName] = new Microsoft.Extensions.Primitives.StringValues([Key, Key]))));
-        Assert.False(CreateSut().IsPresentedBy(Request(r => r.QueryString = new QueryString($"?{PrivacyOfficeCredential.HeaderName}={Key}"))));
+        Assert.False(CreateSut().IsPresentedIn([Key, Key]));
     }
 
     [Theory]
@@ -57,33 +44,42 @@ public sealed class PrivacyOfficeCredentialTests
     [InlineData("short")]
     public void NoKeyConfigured_RefusesEveryone(string? configured)
     {
-        Assert.False(CreateSut(configured).IsPresentedBy(Request(r => r.Headers[PrivacyOfficeCredential.HeaderName] = configured ?? string.Empty)));
+        Assert.False(CreateSut(configured).IsPresentedIn([configured ?? string.Empty]));
     }
 
     [Fact]
-    public async Task DisclosureExport_WithAFunctionKeyOnly_Answers401ProblemWithoutReadingTheLedger()
+    public async Task DisclosureExport_WithoutThePrivacyOfficeKey_Is401ProblemWithoutReadingTheLedger()
     {
-        var export = new DisclosureExportEndpoint(null!, CreateSut());
-        var request = Request(r => r.Headers["x-functions-key"] = "host-key");
+        var export = new DisclosureExportFlow(null!, CreateSut());
 
-        var result = Assert.IsType<ObjectResult>(await export.GetAsync(request, "stu_90311"));
+        var refused = Assert.IsType<FlowOutcome.Refused>(await export.ExportAsync([], "stu_90311", "json", "en"));
 
-        Assert.Equal(StatusCodes.Status401Unauthorized, result.StatusCode);
-        Assert.Equal("https://cafetalk.com/problems/disclosures/privacy-office-credential", Assert.IsType<ProblemDetails>(result.Value).Type);
+        Assert.Equal(401, refused.Status);
+        Assert.Equal("https://cafetalk.com/problems/disclosures/privacy-office-credential", refused.Problem.Type);
     }
 
     [Fact]
-    public async Task ErasureRoute_WithAFunctionKeyOnly_Answers401ProblemAndQueuesNothing()
+    public async Task ErasureRoute_WithoutThePrivacyOfficeKey_Is401ProblemAndQueuesNothing()
     {
-        var erase = new global::Cafetalk.Integrations.Erasure.MemberErasureEndpoint(CreateSut(), null!, TimeProvider.System);
-        var request = Request(r =>
-        {
-            r.Headers["x-functions-key"] = "host-key";
-            r.QueryString = new QueryString("?requestId=era_1");
-        });
+        // No storage account: queuing anything would throw.
+        var erase = new MemberErasureFlow(CreateSut(), null!, TimeProvider.System);
 
-        var result = Assert.IsType<ObjectResult>(await erase.PostAsync(request, "stu_90311"));
+        var refused = Assert.IsType<FlowOutcome.Refused>(await erase.RequestAsync(BodyRead.Of([]), [], "stu_90311", "era_1"));
 
-        Assert.Equal(StatusCodes.Status401Unauthorized, result.StatusCode);
+        Assert.Equal(401, refused.Status);
+        Assert.Equal("https://cafetalk.com/problems/erasure/privacy-office-credential", refused.Problem.Type);
+    }
+
+    [Fact]
+    public async Task ExportRoute_WithTheKeyOnlyAsFunctionKeyOrInTheQuery_Is401()
+    {
+        var functions = new Cafetalk.Integrations.Functions.Erasure.MemberFunctions(null!, null!, new DisclosureExportFlow(null!, CreateSut()), null!, TimeProvider.System);
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Headers["x-functions-key"] = Key;
+        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString($"?code={Key}&{PrivacyOfficeCredential.HeaderName}={Key}");
+
+        var result = Assert.IsType<Microsoft.AspNetCore.Mvc.ObjectResult>(await functions.MemberDisclosures(context.Request, "stu_90311"));
+
+        Assert.Equal(401, result.StatusCode);
     }
 }

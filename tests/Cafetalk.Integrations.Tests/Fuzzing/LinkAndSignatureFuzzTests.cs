@@ -179,7 +179,7 @@ public sealed class LinkAndSignatureFuzzTests(ITestOutputHelper output)
         {
             try
             {
-                var language = NewsletterPages.ChooseLanguage(new StringValues(inputs[i].header), inputs[i].lang);
+                var language = Cafetalk.Integrations.Web.RequestLanguage.Choose(new StringValues(inputs[i].header), inputs[i].lang);
                 if (language is not ("ja" or "en") || (inputs[i].lang is "ja" or "en" && language != inputs[i].lang))
                 {
                     problems.Add($"#{i} chose '{language}': {FuzzSettings.Show(inputs[i].header)} lang={FuzzSettings.Show(inputs[i].lang)}");

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Cafetalk.Integrations.Http;
+using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 

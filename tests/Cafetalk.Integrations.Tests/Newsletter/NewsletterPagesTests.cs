@@ -14,7 +14,7 @@ public sealed class NewsletterPagesTests
     [InlineData("ja", "en", "en")]
     [InlineData("en;q=0.2,ja;q=0.9", null, "ja")]
     public void ChooseLanguage_FollowsAcceptLanguageAndTheOverride(string header, string? lang, string expected) =>
-        Assert.Equal(expected, NewsletterPages.ChooseLanguage(header, lang));
+        Assert.Equal(expected, Cafetalk.Integrations.Web.RequestLanguage.Choose(header, lang));
 
     [Fact]
     public void Render_ConfirmPage_PostsOneClickToTheSameRouteWithALabelledButton()

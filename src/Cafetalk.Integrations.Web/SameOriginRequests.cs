@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Cafetalk.Integrations.Http;
+namespace Cafetalk.Integrations.Web;
 
 /// <summary>
 /// Whether a browser's POST came from one of our own pages: <c>Sec-Fetch-Site: same-origin</c> (Fetch Metadata), or,
