@@ -409,11 +409,56 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         Assert.Null((await _scenario.RowAsync(lecturer, booking)).GetString("VimeoVideoId"));
         await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
 
-        // The simulator refuses the operation itself as Vimeo does: moving into a folder needs interact.
+        // The simulator refuses the operation itself as Vimeo does: moving into a folder needs interact (403, body schema legacy-error).
         using var http = VimeoApi();
         using var move = await http.PutAsync(new Uri("me/projects/1/videos/2", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Forbidden, move.StatusCode);
-        Assert.Equal("interact", JsonDocument.Parse(await move.Content.ReadAsStringAsync()).RootElement.GetProperty("required_scope").GetString());
+        Assert.Equal(["error"], JsonDocument.Parse(await move.Content.ReadAsStringAsync()).RootElement.EnumerateObject().Select(p => p.Name));
+        var refused = Assert.Single(TakeDeliberateViolations(v => v.Problem.StartsWith("token lacks scope", StringComparison.Ordinal)));
+        Assert.Equal("vimeo projects.add-video: token lacks scope [interact]", refused.ToString());
+    }
+
+    [Fact]
+    public async Task Scopes_TokenLosesInteractAfterTheCheck_Vimeos403DefersTheRecording_ScopesAskedAgain_ZoomCopyKept()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        // This process has seen every scope: the archiver does not ask again before the upload.
+        await _services.GetRequiredService<VimeoScopeCheck>().EnsureAsync();
+        Vimeo.TokenScopes = [.. VimeoSimulator.AllScopes.Where(s => s != "interact")];
+        ClearRequests();
+
+        var refused = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Deferred, refused!.Outcome);
+        Assert.InRange(refused.RetryAtUtc!.Value - TimeProvider.System.GetUtcNow(), TimeSpan.FromMinutes(55), TimeSpan.FromMinutes(61));
+        // Vimeo answered the move into the folder with its 403: recorded for the contract scan, taken back here as deliberate.
+        var violation = Assert.Single(TakeDeliberateViolations(v => v.Problem.StartsWith("token lacks scope", StringComparison.Ordinal)));
+        Assert.Equal("vimeo projects.add-video: token lacks scope [interact]", violation.ToString());
+        Assert.Contains(_logs.Lines, l => l.Contains("Vimeo refused move to folder with HTTP 403", StringComparison.Ordinal));
+        Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        Assert.Contains(Zoom.Recordings, r => r.MeetingId == meetingId);
+        var row = await _scenario.RowAsync(lecturer, booking);
+        Assert.Null(row.GetString(RecordingColumns.FolderId));
+        Assert.Null(row.GetDateTimeOffset("ZoomRecordingDeletedAtUtc"));
+
+        // The next run asks Vimeo for the token's scopes before anything else, and waits again.
+        ClearRequests();
+        var waiting = await _scenario.HandleAsync(message);
+        Assert.Equal(RecordingOutcome.Deferred, waiting!.Outcome);
+        Assert.Equal(["GET /oauth/verify"], Vimeo.Requests.Select(r => $"{r.Method} {r.Path}"));
+        Assert.Contains(_logs.Lines, l => l.Contains("Vimeo token lacks scopes interact", StringComparison.Ordinal));
+
+        // A token with every scope: the same booking is archived, its one upload kept.
+        Vimeo.TokenScopes = VimeoSimulator.AllScopes;
+        ClearRequests();
+        var archived = await _scenario.HandleAsync(message);
+        Assert.Equal(RecordingOutcome.Archived, archived!.Outcome);
+        Assert.DoesNotContain(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        Assert.Single(Vimeo.Requests, r => r.Method == "PUT" && r.Path.StartsWith("/me/projects/", StringComparison.Ordinal));
+        Assert.Single(ZoomRecordingCalls(), r => r.Method == "DELETE");
+        await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
     }
 
     [Theory]
