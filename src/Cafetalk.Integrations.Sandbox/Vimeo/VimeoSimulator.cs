@@ -56,6 +56,8 @@ public enum VimeoProcessingOutcome
 {
     Complete,
     Error,
+    /// <summary>Never ends while the simulator runs (as a transcode outcome): the material sets no bound on how long in_progress lasts.</summary>
+    StaysInProgress,
 }
 
 public sealed record SimulatedFolder(string Id, string Name);
@@ -626,7 +628,7 @@ public sealed class VimeoSimulator : IAsyncDisposable
 
         var uploadStatus = bytesInAt is null ? "in_progress" : video.UploadOutcome == VimeoProcessingOutcome.Error ? "error" : "complete";
         var transcodeStatus = uploadStatus == "complete" && now >= bytesInAt + ProcessingDelay
-            ? (video.TranscodeOutcome == VimeoProcessingOutcome.Error ? "error" : "complete")
+            ? video.TranscodeOutcome switch { VimeoProcessingOutcome.Error => "error", VimeoProcessingOutcome.StaysInProgress => "in_progress", _ => "complete" }
             : "in_progress";
         return video with { UploadStatus = uploadStatus, TranscodeStatus = transcodeStatus };
     }
