@@ -258,6 +258,12 @@ public sealed class RecordingArchiver(
                     return result;
                 }
             }
+            catch (VimeoApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
+            {
+                // A token lacking a scope fails every attempt alike: this one is given back while the handler waits for a token.
+                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.AttemptGivenBack(p.Row, attempts - 1), cancellationToken);
+                throw;
+            }
             catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning("Upload attempt {Attempt} of {MaxAttempts} for booking {BookingId} failed ({Error}); {Next}",

@@ -552,6 +552,40 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
     }
 
+    [Fact]
+    public async Task Scopes_TokenLosesUploadAfterTheCheck_Vimeos403SpendsNoAttempt_ArchivedOnceTheTokenHasIt()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+        var message = _scenario.RecordingCompleted(meetingId);
+        await _services.GetRequiredService<VimeoScopeCheck>().EnsureAsync();
+        Vimeo.TokenScopes = [.. VimeoSimulator.AllScopes.Where(s => s != "upload")];
+        ClearRequests();
+
+        var refused = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Deferred, refused!.Outcome);
+        var violation = Assert.Single(TakeDeliberateViolations(v => v.Problem.StartsWith("token lacks scope", StringComparison.Ordinal)));
+        Assert.Equal("vimeo videos.upload: token lacks scope [upload]", violation.ToString());
+        Assert.Contains(_logs.Lines, l => l.Contains("Vimeo refused create upload with HTTP 403", StringComparison.Ordinal));
+        var row = await _scenario.RowAsync(lecturer, booking);
+        // Refused for the token, not the recording: no attempt spent, no lease held, nothing made on Vimeo, Zoom's copy kept.
+        Assert.Equal(0, row.GetInt32(RecordingColumns.UploadAttempts));
+        Assert.True((row.GetDateTimeOffset(RecordingColumns.UploadLeaseUntilUtc) ?? DateTimeOffset.MinValue) <= TimeProvider.System.GetUtcNow());
+        Assert.Null(row.GetString(RecordingColumns.VideoId));
+        Assert.DoesNotContain(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
+        Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
+
+        Vimeo.TokenScopes = VimeoSimulator.AllScopes;
+        ClearRequests();
+        var archived = await _scenario.HandleAsync(message);
+
+        Assert.Equal(RecordingOutcome.Archived, archived!.Outcome);
+        Assert.Equal(1, (await _scenario.RowAsync(lecturer, booking)).GetInt32(RecordingColumns.UploadAttempts));
+        Assert.Single(Vimeo.Requests, r => r.Method == "POST" && r.Path == "/me/videos");
+        await fixture.Storage.Queue(QueueNames.ZoomEvents).ClearMessagesAsync();
+    }
+
     [Theory]
     [InlineData("me/projects?query=cafetalk-lecturer", "query")]
     [InlineData("me/projects?fields=uri,name", "fields")]
