@@ -117,4 +117,36 @@ public sealed class SuppressionGroupCheckTests(SandboxFixture fixture) : IClassF
         Assert.DoesNotContain(mail.Requests, r => r.Path.StartsWith($"/v3/asm/groups/{groupId}/", StringComparison.Ordinal));
         Assert.DoesNotContain(await services.GetRequiredService<DisclosureLedger>().ReadChainAsync(subjectRef), e => e.Outcome == DisclosureOutcome.Intended);
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Resubscribe_OfAnAddressTheGroupNoLongerHolds_IsDone_Whether404Or204(bool absentRemovalAnswers204)
+    {
+        // sendgrid.contract.json absent-address-removal-unspecified: the spec documents 204 only.
+        var mail = fixture.Sandbox.Mail;
+        await using var services = CreateServices(SandboxEnvironment.NewsletterGroupId);
+        var (memberId, email) = ($"stu_back_{Guid.NewGuid():N}"[..24], $"member.{Guid.NewGuid():N}@example.jp");
+        Assert.Equal(StatusChange.Changed, await services.GetRequiredService<NewsletterSubscriptions>().HandleEventAsync(SampleEvents.NewsletterSubscribed(memberId, email, List, "ja"), null));
+        var subjectRef = (await services.GetRequiredService<SubjectRegistry>().FindAsync(memberId))!;
+        var store = services.GetRequiredService<NewsletterSubscriptionStore>();
+        // We told the service to suppress the member, who was since taken off the group there; now they resubscribe here.
+        await store.MarkMailServiceAsync(subjectRef, List, SubscriptionStatus.Unsubscribed);
+        var resubscribed = (await store.GetAsync(subjectRef, List))!;
+        Assert.DoesNotContain(email, mail.Suppressed(SandboxEnvironment.NewsletterGroupId));
+        mail.AbsentAddressRemovalAnswers204 = absentRemovalAnswers204;
+        try
+        {
+            await services.GetRequiredService<MailSuppressionSync>().SyncAsync(resubscribed, "test-correlation");
+        }
+        finally
+        {
+            mail.AbsentAddressRemovalAnswers204 = false;
+        }
+
+        var removal = Assert.Single(mail.Requests, r => r.Method == "DELETE" && (r.Path.EndsWith(email, StringComparison.Ordinal) || r.Path.EndsWith(Uri.EscapeDataString(email), StringComparison.Ordinal)));
+        Assert.Equal(absentRemovalAnswers204 ? 204 : 404, removal.Status);
+        Assert.Equal(SubscriptionStatus.Subscribed, (await store.GetAsync(subjectRef, List))!.MailServiceStatus);
+        var chain = await services.GetRequiredService<DisclosureLedger>().ReadChainAsync(subjectRef);
+        Assert.Equal(DisclosureOutcome.Succeeded, chain[^1].Outcome);
+    }
 }
