@@ -94,6 +94,15 @@ internal static class LoopbackHost
             return;
         }
 
+        if (contract?.ScopeRefusal is { } scopeRefusal && violations.All(ProviderContract.IsScopeProblem))
+        {
+            // A token lacking a scope gets the provider's documented answer (Vimeo: 403), still recorded above for the suite's scan.
+            context.Response.StatusCode = scopeRefusal.Status;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(scopeRefusal.Body, context.RequestAborted);
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json";
         var errors = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["message"] = v.ToString() })]);

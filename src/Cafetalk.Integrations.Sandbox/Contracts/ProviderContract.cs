@@ -31,13 +31,14 @@ public sealed partial class ProviderContract
     private readonly List<Operation> _operations;
     private readonly HashSet<string> _literalSegments;
 
-    private ProviderContract(string provider, IReadOnlyDictionary<string, ContractSource> sources, IReadOnlyList<string> defaultSchemes, bool tokenInQueryForbidden, List<Operation> operations, IReadOnlyList<string> factIds, CredentialRefusal? credentialRefusal = null)
+    private ProviderContract(string provider, IReadOnlyDictionary<string, ContractSource> sources, IReadOnlyList<string> defaultSchemes, bool tokenInQueryForbidden, List<Operation> operations, IReadOnlyList<string> factIds, CredentialRefusal? credentialRefusal = null, CredentialRefusal? scopeRefusal = null)
     {
         Provider = provider;
         Sources = sources;
         DefaultSchemes = defaultSchemes;
         TokenInQueryForbidden = tokenInQueryForbidden;
         Refusal = credentialRefusal;
+        ScopeRefusal = scopeRefusal;
         _operations = operations;
         FactIds = factIds;
         _literalSegments = operations.SelectMany(o => o.Segments).Where(s => !s.StartsWith('{')).ToHashSet(StringComparer.Ordinal);
@@ -54,6 +55,15 @@ public sealed partial class ProviderContract
 
     /// <summary>The provider's own documented answer to a request whose only fault is its credential (wrong scheme, token in the query); null: the hook's 400.</summary>
     public CredentialRefusal? Refusal { get; }
+
+    /// <summary>The provider's own documented answer to a token that lacks the operation's scopes (Vimeo: 403 with its error body); null: the hook's 400.</summary>
+    public CredentialRefusal? ScopeRefusal { get; }
+
+    /// <summary>Whether <paramref name="violation"/> is a token lacking the operation's scopes, which the provider answers with <see cref="ScopeRefusal"/>.</summary>
+    public static bool IsScopeProblem(ContractViolation violation) =>
+        violation.Problem.StartsWith(ScopeProblem, StringComparison.Ordinal);
+
+    private const string ScopeProblem = "token lacks scope ";
 
     /// <summary>Whether <paramref name="violation"/> is about the credential alone, which the provider answers with <see cref="Refusal"/>.</summary>
     public static bool IsCredentialProblem(ContractViolation violation) =>
@@ -132,7 +142,7 @@ public sealed partial class ProviderContract
             var missing = operation.Scopes.Where(s => !granted.Contains(s, StringComparer.Ordinal)).ToList();
             if (operation.AnyScope ? missing.Count == operation.Scopes.Length : missing.Count > 0)
             {
-                problems.Add($"token lacks scope {(operation.AnyScope ? "any of " : string.Empty)}[{string.Join(", ", missing)}]");
+                problems.Add($"{ScopeProblem}{(operation.AnyScope ? "any of " : string.Empty)}[{string.Join(", ", missing)}]");
             }
         }
 
@@ -525,7 +535,7 @@ public sealed partial class ProviderContract
     {
         private static readonly string[] RootKeys = ["provider", "sources", "auth", "operations", "facts"];
         private static readonly string[] SourceKeys = ["title", "url", "repo", "path", "commit", "section"];
-        private static readonly string[] AuthKeys = ["schemes", "tokenInQuery", "source", "refusal"];
+        private static readonly string[] AuthKeys = ["schemes", "tokenInQuery", "source", "refusal", "scopeRefusal"];
         private static readonly string[] RefusalKeys = ["status", "body", "source"];
         private static readonly string[] OperationKeys = ["id", "method", "path", "source", "summary", "auth", "scopes", "scopeMatch", "tokenInQuery", "query", "requiredQuery", "contentType", "body", "requiredHeaders"];
         private static readonly string[] FieldKeys = ["type", "enum", "maxLength", "minLength", "minimum", "maximum", "format", "free", "nullable", "required", "source"];
@@ -545,11 +555,17 @@ public sealed partial class ProviderContract
             IReadOnlyList<string> schemes = ["none"];
             var tokenInQueryForbidden = true;
             CredentialRefusal? refusal = null;
+            CredentialRefusal? scopeRefusal = null;
             if (root.TryGetProperty("auth", out var auth))
             {
                 if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("refusal", out var answer))
                 {
-                    refusal = ReadRefusal(answer);
+                    refusal = ReadRefusal(answer, "auth.refusal");
+                }
+
+                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("scopeRefusal", out var scopeAnswer))
+                {
+                    scopeRefusal = ReadRefusal(scopeAnswer, "auth.scopeRefusal");
                 }
 
                 Keys(auth, "auth", AuthKeys, ["schemes", "source"]);
@@ -583,7 +599,7 @@ public sealed partial class ProviderContract
                 }
             }
 
-            return new ProviderContract(provider, _sources, schemes, tokenInQueryForbidden, operations, facts, refusal);
+            return new ProviderContract(provider, _sources, schemes, tokenInQueryForbidden, operations, facts, refusal, scopeRefusal);
         }
 
         private Dictionary<string, ContractSource> ReadSources(JsonElement sources)
@@ -753,15 +769,15 @@ public sealed partial class ProviderContract
             }
         }
 
-        private CredentialRefusal ReadRefusal(JsonElement element)
+        private CredentialRefusal ReadRefusal(JsonElement element, string where)
         {
-            Keys(element, "auth.refusal", RefusalKeys, RefusalKeys);
-            SourceOf(element, "auth.refusal");
+            Keys(element, where, RefusalKeys, RefusalKeys);
+            SourceOf(element, where);
             var status = Property(element, "status");
             var body = Property(element, "body");
             if (status.ValueKind != JsonValueKind.Number || !status.TryGetInt32(out var code) || code is < 400 or > 499 || body.ValueKind != JsonValueKind.Object)
             {
-                throw Bad("auth.refusal needs a 4xx 'status' and an object 'body'");
+                throw Bad($"{where} needs a 4xx 'status' and an object 'body'");
             }
 
             return new CredentialRefusal(code, body.GetRawText());
@@ -826,5 +842,5 @@ public sealed partial class ProviderContract
     }
 }
 
-/// <summary>The status and JSON body a provider documents for a request refused for its credential.</summary>
+/// <summary>The status and JSON body a provider documents for a request refused for its credential (misplaced, or lacking a scope).</summary>
 public sealed record CredentialRefusal(int Status, string Body);

@@ -68,6 +68,9 @@ public sealed class MailServiceSimulator : IAsyncDisposable
     /// </summary>
     public bool UnknownGroupReadsAsEmpty { get; set; }
 
+    /// <summary>What removing an address an existing group does not hold answers (fact <c>absent-address-removal-unspecified</c>): 404 (default) or 204.</summary>
+    public bool AbsentAddressRemovalAnswers204 { get; set; }
+
     /// <summary>Suppresses an address as the service itself would (the member used the service's own link); without the group, globally.</summary>
     public void SuppressDirectly(int groupId, string email) =>
         (_groups.TryGetValue(groupId, out var group) ? group.Members : _global)[email.ToLowerInvariant()] = 0;
@@ -172,7 +175,7 @@ public sealed class MailServiceSimulator : IAsyncDisposable
                 return StatusCodes.Status201Created;
             case ("DELETE", 6):
                 var address = Uri.UnescapeDataString(segments[5]);
-                return group!.TryRemove(address.ToLowerInvariant(), out _) ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound;
+                return group!.TryRemove(address.ToLowerInvariant(), out _) || AbsentAddressRemovalAnswers204 ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound;
             default:
                 answer = Errors("method not allowed");
                 return StatusCodes.Status405MethodNotAllowed;

@@ -93,7 +93,8 @@ public sealed class MailSuppressionSync(
     public async Task<SuppressionReconcileReport> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        await groups.EnsureAsync(cancellationToken);
+        // Not the process's cached answer: a group deleted since may read as empty, and every unsubscribed member would be re-sent to it (suppressed globally).
+        await groups.ReconfirmAsync(cancellationToken);
         var remote = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (list, groupId) in options.Value.SuppressionGroups)
         {

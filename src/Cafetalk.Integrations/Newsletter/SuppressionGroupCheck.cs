@@ -28,6 +28,20 @@ public sealed class SuppressionGroupCheck(MailServiceClient mail, DisclosurePoli
         }
     }
 
+    /// <summary>
+    /// Asks the mail service again even when this process has confirmed the groups. Reading a group that does not
+    /// exist is not specified (404, or an empty list as if nobody were suppressed), so the reconcile, which reads every
+    /// group and would re-send each member it thinks missing, must first see that the groups still exist.
+    /// </summary>
+    public Task ReconfirmAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            _confirmation = ConfirmAsync(cancellationToken);
+            return _confirmation;
+        }
+    }
+
     private async Task ConfirmAsync(CancellationToken cancellationToken)
     {
         if (options.Value.SuppressionGroups.Count == 0)

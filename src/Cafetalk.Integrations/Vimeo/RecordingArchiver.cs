@@ -157,6 +157,12 @@ public sealed class RecordingArchiver(
 
         if (videoId is not null && (facts.HasLiveVideo || acted))
         {
+            if (!facts.EmbedDomainsAllowed || facts.FolderId is null)
+            {
+                // After a 403 (a scope lost since the check) the check asks Vimeo again: a token still lacking one waits here.
+                await scopes.EnsureAsync(cancellationToken);
+            }
+
             if (!facts.EmbedDomainsAllowed)
             {
                 foreach (var domain in options.Value.EmbedDomains)
@@ -285,6 +291,12 @@ public sealed class RecordingArchiver(
                 {
                     return result;
                 }
+            }
+            catch (VimeoApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
+            {
+                // A token lacking a scope fails every attempt alike: this one is given back while the handler waits for a token.
+                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.AttemptGivenBack(p.Row, attempts - 1), cancellationToken);
+                throw;
             }
             catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
             {
@@ -421,9 +433,10 @@ public sealed class RecordingArchiver(
         await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoAbandoned(p.Row), cancellationToken);
     }
 
+    // A 403 is Vimeo refusing the token (a missing scope): another attempt cannot help, so it goes to the handler.
     private static bool IsAttemptFailure(Exception ex) =>
         ex is HttpRequestException or IOException or OperationCanceledException or ZoomDownloadException or VimeoUploadOffsetException
-            or VimeoApiException or ZoomApiException;
+            or VimeoApiException { Status: not HttpStatusCode.Forbidden } or ZoomApiException;
 
     /// <summary>The failure's kind and status for the log; never its message, which could quote a link.</summary>
     private static string Describe(Exception ex) => ex switch

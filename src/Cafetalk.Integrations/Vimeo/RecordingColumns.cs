@@ -105,6 +105,13 @@ internal static class RecordingColumns
         [UploadLeaseUntilUtc] = leaseUntil,
     });
 
+    /// <summary>An attempt Vimeo refused for the token (403), not for the recording: it is not counted, and the lease goes.</summary>
+    public static TableEntity AttemptGivenBack(TableEntity row, int attemptsSpent) => BookingRowColumns.Of(row, new()
+    {
+        [UploadAttempts] = attemptsSpent,
+        [UploadLeaseUntilUtc] = NoLease,
+    });
+
     public static TableEntity Failed(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new()
     {
         [Disposition] = UploadFailed,

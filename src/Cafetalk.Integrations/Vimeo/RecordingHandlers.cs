@@ -1,3 +1,4 @@
+using System.Net;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Logging;
@@ -12,6 +13,7 @@ namespace Cafetalk.Integrations.Vimeo;
 /// </summary>
 public sealed class RecordingEventsHandler(
     RecordingArchiver archiver,
+    VimeoScopeCheck scopes,
     QueueRescheduler rescheduler,
     PoisonQueue poison,
     StorageAccount storage,
@@ -62,6 +64,16 @@ public sealed class RecordingEventsHandler(
             var retryAt = time.GetUtcNow() + ScopeRecheck;
             await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
             logger.LogError("Vimeo token lacks scopes {MissingScopes}; recording of meeting {MeetingId} waits until {RetryAtUtc:O}", string.Join(' ', ex.Missing), parsed.MeetingId, retryAt);
+            return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: retryAt);
+        }
+        catch (VimeoApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
+        {
+            // Vimeo answers a token lacking an operation's scope with 403 (vimeo.contract.json scope-refusal-body), even
+            // after this process saw the scopes suffice: wait as for a missing scope, and ask Vimeo for them again first.
+            scopes.Forget();
+            var retryAt = time.GetUtcNow() + ScopeRecheck;
+            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+            logger.LogError("Vimeo refused {Operation} with HTTP 403 (the token lacks a scope it needs); recording of meeting {MeetingId} waits until {RetryAtUtc:O} and the token's scopes are checked again", ex.Operation, parsed.MeetingId, retryAt);
             return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: retryAt);
         }
     }

@@ -58,6 +58,9 @@ public sealed class VimeoScopeCheck(VimeoClient vimeo, DisclosurePolicy policy, 
 
         state.Verified = true;
     }
+
+    /// <summary>Vimeo refused an operation with 403 (how it answers a token lacking a scope): the next run asks for the token's scopes again.</summary>
+    public void Forget() => state.Verified = false;
 }
 
 /// <summary>Checks the Vimeo token's scopes when the app starts, so a wrong token is an error in the first minute, not at the first recording.</summary>

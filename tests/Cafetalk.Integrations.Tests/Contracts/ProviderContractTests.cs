@@ -164,6 +164,29 @@ public sealed class ProviderContractTests
         Assert.DoesNotContain(withRefusal.Validate(Create(query: "?mode=fast&extra=1")), ProviderContract.IsCredentialProblem);
     }
 
+    [Fact]
+    public void ScopeRefusal_IsTheProvidersOwnAnswer_AndCoversOnlyAMissingScope()
+    {
+        var withRefusal = ProviderContract.Parse(
+            Contract.Replace("\"tokenInQuery\": \"forbidden\", \"source\": \"faq\" }", "\"tokenInQuery\": \"forbidden\", \"source\": \"faq\", \"scopeRefusal\": { \"status\": 403, \"body\": { \"error\": \"scope\" }, \"source\": \"faq\" } }", StringComparison.Ordinal),
+            "example.contract.json");
+        Assert.Null(Sut.ScopeRefusal);
+        Assert.Equal((403, "{ \"error\": \"scope\" }"), (withRefusal.ScopeRefusal!.Status, withRefusal.ScopeRefusal.Body));
+
+        Assert.All(withRefusal.Validate(Create(scopes: ["user:read"])), v => Assert.True(ProviderContract.IsScopeProblem(v), v.ToString()));
+        Assert.DoesNotContain(withRefusal.Validate(Create(query: "?mode=fast&access_token=secret-value", auth: "none")), ProviderContract.IsScopeProblem);
+    }
+
+    [Fact]
+    public void VimeoContract_AnswersAMissingScopeWith403AndItsErrorBody()
+    {
+        var vimeo = ProviderContract.For("vimeo")!;
+
+        Assert.Equal(403, vimeo.ScopeRefusal!.Status);
+        Assert.Equal(["error"], System.Text.Json.JsonDocument.Parse(vimeo.ScopeRefusal.Body).RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("scope-refusal-body", vimeo.FactIds);
+    }
+
     [Theory]
     [InlineData("\"auth\": {", "\"auth\": { \"sheme\": [\"Bearer\"],", "unknown key 'sheme'")]
     [InlineData("\"source\": \"faq\" },\n  \"operations\"", "\"source\": \"fqa\" },\n  \"operations\"", "source 'fqa' is not listed")]
@@ -173,6 +196,7 @@ public sealed class ProviderContractTests
     [InlineData("\"maxLength\": 10,", "\"maxLenght\": 10,", "unknown key 'maxLenght'")]
     [InlineData("\"id\": \"token\", \"method\": \"POST\"", "\"id\": \"token\", \"method\": \"post\"", "'method' must be one of")]
     [InlineData("\"tokenInQuery\": \"forbidden\", \"source\": \"faq\" }", "\"tokenInQuery\": \"forbidden\", \"source\": \"faq\", \"refusal\": { \"status\": 200, \"body\": {}, \"source\": \"faq\" } }", "auth.refusal needs a 4xx")]
+    [InlineData("\"tokenInQuery\": \"forbidden\", \"source\": \"faq\" }", "\"tokenInQuery\": \"forbidden\", \"source\": \"faq\", \"scopeRefusal\": { \"status\": 403, \"body\": \"no\", \"source\": \"faq\" } }", "auth.scopeRefusal needs a 4xx")]
     public void BadContractFile_IsRefused_NamingTheProblem(string find, string replace, string expected)
     {
         var text = Contract.Replace("\r\n", "\n", StringComparison.Ordinal);
