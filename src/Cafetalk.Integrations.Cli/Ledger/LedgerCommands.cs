@@ -334,8 +334,9 @@ internal static class LedgerCommands
     /// <param name="signs">The command appends signed lines: outside the Sandbox's Azurite it needs the Key Vault key, since a line signed by a per-process key is a permanent DigestForged finding in the immutable log.</param>
     private static async Task<int> WithServicesAsync(ParseResult parse, Option<string> connection, Option<FileInfo> settings, TimeProvider? time, Func<ServiceProvider, Task<int>> run, bool signs = false)
     {
+        var fromFile = parse.GetValue(settings) is { } file ? CliSettingsFile.Read(file) : new Dictionary<string, string?>();
         var connectionString = parse.GetValue(connection)
-            ?? (parse.GetValue(settings) is { } file ? CliSettingsFile.Read(file).GetValueOrDefault(StorageAccount.SettingName) : null)
+            ?? fromFile.GetValueOrDefault(StorageAccount.SettingName)
             ?? Environment.GetEnvironmentVariable(StorageAccount.SettingName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -346,7 +347,11 @@ internal static class LedgerCommands
 
         try
         {
-            await using var services = CliHost.Build(new Dictionary<string, string?> { [StorageAccount.SettingName] = connectionString }, time: time);
+            // Besides storage, the file's erasure keys: the mappings that Sandbox wrote are checked with its own member key.
+            var hostSettings = fromFile.Where(s => s.Key.StartsWith(ErasureKeysOptions.Section + ":", StringComparison.OrdinalIgnoreCase))
+                .Append(new(StorageAccount.SettingName, connectionString))
+                .ToDictionary(s => s.Key, s => s.Value, StringComparer.OrdinalIgnoreCase);
+            await using var services = CliHost.Build(hostSettings, time: time);
             if (signs && !connectionString.Contains($"AccountName={Azurite.AccountName};", StringComparison.OrdinalIgnoreCase)
                 && services.GetService<Microsoft.Extensions.Options.IOptions<LedgerDigestSigningOptions>>()?.Value.KeyId is null)
             {

@@ -191,11 +191,8 @@ public sealed class CalendarConnectStates(StorageAccount storage, FieldProtector
         }
 
         var row = found.Value!;
-        try
-        {
-            await Table.DeleteEntityAsync(state, RowKey, row.ETag, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        // Taken once: a replayed or concurrent callback with the same state finds nothing.
+        if (!await TableClaims.TryDeleteAsync(Table, state, RowKey, row.ETag, cancellationToken))
         {
             return null;
         }

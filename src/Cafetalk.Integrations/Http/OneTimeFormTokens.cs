@@ -51,12 +51,8 @@ public sealed class OneTimeFormTokens(StorageAccount storage, TimeProvider time)
         }
 
         var row = found.Value!;
-        try
-        {
-            // Whoever deletes the row first owns the token: a second submit, even concurrent, finds nothing.
-            await Table.DeleteEntityAsync(key, purpose, row.ETag, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        // Whoever deletes the row first owns the token: a second submit, even concurrent, finds nothing.
+        if (!await TableClaims.TryDeleteAsync(Table, key, purpose, row.ETag, cancellationToken))
         {
             return false;
         }

@@ -92,9 +92,10 @@ public sealed partial class HttpRouteFuzzTests
             }
 
             // In the endpoint's order: size, origin, content type, ticket, one-time token.
-            var fields = request.Body is { } bytes ? QueryHelpers.ParseNullableQuery(Encoding.UTF8.GetString(bytes)) : null;
-            var ticketOk = fields is not null && fields.TryGetValue("ticket", out var t) && tickets.Read(t.ToString()) is not null;
-            var tokenOk = fields is not null && fields.TryGetValue("confirm", out var c) && c.ToString() == confirm;
+            // The fields as the form reader (urlencoded or multipart, the route's limits) reads them; an unreadable form has none.
+            var form = await ReadFormAsServerDoes(request);
+            var ticketOk = form.Outcome == PostedFormOutcome.Read && form["ticket"] is { } t && tickets.Read(t) is not null;
+            var tokenOk = form.Outcome == PostedFormOutcome.Read && form["confirm"] == confirm;
             if ((request.Body?.Length ?? 0) > CalendarConnectFlow.MaxConfirmBodyBytes)
             {
                 kind = "413 too-large";
@@ -143,7 +144,8 @@ public sealed partial class HttpRouteFuzzTests
         var started = outcomes.GetValueOrDefault("303 to Google (genuine confirmation)");
         if (started != (genuineSent > 0 ? 1 : 0))
         {
-            problems.Enqueue($"{started} confirmations went to Google for {genuineSent} genuine ones sent (expected exactly one)");
+            problems.Enqueue($"{started} confirmations went to Google for {genuineSent} genuine ones sent (expected exactly one): "
+                + string.Join(" | ", answers.Where(a => a.Status == 303).Select(a => a.ToString())));
         }
 
         CheckDiff(diff, [], problems, row => (row.Table == TableNames.CalendarConnectStates && row.Kind == "added") || (row.Table == TableNames.FormTokens && row.Kind == "deleted"));
@@ -282,6 +284,14 @@ public sealed partial class HttpRouteFuzzTests
     private bool IsSameOrigin(HttpFuzzRequest request) => SameOriginRequests.IsSameOrigin(AsServerSees(request));
 
     private bool HasFormContentType(HttpFuzzRequest request) => AsServerSees(request).HasFormContentType;
+
+    private Task<PostedForm> ReadFormAsServerDoes(HttpFuzzRequest request)
+    {
+        var seen = AsServerSees(request);
+        seen.Body = new MemoryStream(request.Body ?? []);
+        seen.ContentLength = request.Body?.Length ?? 0;
+        return PostedForms.ReadAsync(seen, CalendarConnectFlow.MaxConfirmBodyBytes, TimeProvider.System, CancellationToken.None);
+    }
 
     private HttpRequest AsServerSees(HttpFuzzRequest request)
     {
