@@ -39,18 +39,8 @@ public static class DisclosurePolicyDocument
     }
 
     /// <summary>The document with the text between the markers replaced by <paramref name="section"/>.</summary>
-    public static string ReplaceSection(string document, string section)
-    {
-        var begin = document.IndexOf(BeginMarker, StringComparison.Ordinal);
-        var end = document.IndexOf(EndMarker, StringComparison.Ordinal);
-        if (begin < 0 || end < begin)
-        {
-            throw new InvalidOperationException($"{DocumentPath} has no '{BeginMarker}' ... '{EndMarker}' block.");
-        }
-
-        var start = begin + BeginMarker.Length;
-        return string.Concat(document.AsSpan(0, start), "\n", section, document.AsSpan(end));
-    }
+    public static string ReplaceSection(string document, string section) =>
+        MarkedSection.Replace(document, BeginMarker, EndMarker, section, DocumentPath);
 
     private static string Owner(DataOwner owner) => owner switch
     {
