@@ -96,8 +96,10 @@ public sealed class ZoomRateBudgetTests(SandboxFixture fixture, ITestOutputHelpe
         // A floor that catches a budget serialised on table round trips, not a performance figure: how much of the limit is
         // used is machine-dependent and measured by `bench --scenario zoom-rate` (94.5 %); CI once saw 77.5 % under load.
         Assert.True(achieved >= 0.5 * Limit, $"only {achieved:F2} requests/s");
-        // One update per block of five alone; a read before the update, and lost races, when instances take turns.
-        Assert.True(perRequest <= (instanceCount == 1 ? 0.3 : 1.0), $"{perRequest:F3} table requests per Zoom request");
+        // Alone: one update per block of five, plus a few first reads that do not grow with the requests (so a loaded
+        // machine's fewer grants must not read as a costlier budget). Instances taking turns: a read before each update, and lost races.
+        Assert.True(instanceCount == 1 ? tableRequests.Requests <= Math.Ceiling(sorted.Count / 5.0) + 8 : perRequest <= 1.0,
+            $"{tableRequests.Requests} table requests for {sorted.Count} Zoom requests ({perRequest:F3} each)");
         Assert.All(budgets, b => Assert.False(b.IsPacingLocally));
     }
 
