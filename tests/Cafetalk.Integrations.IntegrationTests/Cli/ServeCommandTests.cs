@@ -68,6 +68,16 @@ public sealed class ServeCommandTests
         }
     }
 
+    /// <summary>serve's first stdout line: its addresses (and the Sandbox's secrets, planted for the log scan).</summary>
+    private static async Task<JsonElement> ReadServeInfoAsync(System.Diagnostics.Process process)
+    {
+        var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        LogCapture.Record("stdout of 'serve'", first!);
+        var info = JsonDocument.Parse(first!).RootElement;
+        PlantPrinted(info);
+        return info;
+    }
+
     [Fact]
     public async Task Serve_PrintsItsAddresses_ServesTheRoutes_AndStopsCleanlyOnSigint()
     {
@@ -76,10 +86,7 @@ public sealed class ServeCommandTests
         var process = cli.Process;
         try
         {
-            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            LogCapture.Record("stdout of 'serve'", first!);
-            var info = JsonDocument.Parse(first!).RootElement;
-            PlantPrinted(info);
+            var info = await ReadServeInfoAsync(process);
             var baseUrl = new Uri(info.GetProperty("baseUrl").GetString()!);
             var unsubscribe = info.GetProperty("unsubscribeUrls")[0].GetString()!;
             var simulators = info.GetProperty("simulators");
@@ -135,10 +142,7 @@ public sealed class ServeCommandTests
         var process = cli.Process;
         try
         {
-            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            LogCapture.Record("stdout of 'serve'", first!);
-            var info = JsonDocument.Parse(first!).RootElement;
-            PlantPrinted(info);
+            var info = await ReadServeInfoAsync(process);
             var baseUrl = new Uri(info.GetProperty("baseUrl").GetString()!);
             var written = JsonDocument.Parse(await File.ReadAllTextAsync(settingsFile)).RootElement;
             LogCapture.Plant("sandbox-zoom-client-secret", written.GetProperty("Zoom:ClientSecret").GetString());
