@@ -3,6 +3,8 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Operations;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Telemetry;
 using Cafetalk.Integrations.Vimeo;
@@ -37,6 +39,7 @@ public static class CoreServiceCollectionExtensions
         services.AddNewsletter();
         services.AddZoom(configuration);
         services.AddVimeo(configuration);
+        services.AddRecordingArchive();
         services.AddErasure();
         services.AddGoogleCalendar();
         return services;

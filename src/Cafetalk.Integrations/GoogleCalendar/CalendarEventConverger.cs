@@ -174,7 +174,7 @@ public sealed class CalendarEventConverger(
     /// <summary>When a just-confirmed booking has no Zoom meeting yet, the time until which its insert waits for the join link.</summary>
     private DateTimeOffset? AwaitsJoinLink(TableEntity row)
     {
-        if (CalendarEventColumns.ReadJoinUrl(row) is not null || !string.IsNullOrEmpty(row.GetString(Zoom.ZoomMeetingColumns.MeetingId))
+        if (CalendarEventColumns.ReadJoinUrl(row) is not null || !string.IsNullOrEmpty(row.GetString(MeetingColumns.MeetingId))
             || row.GetDateTimeOffset(BookingRow.DesiredChangedAtUtc) is not { } changedAt)
         {
             return null;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Vimeo;
@@ -18,7 +19,7 @@ public sealed class RecordingFailures(StorageAccount storage, IMeterFactory mete
     public const string UploadFailedType = "com.cafetalk.recording.upload-failed";
     public const string UploadFailedMetric = "cafetalk.recording.upload_failed";
 
-    private readonly Counter<long> _failed = meterFactory.Create(IntakeMetrics.MeterName)
+    private readonly Counter<long> _failed = meterFactory.Create(PipelineMeter.Name)
         .CreateCounter<long>(UploadFailedMetric, "{recording}", "Recordings whose upload attempts were all spent");
 
     internal async Task RecordAsync(TableClient table, TableEntity row, int attempts, string correlationId, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Contracts;
 using Cafetalk.Integrations.Sandbox.Vimeo;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+namespace Cafetalk.Integrations.IntegrationTests.Recordings;
 
 /// <summary>
 /// The recording path held to Zoom's and Vimeo's published contracts (issue 15): the download token only in the
