@@ -31,6 +31,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<ConvergeMetrics>();
         services.TryAddSingleton<ConvergeRequests>();
+        services.TryAddSingleton<SiteNotifier>();
         services.TryAddSingleton<BookingEventIntake>();
         services.TryAddTransient<NightlyJobs>();
         services.AddDisclosure();
