@@ -34,6 +34,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<SiteNotifier>();
         services.TryAddSingleton<BookingEventIntake>();
         services.TryAddTransient<NightlyJobs>();
+        services.AddOptions<StartsSoonOptions>().Bind(configuration.GetSection(StartsSoonOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddTransient<StartsSoonCheck>();
         services.AddDisclosure();
         services.TryAddSingleton<PoisonReplayer>();
         services.TryAddSingleton<HostPoisonSweeper>();

@@ -21,7 +21,7 @@ public sealed record SiteNotification(SiteNotificationType Type, IReadOnlyDictio
     {
         get
         {
-            var identity = new JsonObject { ["type"] = Type.Type, ["subject"] = Subject, ["data"] = DataJson(withCorrelation: false) };
+            var identity = new JsonObject { ["type"] = Type.Type, ["subject"] = Subject, ["data"] = DataJson(forIdentity: true) };
             return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToJsonString())))[..32];
         }
     }
@@ -36,16 +36,18 @@ public sealed record SiteNotification(SiteNotificationType Type, IReadOnlyDictio
         ["subject"] = Subject,
         ["time"] = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
         ["datacontenttype"] = "application/json",
-        ["data"] = DataJson(withCorrelation: true),
+        ["data"] = DataJson(forIdentity: false),
     }.ToJsonString();
 
-    // Fields in the schema's order, so the same data is always the same bytes (and the same id).
-    private JsonObject DataJson(bool withCorrelation)
+    // Fields in the schema's order, so the same data is always the same bytes (and the same id); the identity leaves
+    // out what differs between two tellings of one fact (the correlation id, minutes left).
+    private JsonObject DataJson(bool forIdentity)
     {
         var data = new JsonObject();
         foreach (var field in Type.Fields)
         {
-            if ((withCorrelation || field.Name != SiteNotificationTypes.CorrelationField) && Data.TryGetValue(field.Name, out var value) && value is not null)
+            var leftOut = forIdentity && (field.Volatile || field.Name == SiteNotificationTypes.CorrelationField);
+            if (!leftOut && Data.TryGetValue(field.Name, out var value) && value is not null)
             {
                 data[field.Name] = JsonSerializer.SerializeToNode(value);
             }

@@ -27,6 +27,9 @@ public enum SiteFieldKind
 /// <summary>One field of a notification's <c>data</c>; <paramref name="Secret"/> marks a value never logged or counted.</summary>
 public sealed record SiteField(string Name, SiteFieldKind Kind, bool Required, string Description, IReadOnlyList<string>? Choices = null, bool Secret = false)
 {
+    /// <summary>A value that moves while the fact stays (minutes left): not part of the notification's identity.</summary>
+    public bool Volatile { get; init; }
+
     /// <summary>The value the documentation's example shows (made up, never a real member's).</summary>
     public object Example { get; init; } = Kind switch
     {
@@ -116,7 +119,8 @@ public static class SiteNotificationTypes
         "A provider could not be made to match the booking; the pipeline keeps trying. Sent while there is time to act.",
         [Booking(), Lecturer(), Version(), new("provider", SiteFieldKind.Choice, true, "Which provider.", Providers),
          new("problem", SiteFieldKind.Choice, true, "What is wrong.", ["not-created", "not-updated", "not-deleted", "no-join-link"]),
-         new("minutesBeforeLesson", SiteFieldKind.WholeNumber, true, "Minutes from now to the lesson's start (negative once it started).") { Example = 45 }, Correlation()]);
+         new("minutesBeforeLesson", SiteFieldKind.WholeNumber, true, "Minutes from now to the lesson's start when this was sent.") { Example = 45, Volatile = true }, Correlation()])
+    { SentBy = "`Operations/StartsSoonCheck`" };
 
     public static readonly SiteNotificationType ErasureCompleted = new("com.cafetalk.member.erasure-completed", "/cafetalk-integrations/erasure",
         "Everything shared about the member was erased at every provider and store.",

@@ -19,6 +19,7 @@ public sealed partial class BicepTemplateTests
         { "provider-errors", ProviderMetrics.RequestsName },
         { "disclosure-refused", ProviderMetrics.RequestsName },
         { "converge-lag", ConvergeMetrics.LagName },
+        { "lesson-at-risk", Cafetalk.Integrations.Operations.StartsSoonCheck.AtRiskMetric },
         { "ledger-append-gave-up", LedgerMetrics.GaveUp },
         { "ledger-head-conflicts", LedgerMetrics.HeadConflict },
         { "ledger-digest-failed", nameof(LedgerDigestFunction) },
