@@ -12,7 +12,7 @@ namespace Cafetalk.Integrations.Operations;
 /// <summary>A lesson starting soon whose provider could not be made to match it, even after one more try.</summary>
 public sealed record AtRiskLesson(string LecturerId, string BookingId, long BookingVersion, string Provider, string Problem, int MinutesBeforeLesson);
 
-/// <summary>What one starts-soon check did: bookings looked at, providers put right by its try, and lessons still at risk.</summary>
+/// <summary>What one starts-soon check did: lessons looked at, lessons its try put right (at Zoom, Google or both), and lessons still at risk.</summary>
 public sealed record StartsSoonReport(int Checked, int Rescued, IReadOnlyList<AtRiskLesson> AtRisk);
 
 /// <summary>
@@ -56,7 +56,7 @@ public sealed class StartsSoonCheck(
             checkedRows++;
             var minutes = (int)Math.Floor((desired.StartsAtUtc - now).TotalMinutes);
             var zoom = await TryZoomAsync(row, desired, correlationId, cancellationToken);
-            rescued += zoom.Rescued ? 1 : 0;
+            var putRight = zoom.Rescued;
             if (zoom.Problem is { } meetingProblem)
             {
                 atRisk.Add(new AtRiskLesson(desired.LecturerId, desired.BookingId, desired.Version, "zoom", meetingProblem, minutes));
@@ -65,12 +65,14 @@ public sealed class StartsSoonCheck(
             {
                 // The event holds the meeting's link: it is looked at only once the meeting is there.
                 var google = await TryCalendarAsync(row, desired, correlationId, cancellationToken);
-                rescued += google.Rescued ? 1 : 0;
+                putRight |= google.Rescued;
                 if (google.Problem is { } eventProblem)
                 {
                     atRisk.Add(new AtRiskLesson(desired.LecturerId, desired.BookingId, desired.Version, "google", eventProblem, minutes));
                 }
             }
+
+            rescued += putRight ? 1 : 0;
         }
 
         foreach (var lesson in atRisk)
