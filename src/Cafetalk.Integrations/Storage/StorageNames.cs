@@ -1,4 +1,3 @@
-using Cafetalk.Integrations.Disclosure;
 namespace Cafetalk.Integrations.Storage;
 
 /// <summary>Queue names: the contract with the booking system and between our own stages.</summary>

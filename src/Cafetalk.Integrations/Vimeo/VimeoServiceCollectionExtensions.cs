@@ -1,6 +1,5 @@
 using System.Net;
 using Cafetalk.Integrations.Disclosure;
-using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -69,5 +69,17 @@ public sealed class CoreLayerTests(ITestOutputHelper output)
         Assert.All(found, r => Assert.NotNull(CoreLayers.Forbids(r.From, r.To)));
     }
 
+    [Fact]
+    public void APlantedUsingDirective_OfAHigherLayer_IsFound_EvenWhenNothingOfItIsUsed()
+    {
+        const string planted = "using Cafetalk.Integrations.Bookings;\nnamespace Cafetalk.Integrations.Storage;\ninternal static class Planted;\n";
+
+        var references = FolderReferences.Find([.. FolderReferences.CoreSources(), ("Storage/Planted.cs", planted)]);
+
+        var found = Assert.Single(references, r => r.File == "Storage/Planted.cs");
+        Assert.Equal(("Storage", "Bookings", 1), (found.From, found.To, found.Line));
+        Assert.NotNull(CoreLayers.Forbids(found.From, found.To));
+    }
+
     private static string Shown(string folder) => folder == CoreLayers.Root ? "(root)" : folder;
 }

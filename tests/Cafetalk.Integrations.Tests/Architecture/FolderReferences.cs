@@ -30,6 +30,8 @@ internal static class FolderReferences
     // Source-generated members ([GeneratedRegex], [LoggerMessage]) have no body here; every other error would blind the check.
     private static readonly HashSet<string> ErrorsOfGeneratedCode = ["CS8795"];
 
+    private const string CoreNamespace = "Cafetalk.Integrations";
+
     public static string CoreDirectory { get; } = Path.Combine(Sandbox.RepositoryRoot.Find(), "src", "Cafetalk.Integrations");
 
     /// <summary>The core's sources as (path relative to the project, text).</summary>
@@ -67,7 +69,18 @@ internal static class FolderReferences
         {
             var model = compilation.GetSemanticModel(tree);
             var from = FolderOf(tree.FilePath);
-            foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
+            // A using directive of another folder counts even when nothing of it is used: it is a tie a reader sees.
+            foreach (var directive in tree.GetRoot().DescendantNodes().OfType<UsingDirectiveSyntax>())
+            {
+                if (directive.NamespaceOrType?.ToString() is { } used && used.StartsWith(CoreNamespace + ".", StringComparison.Ordinal)
+                    && used[(CoreNamespace.Length + 1)..].Split('.')[0] is var to && to != from)
+                {
+                    var line = directive.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
+                    references.Add(new FolderReference(from, to, tree.FilePath, line, "using " + used));
+                }
+            }
+
+            foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>().Where(n => n.FirstAncestorOrSelf<UsingDirectiveSyntax>() is null))
             {
                 if (DeclaringPath(model, name) is { } declaredIn && FolderOf(declaredIn) is var to && to != from)
                 {
