@@ -95,7 +95,7 @@ public sealed class CalendarEventConverger(
         }
 
         var row = snapshot.Row;
-        var connection = await connections.FindAsync(lecturerId, cancellationToken);
+        var connection = await connections.FindRecentAsync(lecturerId, cancellationToken);
         if (connection is not { Status: ConnectionStatus.Connected })
         {
             return new EventConvergeResult(EventConvergence.NotConnected);
@@ -282,7 +282,11 @@ public sealed class CalendarRevocations(CalendarConnections connections, SiteNot
 {
     public async Task MarkRevokedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default)
     {
-        if (!await connections.MarkRevokedAsync(connection, time.GetUtcNow(), cancellationToken))
+        // The connection may be one the converger reused: the mark goes against the row as it is now, and only
+        // while it still holds the grant Google refused (a lecturer who reconnected meanwhile is not marked).
+        var current = await connections.FindAsync(connection.LecturerId, cancellationToken);
+        if (current is null || current.RefreshToken != connection.RefreshToken
+            || !await connections.MarkRevokedAsync(current, time.GetUtcNow(), cancellationToken))
         {
             return;
         }
