@@ -25,7 +25,11 @@ public enum IntakeDisposition
 }
 
 /// <summary>The result of one message: its disposition, the reason if refused, and the id to trace it by.</summary>
-public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null);
+public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null)
+{
+    /// <summary>The converge queues intake asked about the booking (none for a late, older event).</summary>
+    public IReadOnlyList<string> AskedQueues { get; init; } = [];
+}
 
 /// <summary>
 /// The queue's front door: validates a message, drops every field the pipeline does not need, and updates the
@@ -70,20 +74,21 @@ public sealed class BookingEventIntake(
                 return new IntakeOutcome(IntakeDisposition.Dropped, correlationId, BookingId: booking.BookingId);
             }
 
-            var result = await states.ApplyAsync(booking, cancellationToken);
+            var (result, mayHaveRecording) = await states.ApplyChangeAsync(booking, cancellationToken);
+            IReadOnlyList<string> asked = [];
             if (result != ApplyResult.Unchanged)
             {
-                // Marked only once every request is on its queue: a worker killed in between leaves the mark behind,
-                // and the host's retry of this message sends them again (RequestsPending).
-                await converge.RequestAsync(booking.LecturerId, booking.BookingId, booking.Status, cancellationToken);
-                await states.MarkConvergeRequestedAsync(booking.LecturerId, booking.BookingId, booking.Version, cancellationToken);
+                // After the state write: a worker killed in between leaves the requests unsent, and the host's retry of
+                // this message finds its version stored and sends them (RequestsPending).
+                asked = ConvergeRequests.QueuesFor(booking.Status, newBooking: result == ApplyResult.Created, mayHaveRecording);
+                await converge.RequestAsync(booking.LecturerId, booking.BookingId, asked, cancellationToken);
             }
 
             var disposition = result is ApplyResult.Created or ApplyResult.Updated ? IntakeDisposition.Applied : IntakeDisposition.Unchanged;
             metrics.Processed(booking.Type, result.ToString());
             logger.LogInformation("Booking {BookingId} event {EventType} v{Version}: desired state {ApplyResult}",
                 booking.BookingId, booking.Type, booking.Version, result);
-            return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId);
+            return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId) { AskedQueues = asked };
         }
 
         // Forwarded under the correlation id, so the member queue's handler files it under the same id.

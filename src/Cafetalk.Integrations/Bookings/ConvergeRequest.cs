@@ -35,24 +35,32 @@ public sealed record ConvergeRequest(
 
 /// <summary>
 /// Asks each provider's converger that a change concerns to look at a booking whose desired state changed: one
-/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages leaves the row's <c>ConvergeRequestedVersion</c>
-/// behind its version, so the host's retry of the same event sends them again (<see cref="ApplyResult.RequestsPending"/>).
+/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages is
+/// repaired by the host's retry of the same event, which finds its version stored and sends them again
+/// (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>
 public sealed class ConvergeRequests(StorageAccount storage)
 {
+    private static readonly IReadOnlyList<string> Meeting = [QueueNames.ZoomConverge];
     private static readonly IReadOnlyList<string> MeetingAndCalendar = [QueueNames.ZoomConverge, QueueNames.CalendarConverge];
 
     /// <summary>
-    /// The converge queues a change to <paramref name="status"/> concerns: the recording converger only deletes a
-    /// cancelled booking's video (uploads start from Zoom's webhook), so it hears of cancels alone.
+    /// The converge queues a change concerns. A new booking asks the meeting converger alone: its calendar event holds
+    /// the join link, so the meeting converger asks the calendar converger once the meeting exists (a calendar
+    /// converger asked sooner would only wait for it). The recording converger only deletes a cancelled booking's
+    /// video, so it hears of a cancel only when the lesson <paramref name="mayHaveRecording"/> (uploads start from
+    /// Zoom's webhook, and the archive discards a recording of a cancelled booking).
     /// </summary>
-    public static IReadOnlyList<string> QueuesFor(BookingStatus status) =>
-        status == BookingStatus.Cancelled ? QueueNames.ConvergeQueues : MeetingAndCalendar;
+    public static IReadOnlyList<string> QueuesFor(BookingStatus status, bool newBooking = false, bool mayHaveRecording = true) =>
+        status == BookingStatus.Cancelled ? (mayHaveRecording ? QueueNames.ConvergeQueues : MeetingAndCalendar)
+        : newBooking ? Meeting
+        : MeetingAndCalendar;
 
-    public async Task RequestAsync(string lecturerId, string bookingId, BookingStatus status, CancellationToken cancellationToken = default)
+    /// <summary>Sends one request to each of <paramref name="queues"/>.</summary>
+    public async Task RequestAsync(string lecturerId, string bookingId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
         var message = new ConvergeRequest(lecturerId, bookingId).ToJson();
-        foreach (var queue in QueuesFor(status))
+        foreach (var queue in queues)
         {
             await storage.Queue(queue).SendMessageAsync(message, cancellationToken);
         }

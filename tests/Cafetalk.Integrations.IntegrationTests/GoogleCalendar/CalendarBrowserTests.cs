@@ -56,6 +56,8 @@ public sealed partial class CalendarBrowserTests(SandboxFixture fixture) : IClas
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name.StartsWith("__Host-", StringComparison.Ordinal));
 
         await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_browser_1", 1, TimeProvider.System.GetUtcNow().AddDays(3), lecturer);
+        // The meeting converger asks the calendar converger once the join link exists, as in production.
+        await _harness.Services.GetRequiredService<Cafetalk.Integrations.Zoom.MeetingConverger>().ConvergeAsync(lecturer, "bk_browser_1");
         await _harness.DrainCalendarQueueAsync();
 
         var connection = await _harness.Services.GetRequiredService<CalendarConnections>().FindAsync(lecturer);
