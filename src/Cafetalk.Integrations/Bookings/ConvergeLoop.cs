@@ -9,13 +9,22 @@ namespace Cafetalk.Integrations.Bookings;
 /// </summary>
 public sealed class ConvergeLoop(BookingRows rows)
 {
-    public async Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
-        string lecturerId, string bookingId, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken = default)
+    public Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
+        string lecturerId, string bookingId, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken = default) =>
+        RunAsync(lecturerId, bookingId, null, converger, cancellationToken);
+
+    /// <summary>Starts from <paramref name="first"/>, a read the caller already made (found by a query), and reads by key after.</summary>
+    public Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
+        BookingSnapshot first, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken = default) =>
+        RunAsync(first.LecturerId, first.BookingId, first, converger, cancellationToken);
+
+    private async Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
+        string lecturerId, string bookingId, BookingSnapshot? first, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken)
     {
         ConvergeRun<TResult>? acted = null;
-        return await BookingConflictRetry.RunAsync(bookingId, async _ =>
+        return await BookingConflictRetry.RunAsync(bookingId, async attempt =>
         {
-            var booking = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
+            var booking = attempt == 1 && first is not null ? first : await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
             if (booking is null)
             {
                 return (true, new ConvergeRun<TResult>(converger.NoBooking, Acted: false, Booking: null));
