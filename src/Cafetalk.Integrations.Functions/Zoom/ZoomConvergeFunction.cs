@@ -15,6 +15,17 @@ public sealed class ZoomConvergeFunction(ZoomConvergeHandler handler)
         await handler.HandleAsync(message, context.QueueMessageId(), cancellationToken);
 }
 
+/// <summary>Queue trigger on <c>zoom-meeting-changes</c>: a meeting of ours deleted or moved in Zoom is put back.</summary>
+public sealed class ZoomMeetingChangedFunction(ZoomMeetingChanges changes)
+{
+    [Function(nameof(ZoomMeetingChangedFunction))]
+    public async Task Run(
+        [QueueTrigger(QueueNames.ZoomMeetingChanges, Connection = StorageAccount.SettingName)] string message,
+        FunctionContext context,
+        CancellationToken cancellationToken) =>
+        await changes.HandleAsync(message, context.QueueMessageId(), cancellationToken);
+}
+
 /// <summary>
 /// Timer (<c>%ZoomRepairSchedule%</c>, nightly): re-converges every upcoming booking's meeting, so one whose converge
 /// message was lost or poisoned is repaired by morning; a meeting that matches costs no Zoom request.

@@ -4,6 +4,7 @@ using System.Net.Mime;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Cafetalk.Integrations.Storage;
 using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.SystemTextJson;
 
@@ -19,7 +20,7 @@ public sealed record ParseResult(BookingEvent? Booking, MemberEvent? Member, Rej
     /// queue message id. A CloudEvent id may be any text (an email, 60 KB), so such an id is never logged or filed under.
     /// </summary>
     public string CorrelationId(string? messageId) =>
-        BookingEventParser.IsValidId(EventId) ? EventId! : messageId ?? Guid.NewGuid().ToString("N");
+        TableKeys.IsValidId(EventId) ? EventId! : messageId ?? Guid.NewGuid().ToString("N");
 }
 
 /// <summary>
@@ -35,12 +36,6 @@ public sealed partial class BookingEventParser(TimeProvider time)
 
     private static readonly JsonEventFormatter Formatter = new();
     private static readonly ContentType StructuredContentType = new("application/cloudevents+json");
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdPattern();
-
-    /// <summary>True for an id the pipeline accepts as a table key (lecturer, student, booking, member).</summary>
-    public static bool IsValidId(string? value) => value is not null && IdPattern().IsMatch(value);
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(?<zone>Z|z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
     private static partial Regex Iso8601Pattern();
@@ -284,7 +279,7 @@ public sealed partial class BookingEventParser(TimeProvider time)
     private static string ReadId(JsonElement data, string name)
     {
         var value = ReadString(data, name, maxLength: 64);
-        return IdPattern().IsMatch(value)
+        return TableKeys.IsValidId(value)
             ? value
             : throw Field(RejectionReasons.InvalidField, $"data.{name} must be 1-64 characters of A-Z a-z 0-9 _ . -");
     }

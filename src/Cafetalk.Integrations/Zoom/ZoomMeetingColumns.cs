@@ -26,19 +26,19 @@ internal sealed record ZoomMeetingFacts(
 /// <summary>The converger's columns on a <c>Bookings</c> row; desired-state writes merge around them and never touch them.</summary>
 internal static class ZoomMeetingColumns
 {
-    public const string MeetingId = "ZoomMeetingId";
+    public const string MeetingId = MeetingColumns.MeetingId;
     public const string HostId = "ZoomHostId";
     public const string Deleted = "ZoomDeleted";
     public const string StartsAtUtc = "ZoomStartsAtUtc";
     public const string DurationMinutes = "ZoomDurationMinutes";
     public const string TimeZone = "ZoomTimeZone";
-    public const string AutoRecording = "ZoomAutoRecording";
+    public const string AutoRecording = MeetingColumns.AutoRecording;
     public const string CreateLeaseUntilUtc = "ZoomCreateLeaseUntilUtc";
     public const string ConvergedVersion = "ZoomConvergedVersion";
     public const string ConvergedAtUtc = "ZoomConvergedAtUtc";
 
     /// <summary>The meeting's join link, for the lecturer's calendar event; a personal value, never logged.</summary>
-    public const string JoinUrl = "ZoomJoinUrl";
+    public const string JoinUrl = MeetingColumns.JoinUrl;
 
     /// <summary>Table storage has no null and no DateTimeOffset.MinValue; a lease in year 1701 is as good as none.</summary>
     private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -109,6 +109,23 @@ internal static class ZoomMeetingColumns
         [ConvergedVersion] = row.GetInt64(BookingRow.Version) ?? 0,
         [ConvergedAtUtc] = now,
     });
+
+    /// <summary>What Zoom said it holds after a change made outside Cafetalk: the facts the converger compares with the desired state.</summary>
+    public static TableEntity Observed(TableEntity row, DateTimeOffset? startsAtUtc, int? durationMinutes)
+    {
+        var observed = BookingRowColumns.Of(row, []);
+        if (startsAtUtc is { } start)
+        {
+            observed[StartsAtUtc] = start;
+        }
+
+        if (durationMinutes is { } duration)
+        {
+            observed[DurationMinutes] = duration;
+        }
+
+        return observed;
+    }
 
     public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false, [JoinUrl] = string.Empty });
 

@@ -37,6 +37,7 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddTransient<MeetingConverger>();
         services.TryAddTransient<ZoomDriftRepair>();
         services.TryAddTransient<ZoomConvergeHandler>();
+        services.TryAddTransient<ZoomMeetingChanges>();
         // Paced on the system clock, the one Zoom counts by: a test's fake business clock must not stall or rush requests.
         services.TryAddSingleton(provider => new ZoomRateBudget(
             provider.GetRequiredService<StorageAccount>(),
@@ -57,6 +58,12 @@ public static class ZoomServiceCollectionExtensions
 
         AddApiClient<ZoomClient>(services);
         AddApiClient<ZoomRecordingsClient>(services);
+
+        // A recording's download: redirects are followed by the downloader itself, so the token never reaches another
+        // host; the body streams for as long as the file takes (the recording archive bounds each attempt).
+        services.AddHttpClient<ZoomRecordingDownloader>(http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+            .RemoveAllLoggers();
 
         return services;
     }

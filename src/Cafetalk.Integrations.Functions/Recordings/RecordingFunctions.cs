@@ -1,8 +1,9 @@
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
 using Microsoft.Azure.Functions.Worker;
 
-namespace Cafetalk.Integrations.Functions.Vimeo;
+namespace Cafetalk.Integrations.Functions.Recordings;
 
 /// <summary>Queue trigger on <c>zoom-events</c>: a finished Zoom recording goes to Vimeo (both consents) or is deleted.</summary>
 public sealed class LessonRecordingFunction(RecordingEventsHandler handler)
