@@ -139,6 +139,24 @@ public sealed class ConvergeLoopTests
         Assert.Empty(provider.Calls);
     }
 
+    [Fact]
+    public async Task Run_FromASnapshotAlreadyRead_PlansOnItWithoutReadingAgainAndReadsByKeyAfterALostClaim()
+    {
+        _table.Add(Lecturer, Booking, new Dictionary<string, string> { ["Wanted"] = "v1" });
+        var rows = _table.Rows();
+        var found = await rows.ReadAsync(Lecturer, Booking);
+        _table.Requests.Clear();
+        // The row moves after the caller's read (as the archiver's query result can be stale): the claim loses once.
+        _table.WriteBehindTheLoopsBack(Lecturer, Booking, "Other", "x");
+        var provider = new StandInProvider();
+
+        var run = await new ConvergeLoop(rows).RunAsync(found!, provider);
+
+        Assert.Equal(["PATCH etag", "GET -", "PATCH etag", "PATCH etag"], _table.Requests);
+        Assert.Equal("told v1", run.Result);
+        Assert.Equal("v1", _table.Column(Lecturer, Booking, "Told"));
+    }
+
     private ConvergeLoop CreateSut() => new(_table.Rows());
 
     /// <summary>A provider told the row's <c>Wanted</c> value; its claim and fact are plain columns.</summary>
