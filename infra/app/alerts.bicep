@@ -128,6 +128,24 @@ customMetrics
 '''
   }
   {
+    name: 'lesson-at-risk'
+    description: 'A lesson starting within StartsSoon__Window still has no matching meeting or calendar event after one more try (by provider and problem): act before it starts; the site was told.'
+    severity: 1
+    frequency: 'PT5M'
+    window: 'PT15M'
+    dimensions: [
+      'provider'
+      'problem'
+    ]
+    query: '''
+customMetrics
+| where name == "cafetalk.lesson.at_risk"
+| extend provider = tostring(customDimensions.provider), problem = tostring(customDimensions.problem)
+| summarize lessons = sum(valueSum) by provider, problem
+| where lessons > 0
+'''
+  }
+  {
     name: 'converge-lag'
     description: 'Bookings took more than 5 minutes on average to reach a provider over 15 minutes: lessons without a meeting or calendar event (throttling, a poison backlog or a dead secret).'
     severity: 2

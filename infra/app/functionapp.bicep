@@ -113,6 +113,8 @@ var settings = {
   // The other nightly jobs run one after another in the quiet hours of Japan (03:xx UTC is 12:xx JST: Europe's night).
   ErasureRetrySchedule: '0 15 3 * * *'
   HostPoisonSweepSchedule: '0 */5 * * * *'
+  // Lessons starting within StartsSoon__Window (2 h) get one more converge; what is still wrong raises lesson-at-risk.
+  StartsSoonSchedule: '0 */10 * * * *'
   ZoomRepairSchedule: '0 20 3 * * *'
   NewsletterReconcileSchedule: '0 30 3 * * *'
   CalendarSyncSchedule: '0 35 3 * * *'

@@ -59,6 +59,7 @@ internal static class CliApplication
         LedgerCommands.AddTo(root, stdout, time);
         root.Subcommands.Add(Commands.NewsletterCommands.Create(stdout));
         root.Subcommands.Add(Settings.SettingsCommand.Create(stdout));
+        root.Subcommands.Add(Settings.NotificationsCommand.Create(stdout));
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));

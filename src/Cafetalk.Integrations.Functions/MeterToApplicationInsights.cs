@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.ApplicationInsights;
 using Microsoft.ApplicationInsights.Metrics;
 using Microsoft.Extensions.Hosting;
@@ -18,7 +19,7 @@ internal sealed class MeterToApplicationInsights(TelemetryClient telemetry) : IH
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == IntakeMetrics.MeterName)
+            if (instrument.Meter.Name == PipelineMeter.Name)
             {
                 listener.EnableMeasurementEvents(instrument);
             }

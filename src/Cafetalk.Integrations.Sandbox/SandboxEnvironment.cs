@@ -149,6 +149,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
         settings["CalendarSyncSchedule"] = "0 30 3 * * *";
         settings["ZoomRepairSchedule"] = "0 20 3 * * *";
+        settings["StartsSoonSchedule"] = "0 */10 * * * *";
 
         // The gate sends only to a recipient's own hosts over https; these loopback origins stand in for them here.
         foreach (var (recipient, address) in SimulatorAddresses())

@@ -8,12 +8,13 @@ using Azure.Storage.Queues;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Demo;
 using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Zoom;
-using Cafetalk.Integrations.Vimeo;
-using Microsoft.Extensions.Options;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Cafetalk.Integrations.Cli.Bench;

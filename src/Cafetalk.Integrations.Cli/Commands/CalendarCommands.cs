@@ -15,7 +15,7 @@ internal static class CalendarCommands
         var lecturer = new Option<string>("--lecturer") { Description = "The lecturer's id.", HelpName = "ID", Required = true };
         lecturer.Validators.Add(r =>
         {
-            if (!BookingEventParser.IsValidId(r.GetValueOrDefault<string>()))
+            if (!TableKeys.IsValidId(r.GetValueOrDefault<string>()))
             {
                 r.AddError("--lecturer must be 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit.");
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Microsoft.Extensions.DependencyInjection;
 

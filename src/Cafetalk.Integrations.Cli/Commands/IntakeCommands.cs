@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Demo;
 using Cafetalk.Integrations.Cli.Draining;
-using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Operations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cafetalk.Integrations.Cli.Commands;

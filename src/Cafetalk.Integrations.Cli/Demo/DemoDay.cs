@@ -87,4 +87,7 @@ internal sealed class DemoDay
 
     /// <summary>The member whose disclosures the demo shows.</summary>
     public const string ShownMember = "stu_demo_2";
+
+    /// <summary>The lesson 90 minutes away whose meeting only the starts-soon check makes.</summary>
+    public const string SoonBooking = "bk_demo_soon";
 }

@@ -9,7 +9,9 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("providerRequests"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProviderCounts? ProviderRequests = null,
     [property: JsonPropertyName("ledger"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LedgerSummary? Ledger = null,
     [property: JsonPropertyName("duplicates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DuplicateCounts? Duplicates = null,
-    [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null)
+    [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null,
+    [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
+    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
@@ -44,3 +46,8 @@ internal sealed record DuplicateCounts(
 
 internal sealed record LeakCounts(
     [property: JsonPropertyName("fieldsOutsideAllowlist")] int FieldsOutsideAllowlist);
+
+internal sealed record StartsSoonCounts(
+    [property: JsonPropertyName("checked")] int Checked,
+    [property: JsonPropertyName("rescued")] int Rescued,
+    [property: JsonPropertyName("atRisk")] int AtRisk);

@@ -8,6 +8,7 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
@@ -78,6 +79,17 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             });
         }
 
+        StartsSoonReport? startsSoon = null;
+        if (day is not null)
+        {
+            startsSoon = await Step(interactive, "Ninety minutes before a lesson whose meeting message was poisoned: the starts-soon check", async () =>
+            {
+                var report = await StartsSoonAsync(storage, services, drainer, tally, cancellationToken);
+                await DrainAsync(drainer, pump, tally, cancellationToken);
+                return report;
+            });
+        }
+
         var verification = await Step(interactive, "Running the nightly jobs once and verifying the ledger", async () =>
         {
             await services.GetRequiredService<NightlyJobs>().RunAsync(cancellationToken);
@@ -90,7 +102,9 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             ProviderRequests(sandbox),
             new LedgerSummary(verification.Rows, verification.IsIntact),
             new DuplicateCounts(ZoomDuplicates(sandbox), GoogleDuplicates(sandbox)),
-            new LeakCounts(Leaks(sandbox, services.GetRequiredService<DisclosurePolicy>())));
+            new LeakCounts(Leaks(sandbox, services.GetRequiredService<DisclosurePolicy>())),
+            await SiteNotificationsAsync(storage, cancellationToken),
+            startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count));
         if (options.WireLog is not null)
         {
             await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
@@ -170,6 +184,49 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
     }
 
     /// <summary>
+    /// A lesson booked for 90 minutes from now whose <c>zoom-converge</c> message ends on <c>zoom-converge-poison</c>, as the
+    /// host leaves one that failed five times; the starts-soon check is what gives it its meeting (and then its calendar event).
+    /// </summary>
+    private static async Task<StartsSoonReport> StartsSoonAsync(StorageAccount storage, IServiceProvider services, QueueDrainer drainer, DrainTally tally, CancellationToken cancellationToken)
+    {
+        var soon = SampleEvents.Booking(EventTypes.BookingConfirmed, DemoDay.SoonBooking, 1, TimeProvider.System.GetUtcNow().AddMinutes(90), DemoDay.Lecturers[0], "stu_demo_3");
+        await new EventPublisher(storage, services.GetRequiredService<BookingEventIntake>()).PublishAsync([soon], cancellationToken);
+        tally.Merge(await drainer.DrainAsync(cancellationToken: cancellationToken)); // intake only
+
+        // The queues were idle before this event: the one message on zoom-converge is its own.
+        var converge = storage.Queue(QueueNames.ZoomConverge);
+        var poisoned = storage.Queue(QueueNames.ZoomConverge + "-poison");
+        await poisoned.CreateIfNotExistsAsync(cancellationToken: cancellationToken); // the host makes it with its first poisoned message
+        foreach (var message in (await converge.ReceiveMessagesAsync(32, cancellationToken: cancellationToken)).Value)
+        {
+            await poisoned.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+            await converge.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        }
+
+        return await services.GetRequiredService<StartsSoonCheck>().RunAsync(cancellationToken);
+    }
+
+    /// <summary>What the booking system received on <c>site-notifications</c>, by type (each checked against its schema).</summary>
+    private static async Task<IReadOnlyDictionary<string, int>> SiteNotificationsAsync(StorageAccount storage, CancellationToken cancellationToken)
+    {
+        var queue = storage.Queue(QueueNames.SiteNotifications);
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5), cancellationToken)).Value is { Length: > 0 } received)
+        {
+            foreach (var message in received)
+            {
+                using var notification = JsonDocument.Parse(message.Body.ToString());
+                var type = notification.RootElement.GetProperty("type").GetString()!;
+                var known = SiteNotificationTypes.Find(type);
+                var fits = known is not null && SiteNotificationSchema.Problems(known, notification.RootElement.GetProperty("data")).Count == 0;
+                counts[fits ? type : "outside-the-contract"] = counts.GetValueOrDefault(fits ? type : "outside-the-contract") + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>
     /// What the pipeline sent to the providers' APIs: not the lecturer's browser at Google's consent page, and not the
     /// recording download (a read of Zoom's own file with its download token, no disclosure; `bench --scenario recording` counts it).
     /// </summary>
@@ -216,6 +273,18 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         providers.AddRow(report.ProviderRequests!.Zoom.ToString(), report.ProviderRequests.Google.ToString(), report.ProviderRequests.Vimeo.ToString(),
             report.ProviderRequests.Mail.ToString(), report.Duplicates!.Zoom.ToString(), report.Duplicates.Google.ToString(), report.Leaks!.FieldsOutsideAllowlist.ToString());
         console.Write(providers);
+        var site = new Table().Title("What the booking system heard back (site-notifications)").AddColumns("type", "count");
+        foreach (var (type, count) in report.SiteNotifications ?? new Dictionary<string, int>())
+        {
+            site.AddRow(type, count.ToString());
+        }
+
+        console.Write(site);
+        if (report.StartsSoon is { } soon)
+        {
+            console.MarkupLine($"Starts-soon check: {soon.Checked} lesson(s) within 2 hours, {soon.Rescued} put right by its one more try, {soon.AtRisk} still at risk.");
+        }
+
         console.MarkupLine(verification.IsIntact
             ? $"Ledger: {verification.Rows} rows in {verification.Chains} chains, [green]verified[/] (hash chains intact, heads match the digest)."
             : $"Ledger: {verification.Rows} rows, [red]{verification.Findings.Count} finding(s)[/]: {Markup.Escape(string.Join("; ", verification.Findings.Take(3)))}");

@@ -220,7 +220,7 @@ internal static class LedgerCommands
         command.SetAction((parse, cancellationToken) => WithServicesAsync(parse, connection, settings, time, async services =>
         {
             var memberId = parse.GetValue(member)!;
-            if (!BookingEventParser.IsValidId(memberId))
+            if (!TableKeys.IsValidId(memberId))
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("error: --member is not a member id (1-64 characters of A-Z a-z 0-9 _ . -).");
                 return CliApplication.ExitBadArguments;

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Cafetalk.Integrations.Disclosure;
 
 namespace Cafetalk.Integrations.Cli.Settings;
 

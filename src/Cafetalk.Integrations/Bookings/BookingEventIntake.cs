@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net.Mime;
 using System.Text;
-using CloudNative.CloudEvents;
-using CloudNative.CloudEvents.SystemTextJson;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.SystemTextJson;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Bookings;
@@ -84,12 +84,16 @@ public sealed class BookingEventIntake(
 
         // Forwarded under the correlation id, so the member queue's handler files it under the same id.
         var member = parsed.Member! with { EventId = correlationId };
-        var queue = QueueNames.ForMemberEvent(member.Type);
+        var queue = QueueForMemberEvent(member.Type);
         await storage.Queue(queue).SendMessageAsync(Minimised(member), cancellationToken);
         metrics.Processed(member.Type, nameof(IntakeDisposition.Forwarded));
         logger.LogInformation("Member event {EventType} {CorrelationId} forwarded to {Queue}", member.Type, correlationId, queue);
         return new IntakeOutcome(IntakeDisposition.Forwarded, correlationId);
     }
+
+    /// <summary>The queue each kind of member event is handed to.</summary>
+    internal static string QueueForMemberEvent(string type) =>
+        type == EventTypes.MemberErasureRequested ? QueueNames.ErasureRequests : QueueNames.NewsletterEvents;
 
     /// <summary>Re-encodes a member event with only the fields its handler needs.</summary>
     internal static string Minimised(MemberEvent member)

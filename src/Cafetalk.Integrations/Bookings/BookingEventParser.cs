@@ -4,9 +4,9 @@ using System.Net.Mime;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Cafetalk.Integrations.Storage;
 using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.SystemTextJson;
-using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Bookings;
 
@@ -22,7 +22,7 @@ public sealed record ParseResult(BookingEvent? Booking, MemberEvent? Member, Rej
     public string CorrelationId(string? messageId) => TraceableEventId ?? messageId ?? Guid.NewGuid().ToString("N");
 
     /// <summary>The event id when it is an id like ours, so safe to log and file under; otherwise null.</summary>
-    public string? TraceableEventId => BookingEventParser.IsValidId(EventId) ? EventId : null;
+    public string? TraceableEventId => TableKeys.IsValidId(EventId) ? EventId : null;
 
     /// <summary>This result as the intake's queue reads it: refused with its rejection, else read.</summary>
     public QueueMessageReading<ParseResult> AsReading() => Rejection is { } rejection
@@ -48,12 +48,6 @@ public sealed partial class BookingEventParser(TimeProvider time)
 
     private static readonly JsonEventFormatter Formatter = new();
     private static readonly ContentType StructuredContentType = new("application/cloudevents+json");
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdPattern();
-
-    /// <summary>True for an id the pipeline accepts as a table key (lecturer, student, booking, member).</summary>
-    public static bool IsValidId(string? value) => value is not null && IdPattern().IsMatch(value);
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(?<zone>Z|z|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
     private static partial Regex Iso8601Pattern();
@@ -297,7 +291,7 @@ public sealed partial class BookingEventParser(TimeProvider time)
     private static string ReadId(JsonElement data, string name)
     {
         var value = ReadString(data, name, maxLength: 64);
-        return IdPattern().IsMatch(value)
+        return TableKeys.IsValidId(value)
             ? value
             : throw Field(RejectionReasons.InvalidField, $"data.{name} must be 1-64 characters of A-Z a-z 0-9 _ . -");
     }

@@ -120,7 +120,7 @@ public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
                 await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId)
                 {
                     [BookingRow.StudentId] = string.Empty,
-                    [Zoom.ZoomMeetingColumns.JoinUrl] = string.Empty,
+                    [MeetingColumns.JoinUrl] = string.Empty,
                     [BookingRow.ErasedStudentSubjectRef] = erased?.SubjectRef ?? string.Empty,
                     [BookingRow.ErasedStudentErasureId] = erased?.ErasureId ?? string.Empty,
                 }, cancellationToken);

@@ -27,7 +27,7 @@ public sealed record ConvergeRequest(
         {
             // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
             return JsonSerializer.Deserialize<ConvergeRequest>(Encoding.UTF8.GetBytes(message)) is { } request
-                && BookingEventParser.IsValidId(request.LecturerId) && BookingEventParser.IsValidId(request.BookingId)
+                && TableKeys.IsValidId(request.LecturerId) && TableKeys.IsValidId(request.BookingId)
                 ? request
                 : null;
         }

@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
+using Cafetalk.Integrations.Telemetry;
 
 namespace Cafetalk.Integrations.Bookings;
 
 /// <summary>Counters for intake; dimensions are event types and reason codes, never member data.</summary>
 public sealed class IntakeMetrics : IDisposable
 {
-    public const string MeterName = "Cafetalk.Integrations";
     public const string ProcessedName = "cafetalk.events.processed";
     public const string RejectedName = "cafetalk.events.rejected";
 
@@ -15,7 +15,7 @@ public sealed class IntakeMetrics : IDisposable
 
     public IntakeMetrics(IMeterFactory meterFactory)
     {
-        _meter = meterFactory.Create(MeterName);
+        _meter = meterFactory.Create(PipelineMeter.Name);
         _processed = _meter.CreateCounter<long>(ProcessedName, description: "Events accepted by intake");
         _rejected = _meter.CreateCounter<long>(RejectedName, description: "Events moved to the poison queue");
     }

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Erasure;

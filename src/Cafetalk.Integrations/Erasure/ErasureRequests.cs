@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Erasure;

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Disclosure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

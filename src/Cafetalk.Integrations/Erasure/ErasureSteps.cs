@@ -1,6 +1,8 @@
 using Azure;
 using Azure.Data.Tables;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
@@ -67,7 +69,7 @@ public sealed class NewsletterErasureStep(NewsletterSubscriptionStore store, Uns
 }
 
 /// <summary>Vimeo (and Zoom's cloud copies): every recording of a lesson the member took part in, and a lecturer's folder.</summary>
-public sealed class VimeoErasureStep(Vimeo.RecordingDeleter recordings, TimeProvider time) : IErasureStep
+public sealed class VimeoErasureStep(Recordings.RecordingDeleter recordings, TimeProvider time) : IErasureStep
 {
     public string Provider => "vimeo";
 

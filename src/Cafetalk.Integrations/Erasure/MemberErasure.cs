@@ -38,6 +38,7 @@ public sealed class MemberErasure(
     IEnumerable<IErasureStep> steps,
     ErasureReceipts receipts,
     Storage.StorageAccount storage,
+    SiteNotifier notifier,
     TimeProvider time,
     ILogger<MemberErasure> logger)
 {
@@ -93,6 +94,12 @@ public sealed class MemberErasure(
         var receipt = new ErasureReceipt(receiptId, requestId, failed.Count == 0 ? ErasureReceipt.Completed : ErasureReceipt.Pending,
             requestedAt, failed.Count == 0 ? time.GetUtcNow() : null, results);
         await receipts.SaveAsync(receipt, memberId, cancellationToken);
+        // Ids only (the receipt id is an HMAC of the member id): the site closes the request, or shows it pending.
+        await notifier.PublishAsync(failed.Count == 0 ? SiteNotificationTypes.ErasureCompleted : SiteNotificationTypes.ErasurePending,
+            failed.Count == 0
+                ? new Dictionary<string, object?> { ["receiptId"] = receiptId, ["correlationId"] = scope.CorrelationId }
+                : new Dictionary<string, object?> { ["receiptId"] = receiptId, ["pendingProviders"] = failed, ["correlationId"] = scope.CorrelationId },
+            cancellationToken);
         logger.LogInformation("Erasure {ReceiptId}: {Status} ({Steps} steps, {Failed} failed)", receiptId, receipt.Status, results.Count, failed.Count);
         return failed.Count == 0 ? receipt : throw new ErasureIncompleteException(failed);
     }

@@ -29,7 +29,7 @@ public sealed class MemberErasureFlow(PrivacyOfficeCredential credential, Storag
             return Problem(401, "privacy-office-credential", $"This route needs the privacy office's key in the {PrivacyOfficeCredential.HeaderName} header.");
         }
 
-        if (!BookingEventParser.IsValidId(memberId) || !BookingEventParser.IsValidId(requestId))
+        if (!TableKeys.IsValidId(memberId) || !TableKeys.IsValidId(requestId))
         {
             return Problem(400, "member-id", "The member id and requestId must be 1-64 characters of A-Z a-z 0-9 _ . -");
         }

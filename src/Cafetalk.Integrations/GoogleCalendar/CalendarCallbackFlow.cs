@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.GoogleCalendar.Api;
 using Cafetalk.Integrations.Http;
@@ -23,6 +24,7 @@ public sealed class CalendarCallbackFlow(
     CalendarDisconnection disconnection,
     SubjectRegistry subjects,
     StorageAccount storage,
+    SiteNotifier notifier,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
     ILogger<CalendarCallbackFlow> logger)
@@ -151,6 +153,8 @@ public sealed class CalendarCallbackFlow(
 
         await connections.SaveAsync(lecturerId, granted.RefreshToken, calendar.Id!, consentId, time.GetUtcNow(), cancellationToken);
         var queued = await BackfillAsync(lecturerId, cancellationToken);
+        await notifier.PublishAsync(SiteNotificationTypes.CalendarConnected,
+            new Dictionary<string, object?> { ["lecturerId"] = lecturerId, ["correlationId"] = correlationId }, cancellationToken);
         logger.LogInformation("Lecturer {LecturerId} connected Google Calendar{Replaced}; {Bookings} upcoming booking(s) queued", lecturerId, existing is null ? string.Empty : " (replacing the previous connection)", queued);
         return Page(200, CalendarPage.Connected, language);
     }

@@ -40,7 +40,7 @@ public sealed class CalendarDisconnectFlow(
             lecturerId = null;
         }
 
-        if (!BookingEventParser.IsValidId(lecturerId))
+        if (!TableKeys.IsValidId(lecturerId))
         {
             return Problem(400, "bad-body", "Send {\"lecturerId\": \"...\"} as JSON.");
         }

@@ -174,7 +174,7 @@ public sealed class CalendarEventConverger(
     /// <summary>When a just-confirmed booking has no Zoom meeting yet, the time until which its insert waits for the join link.</summary>
     private DateTimeOffset? AwaitsJoinLink(TableEntity row)
     {
-        if (CalendarEventColumns.ReadJoinUrl(row) is not null || !string.IsNullOrEmpty(row.GetString(Zoom.ZoomMeetingColumns.MeetingId))
+        if (CalendarEventColumns.ReadJoinUrl(row) is not null || !string.IsNullOrEmpty(row.GetString(MeetingColumns.MeetingId))
             || row.GetDateTimeOffset(BookingRow.DesiredChangedAtUtc) is not { } changedAt)
         {
             return null;
@@ -278,10 +278,8 @@ public sealed class CalendarEventConverger(
 /// Handles a grant the lecturer withdrew: marks the connection revoked (so no message for that lecturer calls Google
 /// again) and, once, queues <c>com.cafetalk.calendar.connection-revoked</c> for the site to tell the lecturer.
 /// </summary>
-public sealed class CalendarRevocations(CalendarConnections connections, StorageAccount storage, TimeProvider time, ILogger<CalendarRevocations> logger)
+public sealed class CalendarRevocations(CalendarConnections connections, SiteNotifier notifier, TimeProvider time, ILogger<CalendarRevocations> logger)
 {
-    public const string ConnectionRevokedType = "com.cafetalk.calendar.connection-revoked";
-
     public async Task MarkRevokedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default)
     {
         if (!await connections.MarkRevokedAsync(connection, time.GetUtcNow(), cancellationToken))
@@ -289,17 +287,8 @@ public sealed class CalendarRevocations(CalendarConnections connections, Storage
             return;
         }
 
-        var cloudEvent = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["specversion"] = "1.0",
-            ["id"] = Guid.NewGuid().ToString("N"),
-            ["source"] = "/cafetalk-integrations/calendar",
-            ["type"] = ConnectionRevokedType,
-            ["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            ["datacontenttype"] = "application/json",
-            ["data"] = new Dictionary<string, string> { ["lecturerId"] = connection.LecturerId, ["correlationId"] = correlationId },
-        });
-        await storage.Queue(QueueNames.SiteNotifications).SendMessageAsync(cloudEvent, cancellationToken);
+        await notifier.PublishAsync(SiteNotificationTypes.CalendarConnectionRevoked,
+            new Dictionary<string, object?> { ["lecturerId"] = connection.LecturerId, ["correlationId"] = correlationId }, cancellationToken);
         logger.LogWarning("Google access of lecturer {LecturerId} was revoked (invalid_grant); calendar updates stop until they connect again", connection.LecturerId);
     }
 }
@@ -313,13 +302,12 @@ public sealed class CalendarRevocations(CalendarConnections connections, Storage
 public sealed class CalendarRecreations(
     CalendarConnections connections,
     StorageAccount storage,
+    SiteNotifier notifier,
     GoogleDisclosures disclosures,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
     ILogger<CalendarRecreations> logger)
 {
-    public const string LessonCalendarRecreatedType = "com.cafetalk.calendar.lesson-calendar-recreated";
-
     /// <summary>The connection's calendar id after the re-creation (ours, or the one another worker stored first).</summary>
     public async Task<string> RecreateAsync(CalendarConnection gone, CalendarClient client, string correlationId, CancellationToken cancellationToken = default)
     {
@@ -339,17 +327,8 @@ public sealed class CalendarRecreations(
         }
 
         var queued = await QueueUpcomingAsync(gone.LecturerId, cancellationToken);
-        var cloudEvent = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["specversion"] = "1.0",
-            ["id"] = Guid.NewGuid().ToString("N"),
-            ["source"] = "/cafetalk-integrations/calendar",
-            ["type"] = LessonCalendarRecreatedType,
-            ["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            ["datacontenttype"] = "application/json",
-            ["data"] = new Dictionary<string, string> { ["lecturerId"] = gone.LecturerId, ["correlationId"] = correlationId },
-        });
-        await storage.Queue(QueueNames.SiteNotifications).SendMessageAsync(cloudEvent, cancellationToken);
+        await notifier.PublishAsync(SiteNotificationTypes.LessonCalendarRecreated,
+            new Dictionary<string, object?> { ["lecturerId"] = gone.LecturerId, ["correlationId"] = correlationId }, cancellationToken);
         logger.LogWarning("The lesson calendar of lecturer {LecturerId} was deleted in Google; made a new one and queued {Bookings} upcoming booking(s)", gone.LecturerId, queued);
         return calendar.Id!;
     }

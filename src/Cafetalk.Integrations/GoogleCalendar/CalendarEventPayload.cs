@@ -77,7 +77,7 @@ internal static class CalendarEventColumns
     public const string InsertClaimUntilUtc = "GoogleInsertClaimUntilUtc";
 
     /// <summary>Written by the Zoom converger: the meeting's join link, the only thing the event's description holds.</summary>
-    public const string JoinUrl = Zoom.ZoomMeetingColumns.JoinUrl;
+    public const string JoinUrl = MeetingColumns.JoinUrl;
 
     public static CalendarEventFacts Read(TableEntity row) => new(
         Empty(row.GetString(EventId)), Empty(row.GetString(CalendarId)), row.GetBoolean(Deleted) ?? false, Empty(row.GetString(Fingerprint)));

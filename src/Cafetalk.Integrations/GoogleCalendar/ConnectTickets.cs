@@ -24,7 +24,7 @@ public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, Time
 
     public string Issue(string lecturerId, TimeSpan? lifetime = null)
     {
-        if (!BookingEventParser.IsValidId(lecturerId))
+        if (!TableKeys.IsValidId(lecturerId))
         {
             throw new ArgumentException("A lecturer id is 1-64 characters of A-Z a-z 0-9 _ . -", nameof(lecturerId));
         }
@@ -73,7 +73,7 @@ public sealed class ConnectTickets(IOptions<GoogleCalendarOptions> options, Time
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var longest = (long)options.Value.TicketMaxLifetime.TotalSeconds;
-        if (now >= expires || expires - now > longest || !BookingEventParser.IsValidId(parts[1]))
+        if (now >= expires || expires - now > longest || !TableKeys.IsValidId(parts[1]))
         {
             return null;
         }

@@ -27,7 +27,7 @@ public sealed record MailSuppressionRequest(string SubjectRef, string List)
         {
             // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
             return JsonSerializer.Deserialize<MailSuppressionRequest>(Encoding.UTF8.GetBytes(text), JsonSerializerOptions.Web) is { } request
-                && SubjectRegistry.IsSubjectRef(request.SubjectRef) && BookingEventParser.IsValidId(request.List)
+                && SubjectRegistry.IsSubjectRef(request.SubjectRef) && TableKeys.IsValidId(request.List)
                 ? request
                 : null;
         }

@@ -195,7 +195,7 @@ public static partial class PoisonMinimiser
 
         return kind switch
         {
-            Kind.Id => Bookings.BookingEventParser.IsValidId(text),
+            Kind.Id => TableKeys.IsValidId(text),
             Kind.Timestamp => TimestampShape().IsMatch(text),
             Kind.TimeZone => TimeZoneShape().IsMatch(text),
             Kind.Locale => text.Length <= 8 && LocaleShape().IsMatch(text),

@@ -38,10 +38,6 @@ public static class QueueNames
 
     public static readonly IReadOnlyList<string> All =
         [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge, SiteNotifications];
-
-    /// <summary>The queue each kind of member event is handed to.</summary>
-    public static string ForMemberEvent(string type) =>
-        type == Bookings.EventTypes.MemberErasureRequested ? ErasureRequests : NewsletterEvents;
 }
 
 /// <summary>Table names used by the pipeline.</summary>

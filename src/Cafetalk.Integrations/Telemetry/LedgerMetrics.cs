@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Cafetalk.Integrations.Bookings;
 
 namespace Cafetalk.Integrations.Telemetry;
 
@@ -15,7 +14,7 @@ public sealed class LedgerMetrics
     private readonly Counter<long> _appends;
 
     public LedgerMetrics(IMeterFactory meterFactory) =>
-        _appends = meterFactory.Create(IntakeMetrics.MeterName)
+        _appends = meterFactory.Create(PipelineMeter.Name)
             .CreateCounter<long>(AppendsName, "{transaction}", "Ledger append transactions (one per subject chain), by outcome");
 
     public void Append(string outcome) => _appends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

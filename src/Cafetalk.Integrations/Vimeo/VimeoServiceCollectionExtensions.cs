@@ -1,7 +1,6 @@
 using System.Net;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
-using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +9,7 @@ using Polly;
 
 namespace Cafetalk.Integrations.Vimeo;
 
-/// <summary>Registers the Vimeo capability: options, the resilient gated API client, the recording archiver and its deleter.</summary>
+/// <summary>Registers the Vimeo capability: options, the resilient gated API client, the upload client, lecturers' folders.</summary>
 public static class VimeoServiceCollectionExtensions
 {
     public const string ApiPipelineName = "vimeo-api";
@@ -31,10 +30,6 @@ public static class VimeoServiceCollectionExtensions
         services.TryAddTransient<VimeoScopeCheck>();
         services.TryAddSingleton<RecordingFailures>();
         services.AddHostedService<VimeoScopeStartupCheck>();
-        services.TryAddTransient<RecordingArchiver>();
-        services.TryAddTransient<RecordingDeleter>();
-        services.TryAddTransient<RecordingEventsHandler>();
-        services.TryAddTransient<RecordingConvergeHandler>();
 
         // A 429 waits until X-RateLimit-Reset rather than for Retry-After, which Vimeo does not send.
         services.AddHttpClient<VimeoClient>().AddProviderPipeline(new ProviderHttpPipeline<VimeoOptions>
@@ -51,14 +46,8 @@ public static class VimeoServiceCollectionExtensions
         // The upload link is its own credential on Vimeo's upload host: no API token, no retry (a failed chunk is
         // resumed from Vimeo's offset), and a chunk may take minutes on a slow line. Each upload's bytes are in the
         // ledger (operation "upload") before the first chunk; the gate cannot read a binary body.
-        // HttpClient's own logging would write the upload link (a credential) and Zoom's download URLs: off.
+        // HttpClient's own logging would write the upload link (a credential): off.
         services.AddHttpClient<VimeoTusClient>(http => http.Timeout = TimeSpan.FromMinutes(10)).RemoveAllLoggers();
-
-        // Zoom's download: redirects are followed by the downloader itself, so the token never reaches another host;
-        // the body streams for as long as the file takes (the archiver bounds each attempt).
-        services.AddHttpClient<ZoomRecordingDownloader>(http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
-            .RemoveAllLoggers();
         return services;
     }
 

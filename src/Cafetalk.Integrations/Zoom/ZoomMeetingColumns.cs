@@ -26,19 +26,19 @@ internal sealed record ZoomMeetingFacts(
 /// <summary>The converger's columns on a <c>Bookings</c> row; desired-state writes merge around them and never touch them.</summary>
 internal static class ZoomMeetingColumns
 {
-    public const string MeetingId = "ZoomMeetingId";
+    public const string MeetingId = MeetingColumns.MeetingId;
     public const string HostId = "ZoomHostId";
     public const string Deleted = "ZoomDeleted";
     public const string StartsAtUtc = "ZoomStartsAtUtc";
     public const string DurationMinutes = "ZoomDurationMinutes";
     public const string TimeZone = "ZoomTimeZone";
-    public const string AutoRecording = "ZoomAutoRecording";
+    public const string AutoRecording = MeetingColumns.AutoRecording;
     public const string CreateLeaseUntilUtc = "ZoomCreateLeaseUntilUtc";
     public const string ConvergedVersion = "ZoomConvergedVersion";
     public const string ConvergedAtUtc = "ZoomConvergedAtUtc";
 
     /// <summary>The meeting's join link, for the lecturer's calendar event; a personal value, never logged.</summary>
-    public const string JoinUrl = "ZoomJoinUrl";
+    public const string JoinUrl = MeetingColumns.JoinUrl;
 
     /// <summary>Table storage has no null and no DateTimeOffset.MinValue; a lease in year 1701 is as good as none.</summary>
     private static readonly DateTimeOffset NoLease = new(1701, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -33,7 +33,7 @@ public static class ZoomMeetingPayload
     /// <summary>A neutral topic: Zoom shows it to both sides and stores it; it must say nothing about them.</summary>
     public const string Topic = "Cafetalk lesson";
     public const int ScheduledMeetingType = 2;
-    public const string RecordToCloud = "cloud";
+    public const string RecordToCloud = MeetingColumns.CloudRecording;
     public const string NoRecording = "none";
 
     /// <summary>

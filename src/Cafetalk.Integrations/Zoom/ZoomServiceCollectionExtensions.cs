@@ -57,6 +57,12 @@ public static class ZoomServiceCollectionExtensions
         AddApiClient<ZoomClient>(services);
         AddApiClient<ZoomRecordingsClient>(services);
 
+        // A recording's download: redirects are followed by the downloader itself, so the token never reaches another
+        // host; the body streams for as long as the file takes (the recording archive bounds each attempt).
+        services.AddHttpClient<ZoomRecordingDownloader>(http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) })
+            .RemoveAllLoggers();
+
         return services;
     }
 

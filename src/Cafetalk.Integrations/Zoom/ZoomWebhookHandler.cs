@@ -7,7 +7,6 @@ using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Storage;
-using Cafetalk.Integrations.Vimeo;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Zoom;

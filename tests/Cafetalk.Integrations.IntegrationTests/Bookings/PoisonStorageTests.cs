@@ -1,6 +1,8 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -34,6 +34,17 @@ public sealed class DemoCommandTests
             Assert.Equal(0, report.GetProperty("duplicates").GetProperty("google").GetInt32());
             Assert.Equal(0, report.GetProperty("leaks").GetProperty("fieldsOutsideAllowlist").GetInt32());
 
+            // The site's view: every notification is of a contract type and passes its schema; both connects and the erasure are told.
+            var site = report.GetProperty("siteNotifications").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+            Assert.DoesNotContain("outside-the-contract", site.Keys);
+            Assert.All(site.Keys, type => Assert.NotNull(Cafetalk.Integrations.Bookings.SiteNotificationTypes.Find(type)));
+            Assert.Equal(2, site["com.cafetalk.calendar.connected"]);
+            Assert.Equal(1, site["com.cafetalk.member.erasure-completed"]);
+
+            // The lesson 90 minutes away whose zoom-converge message was poisoned gets its meeting from the starts-soon check.
+            var soon = report.GetProperty("startsSoon");
+            Assert.Equal((1, 1, 0), (soon.GetProperty("checked").GetInt32(), soon.GetProperty("rescued").GetInt32(), soon.GetProperty("atRisk").GetInt32()));
+
             var wire = await File.ReadAllTextAsync(wireLog);
             Assert.All(Cafetalk.Integrations.Sandbox.SampleEvents.PlantedPersonalValues, v => Assert.DoesNotContain(v, wire, StringComparison.Ordinal));
             Assert.DoesNotContain("access_token=dl-", wire, StringComparison.Ordinal);
@@ -84,6 +95,8 @@ public sealed class DemoCommandTests
         Assert.Contains("duration-out-of-range", output, StringComparison.Ordinal);
         Assert.Contains("Requests each provider received", output, StringComparison.Ordinal);
         Assert.Contains("verified", output, StringComparison.Ordinal);
+        Assert.Contains("What the booking system heard back", output, StringComparison.Ordinal);
+        Assert.Contains("Starts-soon check: 1 lesson(s) within 2 hours, 1 put right", output, StringComparison.Ordinal);
         Assert.Contains("To whom stu_demo_2's data went", output, StringComparison.Ordinal);
         Assert.DoesNotContain("hanako", output, StringComparison.OrdinalIgnoreCase);
     }

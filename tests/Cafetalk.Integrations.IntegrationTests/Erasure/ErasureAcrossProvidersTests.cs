@@ -2,7 +2,7 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.IntegrationTests.GoogleCalendar;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
-using Cafetalk.Integrations.IntegrationTests.Vimeo;
+using Cafetalk.Integrations.IntegrationTests.Recordings;
 using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Vimeo;

@@ -1,4 +1,5 @@
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.IntegrationTests.GoogleCalendar;

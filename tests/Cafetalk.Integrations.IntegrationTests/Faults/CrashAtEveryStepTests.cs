@@ -3,6 +3,8 @@ using Azure.Storage.Queues.Models;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.GoogleCalendar;
+using Cafetalk.Integrations.Operations;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;

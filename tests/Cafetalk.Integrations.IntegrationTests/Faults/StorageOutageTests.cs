@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;

@@ -233,7 +233,7 @@ public sealed partial class HttpRouteFuzzTests
             else if (answer.Status == 202)
             {
                 kind = "202 queued";
-                if (!BookingEventParser.IsValidId(requestId) || (plain.Contains(request) ? !BookingEventParser.IsValidId(memberId) : !BookingEventParser.IsValidId(Uri.UnescapeDataString(request.PathAndQuery.Split('/')[3]))))
+                if (!TableKeys.IsValidId(requestId) || (plain.Contains(request) ? !TableKeys.IsValidId(memberId) : !TableKeys.IsValidId(Uri.UnescapeDataString(request.PathAndQuery.Split('/')[3]))))
                 {
                     problems.Enqueue($"queued an erasure for an id that is not valid: {answer}");
                 }
@@ -249,7 +249,7 @@ public sealed partial class HttpRouteFuzzTests
             {
                 kind = "400 member-id";
                 CheckProblem(answer, 400, "https://cafetalk.com/problems/erasure/member-id", problems);
-                if (plain.Contains(request) && BookingEventParser.IsValidId(requestId))
+                if (plain.Contains(request) && TableKeys.IsValidId(requestId))
                 {
                     problems.Enqueue($"the office's well-formed erasure was refused: {answer}");
                 }

@@ -23,6 +23,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 using Xunit.Abstractions;
 using ZoomWebhookVerifier = Cafetalk.Integrations.Zoom.ZoomWebhookVerifier;
+using Cafetalk.Integrations.Zoom;
 
 namespace Cafetalk.Integrations.IntegrationTests.Fuzzing;
 
@@ -338,7 +339,7 @@ public sealed partial class HttpRouteFuzzTests(FuzzFixture fixture, ITestOutputH
                     problems.Enqueue($"served without the function key: {answer}");
                 }
 
-                var wellFormed = LecturerIdOf(answer.Request.Body!) is { } id && BookingEventParser.IsValidId(id);
+                var wellFormed = LecturerIdOf(answer.Request.Body!) is { } id && TableKeys.IsValidId(id);
                 if (answer.Request.Body!.Length > CalendarDisconnectFlow.MaxDisconnectBodyBytes)
                 {
                     // The route reads at most 4 KiB (RequestBody): anything longer is refused before it is parsed.

@@ -4,10 +4,12 @@ using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Serving;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.Fuzzing;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
@@ -411,7 +413,7 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
         new BookingEventParser(TimeProvider.System).Parse(message).Booking is { Status: BookingStatus.Cancelled };
 
     private static string ForwardedTo(string message) =>
-        QueueNames.ForMemberEvent(new BookingEventParser(TimeProvider.System).Parse(message).Member!.Type);
+        BookingEventIntake.QueueForMemberEvent(new BookingEventParser(TimeProvider.System).Parse(message).Member!.Type);
 
     /// <summary>Multiset difference: each item of <paramref name="items"/> not matched by one of <paramref name="remove"/>.</summary>
     private static List<T> Minus<T>(IEnumerable<T> items, IEnumerable<T> remove) where T : notnull

@@ -194,7 +194,7 @@ public sealed class CalendarPublishedContractTests(SandboxFixture fixture) : ICl
         Assert.Equal(0, again.Recreated);
         var notice = Assert.Single((await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(10)).Value).Body.ToString();
         var data = JsonNode.Parse(notice)!;
-        Assert.Equal(CalendarRecreations.LessonCalendarRecreatedType, data["type"]!.GetValue<string>());
+        Assert.Equal(SiteNotificationTypes.LessonCalendarRecreated.Type, data["type"]!.GetValue<string>());
         Assert.Equal(["correlationId", "lecturerId"], data["data"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(lecturer, data["data"]!["lecturerId"]!.GetValue<string>());
     }

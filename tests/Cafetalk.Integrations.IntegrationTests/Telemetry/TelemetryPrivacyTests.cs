@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Telemetry;

@@ -27,6 +27,7 @@ public sealed partial class FunctionsMetadataTests
         ["MemberErasureRequested"] = new("queueTrigger", Queue: "erasure-requests", Connection: "AzureWebJobsStorage"),
         ["ErasureRetry"] = new("timerTrigger", Schedule: "%ErasureRetrySchedule%"),
         ["HostPoisonSweepFunction"] = new("timerTrigger", Schedule: "%HostPoisonSweepSchedule%"),
+        ["StartsSoonFunction"] = new("timerTrigger", Schedule: "%StartsSoonSchedule%"),
         ["MemberDisclosures"] = new("httpTrigger", Route: "members/{memberId}/disclosures", Methods: ["GET"], AuthLevel: "Function"),
         ["PrivacyOfficeErasure"] = new("httpTrigger", Route: "members/{memberId}/erasure", Methods: ["POST"], AuthLevel: "Function"),
         ["NewsletterUnsubscribePage"] = new("httpTrigger", Route: "newsletter/unsubscribe", Methods: ["GET"], AuthLevel: "Anonymous"),
@@ -136,7 +137,7 @@ public sealed partial class FunctionsMetadataTests
 
         var settings = TimerScheduleSettings();
 
-        Assert.Equal(8, settings.Length);
+        Assert.Equal(9, settings.Length);
         Assert.All(settings, name => Assert.True(values.TryGetProperty(name, out var value) && IsNcrontab(value.GetString()!),
             $"local.settings.sample.json gives timer setting '{name}' no six-field NCRONTAB value."));
     }

@@ -6,6 +6,7 @@ using Cafetalk.Integrations.Newsletter;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
+using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -113,7 +114,7 @@ public sealed partial class MessageParserFuzzTests(ITestOutputHelper output)
                 }
 
                 accepted++;
-                if (!BookingEventParser.IsValidId(request.LecturerId) || !BookingEventParser.IsValidId(request.BookingId))
+                if (!TableKeys.IsValidId(request.LecturerId) || !TableKeys.IsValidId(request.BookingId))
                 {
                     problems.Add($"#{i} accepted ids that are not table-safe: {FuzzSettings.Show(inputs[i])}");
                 }
@@ -185,7 +186,7 @@ public sealed partial class MessageParserFuzzTests(ITestOutputHelper output)
                 }
 
                 accepted++;
-                if (!SubjectRefPattern().IsMatch(request.SubjectRef) || !BookingEventParser.IsValidId(request.List))
+                if (!SubjectRefPattern().IsMatch(request.SubjectRef) || !TableKeys.IsValidId(request.List))
                 {
                     problems.Add($"#{i} accepted a subject or list that is not table-safe: {FuzzSettings.Show(inputs[i])}");
                 }
@@ -224,7 +225,7 @@ public sealed partial class MessageParserFuzzTests(ITestOutputHelper output)
 
     private static string? ProblemWithBooking(BookingEventParser parser, BookingEvent booking)
     {
-        if (!BookingEventParser.IsValidId(booking.BookingId) || !BookingEventParser.IsValidId(booking.LecturerId) || !BookingEventParser.IsValidId(booking.StudentId))
+        if (!TableKeys.IsValidId(booking.BookingId) || !TableKeys.IsValidId(booking.LecturerId) || !TableKeys.IsValidId(booking.StudentId))
         {
             return "with an id that is not table-safe";
         }
@@ -244,7 +245,7 @@ public sealed partial class MessageParserFuzzTests(ITestOutputHelper output)
 
     private static string? ProblemWithMember(BookingEventParser parser, MemberEvent member)
     {
-        if (!BookingEventParser.IsValidId(member.MemberId) || !EventTypes.Member.Contains(member.Type))
+        if (!TableKeys.IsValidId(member.MemberId) || !EventTypes.Member.Contains(member.Type))
         {
             return "with an id or type outside the contract";
         }

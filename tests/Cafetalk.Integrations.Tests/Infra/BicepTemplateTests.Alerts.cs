@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Functions.Disclosure;
 using Cafetalk.Integrations.Telemetry;
 
@@ -18,6 +19,7 @@ public sealed partial class BicepTemplateTests
         { "provider-errors", ProviderMetrics.RequestsName },
         { "disclosure-refused", ProviderMetrics.RequestsName },
         { "converge-lag", ConvergeMetrics.LagName },
+        { "lesson-at-risk", Cafetalk.Integrations.Operations.StartsSoonCheck.AtRiskMetric },
         { "ledger-append-gave-up", LedgerMetrics.GaveUp },
         { "ledger-head-conflicts", LedgerMetrics.HeadConflict },
         { "ledger-digest-failed", nameof(LedgerDigestFunction) },

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 

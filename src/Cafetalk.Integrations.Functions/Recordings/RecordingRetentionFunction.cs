@@ -1,4 +1,4 @@
-namespace Cafetalk.Integrations.Functions.Vimeo;
+namespace Cafetalk.Integrations.Functions.Recordings;
 
 /// <summary>Timer (<c>%VimeoRetentionSchedule%</c>, nightly): deletes Vimeo recordings past retention or left on cancelled bookings.</summary>
 public sealed class RecordingRetentionFunction(RecordingDeleter deleter)

@@ -1,4 +1,4 @@
-namespace Cafetalk.Integrations.Functions.Vimeo;
+namespace Cafetalk.Integrations.Functions.Recordings;
 
 /// <summary>Queue trigger on <c>zoom-events</c>: a finished Zoom recording goes to Vimeo (both consents) or is deleted.</summary>
 public sealed class LessonRecordingFunction(RecordingEventsHandler handler)

@@ -1,14 +1,15 @@
+using System.Net;
 using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
-using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace Cafetalk.Integrations.Vimeo;
+namespace Cafetalk.Integrations.Recordings;
 
 /// <summary>What handling one <c>recording.completed</c> did.</summary>
 public enum RecordingOutcome
@@ -53,7 +54,7 @@ public sealed class RecordingArchiver(
     RecordingReferences references,
     RecordingDisclosures disclosures,
     RecordingFailures failures,
-    Erasure.ErasureFollowUps erasureFollowUps,
+    ErasureFollowUps erasureFollowUps,
     IOptions<VimeoOptions> options,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
@@ -213,7 +214,7 @@ public sealed class RecordingArchiver(
         var (deleted, pending) = (0, 0);
         await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            var meetingId = long.TryParse(row.GetString(ZoomMeetingColumns.MeetingId), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
+            var meetingId = long.TryParse(row.GetString(MeetingColumns.MeetingId), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
             foreach (var instance in RecordingColumns.LateDeletesPending(row))
             {
                 try

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Cafetalk.Integrations.Vimeo;
+namespace Cafetalk.Integrations.Zoom;
 
 /// <summary>
 /// A <c>zoom-events</c> message as <see cref="Zoom.ZoomWebhookHandler"/> writes it. For <c>recording.completed</c> it

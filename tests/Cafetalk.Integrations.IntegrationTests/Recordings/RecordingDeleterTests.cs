@@ -3,8 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
-using Cafetalk.Integrations.Functions.Vimeo;
+using Cafetalk.Integrations.Functions.Recordings;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Vimeo;
 using Cafetalk.Integrations.Storage;
@@ -14,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 
-namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+namespace Cafetalk.Integrations.IntegrationTests.Recordings;
 
 /// <summary>Recordings leave Vimeo on time: retention, cancellation, erasure; and the simulator refuses what Vimeo refuses.</summary>
 public sealed class RecordingDeleterTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>

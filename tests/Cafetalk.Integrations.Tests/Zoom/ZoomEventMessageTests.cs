@@ -1,6 +1,7 @@
 using Cafetalk.Integrations.Vimeo;
+using Cafetalk.Integrations.Zoom;
 
-namespace Cafetalk.Integrations.Tests.Vimeo;
+namespace Cafetalk.Integrations.Tests.Zoom;
 
 public sealed class ZoomEventMessageTests
 {

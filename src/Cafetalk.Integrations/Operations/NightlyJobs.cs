@@ -1,13 +1,15 @@
+using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Erasure;
 using Cafetalk.Integrations.GoogleCalendar;
 using Cafetalk.Integrations.Newsletter;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Cafetalk.Integrations.Bookings;
+namespace Cafetalk.Integrations.Operations;
 
 /// <summary>What one run of the nightly jobs did.</summary>
 public sealed record NightlyReport(int ZoomBookingsChecked, int ZoomRepaired, int ZoomFailed, int CalendarLecturers, int CalendarRestored, int CalendarRepaired, int CalendarFailed, int RecordingsDeleted, SuppressionReconcileReport Newsletter, int ErasuresCompleted, int InDoubtDisclosuresClosed);

@@ -1,15 +1,15 @@
 using System.Diagnostics.Metrics;
 using Azure.Data.Tables;
-using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Telemetry;
 
-namespace Cafetalk.Integrations.Telemetry;
+namespace Cafetalk.Integrations.Bookings;
 
 /// <summary>Seconds from a booking's desired state changing (<c>DesiredChangedAtUtc</c>) to a provider made to match it.</summary>
 public sealed class ConvergeMetrics(IMeterFactory meterFactory, TimeProvider time)
 {
     public const string LagName = "cafetalk.converge.lag";
 
-    private readonly Histogram<double> _lag = meterFactory.Create(IntakeMetrics.MeterName)
+    private readonly Histogram<double> _lag = meterFactory.Create(PipelineMeter.Name)
         .CreateHistogram<double>(LagName, "s", "Seconds from a desired-state change to the provider matching it");
 
     /// <summary>Records the lag for <paramref name="row"/>, the Bookings row the converger acted on.</summary>

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Contracts;
 using Cafetalk.Integrations.Sandbox.Vimeo;
@@ -13,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+namespace Cafetalk.Integrations.IntegrationTests.Recordings;
 
 /// <summary>
 /// The recording path held to Zoom's and Vimeo's published contracts (issue 15): the download token only in the
@@ -166,7 +168,7 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
 
         var notices = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
             .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
-            .Where(e => e.GetProperty("type").GetString() == RecordingFailures.UploadFailedType && e.GetProperty("data").GetProperty("bookingId").GetString() == booking)
+            .Where(e => e.GetProperty("type").GetString() == SiteNotificationTypes.RecordingUploadFailed.Type && e.GetProperty("data").GetProperty("bookingId").GetString() == booking)
             .ToList();
         var notice = Assert.Single(notices);
         Assert.Equal((lecturer, "msg-upload-fails", "1.0"), (notice.GetProperty("data").GetProperty("lecturerId").GetString(), notice.GetProperty("data").GetProperty("correlationId").GetString(), notice.GetProperty("specversion").GetString()));
@@ -243,7 +245,7 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         Assert.DoesNotContain(Vimeo.Videos, v => v.Description == _scenario.BookingReference(booking));
         var notices = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
             .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
-            .Where(e => e.GetProperty("type").GetString() == RecordingFailures.UploadFailedType && e.GetProperty("data").GetProperty("bookingId").GetString() == booking);
+            .Where(e => e.GetProperty("type").GetString() == SiteNotificationTypes.RecordingUploadFailed.Type && e.GetProperty("data").GetProperty("bookingId").GetString() == booking);
         Assert.Equal("msg-transcode-fails", Assert.Single(notices).GetProperty("data").GetProperty("correlationId").GetString());
 
         ClearRequests();
@@ -359,7 +361,7 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
         Assert.DoesNotContain(ZoomRecordingCalls(), r => r.Method == "DELETE");
         var notices = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
             .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
-            .Where(e => e.GetProperty("type").GetString() == RecordingFailures.UploadFailedType && e.GetProperty("data").GetProperty("bookingId").GetString() == booking);
+            .Where(e => e.GetProperty("type").GetString() == SiteNotificationTypes.RecordingUploadFailed.Type && e.GetProperty("data").GetProperty("bookingId").GetString() == booking);
         Assert.Equal("msg-transcode-stuck", Assert.Single(notices).GetProperty("data").GetProperty("correlationId").GetString());
 
         ClearRequests();

@@ -1,10 +1,9 @@
 using System.Diagnostics.Metrics;
-using Cafetalk.Integrations.Bookings;
-using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Telemetry;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
-namespace Cafetalk.Integrations.Telemetry;
+namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>Requests to each provider by status class, and its 429s; dimensions are the provider key and the status, never a URL or body.</summary>
 public sealed class ProviderMetrics
@@ -17,7 +16,7 @@ public sealed class ProviderMetrics
 
     public ProviderMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(IntakeMetrics.MeterName);
+        var meter = meterFactory.Create(PipelineMeter.Name);
         _requests = meter.CreateCounter<long>(RequestsName, "{request}", "Requests sent to a provider, per attempt");
         _throttled = meter.CreateCounter<long>(ThrottledName, "{request}", "Provider responses with status 429");
     }

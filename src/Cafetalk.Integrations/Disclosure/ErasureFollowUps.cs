@@ -1,7 +1,6 @@
-using Cafetalk.Integrations.Disclosure;
 using Microsoft.Extensions.Logging;
 
-namespace Cafetalk.Integrations.Erasure;
+namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>
 /// What the pipeline still does for a member after their erasure completed: a provider object that appeared only

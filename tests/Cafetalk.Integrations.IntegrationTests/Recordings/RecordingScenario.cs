@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Vimeo;
@@ -11,7 +12,7 @@ using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+namespace Cafetalk.Integrations.IntegrationTests.Recordings;
 
 /// <summary>A booked, held and recorded lesson on the Sandbox: the booking row, its Zoom meeting and the recording.completed message.</summary>
 internal sealed class RecordingScenario(SandboxFixture fixture, ServiceProvider services)

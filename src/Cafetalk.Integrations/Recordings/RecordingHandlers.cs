@@ -1,9 +1,11 @@
 using System.Net;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
+using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
 
-namespace Cafetalk.Integrations.Vimeo;
+namespace Cafetalk.Integrations.Recordings;
 
 /// <summary>
 /// Runs one <c>zoom-events</c> message: <c>recording.completed</c> goes to the <see cref="RecordingArchiver"/>,

@@ -1,4 +1,4 @@
-namespace Cafetalk.Integrations;
+namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>A generated block in a markdown document, between a begin and an end marker (the policy and settings tables).</summary>
 public static class MarkedSection

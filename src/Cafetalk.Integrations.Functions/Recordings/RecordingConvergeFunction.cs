@@ -1,4 +1,4 @@
-namespace Cafetalk.Integrations.Functions.Vimeo;
+namespace Cafetalk.Integrations.Functions.Recordings;
 
 /// <summary>Queue trigger on <c>recording-converge</c>: a cancelled booking's Vimeo recording is deleted.</summary>
 public sealed class RecordingConvergeFunction(RecordingConvergeHandler handler)

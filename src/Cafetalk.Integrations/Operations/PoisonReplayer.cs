@@ -1,7 +1,8 @@
 using System.Text;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Storage;
 
-namespace Cafetalk.Integrations.Storage;
+namespace Cafetalk.Integrations.Operations;
 
 /// <summary>What replay did, or would do, with one poisoned message.</summary>
 public sealed record PoisonReplayItem(

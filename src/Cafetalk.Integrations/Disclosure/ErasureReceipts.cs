@@ -2,10 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
-using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 
-namespace Cafetalk.Integrations.Erasure;
+namespace Cafetalk.Integrations.Disclosure;
 
 /// <summary>What one provider step of an erasure did.</summary>
 public sealed record ErasureStep(

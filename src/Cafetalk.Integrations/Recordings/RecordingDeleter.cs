@@ -2,11 +2,12 @@ using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
+using Cafetalk.Integrations.Vimeo;
 using Cafetalk.Integrations.Zoom;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Cafetalk.Integrations.Vimeo;
+namespace Cafetalk.Integrations.Recordings;
 
 /// <summary>Why a recording was deleted from Vimeo (the row's <c>VimeoVideoDeletedReason</c>).</summary>
 public static class RecordingDeletionReasons
@@ -130,8 +131,8 @@ public sealed class RecordingDeleter(
     private async Task<bool> DeleteUnhandledZoomCopyAsync(TableEntity row, string correlationId, CancellationToken cancellationToken)
     {
         var facts = RecordingColumns.Read(row);
-        var meetingId = row.GetString(ZoomMeetingColumns.MeetingId);
-        var recorded = row.GetString(ZoomMeetingColumns.AutoRecording) == ZoomMeetingPayload.RecordToCloud;
+        var meetingId = row.GetString(MeetingColumns.MeetingId);
+        var recorded = row.GetString(MeetingColumns.AutoRecording) == MeetingColumns.CloudRecording;
         if (facts.ZoomRecordingDeletedAtUtc is not null || string.IsNullOrEmpty(meetingId) || !recorded || row.GetDateTimeOffset(BookingRow.StartsAtUtc) > time.GetUtcNow())
         {
             return false;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Recordings;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Vimeo;
 using Cafetalk.Integrations.Sandbox.Zoom;
@@ -10,7 +11,7 @@ using Cafetalk.Integrations.Vimeo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Cafetalk.Integrations.IntegrationTests.Vimeo;
+namespace Cafetalk.Integrations.IntegrationTests.Recordings;
 
 /// <summary>recording.completed against Azurite and the Zoom and Vimeo simulators: what went over the wire, what the row and the ledger hold.</summary>
 public sealed class RecordingArchiverTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>, IAsyncLifetime
