@@ -6,9 +6,11 @@ namespace Cafetalk.Integrations.Tests.Storage;
 /// <summary>The one key-ring check every keyed setting uses: each problem names the setting, never the key.</summary>
 public sealed class KeyRingTests
 {
-    private static readonly string Key32 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private static readonly string Key31 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(31));
-    private static readonly string Key48 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+    private static readonly string Key32 = RandomKey(32);
+    private static readonly string Key31 = RandomKey(31);
+    private static readonly string Key48 = RandomKey(48);
+
+    private static string RandomKey(int bytes) => Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes));
 
     private static string? Ring(string? current, Dictionary<string, string> keys, bool exactly = false) =>
         KeyRing.RingProblem("Section", "CurrentKeyId", current, "Keys", keys, exactly: exactly);
