@@ -16,6 +16,8 @@ var queueNames = [
   'zoom-converge-poison'
   'zoom-events'
   'zoom-events-poison'
+  'zoom-meeting-changes'
+  'zoom-meeting-changes-poison'
   'recording-converge'
   'recording-converge-poison'
   'calendar-converge'

@@ -226,6 +226,84 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves a meeting behind the pipeline's back, as a host editing it in Zoom's web portal would.</summary>
+    public bool EditMeeting(long meetingId, DateTimeOffset startsAtUtc, int durationMinutes)
+    {
+        lock (_gate)
+        {
+            if (!_meetings.TryGetValue(meetingId, out var meeting))
+            {
+                return false;
+            }
+
+            var body = (JsonObject)meeting.Body.DeepClone();
+            body["start_time"] = startsAtUtc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            body["duration"] = durationMinutes;
+            _meetings[meetingId] = meeting with { Body = body };
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A <c>meeting.deleted</c> body as Zoom documents it (Rivet's MeetingDeletedEvent): <c>object.id</c> a number, the
+    /// operator's email, the topic and the time the meeting had.
+    /// </summary>
+    public string MeetingDeletedBody(long meetingId, string hostId, DateTimeOffset startsAtUtc, int durationMinutes) => new JsonObject
+    {
+        ["event"] = "meeting.deleted",
+        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        ["payload"] = new JsonObject
+        {
+            ["account_id"] = AccountId,
+            ["operator"] = "host.person@example.com",
+            ["operator_id"] = hostId,
+            ["operation"] = "single",
+            ["object"] = new JsonObject
+            {
+                ["id"] = meetingId,
+                ["uuid"] = $"uuid-{meetingId}==",
+                ["host_id"] = hostId,
+                ["topic"] = "Cafetalk lesson",
+                ["type"] = 2,
+                ["start_time"] = startsAtUtc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["duration"] = durationMinutes,
+                ["timezone"] = "UTC",
+            },
+        },
+    }.ToJsonString();
+
+    /// <summary>
+    /// A <c>meeting.updated</c> body as Zoom documents it (Rivet's MeetingUpdatedEvent): the changed fields in
+    /// <c>object</c> (with the join link and passcode a portal edit carries), their old values in <c>old_object</c>.
+    /// </summary>
+    public string MeetingUpdatedBody(long meetingId, string hostId, DateTimeOffset startsAtUtc, int durationMinutes, DateTimeOffset oldStartsAtUtc, int oldDurationMinutes) => new JsonObject
+    {
+        ["event"] = "meeting.updated",
+        ["event_ts"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        ["payload"] = new JsonObject
+        {
+            ["account_id"] = AccountId,
+            ["operator"] = "host.person@example.com",
+            ["operator_id"] = hostId,
+            ["scope"] = "single",
+            ["object"] = new JsonObject
+            {
+                ["id"] = meetingId,
+                ["start_time"] = startsAtUtc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["duration"] = durationMinutes,
+                ["join_url"] = $"https://zoom.example/j/{meetingId}?pwd=portal-edit-secret",
+                ["password"] = "portal-edit-secret",
+            },
+            ["old_object"] = new JsonObject
+            {
+                ["id"] = meetingId,
+                ["start_time"] = oldStartsAtUtc.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                ["duration"] = oldDurationMinutes,
+            },
+            ["time_stamp"] = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        },
+    }.ToJsonString();
+
     /// <summary>Cloud recordings Zoom still holds (deleted ones are gone).</summary>
     public IReadOnlyList<SimulatedRecording> Recordings
     {

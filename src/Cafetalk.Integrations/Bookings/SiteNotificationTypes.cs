@@ -122,6 +122,13 @@ public static class SiteNotificationTypes
          new("minutesBeforeLesson", SiteFieldKind.WholeNumber, true, "Minutes from now to the lesson's start when this was sent.") { Example = 45, Volatile = true }, Correlation()])
     { SentBy = "`Operations/StartsSoonCheck`" };
 
+    public static readonly SiteNotificationType ChangedOutside = new("com.cafetalk.booking.changed-outside", "/cafetalk-integrations/bookings",
+        "Someone changed the lesson's meeting or calendar event outside Cafetalk (deleted or moved it); the pipeline put it back to the booking, with a new join link when the meeting had to be made again.",
+        [Booking(), Lecturer(), Version(), new("provider", SiteFieldKind.Choice, true, "Where it was changed.", Providers),
+         new("change", SiteFieldKind.Choice, true, "What was changed.", ["deleted", "moved"]),
+         new("restored", SiteFieldKind.Boolean, true, "Whether it is already put back (else the pipeline keeps trying)."), Correlation()])
+    { SentBy = "`Zoom/ZoomMeetingChanges` (webhooks `meeting.deleted`, `meeting.updated`)" };
+
     public static readonly SiteNotificationType ErasureCompleted = new("com.cafetalk.member.erasure-completed", "/cafetalk-integrations/erasure",
         "Everything shared about the member was erased at every provider and store.",
         [new("receiptId", SiteFieldKind.Id, true, "The erasure receipt, keyed by an HMAC of the member id (never the member id).") { Example = "er-5c1d9e0f7a2b4c6d" }, Correlation()])
@@ -136,7 +143,7 @@ public static class SiteNotificationTypes
     public static readonly IReadOnlyList<SiteNotificationType> All =
     [
         MeetingReady, MeetingRemoved, RecordingAvailable, RecordingRemoved, RecordingUploadFailed, CalendarConnected,
-        CalendarConnectionRevoked, LessonCalendarRecreated, ProviderProblem, ErasureCompleted, ErasurePending,
+        CalendarConnectionRevoked, LessonCalendarRecreated, ProviderProblem, ChangedOutside, ErasureCompleted, ErasurePending,
     ];
 
     public static SiteNotificationType? Find(string type) => All.FirstOrDefault(t => t.Type == type);

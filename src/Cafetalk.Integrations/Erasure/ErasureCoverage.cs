@@ -54,6 +54,7 @@ public static class ErasureCoverage
         Queue(QueueNames.MailSuppressions, StoreErasure.Transit, "Pseudonym and list only; the erasure's own suppression is synchronous."),
         Queue(QueueNames.ZoomConverge, StoreErasure.Transit, "Lecturer and booking ids; a converge of an erased booking only deletes."),
         Queue(QueueNames.ZoomEvents, StoreErasure.Transit, "Minimised webhooks (meeting id, download token); an erased booking's recording is only deleted."),
+        Queue(QueueNames.ZoomMeetingChanges, StoreErasure.Transit, "Minimised webhooks (meeting id, start time, duration); the converge one triggers for an erased booking only deletes."),
         Queue(QueueNames.RecordingConverge, StoreErasure.Transit, "Lecturer and booking ids; a converge of an erased booking only deletes."),
         Queue(QueueNames.CalendarConverge, StoreErasure.Transit, "Lecturer and booking ids; a converge of an erased booking only deletes."),
         Queue(QueueNames.SiteNotifications, StoreErasure.Transit, "Ids only, for the booking system, which holds the member's data anyway."),

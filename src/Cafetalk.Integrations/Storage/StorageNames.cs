@@ -20,6 +20,9 @@ public static class QueueNames
     /// <summary>Verified Zoom webhooks (meeting.ended, recording.completed), minimised, for the recording pipeline.</summary>
     public const string ZoomEvents = "zoom-events";
 
+    /// <summary>Verified Zoom webhooks about a meeting changed in Zoom (meeting.deleted, meeting.updated), minimised: ids and times.</summary>
+    public const string ZoomMeetingChanges = "zoom-meeting-changes";
+
     /// <summary>One message per changed booking, so a cancelled booking's Vimeo recording is deleted.</summary>
     public const string RecordingConverge = "recording-converge";
 
@@ -34,10 +37,10 @@ public static class QueueNames
 
     /// <summary>The queues a function reads: the host poisons each into <c>{queue}-poison</c> after its last attempt.</summary>
     public static readonly IReadOnlyList<string> Triggered =
-        [BookingEvents, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge];
+        [BookingEvents, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge];
 
     public static readonly IReadOnlyList<string> All =
-        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, RecordingConverge, CalendarConverge, SiteNotifications];
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge, SiteNotifications];
 }
 
 /// <summary>Table names used by the pipeline.</summary>

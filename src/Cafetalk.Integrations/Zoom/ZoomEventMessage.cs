@@ -15,9 +15,13 @@ public sealed record ZoomEventMessage(
     [property: JsonPropertyName("meetingUuid")] string? MeetingUuid,
     [property: JsonPropertyName("downloadToken")] string? DownloadToken,
     [property: JsonPropertyName("recordingFiles")] IReadOnlyList<ZoomEventRecordingFile>? RecordingFiles,
-    [property: JsonPropertyName("eventKey")] string? EventKey)
+    [property: JsonPropertyName("eventKey")] string? EventKey,
+    [property: JsonPropertyName("startTime")] string? StartTime = null,
+    [property: JsonPropertyName("duration")] int? DurationMinutes = null)
 {
     public const string RecordingCompleted = "recording.completed";
+    public const string MeetingDeleted = "meeting.deleted";
+    public const string MeetingUpdated = "meeting.updated";
 
     // Zoom's event_ts is Unix milliseconds; anything outside 1970 to 9999-12-29 (room for the token's 24 hours) is no time Zoom sent.
     private const long MaxEventTs = 253_402_127_999_999;

@@ -110,6 +110,23 @@ internal static class ZoomMeetingColumns
         [ConvergedAtUtc] = now,
     });
 
+    /// <summary>What Zoom said it holds after a change made outside Cafetalk: the facts the converger compares with the desired state.</summary>
+    public static TableEntity Observed(TableEntity row, DateTimeOffset? startsAtUtc, int? durationMinutes)
+    {
+        var observed = BookingRowColumns.Of(row, []);
+        if (startsAtUtc is { } start)
+        {
+            observed[StartsAtUtc] = start;
+        }
+
+        if (durationMinutes is { } duration)
+        {
+            observed[DurationMinutes] = duration;
+        }
+
+        return observed;
+    }
+
     public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false, [JoinUrl] = string.Empty });
 
     private static DateTimeOffset? NoLeaseAsNull(DateTimeOffset? value) => value is { } v && v <= NoLease ? null : value;

@@ -36,6 +36,7 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddTransient<MeetingConverger>();
         services.TryAddTransient<ZoomDriftRepair>();
         services.TryAddTransient<ZoomConvergeHandler>();
+        services.TryAddTransient<ZoomMeetingChanges>();
         // Paced on the system clock, the one Zoom counts by: a test's fake business clock must not stall or rush requests.
         services.TryAddSingleton(provider => new ZoomRateBudget(
             provider.GetRequiredService<StorageAccount>(),

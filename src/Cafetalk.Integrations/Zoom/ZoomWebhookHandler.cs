@@ -36,7 +36,9 @@ public sealed record ZoomWebhookResult(ZoomWebhookOutcome Outcome, string? Respo
 /// <summary>
 /// Zoom's webhook front door: verifies the signature over the raw body, answers <c>endpoint.url_validation</c>,
 /// drops replays, and puts <c>meeting.ended</c> and <c>recording.completed</c> on <c>zoom-events</c> with only the
-/// fields the recording pipeline needs (host emails, topics and participant data are left behind).
+/// fields the recording pipeline needs, and <c>meeting.deleted</c> and <c>meeting.updated</c> on
+/// <c>zoom-meeting-changes</c> with the meeting id and its new time only (the operator's email, host emails, topics,
+/// passwords, join links and participant data are left behind).
 /// </summary>
 public sealed partial class ZoomWebhookHandler(
     ZoomWebhookVerifier verifier,
@@ -48,6 +50,8 @@ public sealed partial class ZoomWebhookHandler(
     public const string UrlValidationEvent = "endpoint.url_validation";
     public const string MeetingEndedEvent = "meeting.ended";
     public const string RecordingCompletedEvent = "recording.completed";
+    public const string MeetingDeletedEvent = ZoomEventMessage.MeetingDeleted;
+    public const string MeetingUpdatedEvent = ZoomEventMessage.MeetingUpdated;
 
     public async Task<ZoomWebhookResult> HandleAsync(ReadOnlyMemory<byte> rawBody, string? timestamp, string? signature, CancellationToken cancellationToken = default)
     {
@@ -99,7 +103,7 @@ public sealed partial class ZoomWebhookHandler(
             return new ZoomWebhookResult(ZoomWebhookOutcome.UrlValidated, answer.ToJsonString());
         }
 
-        if (eventName is not (MeetingEndedEvent or RecordingCompletedEvent))
+        if (eventName is not (MeetingEndedEvent or RecordingCompletedEvent or MeetingDeletedEvent or MeetingUpdatedEvent))
         {
             // The name comes from the body: logged only when it looks like one of Zoom's (object.action).
             logger.LogInformation("Zoom webhook {ZoomEvent} verified and ignored", ZoomEventNamePattern().IsMatch(eventName) ? eventName : "(unrecognised)");
@@ -126,7 +130,7 @@ public sealed partial class ZoomWebhookHandler(
 
         try
         {
-            await storage.Queue(QueueNames.ZoomEvents).SendMessageAsync(message, cancellationToken);
+            await storage.Queue(QueueOf(eventName)).SendMessageAsync(message, cancellationToken);
         }
         catch
         {
@@ -135,9 +139,13 @@ public sealed partial class ZoomWebhookHandler(
             throw;
         }
 
-        logger.LogInformation("Zoom webhook {ZoomEvent} {EventKey} enqueued on {Queue}", eventName, eventKey, QueueNames.ZoomEvents);
+        logger.LogInformation("Zoom webhook {ZoomEvent} {EventKey} enqueued on {Queue}", eventName, eventKey, QueueOf(eventName));
         return new ZoomWebhookResult(ZoomWebhookOutcome.Enqueued);
     }
+
+    /// <summary>Changes to a meeting go to the meeting's own handler; the rest of what we take is the recording pipeline's.</summary>
+    private static string QueueOf(string eventName) =>
+        eventName is MeetingDeletedEvent or MeetingUpdatedEvent ? QueueNames.ZoomMeetingChanges : QueueNames.ZoomEvents;
 
     /// <summary>
     /// The queue message and its replay key, or null when Zoom signed something the recording function would refuse or a
@@ -198,6 +206,12 @@ public sealed partial class ZoomWebhookHandler(
             }
 
             message["recordingFiles"] = files;
+        }
+        else if (eventName is MeetingDeletedEvent or MeetingUpdatedEvent)
+        {
+            // Only what the converger compares: when the meeting now starts and for how long (absent when unchanged).
+            message["startTime"] = source?["start_time"]?.DeepClone();
+            message["duration"] = source?["duration"]?.DeepClone();
         }
         else
         {

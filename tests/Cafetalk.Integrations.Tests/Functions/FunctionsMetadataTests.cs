@@ -17,6 +17,7 @@ public sealed partial class FunctionsMetadataTests
         ["LedgerRetentionPurge"] = new("timerTrigger", Schedule: "%LedgerRetentionSchedule%"),
         ["ZoomConvergeFunction"] = new("queueTrigger", Queue: "zoom-converge", Connection: "AzureWebJobsStorage"),
         ["ZoomRepairFunction"] = new("timerTrigger", Schedule: "%ZoomRepairSchedule%"),
+        ["ZoomMeetingChangedFunction"] = new("queueTrigger", Queue: "zoom-meeting-changes", Connection: "AzureWebJobsStorage"),
         ["LessonRecordingFunction"] = new("queueTrigger", Queue: "zoom-events", Connection: "AzureWebJobsStorage"),
         ["RecordingConvergeFunction"] = new("queueTrigger", Queue: "recording-converge", Connection: "AzureWebJobsStorage"),
         ["RecordingRetentionFunction"] = new("timerTrigger", Schedule: "%VimeoRetentionSchedule%"),

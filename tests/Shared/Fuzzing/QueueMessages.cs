@@ -109,6 +109,25 @@ public static class QueueMessages
                 ["eventKey"] = new string(token) + new string(token),
             };
 
+    /// <summary>A <c>zoom-meeting-changes</c> message as the webhook writes it: the meeting id and, for an update, its new time.</summary>
+    public static Gen<JsonObject> ValidZoomMeetingChange() =>
+        from deleted in Gen.Elements(true, false)
+        from meetingId in Gen.Choose(1, int.MaxValue)
+        from eventTs in Gen.Choose(0, 1_000_000)
+        from minutes in Gen.Choose(15, 240)
+        from token in Gen.ArrayOf(Gen.Elements("0123456789abcdef".ToCharArray()), 32)
+        select new JsonObject
+        {
+            ["event"] = deleted ? "meeting.deleted" : "meeting.updated",
+            ["eventTs"] = 1_790_000_000_000L + eventTs,
+            ["meetingId"] = 80_000_000_000L + meetingId,
+            ["meetingUuid"] = deleted ? $"uuid-{meetingId}==" : null,
+            ["hostId"] = "host-1",
+            ["startTime"] = "2026-11-01T10:00:00Z",
+            ["duration"] = minutes,
+            ["eventKey"] = new string(token) + new string(token),
+        };
+
     /// <summary>The valid messages of one queue.</summary>
     public static Gen<JsonObject> ValidFor(string queue, DateTimeOffset now) => queue switch
     {
@@ -117,6 +136,7 @@ public static class QueueMessages
         QueueNames.NewsletterEvents => ValidNewsletterSubscription(),
         QueueNames.ZoomConverge or QueueNames.CalendarConverge or QueueNames.RecordingConverge => ValidConvergeRequest(),
         QueueNames.ZoomEvents => ValidZoomEvent(),
+        QueueNames.ZoomMeetingChanges => ValidZoomMeetingChange(),
         QueueNames.MailSuppressions => ValidSuppressionRequest(),
         _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "no generator for this queue"),
     };
@@ -134,6 +154,7 @@ public static class QueueMessages
             ([QueueNames.BookingEvents, QueueNames.ErasureRequests, QueueNames.NewsletterEvents], ValidCloudEvent(now)),
             ([QueueNames.ZoomConverge, QueueNames.CalendarConverge, QueueNames.RecordingConverge], ValidConvergeRequest()),
             ([QueueNames.ZoomEvents], ValidZoomEvent()),
+            ([QueueNames.ZoomMeetingChanges], ValidZoomMeetingChange()),
             ([QueueNames.MailSuppressions], ValidSuppressionRequest()),
         };
         var others = Gen.OneOf(families.Where(f => !f.Queues.Contains(queue)).Select(f => f.Valid)).Select(m => m.ToJsonString());
