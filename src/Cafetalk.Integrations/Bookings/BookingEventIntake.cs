@@ -41,29 +41,25 @@ public sealed class BookingEventIntake(
     BookingStateStore states,
     ConvergeRequests converge,
     SubjectRegistry subjects,
-    PoisonQueue poison,
+    QueueMessageRunner runner,
     StorageAccount storage,
     IntakeMetrics metrics,
     ILogger<BookingEventIntake> logger)
 {
     private static readonly JsonEventFormatter Formatter = new();
 
-    public async Task<IntakeOutcome> ProcessAsync(string message, string? messageId, CancellationToken cancellationToken = default)
+    public Task<IntakeOutcome> ProcessAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync(QueueNames.BookingEvents, message, messageId, text => parser.Parse(text).AsReading(), ApplyAsync, Refused, cancellationToken);
+
+    private IntakeOutcome Refused(QueueMessageReading<ParseResult> reading, string correlationId)
     {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var parsed = parser.Parse(message);
-        var correlationId = parsed.CorrelationId(messageId);
-        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId });
+        metrics.Rejected(reading.Reason!);
+        return new IntakeOutcome(IntakeDisposition.Rejected, correlationId, new Rejection(reading.Reason!, reading.Detail!));
+    }
 
-        if (parsed.Rejection is { } rejection)
-        {
-            await poison.RejectAsync(QueueNames.BookingEvents, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
-            metrics.Rejected(rejection.Reason);
-            logger.LogWarning("Rejected message {CorrelationId}: {Reason} ({Detail}); moved to {PoisonQueue}",
-                correlationId, rejection.Reason, rejection.Detail, QueueNames.BookingEventsPoison);
-            return new IntakeOutcome(IntakeDisposition.Rejected, correlationId, rejection);
-        }
-
+    private async Task<IntakeOutcome> ApplyAsync(QueueMessage<ParseResult> message, CancellationToken cancellationToken)
+    {
+        var (parsed, correlationId) = (message.Value, message.CorrelationId);
         if (parsed.Booking is { } booking)
         {
             if (await subjects.AnyErasedAsync([booking.LecturerId, booking.StudentId], cancellationToken))

@@ -13,9 +13,14 @@ public sealed record ConvergeRequest(
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>
-    /// The request, or null unless both ids are ids the pipeline writes (they are table keys: an id such as "a/b" would make
-    /// every converger's table read fail, and the message would be retried instead of refused).
+    /// The request as a converge queue reads it, refused unless both ids are ids the pipeline writes (they are table keys: an
+    /// id such as "a/b" would make every converger's table read fail, and the message would be retried instead of refused).
     /// </summary>
+    public static QueueMessageReading<ConvergeRequest> Read(string message) => TryParse(message) is { } request
+        ? QueueMessageReading.Read(request)
+        : QueueMessageReading.Refused<ConvergeRequest>(RejectionReasons.InvalidField, "message is not {lecturerId, bookingId}");
+
+    /// <summary>The request, or null: see <see cref="Read"/>.</summary>
     public static ConvergeRequest? TryParse(string message)
     {
         try
