@@ -75,7 +75,7 @@ public sealed class BookingEventIntake(
             {
                 // Marked only once every request is on its queue: a worker killed in between leaves the mark behind,
                 // and the host's retry of this message sends them again (RequestsPending).
-                await converge.RequestAsync(booking.LecturerId, booking.BookingId, booking.Status, cancellationToken);
+                await converge.RequestAsync(booking.LecturerId, booking.BookingId, booking.Status, newBooking: result == ApplyResult.Created, cancellationToken);
                 await states.MarkConvergeRequestedAsync(booking.LecturerId, booking.BookingId, booking.Version, cancellationToken);
             }
 

@@ -41,18 +41,26 @@ public sealed record ConvergeRequest(
 public sealed class ConvergeRequests(StorageAccount storage)
 {
     private static readonly IReadOnlyList<string> MeetingAndCalendar = [QueueNames.ZoomConverge, QueueNames.CalendarConverge];
+    private static readonly IReadOnlyList<string> MeetingOnly = [QueueNames.ZoomConverge];
 
     /// <summary>
     /// The converge queues a change to <paramref name="status"/> concerns: the recording converger only deletes a
-    /// cancelled booking's video (uploads start from Zoom's webhook), so it hears of cancels alone.
+    /// cancelled booking's video (uploads start from Zoom's webhook), so it hears of cancels alone. A new confirmed
+    /// booking asks Zoom alone: its calendar event waits for the join link, and the Zoom converger asks the calendar
+    /// converger once the meeting exists (a create that never completes is caught by the starts-soon check and the
+    /// nightly calendar sync, which converge every booking whose row says Google lags).
     /// </summary>
-    public static IReadOnlyList<string> QueuesFor(BookingStatus status) =>
-        status == BookingStatus.Cancelled ? QueueNames.ConvergeQueues : MeetingAndCalendar;
+    public static IReadOnlyList<string> QueuesFor(BookingStatus status, bool newBooking = false) => status switch
+    {
+        BookingStatus.Cancelled => QueueNames.ConvergeQueues,
+        BookingStatus.Confirmed when newBooking => MeetingOnly,
+        _ => MeetingAndCalendar,
+    };
 
-    public async Task RequestAsync(string lecturerId, string bookingId, BookingStatus status, CancellationToken cancellationToken = default)
+    public async Task RequestAsync(string lecturerId, string bookingId, BookingStatus status, bool newBooking = false, CancellationToken cancellationToken = default)
     {
         var message = new ConvergeRequest(lecturerId, bookingId).ToJson();
-        foreach (var queue in QueuesFor(status))
+        foreach (var queue in QueuesFor(status, newBooking))
         {
             await storage.Queue(queue).SendMessageAsync(message, cancellationToken);
         }

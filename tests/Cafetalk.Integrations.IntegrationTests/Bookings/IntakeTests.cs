@@ -91,10 +91,26 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
 
         foreach (var queue in QueueNames.ConvergeQueues)
         {
-            // The recording converger only deletes a cancelled booking's video: a confirm is not its business.
-            var expected = queue == QueueNames.RecordingConverge ? [] : new[] { new ConvergeRequest(lecturer, booking) };
+            // The recording converger only deletes a cancelled booking's video: a confirm is not its business. A new
+            // booking's calendar event waits for its join link, so the Zoom converger asks the calendar converger.
+            var expected = queue == QueueNames.ZoomConverge ? new[] { new ConvergeRequest(lecturer, booking) } : [];
             Assert.Equal(expected, await RequestsForAsync(queue, booking));
         }
+    }
+
+    [Fact]
+    public async Task Intake_RescheduledBooking_AsksZoomAndCalendarOnce_AndARedeliveryAsksNothing()
+    {
+        var (lecturer, booking) = (NewId("lec"), NewId("bk"));
+        await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer), null);
+        var reschedule = SampleEvents.Booking(EventTypes.BookingRescheduled, booking, 2, Lesson.AddHours(3), lecturerId: lecturer);
+
+        await Intake.ProcessAsync(reschedule, null);
+        await Intake.ProcessAsync(reschedule, null);
+
+        Assert.Equal([new ConvergeRequest(lecturer, booking), new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.ZoomConverge, booking));
+        Assert.Equal([new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.CalendarConverge, booking));
+        Assert.Empty(await RequestsForAsync(QueueNames.RecordingConverge, booking));
     }
 
     [Fact]
@@ -106,7 +122,8 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingCancelled, booking, 2, Lesson, lecturerId: lecturer), null);
 
         Assert.Equal([new ConvergeRequest(lecturer, booking), new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.ZoomConverge, booking));
-        Assert.Equal([new ConvergeRequest(lecturer, booking), new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.CalendarConverge, booking));
+        // The confirm asked Zoom alone (its converger asks the calendar once the meeting exists); the cancel asks all three.
+        Assert.Equal([new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.CalendarConverge, booking));
         Assert.Equal([new ConvergeRequest(lecturer, booking)], await RequestsForAsync(QueueNames.RecordingConverge, booking));
     }
 

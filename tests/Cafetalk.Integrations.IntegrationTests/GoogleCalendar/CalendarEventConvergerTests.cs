@@ -84,7 +84,8 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     [Fact]
     public async Task NewBooking_WaitsForItsZoomJoinLink_SoGoogleGetsOneInsertWithTheLink_AndWithoutZoomTheWaitEnds()
     {
-        // Production's order: intake asks both convergers at once; the calendar waits for the link instead of insert + patch.
+        // Intake asks Zoom alone about a new booking; a calendar message that still comes first (a crashed intake's retry
+        // asks both) waits for the link instead of insert + patch.
         await using var harness = await CalendarHarness.StartAsync(fixture, joinLinkWait: TimeSpan.FromSeconds(2));
         var (response, _) = await harness.ConnectAsync("lec_wait");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -93,6 +94,8 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Google.ClearRequests();
 
         await harness.IngestAsync(EventTypes.BookingConfirmed, "bk_wait", 1, Lesson, "lec_wait");
+        Assert.Empty(await harness.DrainCalendarQueueAsync());
+        await AskCalendarAsync("lec_wait", "bk_wait");
         var early = await harness.DrainCalendarQueueAsync();
         await harness.Services.GetRequiredService<MeetingConverger>().ConvergeAsync("lec_wait", "bk_wait");
         var afterZoom = await harness.DrainCalendarQueueAsync();
@@ -105,6 +108,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
 
         // Zoom never delivers for this one: the rescheduled copy comes back after the wait and inserts without a link.
         await harness.IngestAsync(EventTypes.BookingConfirmed, "bk_nozoom", 1, Lesson.AddHours(1), "lec_wait");
+        await AskCalendarAsync("lec_wait", "bk_nozoom");
         Assert.Equal(EventConvergence.AwaitingJoinLink, Assert.Single(await harness.DrainCalendarQueueAsync())!.Outcome);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         var late = await harness.DrainCalendarQueueAsync();
@@ -114,6 +118,9 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Assert.Equal(2, Google.EventsOf(calendar).Count);
         Assert.Equal(["POST", "POST"], Google.Requests.Where(r => r.IsEventCall).Select(r => r.Method));
     }
+
+    private async Task AskCalendarAsync(string lecturerId, string bookingId) =>
+        await fixture.Storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(lecturerId, bookingId).ToJson());
 
     [Fact]
     public async Task FourCopiesOfANewBookingsMessageAtOnce_OneInsert_No409_NoUpdate()
