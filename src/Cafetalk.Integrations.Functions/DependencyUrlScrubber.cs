@@ -3,7 +3,6 @@ using Cafetalk.Integrations.Disclosure;
 using Microsoft.ApplicationInsights.Channel;
 using Microsoft.ApplicationInsights.DataContracts;
 using Microsoft.ApplicationInsights.Extensibility;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Cafetalk.Integrations.Functions;
 

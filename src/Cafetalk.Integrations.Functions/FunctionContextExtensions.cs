@@ -1,5 +1,3 @@
-using Microsoft.Azure.Functions.Worker;
-
 namespace Cafetalk.Integrations.Functions;
 
 /// <summary>What queue-triggered functions read from their context.</summary>

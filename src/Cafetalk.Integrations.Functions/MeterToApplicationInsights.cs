@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Telemetry;
 using Microsoft.ApplicationInsights;
 using Microsoft.ApplicationInsights.Metrics;

@@ -25,6 +25,8 @@ public static class CoreServiceCollectionExtensions
         services.AddLogging().SilenceUrlLoggingCategories();
         services.TryAddSingleton(_ => StorageAccount.FromConfiguration(configuration));
         services.TryAddSingleton<PoisonQueue>();
+        services.TryAddSingleton<QueueRescheduler>();
+        services.TryAddSingleton<QueueMessageRunner>();
         services.TryAddSingleton<BookingEventParser>();
         services.TryAddSingleton<BookingRows>();
         services.TryAddSingleton<BookingStateStore>();

@@ -38,7 +38,23 @@ internal sealed class BenchSandbox : IAsyncDisposable
 
     public StorageAccount Storage => Services.GetRequiredService<StorageAccount>();
 
-    public LocalQueuePump Pump => ActivatorUtilities.CreateInstance<LocalQueuePump>(Services);
+    /// <summary>The queue functions, each queue polled as the Functions host polls it with this app's host.json.</summary>
+    public LocalQueuePump Pump
+    {
+        get
+        {
+            var pump = ActivatorUtilities.CreateInstance<LocalQueuePump>(Services);
+            pump.MaxPollingInterval = HostJsonMaxPollingInterval.Value;
+            return pump;
+        }
+    }
+
+    // The app's host.json (linked into this program's output by the Functions project): extensions.queues.maxPollingInterval.
+    private static readonly Lazy<TimeSpan> HostJsonMaxPollingInterval = new(() =>
+    {
+        using var host = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")));
+        return TimeSpan.Parse(host.RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("maxPollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+    });
 
     public static async Task<BenchSandbox> StartAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
     {

@@ -39,7 +39,7 @@ internal static class CalendarCommands
             var secret = parse.GetValue(key) ?? (id is null ? null : settings[$"{GoogleCalendarOptions.SectionName}:TicketKeys:{id}"]);
             var root = parse.GetValue(baseUrl) is { } given ? (Uri.TryCreate(given, UriKind.Absolute, out var parsed) ? parsed : null) : (Uri.TryCreate(settings[$"{GoogleCalendarOptions.SectionName}:RedirectUri"], UriKind.Absolute, out var redirect) ? new Uri(redirect, "/") : null);
             var error = id is null || !KeyRing.IsValidKeyId(id) ? "no ticket key id: pass --key-id or set GoogleCalendar__CurrentTicketKeyId"
-                : secret is null || KeyRing.DecodeKey(secret) is not { Length: >= 32 } ? "no usable ticket key: pass --key or set GoogleCalendar__TicketKeys__{key id} (base64 of at least 32 bytes)"
+                : KeyRing.UsableKey(secret) is null ? "no usable ticket key: pass --key or set GoogleCalendar__TicketKeys__{key id} (base64 of at least 32 bytes)"
                 : root is null || !root.IsAbsoluteUri ? "no base URL: pass an absolute --base-url or set GoogleCalendar__RedirectUri"
                 : null;
             if (error is not null)

@@ -82,7 +82,7 @@ internal static class LedgerCommands
     private static SubjectMappingVerifier? MappingVerifier(ServiceProvider services)
     {
         var memberKey = services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[$"{ErasureKeysOptions.Section}:{nameof(ErasureKeysOptions.MemberKey)}"];
-        return memberKey is not null && KeyRing.DecodeKey(memberKey) is { Length: >= 32 }
+        return memberKey is not null && KeyRing.UsableKey(memberKey) is not null
             ? new SubjectMappingVerifier(services.GetRequiredService<StorageAccount>(), new MemberKeys(Microsoft.Extensions.Options.Options.Create(new ErasureKeysOptions { MemberKey = memberKey })))
             : null;
     }

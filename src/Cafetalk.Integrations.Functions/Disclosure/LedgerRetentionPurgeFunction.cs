@@ -1,5 +1,4 @@
 using Cafetalk.Integrations.Disclosure;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.Functions.Disclosure;

@@ -1,23 +1,13 @@
 using Cafetalk.Integrations.Disclosure;
-using Cafetalk.Integrations.Erasure;
-using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Cafetalk.Integrations.Functions.Erasure;
 
-/// <summary>Members' rights: erasure requests, the nightly retry of pending erasures, and the disclosure export.</summary>
-public sealed class MemberFunctions(ErasureRequests requests, MemberErasure erasure, DisclosureExportFlow export, MemberErasureFlow erase, TimeProvider time)
+/// <summary>Members' rights: the nightly retry of pending erasures, and the disclosure export.</summary>
+public sealed class MemberFunctions(MemberErasure erasure, DisclosureExportFlow export, MemberErasureFlow erase, TimeProvider time)
 {
-    [Function(nameof(MemberErasureRequested))]
-    public async Task MemberErasureRequested(
-        [QueueTrigger(QueueNames.ErasureRequests, Connection = StorageAccount.SettingName)] string message,
-        FunctionContext context,
-        CancellationToken cancellationToken) =>
-        await requests.HandleAsync(message, context.QueueMessageId(), cancellationToken);
-
     [Function(nameof(ErasureRetry))]
     public async Task ErasureRetry(
         [TimerTrigger("%ErasureRetrySchedule%")] TimerInfo timer,

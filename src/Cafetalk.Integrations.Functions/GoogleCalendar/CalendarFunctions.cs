@@ -1,10 +1,6 @@
-using Cafetalk.Integrations.GoogleCalendar;
-using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Functions.GoogleCalendar;
@@ -48,27 +44,5 @@ public sealed class CalendarFunctions(CalendarConnectFlow connect, CalendarCallb
     {
         var body = await RequestBody.ReadAsync(request, CalendarDisconnectFlow.MaxDisconnectBodyBytes, time, request.HttpContext.RequestAborted);
         return (await disconnect.DisconnectAsync(body, request.HttpContext.RequestAborted)).ToResult(request);
-    }
-}
-
-/// <summary>Queue trigger on <c>calendar-converge</c>: makes one booking's calendar event match its desired state.</summary>
-public sealed class CalendarConvergeFunction(CalendarConvergeHandler handler)
-{
-    [Function(nameof(CalendarConvergeFunction))]
-    public async Task Run(
-        [QueueTrigger(QueueNames.CalendarConverge, Connection = StorageAccount.SettingName)] string message,
-        FunctionContext context,
-        CancellationToken cancellationToken) =>
-        await handler.HandleAsync(message, context.QueueMessageId(), cancellationToken);
-}
-
-/// <summary>Timer (<c>%CalendarSyncSchedule%</c>, nightly): restores hand-made changes in every connected lecturer's calendar and converges bookings whose converge message was lost.</summary>
-public sealed class CalendarSyncFunction(CalendarNightlySync sync, ILogger<CalendarSyncFunction> logger)
-{
-    [Function(nameof(CalendarSyncFunction))]
-    public async Task Run([TimerTrigger("%" + GoogleCalendarOptions.SyncScheduleSetting + "%")] TimerInfo timer, CancellationToken cancellationToken)
-    {
-        var report = await sync.RunAsync(cancellationToken);
-        logger.LogInformation("Calendar sync done: {Lecturers} lecturer(s), {Restored} event(s) restored, {Repaired} lagging booking(s) converged", report.Lecturers, report.Restored, report.Repaired);
     }
 }

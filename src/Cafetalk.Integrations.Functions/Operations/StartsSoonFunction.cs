@@ -1,6 +1,3 @@
-using Cafetalk.Integrations.Operations;
-using Microsoft.Azure.Functions.Worker;
-
 namespace Cafetalk.Integrations.Functions.Operations;
 
 /// <summary>

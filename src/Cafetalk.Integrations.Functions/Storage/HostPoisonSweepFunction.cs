@@ -1,6 +1,3 @@
-using Cafetalk.Integrations.Storage;
-using Microsoft.Azure.Functions.Worker;
-
 namespace Cafetalk.Integrations.Functions.Storage;
 
 /// <summary>

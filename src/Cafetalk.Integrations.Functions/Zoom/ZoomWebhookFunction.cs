@@ -1,8 +1,6 @@
 using Cafetalk.Integrations.Web;
-using Cafetalk.Integrations.Zoom;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Cafetalk.Integrations.Functions.Zoom;
 

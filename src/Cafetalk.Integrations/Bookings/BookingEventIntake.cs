@@ -25,7 +25,11 @@ public enum IntakeDisposition
 }
 
 /// <summary>The result of one message: its disposition, the reason if refused, and the id to trace it by.</summary>
-public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null);
+public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null)
+{
+    /// <summary>The converge queues intake asked about the booking (none for a late, older event).</summary>
+    public IReadOnlyList<string> AskedQueues { get; init; } = [];
+}
 
 /// <summary>
 /// The queue's front door: validates a message, drops every field the pipeline does not need, and updates the
@@ -37,29 +41,25 @@ public sealed class BookingEventIntake(
     BookingStateStore states,
     ConvergeRequests converge,
     SubjectRegistry subjects,
-    PoisonQueue poison,
+    QueueMessageRunner runner,
     StorageAccount storage,
     IntakeMetrics metrics,
     ILogger<BookingEventIntake> logger)
 {
     private static readonly JsonEventFormatter Formatter = new();
 
-    public async Task<IntakeOutcome> ProcessAsync(string message, string? messageId, CancellationToken cancellationToken = default)
+    public Task<IntakeOutcome> ProcessAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync(QueueNames.BookingEvents, message, messageId, text => parser.Parse(text).AsReading(), ApplyAsync, Refused, cancellationToken);
+
+    private IntakeOutcome Refused(QueueMessageReading<ParseResult> reading, string correlationId)
     {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var parsed = parser.Parse(message);
-        var correlationId = parsed.CorrelationId(messageId);
-        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId });
+        metrics.Rejected(reading.Reason!);
+        return new IntakeOutcome(IntakeDisposition.Rejected, correlationId, new Rejection(reading.Reason!, reading.Detail!));
+    }
 
-        if (parsed.Rejection is { } rejection)
-        {
-            await poison.RejectAsync(QueueNames.BookingEvents, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
-            metrics.Rejected(rejection.Reason);
-            logger.LogWarning("Rejected message {CorrelationId}: {Reason} ({Detail}); moved to {PoisonQueue}",
-                correlationId, rejection.Reason, rejection.Detail, QueueNames.BookingEventsPoison);
-            return new IntakeOutcome(IntakeDisposition.Rejected, correlationId, rejection);
-        }
-
+    private async Task<IntakeOutcome> ApplyAsync(QueueMessage<ParseResult> message, CancellationToken cancellationToken)
+    {
+        var (parsed, correlationId) = (message.Value, message.CorrelationId);
         if (parsed.Booking is { } booking)
         {
             if (await subjects.AnyErasedAsync([booking.LecturerId, booking.StudentId], cancellationToken))
@@ -70,20 +70,21 @@ public sealed class BookingEventIntake(
                 return new IntakeOutcome(IntakeDisposition.Dropped, correlationId, BookingId: booking.BookingId);
             }
 
-            var result = await states.ApplyAsync(booking, cancellationToken);
+            var (result, mayHaveRecording) = await states.ApplyChangeAsync(booking, cancellationToken);
+            IReadOnlyList<string> asked = [];
             if (result != ApplyResult.Unchanged)
             {
-                // Marked only once every request is on its queue: a worker killed in between leaves the mark behind,
-                // and the host's retry of this message sends them again (RequestsPending).
-                await converge.RequestAsync(booking.LecturerId, booking.BookingId, booking.Status, newBooking: result == ApplyResult.Created, cancellationToken);
-                await states.MarkConvergeRequestedAsync(booking.LecturerId, booking.BookingId, booking.Version, cancellationToken);
+                // After the state write: a worker killed in between leaves the requests unsent, and the host's retry of
+                // this message finds its version stored and sends them (RequestsPending).
+                asked = ConvergeRequests.QueuesFor(booking.Status, newBooking: result == ApplyResult.Created, mayHaveRecording);
+                await converge.RequestAsync(booking.LecturerId, booking.BookingId, asked, cancellationToken);
             }
 
             var disposition = result is ApplyResult.Created or ApplyResult.Updated ? IntakeDisposition.Applied : IntakeDisposition.Unchanged;
             metrics.Processed(booking.Type, result.ToString());
             logger.LogInformation("Booking {BookingId} event {EventType} v{Version}: desired state {ApplyResult}",
                 booking.BookingId, booking.Type, booking.Version, result);
-            return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId);
+            return new IntakeOutcome(disposition, correlationId, BookingId: booking.BookingId) { AskedQueues = asked };
         }
 
         // Forwarded under the correlation id, so the member queue's handler files it under the same id.

@@ -19,8 +19,20 @@ public sealed record ParseResult(BookingEvent? Booking, MemberEvent? Member, Rej
     /// The id to trace the message by in logs and the poison queue: its event id when that is an id like ours, else the
     /// queue message id. A CloudEvent id may be any text (an email, 60 KB), so such an id is never logged or filed under.
     /// </summary>
-    public string CorrelationId(string? messageId) =>
-        TableKeys.IsValidId(EventId) ? EventId! : messageId ?? Guid.NewGuid().ToString("N");
+    public string CorrelationId(string? messageId) => TraceableEventId ?? messageId ?? Guid.NewGuid().ToString("N");
+
+    /// <summary>The event id when it is an id like ours, so safe to log and file under; otherwise null.</summary>
+    public string? TraceableEventId => TableKeys.IsValidId(EventId) ? EventId : null;
+
+    /// <summary>This result as the intake's queue reads it: refused with its rejection, else read.</summary>
+    public QueueMessageReading<ParseResult> AsReading() => Rejection is { } rejection
+        ? QueueMessageReading.Refused<ParseResult>(rejection.Reason, rejection.Detail, TraceableEventId)
+        : QueueMessageReading.Read(this, TraceableEventId);
+
+    /// <summary>A minimised member event of <paramref name="type"/>, as its own queue reads it; anything else is refused.</summary>
+    public QueueMessageReading<MemberEvent> AsMemberEvent(string type, string otherwise) => Member is { } member && member.Type == type
+        ? QueueMessageReading.Read(member, TraceableEventId)
+        : QueueMessageReading.Refused<MemberEvent>(Rejection?.Reason ?? RejectionReasons.UnknownType, Rejection?.Detail ?? otherwise, TraceableEventId);
 }
 
 /// <summary>

@@ -23,6 +23,17 @@ public sealed class BookingRows(StorageAccount storage)
         return read.HasValue ? new BookingSnapshot(read.Value!) : null;
     }
 
+    /// <summary>The first row matching an OData <paramref name="filter"/>, as a snapshot, or null when none does.</summary>
+    public async Task<BookingSnapshot?> FindAsync(string filter, CancellationToken cancellationToken = default)
+    {
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1, cancellationToken: cancellationToken))
+        {
+            return new BookingSnapshot(row);
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Writes <paramref name="columns"/> only if the row is still as <paramref name="snapshot"/> read it. On success the
     /// snapshot takes the new ETag, so a later write of the same converge chains on without reading again.

@@ -9,14 +9,18 @@ public enum ApplyResult
 {
     Created,
     Updated,
-    /// <summary>The stored version is the same or newer: a redelivery or an event that arrived late.</summary>
+    /// <summary>A newer version is stored: an event that arrived late.</summary>
     Unchanged,
     /// <summary>
-    /// This very version is stored but its converge requests were never marked sent: the worker that wrote it died
-    /// before it sent them, and this is the host's retry. Nothing is written; the requests must go now.
+    /// This very version is stored: a redelivery — perhaps the host's retry after the worker that wrote it died before
+    /// it sent its converge requests. Nothing is written; the requests go again (the convergers are idempotent), which
+    /// costs a redelivery a few queue messages instead of costing every event a second write to mark them sent.
     /// </summary>
     RequestsPending,
 }
+
+/// <summary>What an event did to the stored desired state, and what intake needs to know to ask the convergers.</summary>
+public sealed record AppliedChange(ApplyResult Result, bool MayHaveRecording);
 
 /// <summary>
 /// Table <c>Bookings</c> (PartitionKey lecturerId, RowKey bookingId): the desired state of each booking,
@@ -26,19 +30,21 @@ public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
 {
     private TableClient Table => rows.Table;
 
-    public async Task<ApplyResult> ApplyAsync(BookingEvent incoming, CancellationToken cancellationToken = default)
+    public async Task<ApplyResult> ApplyAsync(BookingEvent incoming, CancellationToken cancellationToken = default) =>
+        (await ApplyChangeAsync(incoming, cancellationToken)).Result;
+
+    public async Task<AppliedChange> ApplyChangeAsync(BookingEvent incoming, CancellationToken cancellationToken = default)
     {
         var table = Table;
         return await BookingConflictRetry.RunAsync(incoming.BookingId, async _ =>
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(incoming.LecturerId, incoming.BookingId, cancellationToken: cancellationToken);
             var current = existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
+            var mayHaveRecording = existing.HasValue && MayHaveRecording(existing.Value!);
             var next = DesiredState.Merge(current, incoming);
             if (next is null)
             {
-                return (true, current!.Version == incoming.Version && (existing.Value!.GetInt64(BookingRow.ConvergeRequestedVersion) ?? 0) < current.Version
-                    ? ApplyResult.RequestsPending
-                    : ApplyResult.Unchanged);
+                return (true, new AppliedChange(current!.Version == incoming.Version ? ApplyResult.RequestsPending : ApplyResult.Unchanged, mayHaveRecording));
             }
 
             var entity = BookingRow.FromDesiredState(next, time.GetUtcNow());
@@ -47,26 +53,27 @@ public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
                 if (!existing.HasValue)
                 {
                     await table.AddEntityAsync(entity, cancellationToken);
-                    return (true, ApplyResult.Created);
+                    return (true, new AppliedChange(ApplyResult.Created, false));
                 }
 
                 // Merge keeps the converger's actual-state columns; the ETag makes a concurrent write lose and retry.
                 await table.UpdateEntityAsync(entity, existing.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
-                return (true, ApplyResult.Updated);
+                return (true, new AppliedChange(ApplyResult.Updated, mayHaveRecording));
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
-                return (false, ApplyResult.Unchanged);
+                return (false, new AppliedChange(ApplyResult.Unchanged, mayHaveRecording));
             }
         }, cancellationToken);
     }
 
     /// <summary>
-    /// Notes that the converge requests of <paramref name="version"/> went out, so a later redelivery asks nothing.
-    /// Written without an ETag: the worst a stale write can do is make a newer version's redelivery ask once more.
+    /// Whether the lesson can have left a recording: its meeting recorded to the cloud and it was due to have started.
+    /// A recording is only uploaded after the meeting ended, and one finishing after a cancel is discarded by the archive.
     /// </summary>
-    public async Task MarkConvergeRequestedAsync(string lecturerId, string bookingId, long version, CancellationToken cancellationToken = default) =>
-        await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId) { [BookingRow.ConvergeRequestedVersion] = version }, cancellationToken);
+    private bool MayHaveRecording(TableEntity row) =>
+        row.GetString(MeetingColumns.AutoRecording) == MeetingColumns.CloudRecording
+        && row.GetDateTimeOffset(BookingRow.StartsAtUtc) is { } startsAt && startsAt <= time.GetUtcNow();
 
     public async Task<DesiredState?> GetAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default) =>
         (await rows.ReadAsync(lecturerId, bookingId, cancellationToken))?.Desired;
@@ -166,7 +173,6 @@ internal static class BookingRow
     public const string DesiredChangedAtUtc = nameof(DesiredChangedAtUtc);
 
     /// <summary>The newest version whose converge requests were sent (an outbox mark: behind <see cref="Version"/> after a crash).</summary>
-    public const string ConvergeRequestedVersion = nameof(ConvergeRequestedVersion);
 
     /// <summary>Set when a party of the booking asked for erasure: every converger then treats it as cancelled.</summary>
     public const string ErasedAtUtc = nameof(ErasedAtUtc);

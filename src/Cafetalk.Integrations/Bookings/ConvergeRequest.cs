@@ -13,9 +13,14 @@ public sealed record ConvergeRequest(
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>
-    /// The request, or null unless both ids are ids the pipeline writes (they are table keys: an id such as "a/b" would make
-    /// every converger's table read fail, and the message would be retried instead of refused).
+    /// The request as a converge queue reads it, refused unless both ids are ids the pipeline writes (they are table keys: an
+    /// id such as "a/b" would make every converger's table read fail, and the message would be retried instead of refused).
     /// </summary>
+    public static QueueMessageReading<ConvergeRequest> Read(string message) => TryParse(message) is { } request
+        ? QueueMessageReading.Read(request)
+        : QueueMessageReading.Refused<ConvergeRequest>(RejectionReasons.InvalidField, "message is not {lecturerId, bookingId}");
+
+    /// <summary>The request, or null: see <see cref="Read"/>.</summary>
     public static ConvergeRequest? TryParse(string message)
     {
         try
@@ -35,32 +40,32 @@ public sealed record ConvergeRequest(
 
 /// <summary>
 /// Asks each provider's converger that a change concerns to look at a booking whose desired state changed: one
-/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages leaves the row's <c>ConvergeRequestedVersion</c>
-/// behind its version, so the host's retry of the same event sends them again (<see cref="ApplyResult.RequestsPending"/>).
+/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages is
+/// repaired by the host's retry of the same event, which finds its version stored and sends them again
+/// (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>
 public sealed class ConvergeRequests(StorageAccount storage)
 {
+    private static readonly IReadOnlyList<string> Meeting = [QueueNames.ZoomConverge];
     private static readonly IReadOnlyList<string> MeetingAndCalendar = [QueueNames.ZoomConverge, QueueNames.CalendarConverge];
-    private static readonly IReadOnlyList<string> MeetingOnly = [QueueNames.ZoomConverge];
 
     /// <summary>
-    /// The converge queues a change to <paramref name="status"/> concerns: the recording converger only deletes a
-    /// cancelled booking's video (uploads start from Zoom's webhook), so it hears of cancels alone. A new confirmed
-    /// booking asks Zoom alone: its calendar event waits for the join link, and the Zoom converger asks the calendar
-    /// converger once the meeting exists (a create that never completes is caught by the starts-soon check and the
-    /// nightly calendar sync, which converge every booking whose row says Google lags).
+    /// The converge queues a change concerns. A new booking asks the meeting converger alone: its calendar event holds
+    /// the join link, so the meeting converger asks the calendar converger once the meeting exists (a calendar
+    /// converger asked sooner would only wait for it). The recording converger only deletes a cancelled booking's
+    /// video, so it hears of a cancel only when the lesson <paramref name="mayHaveRecording"/> (uploads start from
+    /// Zoom's webhook, and the archive discards a recording of a cancelled booking).
     /// </summary>
-    public static IReadOnlyList<string> QueuesFor(BookingStatus status, bool newBooking = false) => status switch
-    {
-        BookingStatus.Cancelled => QueueNames.ConvergeQueues,
-        BookingStatus.Confirmed when newBooking => MeetingOnly,
-        _ => MeetingAndCalendar,
-    };
+    public static IReadOnlyList<string> QueuesFor(BookingStatus status, bool newBooking = false, bool mayHaveRecording = true) =>
+        status == BookingStatus.Cancelled ? (mayHaveRecording ? QueueNames.ConvergeQueues : MeetingAndCalendar)
+        : newBooking ? Meeting
+        : MeetingAndCalendar;
 
-    public async Task RequestAsync(string lecturerId, string bookingId, BookingStatus status, bool newBooking = false, CancellationToken cancellationToken = default)
+    /// <summary>Sends one request to each of <paramref name="queues"/>.</summary>
+    public async Task RequestAsync(string lecturerId, string bookingId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
         var message = new ConvergeRequest(lecturerId, bookingId).ToJson();
-        foreach (var queue in QueuesFor(status, newBooking))
+        foreach (var queue in queues)
         {
             await storage.Queue(queue).SendMessageAsync(message, cancellationToken);
         }

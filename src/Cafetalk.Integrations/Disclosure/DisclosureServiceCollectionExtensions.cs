@@ -47,14 +47,6 @@ public static class DisclosureServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>
-    /// A typed HttpClient for a provider, gated for <paramref name="recipient"/>. Chain further handlers
-    /// (auth, resilience) as usual: the gate is always appended last, next to the wire.
-    /// </summary>
-    public static IHttpClientBuilder AddProviderHttpClient<TClient>(this IServiceCollection services, Recipient recipient)
-        where TClient : class =>
-        services.AddHttpClient<TClient>().AddDisclosureGate(recipient);
-
     /// <summary>Puts the gate for <paramref name="recipient"/> on this client and drops the default request logging (URLs may hold personal data).</summary>
     public static IHttpClientBuilder AddDisclosureGate(this IHttpClientBuilder builder, Recipient recipient)
     {

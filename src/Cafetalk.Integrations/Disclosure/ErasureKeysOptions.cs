@@ -31,9 +31,9 @@ public sealed class ErasureKeysOptionsValidator : IValidateOptions<ErasureKeysOp
 
     public ValidateOptionsResult Validate(string? name, ErasureKeysOptions options)
     {
-        if (KeyRing.DecodeKey(options.MemberKey) is not { Length: >= 32 })
+        if (KeyRing.KeyProblem($"{ErasureKeysOptions.Section}:{nameof(options.MemberKey)}", options.MemberKey) is { } problem)
         {
-            return ValidateOptionsResult.Fail($"{ErasureKeysOptions.Section}:MemberKey must be base64 of at least 32 bytes.");
+            return ValidateOptionsResult.Fail(problem);
         }
 
         if (KeyRing.DecodeKey(options.PrivacyOfficePublicKey) is not { } spki)

@@ -13,9 +13,8 @@ namespace Cafetalk.Integrations.Disclosure;
 /// </summary>
 public sealed class MemberKeys(IOptions<ErasureKeysOptions> options)
 {
-    private readonly Lazy<byte[]> _key = new(() => KeyRing.DecodeKey(options.Value.MemberKey) is { Length: >= 32 } key
-        ? key
-        : throw new InvalidOperationException($"{ErasureKeysOptions.Section}:MemberKey is not configured."));
+    private readonly Lazy<byte[]> _key = new(() => KeyRing.UsableKey(options.Value.MemberKey)
+        ?? throw new InvalidOperationException(KeyRing.KeyProblem($"{ErasureKeysOptions.Section}:{nameof(ErasureKeysOptions.MemberKey)}", options.Value.MemberKey)));
 
     /// <summary>64 hex digits naming the member's erasure (receipt, tombstone and sealed mapping rows).</summary>
     public string ErasureId(string memberId) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
@@ -36,8 +37,11 @@ public sealed record CalendarConnection(
 /// The refresh token is sealed with AES-GCM under a key id, with the row's table, partition and row key as associated
 /// data, so a ciphertext copied onto another lecturer's row does not open.
 /// </summary>
-public sealed class CalendarConnections(StorageAccount storage, FieldProtector protector)
+public sealed class CalendarConnections(StorageAccount storage, FieldProtector protector, TimeProvider time)
 {
+    /// <summary>How long the converger reuses a live connection it read; every write through this instance forgets it at once.</summary>
+    public static readonly TimeSpan RecentFor = TimeSpan.FromMinutes(1);
+
     public const string Partition = "google";
     private const string Status = nameof(Status);
     private const string RefreshToken = nameof(RefreshToken);
@@ -46,6 +50,9 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
     private const string ConnectedAtUtc = nameof(ConnectedAtUtc);
     private const string RevokedAtUtc = nameof(RevokedAtUtc);
     private const string SyncToken = nameof(SyncToken);
+
+    // Live connections only: a lecturer who just connected must never be taken for one who has not.
+    private readonly ConcurrentDictionary<string, (CalendarConnection Connection, DateTimeOffset ReadAt)> _recent = new(StringComparer.Ordinal);
 
     private TableClient Table => storage.Table(TableNames.CalendarConnections);
 
@@ -63,6 +70,7 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
             [ConnectedAtUtc] = now,
             [SyncToken] = string.Empty,
         };
+        _recent.TryRemove(lecturerId, out _);
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
@@ -71,6 +79,31 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
     {
         var row = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, lecturerId, cancellationToken: cancellationToken);
         return row.HasValue ? Read(row.Value!) : null;
+    }
+
+    /// <summary>
+    /// Like <see cref="FindAsync"/>, but a live connection read in the last <see cref="RecentFor"/> is reused: a burst of
+    /// one lecturer's bookings costs one read. A connection another instance changed meanwhile fails at Google
+    /// (revoked grant, deleted calendar) and is read again by the code that handles that answer.
+    /// </summary>
+    public async Task<CalendarConnection?> FindRecentAsync(string lecturerId, CancellationToken cancellationToken = default)
+    {
+        if (_recent.TryGetValue(lecturerId, out var recent) && time.GetUtcNow() - recent.ReadAt < RecentFor)
+        {
+            return recent.Connection;
+        }
+
+        var found = await FindAsync(lecturerId, cancellationToken);
+        if (found is { Status: ConnectionStatus.Connected })
+        {
+            _recent[lecturerId] = (found, time.GetUtcNow());
+        }
+        else
+        {
+            _recent.TryRemove(lecturerId, out _);
+        }
+
+        return found;
     }
 
     /// <summary>Every connected lecturer, for the nightly sync.</summary>
@@ -86,6 +119,7 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
     /// <summary>Marks the connection revoked; true only for the caller that changed it, so the lecturer is told once.</summary>
     public async Task<bool> MarkRevokedAsync(CalendarConnection connection, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
+        _recent.TryRemove(connection.LecturerId, out _);
         try
         {
             await Table.UpdateEntityAsync(new TableEntity(Partition, connection.LecturerId)
@@ -104,6 +138,7 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
     /// <summary>Points the connection at a re-created calendar and forgets the old one's sync token; false when the row changed meanwhile.</summary>
     public async Task<bool> ReplaceCalendarAsync(CalendarConnection connection, string calendarId, CancellationToken cancellationToken = default)
     {
+        _recent.TryRemove(connection.LecturerId, out _);
         try
         {
             await Table.UpdateEntityAsync(new TableEntity(Partition, connection.LecturerId) { [CalendarId] = calendarId, [SyncToken] = string.Empty },
@@ -131,6 +166,7 @@ public sealed class CalendarConnections(StorageAccount storage, FieldProtector p
 
     public async Task DeleteAsync(string lecturerId, CancellationToken cancellationToken = default)
     {
+        _recent.TryRemove(lecturerId, out _);
         try
         {
             await Table.DeleteEntityAsync(Partition, lecturerId, ETag.All, cancellationToken);

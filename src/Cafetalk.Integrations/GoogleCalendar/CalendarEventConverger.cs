@@ -66,71 +66,91 @@ public sealed class CalendarEventConverger(
     /// <summary>How many times one converge re-creates a calendar the lecturer deleted before it gives up for this message.</summary>
     private const int MaxCalendarRecreations = 3;
 
+    private readonly ConvergeLoop _loop = new(rows);
+
     private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        var recreated = 0;
-        return await BookingConflictRetry.RunAsync(bookingId, async _ =>
+        var run = await _loop.RunAsync(lecturerId, bookingId, new EventConvergeRun(this, correlationId, restore), cancellationToken);
+        if (run.Acted)
         {
-            var result = await StepAsync(lecturerId, bookingId, correlationId, restore, recreated < MaxCalendarRecreations, cancellationToken);
-            if (result is { Outcome: EventConvergence.CalendarGone, RetryAtUtc: not null })
-            {
-                // The calendar was re-created: this booking now goes into the new one.
-                recreated++;
-                return (false, result);
-            }
-
-            return (result is not null, result!);
-        }, cancellationToken);
-    }
-
-    /// <summary>One decision on one read of the row: a result, or null when the row moved under our claim (read again).</summary>
-    private async Task<EventConvergeResult?> StepAsync(string lecturerId, string bookingId, string correlationId, bool restore, bool mayRecreate, CancellationToken cancellationToken)
-    {
-        var snapshot = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
-        if (snapshot is null)
-        {
-            return new EventConvergeResult(EventConvergence.NoBooking);
+            metrics.Converged(DisclosurePolicy.Google.Key, run.Result.Outcome.ToString(), run.Booking!.Row);
         }
 
-        var row = snapshot.Row;
-        var connection = await connections.FindAsync(lecturerId, cancellationToken);
+        return run.Result;
+    }
+
+    /// <summary>What Google must be told on one read of the row, and through which connection.</summary>
+    private sealed record EventPlan(Step Step, CalendarConnection Connection, DesiredState Desired, Event Wanted, string Fingerprint);
+
+    /// <summary>One converge of one booking's event, plugged into <see cref="ConvergeLoop"/>.</summary>
+    private sealed class EventConvergeRun(CalendarEventConverger converger, string correlationId, bool restore) : IProviderConverger<EventPlan, EventConvergeResult>
+    {
+        private int _recreated;
+
+        public EventConvergeResult NoBooking { get; } = new(EventConvergence.NoBooking);
+
+        // A newer event sends its own calendar-converge message, so the event settles on what it acted on.
+        public bool ReadsAgainWhenRowMoved => false;
+
+        public Task<ConvergePlan<EventPlan, EventConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
+            converger.PlanAsync(booking, restore, cancellationToken);
+
+        public async Task<ConvergeAct<EventConvergeResult>> ActAsync(BookingSnapshot booking, EventPlan plan, CancellationToken cancellationToken)
+        {
+            var act = await converger.ActAsync(booking, plan, correlationId, _recreated < MaxCalendarRecreations, cancellationToken);
+            if (act.ReadAgain)
+            {
+                // The calendar was re-created: this booking now goes into the new one.
+                _recreated++;
+            }
+
+            return act;
+        }
+    }
+
+    /// <summary>One decision on one read of the row: what Google must be told (claimed first for an insert), or nothing.</summary>
+    private async Task<ConvergePlan<EventPlan, EventConvergeResult>> PlanAsync(BookingSnapshot booking, bool restore, CancellationToken cancellationToken)
+    {
+        var row = booking.Row;
+        var connection = await connections.FindRecentAsync(booking.LecturerId, cancellationToken);
         if (connection is not { Status: ConnectionStatus.Connected })
         {
-            return new EventConvergeResult(EventConvergence.NotConnected);
+            return Nothing(new EventConvergeResult(EventConvergence.NotConnected));
         }
 
         var calendarId = connection.CalendarId;
         var (step, desired, wanted, fingerprint) = Plan(row, calendarId, restore);
-        var facts = CalendarEventColumns.Read(row);
-        var eventId = eventIds.For(bookingId);
-        if (step == Step.None)
+        var plan = new EventPlan(step, connection, desired, wanted, fingerprint);
+        switch (step)
         {
-            return new EventConvergeResult(EventConvergence.UpToDate, facts.IsLiveIn(calendarId) ? eventId : null);
+            case Step.None:
+                return Nothing(new EventConvergeResult(EventConvergence.UpToDate, CalendarEventColumns.Read(row).IsLiveIn(calendarId) ? eventIds.For(booking.BookingId) : null));
+            case Step.Insert when AwaitsJoinLink(row) is { } retryAt:
+                return Nothing(new EventConvergeResult(EventConvergence.AwaitingJoinLink, RetryAtUtc: retryAt));
+            case Step.Insert:
+                // Two copies of a message (intake's and the Zoom converger's) can reach here at once; one inserts, the other
+                // would get 409 and patch: a wasted request. An ETag-guarded claim on the row lets exactly one through.
+                var now = time.GetUtcNow();
+                if (row.GetDateTimeOffset(CalendarEventColumns.InsertClaimUntilUtc) is { } claimedUntil && claimedUntil > now)
+                {
+                    return Nothing(new EventConvergeResult(EventConvergence.InsertInProgress, RetryAtUtc: claimedUntil));
+                }
+
+                return ConvergePlan.Act<EventPlan, EventConvergeResult>(plan,
+                    new TableEntity(booking.LecturerId, booking.BookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + options.Value.InsertClaim });
+            default:
+                return ConvergePlan.Act<EventPlan, EventConvergeResult>(plan);
         }
+    }
 
-        if (step == Step.Insert && AwaitsJoinLink(row) is { } retryAt)
-        {
-            return new EventConvergeResult(EventConvergence.AwaitingJoinLink, RetryAtUtc: retryAt);
-        }
+    private static ConvergePlan<EventPlan, EventConvergeResult> Nothing(EventConvergeResult result) => ConvergePlan.Nothing<EventPlan, EventConvergeResult>(result);
 
-        if (step == Step.Insert)
-        {
-            // Two copies of a message (intake's and the Zoom converger's) can reach here at once; one inserts, the other
-            // would get 409 and patch: a wasted request. An ETag-guarded claim on the row lets exactly one through.
-            var now = time.GetUtcNow();
-            if (row.GetDateTimeOffset(CalendarEventColumns.InsertClaimUntilUtc) is { } claimedUntil && claimedUntil > now)
-            {
-                return new EventConvergeResult(EventConvergence.InsertInProgress, RetryAtUtc: claimedUntil);
-            }
-
-            if (!await rows.TryClaimAsync(snapshot, new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = now + options.Value.InsertClaim }, cancellationToken))
-            {
-                return null;
-            }
-        }
-
+    /// <summary>The Google calls of one plan; returns what Google now holds for the loop to record.</summary>
+    private async Task<ConvergeAct<EventConvergeResult>> ActAsync(BookingSnapshot booking, EventPlan plan, string correlationId, bool mayRecreate, CancellationToken cancellationToken)
+    {
+        var connection = plan.Connection;
         string accessToken;
         try
         {
@@ -139,34 +159,33 @@ public sealed class CalendarEventConverger(
         catch (GoogleAuthorizationException ex) when (ex.IsRevoked)
         {
             await revocations.MarkRevokedAsync(connection, correlationId, cancellationToken);
-            return new EventConvergeResult(EventConvergence.Revoked);
+            return new ConvergeAct<EventConvergeResult>(new EventConvergeResult(EventConvergence.Revoked)) { ChangedProvider = false };
         }
 
         using var client = clients.Create(accessToken);
-        var context = new Call(client, connection, desired, calendarId, eventId, correlationId);
+        var call = new Call(client, connection, plan.Desired, connection.CalendarId, eventIds.For(booking.BookingId), correlationId);
         try
         {
-            var result = step switch
+            var act = plan.Step switch
             {
-                Step.Delete => await DeleteAsync(snapshot, context, cancellationToken),
-                Step.Update => await UpdateAsync(snapshot, context, wanted, fingerprint, insertIfGone: true, cancellationToken),
-                _ => await InsertAsync(snapshot, context, wanted, fingerprint, cancellationToken),
+                Step.Delete => await DeleteAsync(booking, call, cancellationToken),
+                Step.Update => await UpdateAsync(booking, call, plan.Wanted, plan.Fingerprint, insertIfGone: true, cancellationToken),
+                _ => await InsertAsync(booking, call, plan.Wanted, plan.Fingerprint, cancellationToken),
             };
-            if (result.Outcome == EventConvergence.CalendarGone && mayRecreate)
+            if (act.Result.Outcome == EventConvergence.CalendarGone && mayRecreate)
             {
                 // The lecturer deleted the calendar: a new one is made (once, whoever comes first), then this booking goes into it.
                 await recreations.RecreateAsync(connection, client, correlationId, cancellationToken);
-                await rows.WriteUnguardedAsync(new TableEntity(lecturerId, bookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = time.GetUtcNow() }, cancellationToken);
-                return result with { RetryAtUtc = time.GetUtcNow() };
+                await rows.WriteUnguardedAsync(new TableEntity(booking.LecturerId, booking.BookingId) { [CalendarEventColumns.InsertClaimUntilUtc] = time.GetUtcNow() }, cancellationToken);
+                return act with { ReadAgain = true };
             }
 
-            metrics.Converged(DisclosurePolicy.Google.Key, result.Outcome.ToString(), row);
-            return result;
+            return act;
         }
         catch (CalendarApiException ex) when (ex.Status == HttpStatusCode.Unauthorized)
         {
             // The cached access token was refused: the retry refreshes, and a revoked grant then shows as invalid_grant.
-            authorization.Forget(lecturerId);
+            authorization.Forget(booking.LecturerId);
             throw;
         }
     }
@@ -184,14 +203,14 @@ public sealed class CalendarEventConverger(
         return until > time.GetUtcNow() ? until : null;
     }
 
-    private async Task<EventConvergeResult> InsertAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<EventConvergeResult>> InsertAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, CancellationToken cancellationToken)
     {
         var body = CalendarEventPayload.Build(call.Desired, options.Value.EventSummary, wanted.Description, call.EventId);
         var outcome = await disclosures.DiscloseAsync(Disclosure(call, "insert", CalendarEventPayload.FieldNames(true, wanted.Description is not null)),
             context => call.Client.InsertEventAsync(call.CalendarId, body, context, cancellationToken), _ => call.EventId, cancellationToken);
         if (outcome == EventInsertOutcome.CalendarGone)
         {
-            return new EventConvergeResult(EventConvergence.CalendarGone);
+            return new ConvergeAct<EventConvergeResult>(new EventConvergeResult(EventConvergence.CalendarGone));
         }
 
         if (outcome == EventInsertOutcome.AlreadyExists)
@@ -201,12 +220,11 @@ public sealed class CalendarEventConverger(
             return await UpdateAsync(snapshot, call, wanted, fingerprint, insertIfGone: false, cancellationToken);
         }
 
-        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Live(snapshot.Row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} inserted for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
-        return new EventConvergeResult(EventConvergence.Created, call.EventId);
+        return Recorded(snapshot, call, EventConvergence.Created, fingerprint);
     }
 
-    private async Task<EventConvergeResult> UpdateAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<EventConvergeResult>> UpdateAsync(BookingSnapshot snapshot, Call call, Event wanted, string fingerprint, bool insertIfGone, CancellationToken cancellationToken)
     {
         var found = await disclosures.DiscloseAsync(Disclosure(call, "update", CalendarEventPayload.FieldNames(false, wanted.Description is not null)),
             context => call.Client.UpdateEventAsync(call.CalendarId, call.EventId, wanted, context, cancellationToken), _ => call.EventId, cancellationToken);
@@ -221,19 +239,21 @@ public sealed class CalendarEventConverger(
             return await InsertAsync(snapshot, call, wanted, fingerprint, cancellationToken);
         }
 
-        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Live(snapshot.Row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} updated for booking {BookingId} v{Version}", call.EventId, call.Desired.BookingId, call.Desired.Version);
-        return new EventConvergeResult(EventConvergence.Updated, call.EventId);
+        return Recorded(snapshot, call, EventConvergence.Updated, fingerprint);
     }
 
-    private async Task<EventConvergeResult> DeleteAsync(BookingSnapshot snapshot, Call call, CancellationToken cancellationToken)
+    /// <summary>The event is live as wanted: the row's <c>Google*</c> columns say so.</summary>
+    private ConvergeAct<EventConvergeResult> Recorded(BookingSnapshot snapshot, Call call, EventConvergence outcome, string fingerprint) =>
+        new(new EventConvergeResult(outcome, call.EventId), CalendarEventColumns.Live(snapshot.Row, call.EventId, call.CalendarId, fingerprint, call.Desired.Version, time.GetUtcNow()));
+
+    private async Task<ConvergeAct<EventConvergeResult>> DeleteAsync(BookingSnapshot snapshot, Call call, CancellationToken cancellationToken)
     {
         // The calendar and event ids are opaque ids Google issued or we derived by a keyed hash: no personal data, no ledger row.
         var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
         var existed = await call.Client.DeleteEventAsync(call.CalendarId, call.EventId, context, cancellationToken);
-        await rows.WriteFactsAsync(snapshot, CalendarEventColumns.Removed(snapshot.Row, call.Desired.Version, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Calendar event {EventId} of cancelled booking {BookingId} deleted (it {Existed} in Google)", call.EventId, call.Desired.BookingId, existed ? "existed" : "was already gone");
-        return new EventConvergeResult(EventConvergence.Deleted, call.EventId);
+        return new ConvergeAct<EventConvergeResult>(new EventConvergeResult(EventConvergence.Deleted, call.EventId), CalendarEventColumns.Removed(snapshot.Row, call.Desired.Version, time.GetUtcNow()));
     }
 
     private static GoogleDisclosure Disclosure(Call call, string operation, IReadOnlyList<string> fields) =>
@@ -282,7 +302,11 @@ public sealed class CalendarRevocations(CalendarConnections connections, SiteNot
 {
     public async Task MarkRevokedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default)
     {
-        if (!await connections.MarkRevokedAsync(connection, time.GetUtcNow(), cancellationToken))
+        // The connection may be one the converger reused: the mark goes against the row as it is now, and only
+        // while it still holds the grant Google refused (a lecturer who reconnected meanwhile is not marked).
+        var current = await connections.FindAsync(connection.LecturerId, cancellationToken);
+        if (current is null || current.RefreshToken != connection.RefreshToken
+            || !await connections.MarkRevokedAsync(current, time.GetUtcNow(), cancellationToken))
         {
             return;
         }

@@ -107,17 +107,9 @@ public sealed class GoogleCalendarOptionsValidator : IValidateOptions<GoogleCale
             return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:RedirectUri must be the absolute https URL registered for the OAuth client.");
         }
 
-        if (!options.TicketKeys.ContainsKey(options.CurrentTicketKeyId))
+        if (KeyRing.RingProblem(GoogleCalendarOptions.SectionName, nameof(options.CurrentTicketKeyId), options.CurrentTicketKeyId, nameof(options.TicketKeys), options.TicketKeys) is { } problem)
         {
-            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:CurrentTicketKeyId names no key in {GoogleCalendarOptions.SectionName}:TicketKeys.");
-        }
-
-        foreach (var (id, value) in options.TicketKeys)
-        {
-            if (!KeyRing.IsValidKeyId(id) || KeyRing.DecodeKey(value) is not { Length: >= 32 })
-            {
-                return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:TicketKeys:{id} must have a 1-16 character id and be base64 of at least 32 bytes.");
-            }
+            return ValidateOptionsResult.Fail(problem);
         }
 
         if (options.TicketLifetime > options.TicketMaxLifetime)

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 
 namespace Cafetalk.Integrations.GoogleCalendar;
 
@@ -46,25 +45,12 @@ public static class GoogleCalendarServiceCollectionExtensions
         oauth.AddDisclosureGate(DisclosurePolicy.Google);
 
         // Calendar v3: back off on 403 rate limits and 429 (Google.Apis retries only 503, and is switched off).
-        // The disclosure gate is added last, so it is innermost and sees the exact bytes sent.
-        var api = services.AddHttpClient(CalendarClientFactory.HttpClientName);
-        api.AddResilienceHandler(ApiPipelineName, (pipeline, context) =>
-            {
-                var google = context.ServiceProvider.GetRequiredService<IOptions<GoogleCalendarOptions>>().Value;
-                pipeline.AddTimeout((google.AttemptTimeout + google.RetryMaxDelay) * (google.MaxRetryAttempts + 1));
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(google.MaxRetryAttempts, 1),
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = google.RetryBaseDelay,
-                    MaxDelay = google.RetryMaxDelay,
-                    ShouldRetryAfterHeader = true,
-                    ShouldHandle = async args => google.MaxRetryAttempts > 0 && await ShouldRetryAsync(args.Outcome),
-                });
-                pipeline.AddTimeout(google.AttemptTimeout);
-            });
-        api.AddDisclosureGate(DisclosurePolicy.Google);
+        services.AddHttpClient(CalendarClientFactory.HttpClientName).AddProviderPipeline(new ProviderHttpPipeline<GoogleCalendarOptions>
+        {
+            Recipient = DisclosurePolicy.Google,
+            Name = ApiPipelineName,
+            ShouldRetry = (args, _, _) => ShouldRetryAsync(args.Outcome),
+        });
         return services;
     }
 

@@ -4,14 +4,18 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Cafetalk.Integrations.Disclosure;
+using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Newsletter;
 
 /// <summary>Settings of the mail service (section <c>MailService</c>): a SendGrid-style API.</summary>
-public sealed class MailServiceOptions
+public sealed class MailServiceOptions : ProviderRetryOptions
 {
     public const string Section = "MailService";
+
+    /// <summary>The waits this client had on the standard resilience pipeline: 2 s first backoff, 10 s per attempt.</summary>
+    public MailServiceOptions() => (RetryBaseDelay, AttemptTimeout) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
 
     [Required]
     public Uri BaseAddress { get; set; } = new("https://api.sendgrid.com/");

@@ -19,7 +19,7 @@ public sealed class MailSuppressionSync(
     MailServiceClient mail,
     DisclosureScope disclosures,
     DisclosurePolicy policy,
-    PoisonQueue poison,
+    QueueMessageRunner runner,
     StorageAccount storage,
     IOptions<NewsletterOptions> options,
     SuppressionGroupCheck groups,
@@ -28,26 +28,23 @@ public sealed class MailSuppressionSync(
     private DisclosurePurpose Purpose => policy.GetPurpose(DisclosurePolicy.PurposeIds.NewsletterSuppression);
 
     /// <summary>Handles one <c>mail-suppressions</c> message.</summary>
-    public async Task HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
-        if (MailSuppressionRequest.TryParse(message) is not { } request)
-        {
-            await poison.RejectAsync(QueueNames.MailSuppressions, message, RejectionReasons.InvalidField, "message is not {subjectRef, list}", correlationId, cancellationToken);
-            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a suppression request", QueueNames.MailSuppressions, correlationId);
-            return;
-        }
+    public Task HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync<MailSuppressionRequest, bool>(QueueNames.MailSuppressions, message, messageId, MailSuppressionRequest.Read, SyncRequestedAsync, cancellationToken: cancellationToken);
 
+    /// <summary>False when the subscription no longer exists.</summary>
+    private async Task<bool> SyncRequestedAsync(QueueMessage<MailSuppressionRequest> message, CancellationToken cancellationToken)
+    {
+        var (request, correlationId) = (message.Value, message.CorrelationId);
         var subscription = await store.GetAsync(request.SubjectRef, request.List, cancellationToken);
         if (subscription is null)
         {
             // Erased since: the erasure itself settled the suppression.
             logger.LogInformation("Suppression request {CorrelationId}: the subscription no longer exists", correlationId);
-            return;
+            return false;
         }
 
         await SyncAsync(subscription, correlationId, cancellationToken);
+        return true;
     }
 
     /// <summary>Tells the mail service what the subscription says, unless it already knows.</summary>

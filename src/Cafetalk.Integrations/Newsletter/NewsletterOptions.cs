@@ -41,22 +41,9 @@ public sealed class NewsletterOptionsValidator : IValidateOptions<NewsletterOpti
             return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:PublicBaseUrl must be an absolute https URL (RFC 8058 requires https).");
         }
 
-        if (!options.TokenKeys.ContainsKey(options.CurrentTokenKeyId))
+        if (KeyRing.RingProblem(NewsletterOptions.Section, nameof(options.CurrentTokenKeyId), options.CurrentTokenKeyId, nameof(options.TokenKeys), options.TokenKeys) is { } problem)
         {
-            return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:CurrentTokenKeyId names no key in {NewsletterOptions.Section}:TokenKeys.");
-        }
-
-        foreach (var (id, value) in options.TokenKeys)
-        {
-            if (!KeyRing.IsValidKeyId(id))
-            {
-                return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:TokenKeys has a key id that is not 1-16 letters, digits or '-'.");
-            }
-
-            if (KeyRing.DecodeKey(value) is not { Length: >= 32 })
-            {
-                return ValidateOptionsResult.Fail($"{NewsletterOptions.Section}:TokenKeys:{id} must be base64 of at least 32 bytes.");
-            }
+            return ValidateOptionsResult.Fail(problem);
         }
 
         return ValidateOptionsResult.Success;

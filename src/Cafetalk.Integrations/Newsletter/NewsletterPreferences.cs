@@ -15,6 +15,11 @@ public sealed record MailSuppressionRequest(string SubjectRef, string List)
 {
     public string ToJson() => JsonSerializer.Serialize(this, JsonSerializerOptions.Web);
 
+    /// <summary>The request as <c>mail-suppressions</c> reads it: refused unless <see cref="TryParse"/> reads it.</summary>
+    public static QueueMessageReading<MailSuppressionRequest> Read(string text) => TryParse(text) is { } request
+        ? QueueMessageReading.Read(request)
+        : QueueMessageReading.Refused<MailSuppressionRequest>(RejectionReasons.InvalidField, "message is not {subjectRef, list}");
+
     /// <summary>The request, or null unless it names a pseudonym and a list id (both are table keys: "sub-0/0" would make the read fail and be retried).</summary>
     public static MailSuppressionRequest? TryParse(string text)
     {

@@ -2,6 +2,7 @@ using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Newsletter;
@@ -9,6 +10,8 @@ namespace Cafetalk.Integrations.Newsletter;
 /// <summary>Registers the newsletter flow and the at-rest field protection it shares with other capabilities.</summary>
 public static class NewsletterServiceCollectionExtensions
 {
+    public const string ApiPipelineName = "mail-service-api";
+
     public static IServiceCollection AddNewsletter(this IServiceCollection services)
     {
         services.AddOptions<FieldProtectionOptions>().BindConfiguration(FieldProtectionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -29,12 +32,15 @@ public static class NewsletterServiceCollectionExtensions
         services.AddHostedService<SuppressionGroupStartupCheck>();
         services.AddOptions<MailServiceOptions>().BindConfiguration(MailServiceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddTransient<MailServiceAuthenticationHandler>();
-        var mail = services.AddHttpClient<MailServiceClient>((provider, http) =>
-            http.BaseAddress = provider.GetRequiredService<IOptions<MailServiceOptions>>().Value.BaseAddress);
         // Adding or removing a suppression is idempotent at the service, so any transient failure may be retried.
-        mail.AddStandardResilienceHandler(o => o.Retry.MaxRetryAttempts = 4);
-        mail.AddHttpMessageHandler<MailServiceAuthenticationHandler>();
-        mail.AddDisclosureGate(DisclosurePolicy.MailService);
+        services.AddHttpClient<MailServiceClient>().AddProviderPipeline(new ProviderHttpPipeline<MailServiceOptions>
+        {
+            Recipient = DisclosurePolicy.MailService,
+            Name = ApiPipelineName,
+            BaseAddress = mail => mail.BaseAddress,
+            ShouldRetry = (args, _, _) => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+            Credentials = provider => provider.GetRequiredService<MailServiceAuthenticationHandler>(),
+        });
         return services;
     }
 }

@@ -23,7 +23,7 @@ public sealed class NewsletterSubscriptions(
     NewsletterSubscriptionStore store,
     UnsubscribeTokens tokens,
     UnsubscribeLinks links,
-    PoisonQueue poison,
+    QueueMessageRunner runner,
     StorageAccount storage,
     IOptions<NewsletterOptions> options,
     ILogger<NewsletterSubscriptions> logger)
@@ -31,19 +31,14 @@ public sealed class NewsletterSubscriptions(
     public const string OneClickPostValue = "List-Unsubscribe=One-Click";
 
     /// <summary>Handles one <c>newsletter-events</c> message: records the subscription and its consent.</summary>
-    public async Task<StatusChange?> HandleEventAsync(string message, string? messageId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var parsed = parser.Parse(message);
-        var correlationId = parsed.CorrelationId(messageId);
-        if (parsed.Member is not { Type: EventTypes.NewsletterSubscribed } member)
-        {
-            var rejection = parsed.Rejection ?? new Rejection(RejectionReasons.UnknownType, "not a newsletter subscription");
-            await poison.RejectAsync(QueueNames.NewsletterEvents, message, rejection.Reason, rejection.Detail, correlationId, cancellationToken);
-            logger.LogWarning("Rejected {Queue} message {CorrelationId}: {Reason}", QueueNames.NewsletterEvents, correlationId, rejection.Reason);
-            return null;
-        }
+    public Task<StatusChange?> HandleEventAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync<MemberEvent, StatusChange?>(QueueNames.NewsletterEvents, message, messageId,
+            text => parser.Parse(text).AsMemberEvent(EventTypes.NewsletterSubscribed, "not a newsletter subscription"), SubscribeAsync,
+            cancellationToken: cancellationToken);
 
+    private async Task<StatusChange?> SubscribeAsync(QueueMessage<MemberEvent> message, CancellationToken cancellationToken)
+    {
+        var (member, correlationId) = (message.Value, message.CorrelationId);
         if (await subjects.IsErasedAsync(member.MemberId, cancellationToken))
         {
             // A subscription for an erased member would bring their address back: dropped, nothing stored.

@@ -1,5 +1,4 @@
 using System.Net;
-using Azure;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Disclosure;
@@ -59,7 +58,6 @@ public sealed class RecordingArchiver(
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
 {
-    private const int MaxPasses = 4;
     private static readonly string[] FreshTokenFields = ["path:meetingId", "query:include_fields", "query:ttl"];
     private static readonly string[] ZoomDeleteFields = ["path:meetingId", "query:action"];
     private static readonly string[] FindVideoFields = ["query:query"];
@@ -69,39 +67,99 @@ public sealed class RecordingArchiver(
     private static readonly string[] DomainFields = ["path:videoId", "path:domain"];
     private static readonly string[] MoveFields = ["path:projectId", "path:videoId"];
 
+    private TableClient BookingsTable => rows.Table;
+
     public async Task<RecordingResult> ArchiveAsync(ZoomEventMessage recording, string correlationId, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        var table = rows.Table;
-        var row = await FindBookingAsync(table, recording.MeetingId, cancellationToken);
-        if (row is null || recording.MeetingKey is null)
+        var booking = await FindBookingAsync(recording.MeetingId, cancellationToken);
+        if (booking is null || recording.MeetingKey is null)
         {
             logger.LogInformation("Recording of Zoom meeting {MeetingId} belongs to no booking; left alone", recording.MeetingId);
             return new RecordingResult(RecordingOutcome.NoBooking);
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = row.RowKey });
-        for (var pass = 1; pass <= MaxPasses; pass++)
-        {
-            var step = await StepAsync(new Pending(table, row, recording, correlationId), cancellationToken);
-            if (step is not null)
-            {
-                return step;
-            }
-
-            // Another instance claimed the booking between our read and our lease: look again.
-            row = (await table.GetEntityAsync<TableEntity>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken)).Value;
-        }
-
-        throw new BookingStateConflictException(row.RowKey, MaxPasses);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = booking.BookingId });
+        return (await new ConvergeLoop(rows).RunAsync(booking, new ArchiveRun(this, recording, correlationId), cancellationToken)).Result;
     }
 
-    private async Task<RecordingResult?> StepAsync(Pending p, CancellationToken cancellationToken)
+    private enum ArchiveStep
+    {
+        /// <summary>A later recording instance of a lesson already archived: only Zoom's copy goes.</summary>
+        DeleteLaterInstance,
+        /// <summary>Nothing may be uploaded: any half-uploaded video and Zoom's copy go.</summary>
+        Discard,
+        /// <summary>Upload (claimed by the upload lease), then finish.</summary>
+        Upload,
+        /// <summary>The upload is complete: embed domains, folder and Zoom's copy, whichever is still to do.</summary>
+        Finish,
+    }
+
+    /// <summary>
+    /// One <c>recording.completed</c> of one booking, plugged into <see cref="ConvergeLoop"/>. Its act records each step's
+    /// fact as it goes (an upload is long, and a crash must resume from the last step), so it hands the loop no facts.
+    /// </summary>
+    private sealed class ArchiveRun(RecordingArchiver archiver, ZoomEventMessage recording, string correlationId) : IProviderConverger<ArchiveStep, RecordingResult>
+    {
+        public RecordingResult NoBooking { get; } = new(RecordingOutcome.NoBooking);
+
+        public bool ReadsAgainWhenRowMoved => false;
+
+        public Task<ConvergePlan<ArchiveStep, RecordingResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
+            archiver.PlanAsync(new Pending(archiver.BookingsTable, booking.Row, recording, correlationId), cancellationToken);
+
+        public async Task<ConvergeAct<RecordingResult>> ActAsync(BookingSnapshot booking, ArchiveStep plan, CancellationToken cancellationToken) =>
+            new(await archiver.ActAsync(new Pending(archiver.BookingsTable, booking.Row, recording, correlationId), plan, cancellationToken));
+    }
+
+    /// <summary>One decision on one read of the row: what Vimeo and Zoom must be told (the upload claimed by its lease first), or nothing.</summary>
+    private async Task<ConvergePlan<ArchiveStep, RecordingResult>> PlanAsync(Pending p, CancellationToken cancellationToken)
     {
         var facts = RecordingColumns.Read(p.Row);
         var bookingId = p.Row.RowKey;
         var handled = RecordingColumns.DeletedInstances(p.Row);
         if (facts.ZoomRecordingDeletedAtUtc is not null && handled.Count > 0 && !handled.Contains(p.Recording.MeetingKey!, StringComparer.Ordinal))
+        {
+            return Act(ArchiveStep.DeleteLaterInstance);
+        }
+
+        if (facts.Disposition == RecordingColumns.UploadFailed)
+        {
+            // A stated end: a redelivery changes nothing (an operator resets the row to try again).
+            return Nothing(new RecordingResult(RecordingOutcome.UploadFailed, bookingId, facts.VideoId));
+        }
+
+        if (facts.UploadCompleted)
+        {
+            var finishing = (facts.VideoId is not null && facts.HasLiveVideo && (!facts.EmbedDomainsAllowed || facts.FolderId is null)) || facts.ZoomRecordingDeletedAtUtc is null;
+            return finishing ? Act(ArchiveStep.Finish) : Nothing(new RecordingResult(RecordingOutcome.AlreadyDone, bookingId, facts.VideoId));
+        }
+
+        if (!MayArchive(p.Row, facts))
+        {
+            return Act(ArchiveStep.Discard);
+        }
+
+        var now = time.GetUtcNow();
+        if (facts.UploadLeaseUntilUtc is { } lease && lease > now)
+        {
+            return Nothing(new RecordingResult(RecordingOutcome.Deferred, bookingId, facts.VideoId, RetryAtUtc: lease));
+        }
+
+        // Before the lease: a token lacking a scope would fail half-way, after bytes were sent.
+        await scopes.EnsureAsync(cancellationToken);
+        return Act(ArchiveStep.Upload, RecordingColumns.Lease(p.Row, now + options.Value.UploadLease));
+    }
+
+    private static ConvergePlan<ArchiveStep, RecordingResult> Nothing(RecordingResult result) => ConvergePlan.Nothing<ArchiveStep, RecordingResult>(result);
+
+    private static ConvergePlan<ArchiveStep, RecordingResult> Act(ArchiveStep step, TableEntity? claim = null) => ConvergePlan.Act<ArchiveStep, RecordingResult>(step, claim);
+
+    private async Task<RecordingResult> ActAsync(Pending p, ArchiveStep step, CancellationToken cancellationToken)
+    {
+        var facts = RecordingColumns.Read(p.Row);
+        var bookingId = p.Row.RowKey;
+        if (step == ArchiveStep.DeleteLaterInstance)
         {
             // A meeting stopped and restarted makes a second recording instance: the lesson keeps its first archive,
             // and no copy of the later one may stay in Zoom's cloud.
@@ -110,40 +168,21 @@ public sealed class RecordingArchiver(
             return new RecordingResult(RecordingOutcome.Discarded, bookingId, facts.VideoId);
         }
 
-        if (facts.Disposition == RecordingColumns.UploadFailed)
+        var videoId = facts.VideoId;
+        if (step == ArchiveStep.Discard)
         {
-            // A stated end: a redelivery changes nothing (an operator resets the row to try again).
-            return new RecordingResult(RecordingOutcome.UploadFailed, bookingId, facts.VideoId);
+            if (videoId is not null && !facts.VideoDeleted)
+            {
+                // Consent withdrawn (or the booking cancelled or erased) while the upload was unfinished: its half goes too.
+                await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
+            }
+
+            return await DiscardAsync(p, facts, RecordingOutcome.Discarded, cancellationToken);
         }
 
         var acted = false;
-        var videoId = facts.VideoId;
-        if (!facts.UploadCompleted)
+        if (step == ArchiveStep.Upload)
         {
-            if (!MayArchive(p.Row, facts))
-            {
-                if (videoId is not null && !facts.VideoDeleted)
-                {
-                    // Consent withdrawn (or the booking cancelled or erased) while the upload was unfinished: its half goes too.
-                    await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
-                }
-
-                return await DiscardAsync(p, facts, RecordingOutcome.Discarded, cancellationToken);
-            }
-
-            var now = time.GetUtcNow();
-            if (facts.UploadLeaseUntilUtc is { } lease && lease > now)
-            {
-                return new RecordingResult(RecordingOutcome.Deferred, bookingId, videoId, RetryAtUtc: lease);
-            }
-
-            // Before the lease: a token lacking a scope would fail half-way, after bytes were sent.
-            await scopes.EnsureAsync(cancellationToken);
-            if (!await TryLeaseAsync(p, now + options.Value.UploadLease, cancellationToken))
-            {
-                return null;
-            }
-
             var uploaded = await UploadWithRetriesAsync(p, facts, cancellationToken);
             if (uploaded.Outcome is not null)
             {
@@ -534,35 +573,11 @@ public sealed class RecordingArchiver(
         return found.FirstOrDefault(v => !v.UploadFailed);
     }
 
-    private static async Task<bool> TryLeaseAsync(Pending p, DateTimeOffset until, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await p.Table.UpdateEntityAsync(RecordingColumns.Lease(p.Row, until), p.Row.ETag, TableUpdateMode.Merge, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The booking whose Zoom meeting this is (the meeting converger wrote its id on the row).</summary>
-    internal static async Task<TableEntity?> FindBookingAsync(TableClient table, long? meetingId, CancellationToken cancellationToken)
-    {
-        if (meetingId is not { } id)
-        {
-            return null;
-        }
-
-        var filter = TableClient.CreateQueryFilter($"ZoomMeetingId eq {id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, cancellationToken: cancellationToken))
-        {
-            return row;
-        }
-
-        return null;
-    }
+    private async Task<BookingSnapshot?> FindBookingAsync(long? meetingId, CancellationToken cancellationToken) =>
+        meetingId is { } id
+            ? await rows.FindAsync(TableClient.CreateQueryFilter($"ZoomMeetingId eq {id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"), cancellationToken)
+            : null;
 
     private sealed record Pending(TableClient Table, TableEntity Row, ZoomEventMessage Recording, string CorrelationId)
     {

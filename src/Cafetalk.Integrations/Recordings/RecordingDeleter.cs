@@ -45,8 +45,25 @@ public sealed class RecordingDeleter(
     public async Task<bool> ConvergeAsync(string lecturerId, string bookingId, string correlationId, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
-        var read = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
-        return read is not null && IsCancelled(read.Row) && await DeleteVideoAsync(read.Row, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken);
+        var run = await new ConvergeLoop(rows).RunAsync(lecturerId, bookingId, new CancelledVideoRun(this, correlationId), cancellationToken);
+        return run.Result;
+    }
+
+    /// <summary>One <c>recording-converge</c> of one booking, plugged into <see cref="ConvergeLoop"/>: the plan is the live video to delete.</summary>
+    private sealed class CancelledVideoRun(RecordingDeleter deleter, string correlationId) : IProviderConverger<string, bool>
+    {
+        public bool NoBooking => false;
+
+        // Only this converger writes the video columns, and a video once deleted stays deleted: nothing to read again.
+        public bool ReadsAgainWhenRowMoved => false;
+
+        public Task<ConvergePlan<string, bool>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
+            Task.FromResult(IsCancelled(booking.Row) && RecordingColumns.Read(booking.Row) is { HasLiveVideo: true, VideoId: { } videoId }
+                ? ConvergePlan.Act<string, bool>(videoId)
+                : ConvergePlan.Nothing<string, bool>(false));
+
+        public async Task<ConvergeAct<bool>> ActAsync(BookingSnapshot booking, string videoId, CancellationToken cancellationToken) =>
+            new(true, await deleter.DeleteFromVimeoAsync(booking.Row, videoId, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken));
     }
 
     /// <summary>
@@ -119,12 +136,18 @@ public sealed class RecordingDeleter(
             return false;
         }
 
-        var videoId = facts.VideoId!;
+        // Marks that only move one way: no ETag needed.
+        await rows.WriteUnguardedAsync(await DeleteFromVimeoAsync(row, facts.VideoId!, reason, correlationId, cancellationToken), cancellationToken);
+        return true;
+    }
+
+    /// <summary>Deletes <paramref name="videoId"/> at Vimeo (ledger rows for both parties); returns the row's columns that say it is gone.</summary>
+    private async Task<TableEntity> DeleteFromVimeoAsync(TableEntity row, string videoId, string reason, string correlationId, CancellationToken cancellationToken)
+    {
         var existed = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "delete", RecordingColumns.Parties(row), DeleteVideoFields, videoId, correlationId,
             context => vimeo.DeleteVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
-        await rows.WriteUnguardedAsync(RecordingColumns.VideoGone(row, time.GetUtcNow(), reason), cancellationToken);
         logger.LogInformation("Vimeo video {VideoId} of booking {BookingId} deleted ({Reason}; it {Existed} on Vimeo)", videoId, row.RowKey, reason, existed ? "existed" : "was already gone");
-        return true;
+        return RecordingColumns.VideoGone(row, time.GetUtcNow(), reason);
     }
 
     /// <summary>A lesson recorded to Zoom's cloud whose recording was never handled: Zoom's copy may still be there.</summary>

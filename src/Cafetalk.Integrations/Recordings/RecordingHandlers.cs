@@ -16,9 +16,7 @@ namespace Cafetalk.Integrations.Recordings;
 public sealed class RecordingEventsHandler(
     RecordingArchiver archiver,
     VimeoScopeCheck scopes,
-    QueueRescheduler rescheduler,
-    PoisonQueue poison,
-    StorageAccount storage,
+    QueueMessageRunner runner,
     TimeProvider time,
     ILogger<RecordingEventsHandler> logger)
 {
@@ -28,18 +26,18 @@ public sealed class RecordingEventsHandler(
     /// <summary>What a refused message is kept as: the original may hold a download token, which must not be stored twice.</summary>
     internal const string WithheldMessage = "(withheld: a zoom-events message can hold a download token)";
 
-    public async Task<RecordingResult?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
-        var parsed = ZoomEventMessage.TryParse(message);
-        if (parsed is null || (parsed.Event == ZoomEventMessage.RecordingCompleted && parsed.MeetingId is null))
-        {
-            await poison.RejectAsync(QueueNames.ZoomEvents, WithheldMessage, RejectionReasons.InvalidField, "message is not a minimised Zoom event with a meeting id", correlationId, cancellationToken);
-            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a minimised Zoom event", QueueNames.ZoomEvents, correlationId);
-            return null;
-        }
+    public Task<RecordingResult?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync<ZoomEventMessage, RecordingResult?>(QueueNames.ZoomEvents, message, messageId, Read, ArchiveAsync, cancellationToken: cancellationToken);
 
+    /// <summary>A minimised Zoom event; a refused one is kept withheld.</summary>
+    private static QueueMessageReading<ZoomEventMessage> Read(string message) =>
+        ZoomEventMessage.TryParse(message) is { } parsed && (parsed.Event != ZoomEventMessage.RecordingCompleted || parsed.MeetingId is not null)
+            ? QueueMessageReading.Read(parsed)
+            : QueueMessageReading.Refused<ZoomEventMessage>(RejectionReasons.InvalidField, "message is not a minimised Zoom event with a meeting id") with { KeptAs = WithheldMessage };
+
+    private async Task<RecordingResult?> ArchiveAsync(QueueMessage<ZoomEventMessage> message, CancellationToken cancellationToken)
+    {
+        var parsed = message.Value;
         if (parsed.Event != ZoomEventMessage.RecordingCompleted)
         {
             return null;
@@ -47,24 +45,24 @@ public sealed class RecordingEventsHandler(
 
         try
         {
-            var result = await archiver.ArchiveAsync(parsed, correlationId, cancellationToken);
+            var result = await archiver.ArchiveAsync(parsed, message.CorrelationId, cancellationToken);
             if (result is { Outcome: RecordingOutcome.Deferred, RetryAtUtc: { } retryAt })
             {
-                await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+                await message.RetryAtAsync(retryAt, cancellationToken);
             }
 
             return result;
         }
         catch (VimeoRateLimitedException ex)
         {
-            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, ex.RetryAfterUtc, cancellationToken);
+            await message.RetryAtAsync(ex.RetryAfterUtc, cancellationToken);
             logger.LogWarning("Vimeo rate limit reached during {Operation}; recording of meeting {MeetingId} retried after {RetryAtUtc:O}", ex.Operation, parsed.MeetingId, ex.RetryAfterUtc);
             return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: ex.RetryAfterUtc);
         }
         catch (VimeoScopesMissingException ex)
         {
             var retryAt = time.GetUtcNow() + ScopeRecheck;
-            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+            await message.RetryAtAsync(retryAt, cancellationToken);
             logger.LogError("Vimeo token lacks scopes {MissingScopes}; recording of meeting {MeetingId} waits until {RetryAtUtc:O}", string.Join(' ', ex.Missing), parsed.MeetingId, retryAt);
             return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: retryAt);
         }
@@ -74,7 +72,7 @@ public sealed class RecordingEventsHandler(
             // after this process saw the scopes suffice: wait as for a missing scope, and ask Vimeo for them again first.
             scopes.Forget();
             var retryAt = time.GetUtcNow() + ScopeRecheck;
-            await rescheduler.RescheduleAsync(QueueNames.ZoomEvents, message, retryAt, cancellationToken);
+            await message.RetryAtAsync(retryAt, cancellationToken);
             logger.LogError("Vimeo refused {Operation} with HTTP 403 (the token lacks a scope it needs); recording of meeting {MeetingId} waits until {RetryAtUtc:O} and the token's scopes are checked again", ex.Operation, parsed.MeetingId, retryAt);
             return new RecordingResult(RecordingOutcome.Deferred, RetryAtUtc: retryAt);
         }
@@ -84,29 +82,22 @@ public sealed class RecordingEventsHandler(
 /// <summary>Runs one <c>recording-converge</c> message: a cancelled booking's Vimeo video is deleted.</summary>
 public sealed class RecordingConvergeHandler(
     RecordingDeleter deleter,
-    QueueRescheduler rescheduler,
-    PoisonQueue poison,
-    StorageAccount storage,
+    QueueMessageRunner runner,
     ILogger<RecordingConvergeHandler> logger)
 {
-    public async Task<bool> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
-        if (ConvergeRequest.TryParse(message) is not { } request)
-        {
-            await poison.RejectAsync(QueueNames.RecordingConverge, message, RejectionReasons.InvalidField, "message is not {lecturerId, bookingId}", correlationId, cancellationToken);
-            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a converge request", QueueNames.RecordingConverge, correlationId);
-            return false;
-        }
+    public Task<bool> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync<ConvergeRequest, bool>(QueueNames.RecordingConverge, message, messageId, ConvergeRequest.Read, DeleteAsync, cancellationToken: cancellationToken);
 
+    private async Task<bool> DeleteAsync(QueueMessage<ConvergeRequest> message, CancellationToken cancellationToken)
+    {
+        var request = message.Value;
         try
         {
-            return await deleter.ConvergeAsync(request.LecturerId, request.BookingId, correlationId, cancellationToken);
+            return await deleter.ConvergeAsync(request.LecturerId, request.BookingId, message.CorrelationId, cancellationToken);
         }
         catch (VimeoRateLimitedException ex)
         {
-            await rescheduler.RescheduleAsync(QueueNames.RecordingConverge, message, ex.RetryAfterUtc, cancellationToken);
+            await message.RetryAtAsync(ex.RetryAfterUtc, cancellationToken);
             logger.LogWarning("Vimeo rate limit reached; booking {BookingId} converges after {RetryAtUtc:O}", request.BookingId, ex.RetryAfterUtc);
             return false;
         }

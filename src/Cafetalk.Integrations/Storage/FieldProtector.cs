@@ -26,47 +26,10 @@ public sealed class FieldProtectionOptions
 /// <summary>Checks the key ring at start, naming the setting that is wrong and never the key.</summary>
 public sealed class FieldProtectionOptionsValidator : IValidateOptions<FieldProtectionOptions>
 {
-    public ValidateOptionsResult Validate(string? name, FieldProtectionOptions options)
-    {
-        if (!options.Keys.ContainsKey(options.CurrentKeyId))
-        {
-            return ValidateOptionsResult.Fail($"{FieldProtectionOptions.Section}:CurrentKeyId names no key in {FieldProtectionOptions.Section}:Keys.");
-        }
-
-        foreach (var (id, value) in options.Keys)
-        {
-            if (!KeyRing.IsValidKeyId(id))
-            {
-                return ValidateOptionsResult.Fail($"{FieldProtectionOptions.Section}:Keys has a key id that is not 1-16 letters, digits or '-'.");
-            }
-
-            if (KeyRing.DecodeKey(value) is not { Length: 32 })
-            {
-                return ValidateOptionsResult.Fail($"{FieldProtectionOptions.Section}:Keys:{id} must be base64 of exactly 32 bytes.");
-            }
-        }
-
-        return ValidateOptionsResult.Success;
-    }
-}
-
-/// <summary>Shared checks for the key rings in settings (encryption and HMAC keys).</summary>
-public static class KeyRing
-{
-    public static bool IsValidKeyId(string id) =>
-        id.Length is >= 1 and <= 16 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
-
-    public static byte[]? DecodeKey(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public ValidateOptionsResult Validate(string? name, FieldProtectionOptions options) =>
+        KeyRing.RingProblem(FieldProtectionOptions.Section, nameof(options.CurrentKeyId), options.CurrentKeyId, nameof(options.Keys), options.Keys, exactly: true) is { } problem
+            ? ValidateOptionsResult.Fail(problem)
+            : ValidateOptionsResult.Success;
 }
 
 /// <summary>Why a protected value could not be opened. Never carries the value.</summary>
@@ -137,7 +100,7 @@ public sealed class FieldProtector(IOptions<FieldProtectionOptions> options)
     public bool NeedsRewrap(string protectedValue) => !protectedValue.StartsWith($"v1.{options.Value.CurrentKeyId}.", StringComparison.Ordinal);
 
     private byte[] Key(string keyId) =>
-        options.Value.Keys.TryGetValue(keyId, out var value) && KeyRing.DecodeKey(value) is { Length: 32 } key
+        options.Value.Keys.TryGetValue(keyId, out var value) && KeyRing.UsableKey(value, exactly: true) is { } key
             ? key
             : throw new FieldProtectionException($"Encryption key '{keyId}' is not configured (retired or missing).");
 }

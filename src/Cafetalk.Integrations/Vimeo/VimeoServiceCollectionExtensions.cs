@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
-using Microsoft.Extensions.Options;
 using Polly;
 
 namespace Cafetalk.Integrations.Vimeo;
@@ -32,34 +31,17 @@ public static class VimeoServiceCollectionExtensions
         services.TryAddSingleton<RecordingFailures>();
         services.AddHostedService<VimeoScopeStartupCheck>();
 
-        // Outer to inner: total timeout, retries (429 waits until X-RateLimit-Reset), per-attempt timeout, token,
-        // then the disclosure gate innermost (added last), where it sees the exact bytes sent.
-        var api = services.AddHttpClient<VimeoClient>((provider, http) =>
+        // A 429 waits until X-RateLimit-Reset rather than for Retry-After, which Vimeo does not send.
+        services.AddHttpClient<VimeoClient>().AddProviderPipeline(new ProviderHttpPipeline<VimeoOptions>
         {
-            http.BaseAddress = provider.GetRequiredService<IOptions<VimeoOptions>>().Value.ApiBaseAddress;
-            // The pipeline owns time limits; HttpClient's own would cut retries short.
-            http.Timeout = Timeout.InfiniteTimeSpan;
+            Recipient = DisclosurePolicy.Vimeo,
+            Name = ApiPipelineName,
+            BaseAddress = vimeo => vimeo.ApiBaseAddress,
+            ShouldRetry = (args, vimeo, provider) => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context, vimeo, provider.GetRequiredService<TimeProvider>().GetUtcNow())),
+            HonourRetryAfter = false,
+            RetryDelay = (args, _, provider) => RateLimitWait(args.Outcome, provider.GetRequiredService<TimeProvider>().GetUtcNow()),
+            Credentials = provider => provider.GetRequiredService<VimeoAuthenticationHandler>(),
         });
-        api.AddResilienceHandler(ApiPipelineName, (pipeline, context) =>
-        {
-            var vimeo = context.ServiceProvider.GetRequiredService<IOptions<VimeoOptions>>().Value;
-            var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
-            pipeline.AddTimeout((vimeo.AttemptTimeout + vimeo.RetryMaxDelay) * (vimeo.MaxRetryAttempts + 1));
-            pipeline.AddRetry(new HttpRetryStrategyOptions
-            {
-                MaxRetryAttempts = Math.Max(vimeo.MaxRetryAttempts, 1),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = vimeo.RetryBaseDelay,
-                MaxDelay = vimeo.RetryMaxDelay,
-                ShouldRetryAfterHeader = false,
-                ShouldHandle = args => ValueTask.FromResult(vimeo.MaxRetryAttempts > 0 && ShouldRetry(args.Outcome, args.Context, vimeo, time.GetUtcNow())),
-                DelayGenerator = args => ValueTask.FromResult(RateLimitWait(args.Outcome, time.GetUtcNow())),
-            });
-            pipeline.AddTimeout(vimeo.AttemptTimeout);
-        });
-        api.AddHttpMessageHandler<VimeoAuthenticationHandler>();
-        api.AddDisclosureGate(DisclosurePolicy.Vimeo);
 
         // The upload link is its own credential on Vimeo's upload host: no API token, no retry (a failed chunk is
         // resumed from Vimeo's offset), and a chunk may take minutes on a slow line. Each upload's bytes are in the

@@ -45,93 +45,92 @@ public sealed class MeetingConverger(
     ConvergeMetrics metrics,
     ILogger<MeetingConverger> logger)
 {
+    private readonly ConvergeLoop _loop = new(rows);
+
     public async Task<MeetingConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        MeetingConvergeResult? acted = null;
-        return await BookingConflictRetry.RunAsync(bookingId, async _ =>
+        var run = await _loop.RunAsync(lecturerId, bookingId, new MeetingConvergeRun(this, correlationId), cancellationToken);
+        if (run.Acted)
         {
-            var snapshot = await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
-            if (snapshot is null)
-            {
-                return (true, new MeetingConvergeResult(MeetingConvergence.NoBooking));
-            }
+            metrics.Converged(DisclosurePolicy.Zoom.Key, run.Result.Outcome.ToString(), run.Booking!.Row);
+        }
 
-            var pending = new Pending(snapshot, ZoomMeetingColumns.Read(snapshot.Row), correlationId);
-            var step = await StepAsync(pending, cancellationToken);
-            if (step is null)
-            {
-                // The row moved on (our own fact write or a newer event): look again before deciding anything.
-                return (false, step!);
-            }
-
-            if (step.Outcome == MeetingConvergence.Deferred)
-            {
-                return (true, step);
-            }
-
-            if (step.Outcome != MeetingConvergence.UpToDate)
-            {
-                acted = step;
-                if (pending.RowMoved)
-                {
-                    // A newer event landed while we were calling Zoom: read it before saying we are done.
-                    return (false, step);
-                }
-            }
-
-            if (acted is not null)
-            {
-                metrics.Converged(DisclosurePolicy.Zoom.Key, acted.Outcome.ToString(), snapshot.Row);
-            }
-
-            return (true, acted ?? step);
-        }, cancellationToken);
+        return run.Result;
     }
 
-    /// <summary>One decision on one read of the row: a finished result, or null to read again.</summary>
-    private async Task<MeetingConvergeResult?> StepAsync(Pending p, CancellationToken cancellationToken)
+    /// <summary>What Zoom must be told on one read of the row; the host is resolved before a create's lease names it.</summary>
+    private sealed record MeetingPlan(MeetingStep Step, string? HostId = null);
+
+    private enum MeetingStep
     {
-        var facts = p.Facts;
+        RecoverInterruptedCreate,
+        Create,
+        Update,
+        Delete,
+    }
+
+    /// <summary>One converge of one booking's meeting, plugged into <see cref="ConvergeLoop"/>.</summary>
+    private sealed class MeetingConvergeRun(MeetingConverger converger, string correlationId) : IProviderConverger<MeetingPlan, MeetingConvergeResult>
+    {
+        public MeetingConvergeResult NoBooking { get; } = new(MeetingConvergence.NoBooking);
+
+        public bool ReadsAgainWhenRowMoved => true;
+
+        public Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
+            converger.PlanAsync(booking, cancellationToken);
+
+        public Task<ConvergeAct<MeetingConvergeResult>> ActAsync(BookingSnapshot booking, MeetingPlan plan, CancellationToken cancellationToken)
+        {
+            var p = new Pending(booking, ZoomMeetingColumns.Read(booking.Row), correlationId);
+            return plan.Step switch
+            {
+                MeetingStep.RecoverInterruptedCreate => converger.RecoverInterruptedCreateAsync(p, cancellationToken),
+                MeetingStep.Create => converger.CreateAsync(p, plan.HostId!, cancellationToken),
+                MeetingStep.Update => converger.UpdateAsync(p, p.Facts.MeetingId!, cancellationToken),
+                _ => converger.DeleteAsync(p, p.Facts.MeetingId!, cancellationToken),
+            };
+        }
+    }
+
+    /// <summary>One decision on one read of the row: what Zoom must be told, or nothing.</summary>
+    private async Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken)
+    {
+        var facts = ZoomMeetingColumns.Read(booking.Row);
+        var desired = booking.Desired;
         var now = time.GetUtcNow();
         if (facts.CreateLeaseUntilUtc is { } lease && facts.MeetingId is null)
         {
-            if (lease > now)
-            {
-                return new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: lease);
-            }
-
-            await RecoverInterruptedCreateAsync(p, cancellationToken);
-            return null;
+            return lease > now
+                ? Nothing(new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: lease))
+                : Act(new MeetingPlan(MeetingStep.RecoverInterruptedCreate));
         }
 
-        switch (p.Desired.Status)
+        switch (desired.Status)
         {
             case BookingStatus.Cancelled when facts.HasLiveMeeting:
-                return await DeleteAsync(p, facts.MeetingId!, cancellationToken);
-            case BookingStatus.Confirmed when facts.HasLiveMeeting && facts.Matches(p.Desired):
-                return new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.MeetingId);
+                return Act(new MeetingPlan(MeetingStep.Delete));
+            case BookingStatus.Confirmed when facts.HasLiveMeeting && facts.Matches(desired):
+                return Nothing(new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.MeetingId));
             case BookingStatus.Confirmed when facts.HasLiveMeeting:
-                return await UpdateAsync(p, facts.MeetingId!, cancellationToken);
+                return Act(new MeetingPlan(MeetingStep.Update));
             case BookingStatus.Confirmed:
-                return await CreateAsync(p, cancellationToken);
+                // Zoom has no idempotency key: the create's lease is the claim, so one converger creates.
+                var hostId = await hosts.ResolveAsync(desired.LecturerId, cancellationToken);
+                return Act(new MeetingPlan(MeetingStep.Create, hostId), ZoomMeetingColumns.Lease(booking.Row, hostId, time.GetUtcNow() + options.Value.CreateLease));
             default:
                 // Cancelled with nothing created, or completed: Zoom already looks right.
-                return new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.HasLiveMeeting ? facts.MeetingId : null);
+                return Nothing(new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.HasLiveMeeting ? facts.MeetingId : null));
         }
     }
 
-    private async Task<MeetingConvergeResult?> CreateAsync(Pending p, CancellationToken cancellationToken)
-    {
-        var hostId = await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
-        var leaseUntil = time.GetUtcNow() + options.Value.CreateLease;
-        var lease = ZoomMeetingColumns.Lease(p.Row, hostId, leaseUntil);
-        if (!await rows.TryClaimAsync(p.Snapshot, lease, cancellationToken))
-        {
-            return null;
-        }
+    private static ConvergePlan<MeetingPlan, MeetingConvergeResult> Nothing(MeetingConvergeResult result) => ConvergePlan.Nothing<MeetingPlan, MeetingConvergeResult>(result);
 
+    private static ConvergePlan<MeetingPlan, MeetingConvergeResult> Act(MeetingPlan plan, TableEntity? claim = null) => ConvergePlan.Act<MeetingPlan, MeetingConvergeResult>(plan, claim);
+
+    private async Task<ConvergeAct<MeetingConvergeResult>> CreateAsync(Pending p, string hostId, CancellationToken cancellationToken)
+    {
         var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
         var disclosure = Disclosure(p, ZoomOperation.CreateMeeting, hostId, null, ZoomMeetingPayload.FieldNames);
         ZoomMeeting created;
@@ -143,19 +142,21 @@ public sealed class MeetingConverger(
         catch (ZoomDailyLimitReachedException)
         {
             // Nothing was created, so the lease is released rather than left to look like a crash.
-            await WriteFactAsync(p, ZoomMeetingColumns.Released(p.Row), cancellationToken);
+            await rows.WriteFactsAsync(p.Snapshot, ZoomMeetingColumns.Released(p.Row), cancellationToken);
             await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
             throw;
         }
 
         var meetingId = Id(created.Id);
-        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl), cancellationToken);
-        await RequestCalendarConvergeAsync(p, cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} created on host {HostId} for booking {BookingId} v{Version}", meetingId, hostId, p.Desired.BookingId, p.Desired.Version);
-        return new MeetingConvergeResult(MeetingConvergence.Created, meetingId);
+        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Created, meetingId),
+            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl))
+        {
+            AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+        };
     }
 
-    private async Task<MeetingConvergeResult?> UpdateAsync(Pending p, string meetingId, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<MeetingConvergeResult>> UpdateAsync(Pending p, string meetingId, CancellationToken cancellationToken)
     {
         var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
         var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
@@ -177,27 +178,25 @@ public sealed class MeetingConverger(
         {
             // Someone deleted it in Zoom: forget it, and the next pass creates a new one.
             logger.LogWarning("Zoom meeting {MeetingId} of booking {BookingId} is gone from Zoom; a new one will be created", meetingId, p.Desired.BookingId);
-            await WriteFactAsync(p, ZoomMeetingColumns.Forgotten(p.Row), cancellationToken);
-            return null;
+            return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.UpToDate), ZoomMeetingColumns.Forgotten(p.Row)) { ReadAgain = true };
         }
 
-        await WriteFactAsync(p, ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} updated for booking {BookingId} v{Version}", meetingId, p.Desired.BookingId, p.Desired.Version);
-        return new MeetingConvergeResult(MeetingConvergence.Updated, meetingId);
+        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Updated, meetingId),
+            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()));
     }
 
-    private async Task<MeetingConvergeResult> DeleteAsync(Pending p, string meetingId, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<MeetingConvergeResult>> DeleteAsync(Pending p, string meetingId, CancellationToken cancellationToken)
     {
         var hostId = p.Facts.HostId ?? options.Value.DefaultHostUserId;
         var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, hostId, meetingId, []);
         var existed = await DiscloseAsync(disclosure, context => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), context, cancellationToken), _ => meetingId, cancellationToken);
-        await WriteFactAsync(p, ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()), cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} of cancelled booking {BookingId} deleted (it {Existed} in Zoom)", meetingId, p.Desired.BookingId, existed ? "existed" : "was already gone");
-        return new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId);
+        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId), ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()));
     }
 
     /// <summary>A lease expired with no meeting id: the create may have reached Zoom. Adopt the meeting if it did.</summary>
-    private async Task RecoverInterruptedCreateAsync(Pending p, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<MeetingConvergeResult>> RecoverInterruptedCreateAsync(Pending p, CancellationToken cancellationToken)
     {
         var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
         var reference = references.For(p.Desired.BookingId);
@@ -215,17 +214,21 @@ public sealed class MeetingConverger(
             return null;
         }, m => m is null ? null : Id(m.Id), cancellationToken);
 
+        // Either way the plan rested on a lease that is now gone: the loop reads the row again.
+        var recovered = new MeetingConvergeResult(MeetingConvergence.UpToDate);
         if (found is null)
         {
             logger.LogWarning("Interrupted create for booking {BookingId}: no meeting with its reference on host {HostId}; creating again", p.Desired.BookingId, hostId);
-            await WriteFactAsync(p, ZoomMeetingColumns.Released(p.Row), cancellationToken);
-            return;
+            return new ConvergeAct<MeetingConvergeResult>(recovered, ZoomMeetingColumns.Released(p.Row)) { ReadAgain = true };
         }
 
         var meetingId = Id(found.Id);
         logger.LogWarning("Interrupted create for booking {BookingId}: adopted Zoom meeting {MeetingId} found by its reference", p.Desired.BookingId, meetingId);
-        await WriteFactAsync(p, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()), cancellationToken);
-        await RequestCalendarConvergeAsync(p, cancellationToken);
+        return new ConvergeAct<MeetingConvergeResult>(recovered, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()))
+        {
+            ReadAgain = true,
+            AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+        };
     }
 
     /// <summary>The join link is now known: the lecturer's calendar event shows it, so the calendar converger looks again.</summary>
@@ -238,15 +241,6 @@ public sealed class MeetingConverger(
     private static ZoomDisclosure Disclosure(Pending p, ZoomOperation operation, string hostId, string? meetingId, IReadOnlyList<string> fields) =>
         new(operation, p.Desired.BookingId, p.Desired.LecturerId, p.Desired.StudentId, hostId, meetingId, fields, p.CorrelationId);
 
-    /// <summary>Records what Zoom now holds; a call already happened, so the fact must land (see <see cref="BookingRows.WriteFactsAsync"/>).</summary>
-    private async Task WriteFactAsync(Pending p, TableEntity columns, CancellationToken cancellationToken)
-    {
-        if (!await rows.WriteFactsAsync(p.Snapshot, columns, cancellationToken))
-        {
-            p.RowMoved = true;
-        }
-    }
-
     private static string Id(long meetingId) => meetingId.ToString(CultureInfo.InvariantCulture);
 
     private sealed record Pending(BookingSnapshot Snapshot, ZoomMeetingFacts Facts, string CorrelationId)
@@ -254,8 +248,5 @@ public sealed class MeetingConverger(
         public TableEntity Row => Snapshot.Row;
 
         public DesiredState Desired => Snapshot.Desired;
-
-        /// <summary>Set when a fact write found the row changed since this read: the next pass must read it again.</summary>
-        public bool RowMoved { get; set; }
     }
 }

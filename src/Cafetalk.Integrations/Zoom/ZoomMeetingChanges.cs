@@ -34,21 +34,23 @@ public sealed class ZoomMeetingChanges(
     BookingRows rows,
     MeetingConverger converger,
     SiteNotifier notifier,
-    PoisonQueue poison,
+    QueueMessageRunner runner,
     StorageAccount storage,
     ILogger<ZoomMeetingChanges> logger)
 {
-    public async Task<MeetingChangeOutcome?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var correlationId = messageId ?? Guid.NewGuid().ToString("N");
-        if (ZoomEventMessage.TryParse(message) is not { MeetingId: { } meetingId, Event: ZoomEventMessage.MeetingDeleted or ZoomEventMessage.MeetingUpdated } change)
-        {
-            await poison.RejectAsync(QueueNames.ZoomMeetingChanges, message, RejectionReasons.InvalidField, "message is not a minimised meeting.deleted or meeting.updated", correlationId, cancellationToken);
-            logger.LogWarning("Rejected {Queue} message {CorrelationId}: not a meeting change", QueueNames.ZoomMeetingChanges, correlationId);
-            return null;
-        }
+    public Task<MeetingChangeOutcome?> HandleAsync(string message, string? messageId, CancellationToken cancellationToken = default) =>
+        runner.RunAsync<ZoomEventMessage, MeetingChangeOutcome?>(QueueNames.ZoomMeetingChanges, message, messageId, Read, PutBackAsync, cancellationToken: cancellationToken);
 
+    /// <summary>A minimised meeting.deleted or meeting.updated naming a meeting; anything else is refused.</summary>
+    private static QueueMessageReading<ZoomEventMessage> Read(string message) =>
+        ZoomEventMessage.TryParse(message) is { MeetingId: not null, Event: ZoomEventMessage.MeetingDeleted or ZoomEventMessage.MeetingUpdated } change
+            ? QueueMessageReading.Read(change)
+            : QueueMessageReading.Refused<ZoomEventMessage>(RejectionReasons.InvalidField, "message is not a minimised meeting.deleted or meeting.updated");
+
+    private async Task<MeetingChangeOutcome?> PutBackAsync(QueueMessage<ZoomEventMessage> message, CancellationToken cancellationToken)
+    {
+        var (change, correlationId) = (message.Value, message.CorrelationId);
+        var meetingId = change.MeetingId!.Value;
         var id = meetingId.ToString(CultureInfo.InvariantCulture);
         var row = await FindAsync(id, cancellationToken);
         if (row is null)

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 
 namespace Cafetalk.Integrations.Zoom;
 
@@ -51,7 +50,7 @@ public static class ZoomServiceCollectionExtensions
             {
                 var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
                 // Asking for a token changes nothing at Zoom, so any transient failure may be retried.
-                pipeline.AddRetry(RetryOptions(zoom, args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome))));
+                pipeline.AddRetry(ProviderHttpClients.Retry(zoom, args => ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome))));
                 pipeline.AddTimeout(zoom.AttemptTimeout);
             });
         services.AddHttpClient(ZoomTokenProvider.HttpClientName).AddDisclosureGate(DisclosurePolicy.Zoom);
@@ -68,45 +67,20 @@ public static class ZoomServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>
-    /// A typed client on the Zoom REST API. Handlers run outer to inner in the order added: retries and pacing wrap
-    /// authentication, so every attempt carries a current token. The disclosure gate belongs innermost (added last),
-    /// where it sees the exact bytes sent.
-    /// </summary>
+    /// <summary>A typed client on the Zoom REST API, paced by the account's one budget (for both clients and every instance).</summary>
     private static void AddApiClient<TClient>(IServiceCollection services)
-        where TClient : class
-    {
-        var api = services.AddHttpClient<TClient>((provider, http) =>
-            {
-                http.BaseAddress = provider.GetRequiredService<IOptions<ZoomOptions>>().Value.ApiBaseAddress;
-                // The pipeline owns time limits (per attempt and in total); HttpClient's own would cut retries short.
-                http.Timeout = Timeout.InfiniteTimeSpan;
-            });
-        api.AddResilienceHandler(ApiPipelineName, (pipeline, context) =>
-            {
-                var zoom = context.ServiceProvider.GetRequiredService<IOptions<ZoomOptions>>().Value;
-                pipeline.AddTimeout(TotalTimeout(zoom));
-                pipeline.AddRetry(RetryOptions(zoom, args => ShouldRetryAsync(args.Outcome, args.Context)));
-                // The account's budget, one for both clients and every instance; DI owns it, so the pipeline does not dispose it.
-                pipeline.AddRateLimiter(context.ServiceProvider.GetRequiredService<ZoomRateBudget>());
-                pipeline.AddTimeout(zoom.AttemptTimeout);
-            });
-        api.AddHttpMessageHandler<ZoomAuthenticationHandler>();
-        api.AddDisclosureGate(DisclosurePolicy.Zoom);
-    }
+        where TClient : class =>
+        services.AddHttpClient<TClient>().AddProviderPipeline(new ProviderHttpPipeline<ZoomOptions>
+        {
+            Recipient = DisclosurePolicy.Zoom,
+            Name = ApiPipelineName,
+            BaseAddress = zoom => zoom.ApiBaseAddress,
+            ShouldRetry = (args, _, _) => ShouldRetryAsync(args.Outcome, args.Context),
+            Pacing = provider => provider.GetRequiredService<ZoomRateBudget>(),
+            Credentials = provider => provider.GetRequiredService<ZoomAuthenticationHandler>(),
+        });
 
-    /// <summary>Jittered exponential retries on 5xx, 408, timeouts and 429 (Retry-After honoured), never on the daily limit.</summary>
-    private static HttpRetryStrategyOptions RetryOptions(ZoomOptions zoom, Func<RetryPredicateArguments<HttpResponseMessage>, ValueTask<bool>> shouldRetry) => new()
-    {
-        MaxRetryAttempts = Math.Max(zoom.MaxRetryAttempts, 1),
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = true,
-        Delay = zoom.RetryBaseDelay,
-        MaxDelay = zoom.RetryMaxDelay,
-        ShouldRetryAfterHeader = true,
-        ShouldHandle = async args => zoom.MaxRetryAttempts > 0 && await shouldRetry(args),
-    };
-
+    /// <summary>5xx, 408, timeouts and 429 (Retry-After honoured), never the daily limit, and never a create that may have arrived.</summary>
     internal static async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
     {
         if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } throttled)
@@ -125,7 +99,4 @@ public static class ZoomServiceCollectionExtensions
         var method = outcome.Result?.RequestMessage?.Method ?? context.GetRequestMessage()?.Method;
         return method != HttpMethod.Post;
     }
-
-    private static TimeSpan TotalTimeout(ZoomOptions zoom) =>
-        (zoom.AttemptTimeout + zoom.RetryMaxDelay) * (zoom.MaxRetryAttempts + 1);
 }

@@ -76,6 +76,7 @@ public sealed class ProviderFaultTests(ITestOutputHelper output)
 
         Assert.True(report.Problems.Count == 0, $"{FaultSeed.Replay}: {string.Join(Environment.NewLine, report.Problems)}");
         Assert.Empty(queues);
+        Assert.Empty(await harness.SiteNotificationsOutsideTheContractAsync());
         Assert.Equal(Subscribers.Take(3).Select(Email).Order(), harness.Sandbox.Mail.Suppressed(SandboxEnvironment.NewsletterGroupId).Order());
         // The faults really happened, of every kind, at every provider the day used.
         var faulted = harness.FaultPlans.Values.SelectMany(p => p.Counts).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value));

@@ -48,6 +48,7 @@ public sealed class RedeliveryTests(ITestOutputHelper output)
 
         Assert.True(report.Problems.Count == 0, $"{FaultSeed.Replay}: {string.Join(Environment.NewLine, report.Problems)}");
         Assert.Empty(queues);
+        Assert.Empty(await harness.SiteNotificationsOutsideTheContractAsync());
         Assert.Equal(0, nightly.ZoomRepaired);
         // Some event of the shuffle overtook an older one of the same booking, so the ordering was really tested.
         Assert.True(OvertakenCount(day, deliveries) > 0);

@@ -42,7 +42,11 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
     public static TheoryData<string> Queues() => [.. QueueNamesFromTriggers];
 
     /// <summary>What the handler did with one message: refused it, or handled it as designed (<see cref="Key"/> names what it touched).</summary>
-    private sealed record Outcome(string Kind, string? Key = null);
+    private sealed record Outcome(string Kind, string? Key = null)
+    {
+        /// <summary>The converge queues intake asked (booking events only).</summary>
+        public IReadOnlyList<string> Asked { get; init; } = [];
+    }
 
     [Theory]
     [MemberData(nameof(Queues))]
@@ -238,8 +242,8 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
                 var intake = await services.GetRequiredService<BookingEventIntake>().ProcessAsync(message, messageId);
                 return intake.Disposition == IntakeDisposition.Rejected ? new Outcome(Refused)
                     : intake.Disposition == IntakeDisposition.Forwarded ? new Outcome("forwarded", ForwardedTo(message))
-                    : intake.Disposition == IntakeDisposition.Applied && IsCancel(message) ? new Outcome("applied cancel", BookingKey(message))
-                    : new Outcome(intake.Disposition.ToString().ToLowerInvariant(), BookingKey(message));
+                    : intake.Disposition == IntakeDisposition.Applied && IsCancel(message) ? new Outcome("applied cancel", BookingKey(message)) { Asked = intake.AskedQueues }
+                    : new Outcome(intake.Disposition.ToString().ToLowerInvariant(), BookingKey(message)) { Asked = intake.AskedQueues };
             case QueueNames.ErasureRequests:
                 var receipt = await services.GetRequiredService<ErasureRequests>().HandleAsync(message, messageId);
                 return receipt is null ? new Outcome(Refused) : new Outcome($"erased ({receipt.Status})", receipt.ReceiptId);
@@ -352,8 +356,8 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
                 var applied = outcomes.Where(o => o.Kind is "applied" or "applied cancel").Select(o => o.Key!).ToHashSet();
                 foreach (var converge in QueueNames.ConvergeQueues)
                 {
-                    // The recording converger hears of cancels alone (ConvergeRequests.QueuesFor).
-                    expectedQueues[converge] = converge == QueueNames.RecordingConverge ? count("applied cancel") : count("applied") + count("applied cancel");
+                    // Each converge queue gets what intake said it asked (ConvergeRequests.QueuesFor), and nothing else.
+                    expectedQueues[converge] = outcomes.Count(o => o.Asked.Contains(converge));
                 }
 
                 expectedQueues[QueueNames.NewsletterEvents] = outcomes.Count(o => o.Kind == "forwarded" && o.Key == QueueNames.NewsletterEvents);

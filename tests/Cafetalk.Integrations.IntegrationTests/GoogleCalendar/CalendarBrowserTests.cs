@@ -56,8 +56,9 @@ public sealed partial class CalendarBrowserTests(SandboxFixture fixture) : IClas
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name.StartsWith("__Host-", StringComparison.Ordinal));
 
         await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_browser_1", 1, TimeProvider.System.GetUtcNow().AddDays(3), lecturer);
-        // Intake asks Zoom alone about a new booking; here the calendar converger runs as the Zoom converger's message would run it.
-        await _harness.Services.GetRequiredService<CalendarEventConverger>().ConvergeAsync(lecturer, "bk_browser_1");
+        // The meeting converger asks the calendar converger once the join link exists, as in production.
+        await _harness.Services.GetRequiredService<Cafetalk.Integrations.Zoom.MeetingConverger>().ConvergeAsync(lecturer, "bk_browser_1");
+        await _harness.DrainCalendarQueueAsync();
 
         var connection = await _harness.Services.GetRequiredService<CalendarConnections>().FindAsync(lecturer);
         var calendar = Assert.Single(_harness.Google.Calendars, c => c.Id == connection!.CalendarId);

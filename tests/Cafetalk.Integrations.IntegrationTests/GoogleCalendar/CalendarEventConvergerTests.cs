@@ -82,10 +82,9 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     [Fact]
-    public async Task NewBooking_WaitsForItsZoomJoinLink_SoGoogleGetsOneInsertWithTheLink_AndWithoutZoomTheWaitEnds()
+    public async Task NewBooking_TheCalendarHearsOfItOnceTheMeetingExists_SoGoogleGetsOneInsertWithTheLink_AndAnEarlyAskWaitsAtMostTheWait()
     {
-        // Intake asks Zoom alone about a new booking; a calendar message that still comes first (a crashed intake's retry
-        // asks both) waits for the link instead of insert + patch.
+        // Production's order: intake asks the meeting converger alone; it asks the calendar converger once the link exists.
         await using var harness = await CalendarHarness.StartAsync(fixture, joinLinkWait: TimeSpan.FromSeconds(2));
         var (response, _) = await harness.ConnectAsync("lec_wait");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -94,33 +93,28 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Google.ClearRequests();
 
         await harness.IngestAsync(EventTypes.BookingConfirmed, "bk_wait", 1, Lesson, "lec_wait");
-        Assert.Empty(await harness.DrainCalendarQueueAsync());
-        await AskCalendarAsync("lec_wait", "bk_wait");
         var early = await harness.DrainCalendarQueueAsync();
         await harness.Services.GetRequiredService<MeetingConverger>().ConvergeAsync("lec_wait", "bk_wait");
         var afterZoom = await harness.DrainCalendarQueueAsync();
 
-        Assert.Equal(EventConvergence.AwaitingJoinLink, Assert.Single(early)!.Outcome);
+        Assert.Empty(early);
         Assert.Equal(EventConvergence.Created, Assert.Single(afterZoom)!.Outcome);
         var insert = Assert.Single(Google.Requests, r => r.IsEventCall);
         Assert.Equal("POST", insert.Method);
         Assert.StartsWith(fixture.Sandbox.Zoom.BaseAddress.ToString(), Assert.Single(Google.EventsOf(calendar)).Body["description"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        // Zoom never delivers for this one: the rescheduled copy comes back after the wait and inserts without a link.
+        // A reschedule overtakes the create, so the calendar is asked before Zoom delivers, and Zoom never does: the
+        // calendar converger waits for the link, and once the wait is over it inserts without one, once.
         await harness.IngestAsync(EventTypes.BookingConfirmed, "bk_nozoom", 1, Lesson.AddHours(1), "lec_wait");
-        await AskCalendarAsync("lec_wait", "bk_nozoom");
+        await harness.IngestAsync(EventTypes.BookingRescheduled, "bk_nozoom", 2, Lesson.AddHours(2), "lec_wait");
         Assert.Equal(EventConvergence.AwaitingJoinLink, Assert.Single(await harness.DrainCalendarQueueAsync())!.Outcome);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         var late = await harness.DrainCalendarQueueAsync();
 
-        // The first booking's delayed copy finds its event up to date; the second is inserted, once.
-        Assert.Equal([EventConvergence.UpToDate, EventConvergence.Created], late.Select(r => r!.Outcome).Order());
+        Assert.Equal(EventConvergence.Created, Assert.Single(late)!.Outcome);
         Assert.Equal(2, Google.EventsOf(calendar).Count);
         Assert.Equal(["POST", "POST"], Google.Requests.Where(r => r.IsEventCall).Select(r => r.Method));
     }
-
-    private async Task AskCalendarAsync(string lecturerId, string bookingId) =>
-        await fixture.Storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(lecturerId, bookingId).ToJson());
 
     [Fact]
     public async Task FourCopiesOfANewBookingsMessageAtOnce_OneInsert_No409_NoUpdate()

@@ -73,7 +73,7 @@ public sealed class PrivacyOfficeCredentialTests
     [Fact]
     public async Task ExportRoute_WithTheKeyOnlyAsFunctionKeyOrInTheQuery_Is401()
     {
-        var functions = new Cafetalk.Integrations.Functions.Erasure.MemberFunctions(null!, null!, new DisclosureExportFlow(null!, CreateSut()), null!, TimeProvider.System);
+        var functions = new Cafetalk.Integrations.Functions.Erasure.MemberFunctions(null!, new DisclosureExportFlow(null!, CreateSut()), null!, TimeProvider.System);
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         context.Request.Headers["x-functions-key"] = Key;
         context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString($"?code={Key}&{PrivacyOfficeCredential.HeaderName}={Key}");

@@ -1,0 +1,16 @@
+using Azure.Data.Tables;
+
+namespace Cafetalk.Integrations.Bookings;
+
+/// <summary>What an act did: the answer, and the provider's facts for the loop to record (<see cref="BookingRows.WriteFactsAsync"/>).</summary>
+public sealed record ConvergeAct<TResult>(TResult Result, TableEntity? Facts = null)
+{
+    /// <summary>The act changed what the plan rests on (a lease released, an object found gone): read the row and plan again.</summary>
+    public bool ReadAgain { get; init; }
+
+    /// <summary>False when the provider was left as it was (e.g. the grant was found revoked): the run does not count as acted.</summary>
+    public bool ChangedProvider { get; init; } = true;
+
+    /// <summary>Runs once the facts landed, e.g. to tell another converger what they now show.</summary>
+    public Func<CancellationToken, Task>? AfterRecorded { get; init; }
+}
