@@ -76,7 +76,11 @@ public sealed class MeetingConverger(
     {
         public MeetingConvergeResult NoBooking { get; } = new(MeetingConvergence.NoBooking);
 
-        public bool ReadsAgainWhenRowMoved => true;
+        private MeetingStep? _acted;
+
+        // A create or update reads a newer event that landed meanwhile (its own converge would wait for the create's
+        // lease); a delete settles: a cancel is where the booking ends, and any later event asks again on its own.
+        public bool ReadsAgainWhenRowMoved => _acted is not MeetingStep.Delete;
 
         public Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
             converger.PlanAsync(booking, cancellationToken);
@@ -84,6 +88,7 @@ public sealed class MeetingConverger(
         public Task<ConvergeAct<MeetingConvergeResult>> ActAsync(BookingSnapshot booking, MeetingPlan plan, CancellationToken cancellationToken)
         {
             var p = new Pending(booking, ZoomMeetingColumns.Read(booking.Row), correlationId);
+            _acted = plan.Step;
             return plan.Step switch
             {
                 MeetingStep.RecoverInterruptedCreate => converger.RecoverInterruptedCreateAsync(p, cancellationToken),
