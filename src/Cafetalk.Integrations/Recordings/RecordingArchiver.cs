@@ -67,8 +67,6 @@ public sealed class RecordingArchiver(
     private static readonly string[] DomainFields = ["path:videoId", "path:domain"];
     private static readonly string[] MoveFields = ["path:projectId", "path:videoId"];
 
-    private TableClient BookingsTable => rows.Table;
-
     public async Task<RecordingResult> ArchiveAsync(ZoomEventMessage recording, string correlationId, CancellationToken cancellationToken = default)
     {
         await storage.EnsureProvisionedAsync(cancellationToken);
@@ -106,10 +104,10 @@ public sealed class RecordingArchiver(
         public bool ReadsAgainWhenRowMoved => false;
 
         public Task<ConvergePlan<ArchiveStep, RecordingResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
-            archiver.PlanAsync(new Pending(archiver.BookingsTable, booking.Row, recording, correlationId), cancellationToken);
+            archiver.PlanAsync(new Pending(booking.Row, recording, correlationId), cancellationToken);
 
         public async Task<ConvergeAct<RecordingResult>> ActAsync(BookingSnapshot booking, ArchiveStep plan, CancellationToken cancellationToken) =>
-            new(await archiver.ActAsync(new Pending(archiver.BookingsTable, booking.Row, recording, correlationId), plan, cancellationToken));
+            new(await archiver.ActAsync(new Pending(booking.Row, recording, correlationId), plan, cancellationToken));
     }
 
     /// <summary>One decision on one read of the row: what Vimeo and Zoom must be told (the upload claimed by its lease first), or nothing.</summary>
@@ -211,7 +209,7 @@ public sealed class RecordingArchiver(
                         context => vimeo.AllowEmbedDomainAsync(videoId, domain, context, cancellationToken), cancellationToken);
                 }
 
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.DomainsAllowed(p.Row), cancellationToken);
+                await rows.WriteUnguardedAsync(RecordingColumns.DomainsAllowed(p.Row), cancellationToken);
                 acted = true;
             }
 
@@ -220,7 +218,7 @@ public sealed class RecordingArchiver(
                 var folderId = await folders.ResolveAsync(p.Parties, p.CorrelationId, cancellationToken);
                 await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "update", p.Parties, MoveFields, videoId, p.CorrelationId,
                     context => vimeo.MoveToFolderAsync(folderId, videoId, context, cancellationToken), cancellationToken);
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.InFolder(p.Row, folderId), cancellationToken);
+                await rows.WriteUnguardedAsync(RecordingColumns.InFolder(p.Row, folderId), cancellationToken);
                 acted = true;
             }
         }
@@ -251,7 +249,7 @@ public sealed class RecordingArchiver(
         // A row without the column compares false, so only rows with a pending instance are read.
         var filter = $"{RecordingColumns.ZoomLateDeletesPending} gt ''";
         var (deleted, pending) = (0, 0);
-        await foreach (var row in storage.Table(TableNames.Bookings).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var row in rows.QueryAsync(filter, cancellationToken: cancellationToken))
         {
             var meetingId = long.TryParse(row.GetString(MeetingColumns.MeetingId), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
             foreach (var instance in RecordingColumns.LateDeletesPending(row))
@@ -292,7 +290,7 @@ public sealed class RecordingArchiver(
             if (uploaded.Playable)
             {
                 // Every byte arrived and was transcoded before the last run stopped (or Vimeo has just finished): nothing to download again.
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+                await rows.WriteUnguardedAsync(RecordingColumns.UploadDone(p.Row), cancellationToken);
                 return new UploadResult(videoId);
             }
 
@@ -312,7 +310,7 @@ public sealed class RecordingArchiver(
         while (attempts < settings.MaxUploadAttempts)
         {
             attempts++;
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.AttemptStarted(p.Row, attempts, time.GetUtcNow() + settings.UploadLease), cancellationToken);
+            await rows.WriteUnguardedAsync(RecordingColumns.AttemptStarted(p.Row, attempts, time.GetUtcNow() + settings.UploadLease), cancellationToken);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attempt.CancelAfter(settings.UploadAttemptTimeout);
             try
@@ -321,7 +319,7 @@ public sealed class RecordingArchiver(
                 {
                     logger.LogWarning("Interrupted upload for booking {BookingId}: adopted Vimeo video {VideoId} found by its reference", p.Row.RowKey, adopted.Id);
                     videoId = adopted.Id!;
-                    await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
+                    await rows.WriteUnguardedAsync(RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
                 }
 
                 mayHaveOrphan = false;
@@ -335,7 +333,7 @@ public sealed class RecordingArchiver(
             catch (VimeoApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
             {
                 // A token lacking a scope fails every attempt alike: this one is given back while the handler waits for a token.
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.AttemptGivenBack(p.Row, attempts - 1), cancellationToken);
+                await rows.WriteUnguardedAsync(RecordingColumns.AttemptGivenBack(p.Row, attempts - 1), cancellationToken);
                 throw;
             }
             catch (Exception ex) when (IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
@@ -346,7 +344,7 @@ public sealed class RecordingArchiver(
 
             // Whatever failed, the next download starts with a token Zoom has just issued.
             useWebhookToken = false;
-            videoId = RecordingColumns.Read((await p.Table.GetEntityAsync<TableEntity>(p.Row.PartitionKey, p.Row.RowKey, cancellationToken: cancellationToken)).Value).VideoId;
+            videoId = await rows.ReadAsync(p.Row.PartitionKey, p.Row.RowKey, cancellationToken) is { } current ? RecordingColumns.Read(current.Row).VideoId : null;
         }
 
         if (videoId is not null)
@@ -355,7 +353,7 @@ public sealed class RecordingArchiver(
             await AbandonVideoAsync(p, videoId, exists: true, cancellationToken);
         }
 
-        await failures.RecordAsync(p.Table, p.Row, attempts, p.CorrelationId, cancellationToken);
+        await failures.RecordAsync(rows, p.Row, attempts, p.CorrelationId, cancellationToken);
         return new UploadResult(null, RecordingOutcome.UploadFailed);
     }
 
@@ -379,7 +377,7 @@ public sealed class RecordingArchiver(
             var created = await disclosures.DiscloseAsync(DisclosurePolicy.PurposeIds.VimeoLessonRecording, "create", p.Parties, VimeoTusUpload.FieldNames, null, p.CorrelationId,
                 context => vimeo.CreateTusUploadAsync(upload, context, cancellationToken), item => item.Id, cancellationToken);
             videoId = created.Id!;
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
+            await rows.WriteUnguardedAsync(RecordingColumns.VideoCreated(p.Row, videoId, time.GetUtcNow()), cancellationToken);
             logger.LogInformation("Vimeo tus upload of booking {BookingId} created as video {VideoId} ({Bytes} bytes)", p.Row.RowKey, videoId, download.Length);
         }
 
@@ -416,7 +414,7 @@ public sealed class RecordingArchiver(
             return await WaitForVimeoAsync(p, videoId, cancellationToken);
         }
 
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.UploadDone(p.Row), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.UploadDone(p.Row), cancellationToken);
         return new UploadResult(videoId);
     }
 
@@ -424,7 +422,7 @@ public sealed class RecordingArchiver(
     private async Task<UploadResult> WaitForVimeoAsync(Pending p, string videoId, CancellationToken cancellationToken)
     {
         var retryAt = time.GetUtcNow() + options.Value.UploadCheckInterval;
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.LeaseReleased(p.Row), cancellationToken);
         logger.LogInformation("Vimeo does not yet report video {VideoId} of booking {BookingId} uploaded and transcoded; looking again at {RetryAtUtc:O}", videoId, p.Row.RowKey, retryAt);
         return new UploadResult(videoId, RecordingOutcome.Deferred, retryAt);
     }
@@ -451,7 +449,7 @@ public sealed class RecordingArchiver(
             {
                 // Still working: keep other instances off the booking.
                 leaseRenewedAt = time.GetUtcNow();
-                await RecordingColumns.WriteAsync(p.Table, RecordingColumns.Lease(p.Row, leaseRenewedAt + settings.UploadLease), cancellationToken);
+                await rows.WriteUnguardedAsync(RecordingColumns.Lease(p.Row, leaseRenewedAt + settings.UploadLease), cancellationToken);
             }
         }
 
@@ -470,7 +468,7 @@ public sealed class RecordingArchiver(
                 context => vimeo.DeleteVideoAsync(videoId, context, cancellationToken), _ => videoId, cancellationToken);
         }
 
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.VideoAbandoned(p.Row), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.VideoAbandoned(p.Row), cancellationToken);
     }
 
     // A 403 is Vimeo refusing the token (a missing scope): another attempt cannot help, so it goes to the handler.
@@ -505,7 +503,7 @@ public sealed class RecordingArchiver(
         }
 
         await DeleteZoomCopyAsync(p, RecordingColumns.Discarded, cancellationToken);
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LeaseReleased(p.Row), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.LeaseReleased(p.Row), cancellationToken);
         logger.LogInformation("Recording of booking {BookingId} not uploaded ({Outcome}); Zoom's copy deleted", p.Row.RowKey, outcome);
         return new RecordingResult(outcome, p.Row.RowKey);
     }
@@ -524,12 +522,12 @@ public sealed class RecordingArchiver(
         }
         catch (Exception ex) when (erased is not null && IsAttemptFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
-            await RecordingColumns.WriteAsync(p.Table, RecordingColumns.LateDeletePending(p.Row, meeting), CancellationToken.None);
+            await rows.WriteUnguardedAsync(RecordingColumns.LateDeletePending(p.Row, meeting), CancellationToken.None);
             await erasureFollowUps.LateRecordingPendingAsync(erased, p.Row.RowKey, Describe(ex), CancellationToken.None);
             throw;
         }
 
-        await RecordingColumns.WriteAsync(p.Table, RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
         if (erased is not null)
         {
             await erasureFollowUps.LateRecordingDeletedAsync(erased, p.Row.RowKey, existed, cancellationToken);
@@ -579,7 +577,7 @@ public sealed class RecordingArchiver(
             ? await rows.FindAsync(TableClient.CreateQueryFilter($"ZoomMeetingId eq {id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"), cancellationToken)
             : null;
 
-    private sealed record Pending(TableClient Table, TableEntity Row, ZoomEventMessage Recording, string CorrelationId)
+    private sealed record Pending(TableEntity Row, ZoomEventMessage Recording, string CorrelationId)
     {
         public RecordingParties Parties => RecordingColumns.Parties(Row);
     }

@@ -151,8 +151,4 @@ internal static class RecordingColumns
     });
 
     public static TableEntity Withdrawn(TableEntity row, DateTimeOffset now) => BookingRowColumns.Of(row, new() { [WithdrawnAtUtc] = now });
-
-    /// <summary>Merges facts the recording pipeline alone writes: a concurrent desired-state write touches other columns, so no ETag is needed.</summary>
-    public static Task WriteAsync(TableClient table, TableEntity columns, CancellationToken cancellationToken) =>
-        table.UpdateEntityAsync(columns, ETag.All, TableUpdateMode.Merge, cancellationToken);
 }

@@ -21,9 +21,9 @@ public sealed class RecordingFailures(SiteNotifier notifier, IMeterFactory meter
     private readonly Counter<long> _failed = meterFactory.Create(PipelineMeter.Name)
         .CreateCounter<long>(UploadFailedMetric, "{recording}", "Recordings whose upload attempts were all spent");
 
-    internal async Task RecordAsync(TableClient table, TableEntity row, int attempts, string correlationId, CancellationToken cancellationToken)
+    internal async Task RecordAsync(BookingRows rows, TableEntity row, int attempts, string correlationId, CancellationToken cancellationToken)
     {
-        await RecordingColumns.WriteAsync(table, RecordingColumns.Failed(row, time.GetUtcNow()), cancellationToken);
+        await rows.WriteUnguardedAsync(RecordingColumns.Failed(row, time.GetUtcNow()), cancellationToken);
         await notifier.PublishAsync(SiteNotificationTypes.RecordingUploadFailed, new Dictionary<string, object?>
         {
             ["bookingId"] = row.RowKey,

@@ -50,6 +50,21 @@ public sealed class CoreLayerTests(ITestOutputHelper output)
         Assert.Contains((CoreLayers.Root, "Zoom"), edges);
     }
 
+    [Fact]
+    public void OnlyBookingRows_OpensTheBookingsTable()
+    {
+        // Every converger reads and writes the booking row through BookingRows, so its ETag rules live in one place;
+        // the erasure catalogue only names the table.
+        string[] mayName = ["Bookings/BookingRows.cs", "Erasure/ErasureCoverage.cs"];
+        var opening = FolderReferences.CoreSources()
+            .Where(source => !mayName.Contains(source.Path) && source.Text.Contains("TableNames.Bookings", StringComparison.Ordinal))
+            .Select(source => source.Path)
+            .ToList();
+
+        Assert.True(opening.Count == 0, $"these files name the Bookings table instead of using BookingRows: {string.Join(", ", opening)}");
+        Assert.Contains(FolderReferences.CoreSources(), source => source.Path == mayName[0] && source.Text.Contains("TableNames.Bookings", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("Storage/Planted.cs", "Storage", "typeof(Cafetalk.Integrations.Bookings.BookingRows)", "Bookings")]
     [InlineData("Zoom/Planted.cs", "Zoom", "new Cafetalk.Integrations.Vimeo.VimeoOptions()", "Vimeo")]
