@@ -88,7 +88,7 @@ internal sealed record RecordingRunFigures(
     long PeakResidentSampledBytes,
     long? ResidentBeforeBytes,
     long ManagedBytesAllocated,
-    bool ServerGarbageCollector,
+    ProcessRuntime Runtime,
     int ZoomApiRequests,
     int ZoomDownloadRequests,
     int ZoomTokenFetches,
@@ -98,5 +98,15 @@ internal sealed record RecordingRunFigures(
     string? VimeoUploadStatus,
     bool ContentIdentical,
     bool ZoomCopyDeleted);
+
+/// <summary>The runtime settings a process ran with (from its runtimeconfig.json) and how often its GC ran gen0.</summary>
+internal sealed record ProcessRuntime(bool ServerGarbageCollector, int GcDynamicAdaptationMode, bool GlobalizationInvariant, int Gen0Collections)
+{
+    public static ProcessRuntime OfThisProcess() => new(
+        System.Runtime.GCSettings.IsServerGC,
+        Convert.ToInt32(AppContext.GetData("System.GC.DynamicAdaptationMode") ?? 0, System.Globalization.CultureInfo.InvariantCulture),
+        AppContext.TryGetSwitch("System.Globalization.Invariant", out var invariant) && invariant,
+        GC.CollectionCount(0));
+}
 
 internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory, RecordingFigures? Recording);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
@@ -376,30 +375,30 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         await sampling.CancelAsync();
         await sampler;
         var benchProcess = RecordingRun(bench, "bench process: simulators, local Functions host and pipeline", size, recording, elapsed.TotalSeconds,
-            ResidentMemory.OfThisProcess().PeakBytes, sampledPeak, before, GC.GetTotalAllocatedBytes() - allocatedBefore, GCSettings.IsServerGC);
+            ResidentMemory.OfThisProcess().PeakBytes, sampledPeak, before, GC.GetTotalAllocatedBytes() - allocatedBefore, ProcessRuntime.OfThisProcess());
 
         // Again with the zoom-events function alone in its own process: the parent only answers as Zoom, Vimeo and Azurite.
         ChildRun? worker = null;
         var (_, workerRecording) = await RecordAsync("bk_bench_rec_worker", size, async () =>
         {
-            worker = await RunChildAsync(bench, "recording", ["bench", RecordingWorkerCommand.Name], cancellationToken);
+            worker = await RunChildAsync(bench, "recording", ["bench", RecordingWorkerCommand.Name], cancellationToken, FunctionsRuntimeConfig());
             await bench.Pump.RunUntilIdleAsync(4, cancellationToken); // whatever the recording queued for other functions
         });
         var report = worker!.Report.Deserialize<RecordingWorkerReport>(JsonSerializerOptions.Web)!;
         var workerProcess = RecordingRun(bench, "worker process: the zoom-events function alone", size, workerRecording, report.Seconds,
-            Math.Max(worker.PeakResidentBytes, report.PeakResidentBytes), worker.PeakResidentSampledBytes, null, report.ManagedBytesAllocated, report.ServerGarbageCollector);
+            Math.Max(worker.PeakResidentBytes, report.PeakResidentBytes), worker.PeakResidentSampledBytes, null, report.ManagedBytesAllocated, report.Runtime);
         return new RecordingFigures(size, bench.Services.GetRequiredService<IOptions<VimeoOptions>>().Value.UploadChunkBytes, benchProcess, workerProcess);
     }
 
     /// <summary>The figures of one recording's run; the requests are those the simulators saw since the webhook.</summary>
     private static RecordingRunFigures RecordingRun(BenchSandbox bench, string ranIn, long size, SimulatedRecording recording, double seconds,
-        long peakResident, long sampledPeak, long? residentBefore, long allocated, bool serverGc)
+        long peakResident, long sampledPeak, long? residentBefore, long allocated, ProcessRuntime runtime)
     {
         var video = bench.Sandbox.Vimeo.Videos.LastOrDefault(v => v.UploadSize == size);
         var zoom = bench.Sandbox.Zoom.Requests;
         var vimeo = bench.Sandbox.Vimeo.Requests;
         return new RecordingRunFigures(ranIn, Math.Round(seconds, 2), Math.Round(size / 1024d / 1024d / seconds, 1),
-            peakResident, sampledPeak, residentBefore, allocated, serverGc,
+            peakResident, sampledPeak, residentBefore, allocated, runtime,
             zoom.Count(r => r.IsApi), zoom.Count(r => r.Path.StartsWith("/rec/", StringComparison.Ordinal)), zoom.Count(r => r.IsToken),
             vimeo.Count(r => !r.Path.StartsWith("/files/", StringComparison.Ordinal)), vimeo.Count(r => r.Path.StartsWith("/files/", StringComparison.Ordinal)),
             video?.ReceivedBytes ?? 0, video?.UploadStatus, video?.ReceivedSha256 == recording.Sha256(), bench.Sandbox.Zoom.Recordings.All(r => r.MeetingId != recording.MeetingId));
@@ -419,9 +418,18 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
     /// Runs this CLI with <paramref name="arguments"/> as its own process, with the scenario's settings as environment
     /// variables (as app settings reach a Functions worker), and polls its VmHWM and VmRSS every 20 ms.
     /// </summary>
-    private static async Task<ChildRun> RunChildAsync(BenchSandbox bench, string scenario, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<ChildRun> RunChildAsync(BenchSandbox bench, string scenario, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        string? runtimeConfig = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (runtimeConfig is not null)
+        {
+            // The runtime settings (GC mode, globalization) the deployed Functions app runs with, not the CLI's.
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add("--runtimeconfig");
+            start.ArgumentList.Add(runtimeConfig);
+        }
+
         start.ArgumentList.Add(typeof(BenchRunner).Assembly.Location);
         foreach (var argument in arguments)
         {
@@ -453,6 +461,13 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         }
 
         return new ChildRun(JsonNode.Parse(await output)!, peak, sampledPeak, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The Functions app's runtimeconfig.json, copied beside this CLI by its project reference.</summary>
+    private static string FunctionsRuntimeConfig()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Cafetalk.Integrations.Functions.runtimeconfig.json");
+        return File.Exists(path) ? path : throw new SandboxException($"The recording worker needs the Functions app's runtime settings, and {Path.GetFileName(path)} is not beside the CLI: build the solution.");
     }
 
     private static string Tail(string text) => text.Length > 2000 ? text[^2000..] : text;

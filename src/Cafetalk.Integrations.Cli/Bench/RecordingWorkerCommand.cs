@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Runtime;
 using System.Text.Json;
 using Cafetalk.Integrations.Cli.Serving;
 using Cafetalk.Integrations.Storage;
@@ -9,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cafetalk.Integrations.Cli.Bench;
 
 /// <summary>What the recording worker reports about itself when the zoom-events queue is empty.</summary>
-internal sealed record RecordingWorkerReport(int Invocations, double Seconds, long PeakResidentBytes, long ManagedBytesAllocated, bool ServerGarbageCollector);
+internal sealed record RecordingWorkerReport(int Invocations, double Seconds, long PeakResidentBytes, long ManagedBytesAllocated, ProcessRuntime Runtime);
 
 /// <summary>
 /// <c>bench recording-worker</c> (hidden): the part of the Functions worker a recording runs in — the zoom-events
@@ -31,7 +30,7 @@ internal static class RecordingWorkerCommand
             // One message at a time, as a worker given one recording runs it.
             var invocations = await pump.RunUntilIdleAsync(1, f => f.Queue == QueueNames.ZoomEvents, cancellationToken);
             var report = new RecordingWorkerReport(invocations, clock.Elapsed.TotalSeconds, ResidentMemory.OfThisProcess().PeakBytes,
-                GC.GetTotalAllocatedBytes(), GCSettings.IsServerGC);
+                GC.GetTotalAllocatedBytes(), ProcessRuntime.OfThisProcess());
             await stdout.WriteLineAsync(JsonSerializer.Serialize(report, JsonSerializerOptions.Web));
             return CliApplication.ExitOk;
         });
