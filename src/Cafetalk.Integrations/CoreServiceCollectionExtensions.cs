@@ -29,6 +29,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<QueueMessageRunner>();
         services.TryAddSingleton<BookingEventParser>();
         services.TryAddSingleton<BookingRows>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<BookingRows>().Outbox);
         services.TryAddSingleton<BookingStateStore>();
         services.TryAddSingleton<IntakeMetrics>();
         services.TryAddSingleton<ConvergeMetrics>();

@@ -11,10 +11,14 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("duplicates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DuplicateCounts? Duplicates = null,
     [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null,
     [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
-    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null)
+    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null,
+    [property: JsonIgnore] IReadOnlyList<SiteViewOfABooking>? SiteView = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
+
+/// <summary>The site's view of one booking: each notification it received about it (once per id), and how many were redeliveries.</summary>
+internal sealed record SiteViewOfABooking(string BookingId, IReadOnlyList<string> Notifications, int Redelivered);
 
 internal sealed record EventCounts(
     [property: JsonPropertyName("received")] int Received,

@@ -97,14 +97,16 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             return await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
         });
 
+        var (siteNotifications, siteView) = await SiteNotificationsAsync(storage, cancellationToken);
         var report = new DemoReport(
             EventCounts.From(tally),
             ProviderRequests(sandbox),
             new LedgerSummary(verification.Rows, verification.IsIntact),
             new DuplicateCounts(ZoomDuplicates(sandbox), GoogleDuplicates(sandbox)),
             new LeakCounts(Leaks(sandbox, services.GetRequiredService<DisclosurePolicy>())),
-            await SiteNotificationsAsync(storage, cancellationToken),
-            startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count));
+            siteNotifications,
+            startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count),
+            siteView);
         if (options.WireLog is not null)
         {
             await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
@@ -206,11 +208,15 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         return await services.GetRequiredService<StartsSoonCheck>().RunAsync(cancellationToken);
     }
 
-    /// <summary>What the booking system received on <c>site-notifications</c>, by type (each checked against its schema).</summary>
-    private static async Task<IReadOnlyDictionary<string, int>> SiteNotificationsAsync(StorageAccount storage, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the booking system received on <c>site-notifications</c>: messages by type (each checked against its schema),
+    /// and per booking the notifications it now knows, each once however often it was delivered (the id is stable).
+    /// </summary>
+    private static async Task<(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<SiteViewOfABooking> PerBooking)> SiteNotificationsAsync(StorageAccount storage, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(QueueNames.SiteNotifications);
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var perBooking = new SortedDictionary<string, List<(string Id, string Shown)>>(StringComparer.Ordinal);
         while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5), cancellationToken)).Value is { Length: > 0 } received)
         {
             foreach (var message in received)
@@ -220,10 +226,23 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
                 var known = SiteNotificationTypes.Find(type);
                 var fits = known is not null && SiteNotificationSchema.Problems(known, notification.RootElement.GetProperty("data")).Count == 0;
                 counts[fits ? type : "outside-the-contract"] = counts.GetValueOrDefault(fits ? type : "outside-the-contract") + 1;
+                if (fits && known!.IsAboutABooking)
+                {
+                    var root = notification.RootElement;
+                    var version = root.GetProperty("data").GetProperty(SiteNotificationTypes.BookingVersionField).GetInt64();
+                    var shown = $"{type["com.cafetalk.".Length..]} v{version}";
+                    var bookingId = root.GetProperty("subject").GetString()!;
+                    if (!perBooking.TryGetValue(bookingId, out var heard))
+                    {
+                        perBooking[bookingId] = heard = [];
+                    }
+
+                    heard.Add((root.GetProperty("id").GetString()!, shown));
+                }
             }
         }
 
-        return counts;
+        return (counts, [.. perBooking.Select(b => new SiteViewOfABooking(b.Key, [.. b.Value.DistinctBy(n => n.Id).Select(n => n.Shown)], b.Value.Count - b.Value.DistinctBy(n => n.Id).Count()))]);
     }
 
     /// <summary>
@@ -280,6 +299,13 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         }
 
         console.Write(site);
+        var view = new Table().Title("The site's view, per booking (each notification once: a redelivery has the same id)").AddColumns("booking", "what the site knows", "redelivered");
+        foreach (var booking in report.SiteView ?? [])
+        {
+            view.AddRow(Markup.Escape(booking.BookingId), Markup.Escape(string.Join(", ", booking.Notifications)), booking.Redelivered.ToString());
+        }
+
+        console.Write(view);
         if (report.StartsSoon is { } soon)
         {
             console.MarkupLine($"Starts-soon check: {soon.Checked} lesson(s) within 2 hours, {soon.Rescued} put right by its one more try, {soon.AtRisk} still at risk.");

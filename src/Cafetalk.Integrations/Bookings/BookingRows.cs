@@ -12,9 +12,14 @@ namespace Cafetalk.Integrations.Bookings;
 /// <see cref="BookingConflictRetry"/>.
 /// Intake's desired-state writes go through <see cref="BookingStateStore"/>, which uses the same table and policy.
 /// </summary>
-public sealed class BookingRows(StorageAccount storage)
+public sealed class BookingRows(StorageAccount storage, TimeProvider? time = null)
 {
+    private SiteOutbox? _outbox;
+
     internal TableClient Table => storage.Table(TableNames.Bookings);
+
+    /// <summary>The row's outbox of site notifications: every fact writer of the row reaches it here, so none can write a fact without it.</summary>
+    public SiteOutbox Outbox => _outbox ??= new SiteOutbox(this, new SiteNotifier(storage, time ?? TimeProvider.System));
 
     /// <summary>The row as it is now, or null when the booking has no row.</summary>
     public async Task<BookingSnapshot?> ReadAsync(string lecturerId, string bookingId, CancellationToken cancellationToken = default)
@@ -78,9 +83,23 @@ public sealed class BookingRows(StorageAccount storage)
         return false;
     }
 
-    /// <summary>Merges columns that only ever move one way (marks, timestamps), so no ETag is needed.</summary>
-    public async Task WriteUnguardedAsync(TableEntity columns, CancellationToken cancellationToken = default) =>
-        await Table.UpdateEntityAsync(columns, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    /// <summary>Merges columns that only ever move one way (marks, timestamps), so no ETag is needed; returns the row's new ETag.</summary>
+    public async Task<ETag> WriteUnguardedAsync(TableEntity columns, CancellationToken cancellationToken = default) =>
+        (await Table.UpdateEntityAsync(columns, ETag.All, TableUpdateMode.Merge, cancellationToken)).Headers.ETag ?? default;
+
+    /// <summary>Merges <paramref name="columns"/> only if the row still has <paramref name="etag"/>; false when it moved or is gone.</summary>
+    public async Task<bool> TryWriteAsync(TableEntity columns, ETag etag, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(columns, etag, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The rows matching an OData <paramref name="filter"/> (all rows when null), with only <paramref name="select"/> when given.</summary>
     public async IAsyncEnumerable<TableEntity> QueryAsync(string? filter, IEnumerable<string>? select = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)

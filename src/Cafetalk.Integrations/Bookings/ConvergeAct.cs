@@ -11,6 +11,9 @@ public sealed record ConvergeAct<TResult>(TResult Result, TableEntity? Facts = n
     /// <summary>False when the provider was left as it was (e.g. the grant was found revoked): the run does not count as acted.</summary>
     public bool ChangedProvider { get; init; } = true;
 
+    /// <summary>The site notifications these facts imply: the loop writes their markers in the same merge as <see cref="Facts"/> and sends them after.</summary>
+    public IReadOnlyList<SiteOutboxMarker> Notify { get; init; } = [];
+
     /// <summary>Runs once the facts landed, e.g. to tell another converger what they now show.</summary>
     public Func<CancellationToken, Task>? AfterRecorded { get; init; }
 }

@@ -5,7 +5,9 @@ namespace Cafetalk.Integrations.Bookings;
 /// must be told, or nothing), claim the row when the plan needs it (ETag-guarded: a lost race reads again), act (the
 /// provider call, inside the provider's disclosure scope), record the provider's facts. Lost races and acts that
 /// change what the plan rests on go round again under <see cref="BookingConflictRetry"/>. The plan, act and facts
-/// stay in the provider's folder (<see cref="IProviderConverger{TPlan, TResult}"/>).
+/// stay in the provider's folder (<see cref="IProviderConverger{TPlan, TResult}"/>). The site notifications the facts
+/// imply are marked in the same write and sent once the run settles, with any of the converger's markers a stopped
+/// worker left on the row (<see cref="SiteOutbox"/>).
 /// </summary>
 public sealed class ConvergeLoop(BookingRows rows)
 {
@@ -22,13 +24,17 @@ public sealed class ConvergeLoop(BookingRows rows)
         string lecturerId, string bookingId, BookingSnapshot? first, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken)
     {
         ConvergeRun<TResult>? acted = null;
-        return await BookingConflictRetry.RunAsync(bookingId, async attempt =>
+        IReadOnlyList<SiteOutboxMarker> owed = [];
+        var run = await BookingConflictRetry.RunAsync(bookingId, async attempt =>
         {
             var booking = attempt == 1 && first is not null ? first : await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
             if (booking is null)
             {
+                owed = [];
                 return (true, new ConvergeRun<TResult>(converger.NoBooking, Acted: false, Booking: null));
             }
+
+            owed = SiteOutbox.Pending(booking.Row, converger.Notifies);
 
             var plan = await converger.PlanAsync(booking, cancellationToken);
             if (!plan.HasAct)
@@ -43,7 +49,15 @@ public sealed class ConvergeLoop(BookingRows rows)
             }
 
             var act = await converger.ActAsync(booking, plan.Plan!, cancellationToken);
-            var rowMoved = act.Facts is { } facts && !await rows.WriteFactsAsync(booking, facts, cancellationToken);
+            var rowMoved = false;
+            if (act.Facts is { } facts)
+            {
+                rowMoved = !await rows.WriteFactsAsync(booking, SiteOutbox.Mark(facts, act.Notify), cancellationToken);
+                // The snapshot now shows what was written (a join link to send), and owes the new markers over older ones of their type.
+                Overlay(booking.Row, facts);
+                owed = [.. owed.Where(m => act.Notify.All(n => n.Type != m.Type)), .. act.Notify];
+            }
+
             if (act.AfterRecorded is { } afterRecorded)
             {
                 await afterRecorded(cancellationToken);
@@ -63,5 +77,21 @@ public sealed class ConvergeLoop(BookingRows rows)
             var settled = !(rowMoved && converger.ReadsAgainWhenRowMoved);
             return (settled, acted ?? new ConvergeRun<TResult>(act.Result, Acted: false, booking));
         }, cancellationToken);
+
+        // After the run settled, so a send that throws leaves the facts recorded and the markers for the next run.
+        if (run.Booking is { } settledOn && owed.Count > 0)
+        {
+            await rows.Outbox.SendAsync(settledOn.Row, settledOn.Row.ETag, owed, cancellationToken);
+        }
+
+        return run;
+    }
+
+    private static void Overlay(Azure.Data.Tables.TableEntity row, Azure.Data.Tables.TableEntity facts)
+    {
+        foreach (var (key, value) in facts.Where(c => c.Key is not ("PartitionKey" or "RowKey" or "odata.etag" or "Timestamp")))
+        {
+            row[key] = value;
+        }
     }
 }

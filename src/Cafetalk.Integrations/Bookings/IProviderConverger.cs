@@ -12,6 +12,9 @@ public interface IProviderConverger<TPlan, TResult>
     /// <summary>Whether a fact write that found the row changed since it was read sends the loop round again before it settles.</summary>
     bool ReadsAgainWhenRowMoved { get; }
 
+    /// <summary>The outbox types this converger's facts imply: a marker of one left on the row (a worker stopped before it sent) is sent by its next run.</summary>
+    IReadOnlyList<SiteNotificationType> Notifies => [];
+
     /// <summary>What this read of the row asks of the provider, with the claim it needs; or nothing, with the answer.</summary>
     Task<ConvergePlan<TPlan, TResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken);
 

@@ -79,26 +79,30 @@ public static class SiteNotificationTypes
     public static readonly SiteNotificationType MeetingReady = new("com.cafetalk.meeting.ready", "/cafetalk-integrations/zoom",
         "The lesson's online meeting exists or changed: the link to join it, for the booking page. A secret: the site shows it to the booking's two members only.",
         [Booking(), Lecturer(), Version(), new("joinUrl", SiteFieldKind.Url, true, "Zoom's join link.", Secret: true),
-         new("startsAt", SiteFieldKind.Timestamp, true, "The meeting's start (UTC)."), Correlation()]);
+         new("startsAt", SiteFieldKind.Timestamp, true, "The meeting's start (UTC)."), Correlation()])
+    { SentBy = "`Zoom/MeetingConverger` (create, update, adopt after a crash), through `Bookings/SiteOutbox`" };
 
     public static readonly SiteNotificationType MeetingRemoved = new("com.cafetalk.meeting.removed", "/cafetalk-integrations/zoom",
         "The lesson's meeting was deleted: its join link no longer works.",
-        [Booking(), Lecturer(), Version(), new("reason", SiteFieldKind.Choice, true, "Why.", ["cancelled", "erased", "deleted-at-zoom"]), Correlation()]);
+        [Booking(), Lecturer(), Version(), new("reason", SiteFieldKind.Choice, true, "Why.", ["cancelled", "erased", "deleted-at-zoom"]), Correlation()])
+    { SentBy = "`Zoom/MeetingConverger` (delete of a cancelled booking's meeting), through `Bookings/SiteOutbox`" };
 
     public static readonly SiteNotificationType RecordingAvailable = new("com.cafetalk.recording.available", "/cafetalk-integrations/recordings",
         "The lesson's recording is on Vimeo, private, embeddable only on the listed domains.",
         [Booking(), Lecturer(), Version(), new("vimeoVideoId", SiteFieldKind.Id, true, "The Vimeo video to embed.") { Example = "1043257711" },
-         new("embedDomains", SiteFieldKind.HostList, true, "The only domains the player may be embedded on."), Correlation()]);
+         new("embedDomains", SiteFieldKind.HostList, true, "The only domains the player may be embedded on."), Correlation()])
+    { SentBy = "`Recordings/RecordingArchiver` (once Zoom's copy is deleted after the upload), through `Bookings/SiteOutbox`" };
 
     public static readonly SiteNotificationType RecordingRemoved = new("com.cafetalk.recording.removed", "/cafetalk-integrations/recordings",
         "The lesson's recording was deleted from Vimeo.",
-        [Booking(), Lecturer(), Version(), new("reason", SiteFieldKind.Choice, true, "Why.", ["retention", "cancelled", "erased"]), Correlation()]);
+        [Booking(), Lecturer(), Version(), new("reason", SiteFieldKind.Choice, true, "Why.", ["retention", "cancelled", "erased"]), Correlation()])
+    { SentBy = "`Recordings/RecordingDeleter` (cancel, retention sweep, erasure), through `Bookings/SiteOutbox`" };
 
     public static readonly SiteNotificationType RecordingUploadFailed = new("com.cafetalk.recording.upload-failed", "/cafetalk-integrations/recordings",
         "Every upload attempt of the lesson's recording failed; Zoom's copy is kept for an operator.",
         [Booking(), Lecturer(), Version(), new("attempts", SiteFieldKind.WholeNumber, true, "Attempts made."),
          new("zoomCopyKept", SiteFieldKind.Boolean, true, "Whether the recording is still in Zoom's cloud."), Correlation()])
-    { SentBy = "`Vimeo/RecordingFailures`" };
+    { SentBy = "`Vimeo/RecordingFailures`, through `Bookings/SiteOutbox`" };
 
     public static readonly SiteNotificationType CalendarConnected = new("com.cafetalk.calendar.connected", "/cafetalk-integrations/calendar",
         "The lecturer connected their Google Calendar: lessons appear in their \"Cafetalk lessons\" calendar.",

@@ -103,6 +103,9 @@ public sealed class RecordingArchiver(
 
         public bool ReadsAgainWhenRowMoved => false;
 
+        // Its act writes these markers with its own step facts (an upload is long), and sends them itself.
+        public IReadOnlyList<SiteNotificationType> Notifies { get; } = [SiteNotificationTypes.RecordingAvailable, SiteNotificationTypes.RecordingUploadFailed];
+
         public Task<ConvergePlan<ArchiveStep, RecordingResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
             archiver.PlanAsync(new Pending(booking.Row, recording, correlationId), cancellationToken);
 
@@ -226,7 +229,8 @@ public sealed class RecordingArchiver(
         if (facts.ZoomRecordingDeletedAtUtc is null)
         {
             // Only now: Vimeo reported the upload complete, so Zoom's copy is no longer the only one.
-            await DeleteZoomCopyAsync(p, RecordingColumns.Archived, cancellationToken);
+            var available = videoId is null ? null : SiteOutboxMarker.RecordingAvailable(p.Row.GetInt64(BookingRow.Version) ?? 0, videoId, options.Value.EmbedDomains, p.CorrelationId);
+            await DeleteZoomCopyAsync(p, RecordingColumns.Archived, cancellationToken, available);
             acted = true;
         }
 
@@ -508,7 +512,7 @@ public sealed class RecordingArchiver(
         return new RecordingResult(outcome, p.Row.RowKey);
     }
 
-    private async Task DeleteZoomCopyAsync(Pending p, string? disposition, CancellationToken cancellationToken)
+    private async Task DeleteZoomCopyAsync(Pending p, string? disposition, CancellationToken cancellationToken, SiteOutboxMarker? notify = null)
     {
         var meeting = p.Recording.MeetingKey!;
         // A student erased before Zoom finished: the delete is the erasure's follow-up, on their chain and receipt.
@@ -527,7 +531,16 @@ public sealed class RecordingArchiver(
             throw;
         }
 
-        await rows.WriteUnguardedAsync(RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey), cancellationToken);
+        var deleted = RecordingColumns.ZoomCopyDeleted(p.Row, time.GetUtcNow(), disposition, p.Recording.MeetingKey);
+        if (notify is null)
+        {
+            await rows.WriteUnguardedAsync(deleted, cancellationToken);
+        }
+        else
+        {
+            // The archive's last fact and the site's notice of it land in one write; the notice is sent after.
+            await rows.Outbox.WriteAndSendAsync(p.Row, deleted, [notify], cancellationToken);
+        }
         if (erased is not null)
         {
             await erasureFollowUps.LateRecordingDeletedAsync(erased, p.Row.RowKey, existed, cancellationToken);

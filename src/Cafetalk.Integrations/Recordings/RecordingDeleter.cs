@@ -57,13 +57,18 @@ public sealed class RecordingDeleter(
         // Only this converger writes the video columns, and a video once deleted stays deleted: nothing to read again.
         public bool ReadsAgainWhenRowMoved => false;
 
+        public IReadOnlyList<SiteNotificationType> Notifies { get; } = [SiteNotificationTypes.RecordingRemoved];
+
         public Task<ConvergePlan<string, bool>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
             Task.FromResult(IsCancelled(booking.Row) && RecordingColumns.Read(booking.Row) is { HasLiveVideo: true, VideoId: { } videoId }
                 ? ConvergePlan.Act<string, bool>(videoId)
                 : ConvergePlan.Nothing<string, bool>(false));
 
         public async Task<ConvergeAct<bool>> ActAsync(BookingSnapshot booking, string videoId, CancellationToken cancellationToken) =>
-            new(true, await deleter.DeleteFromVimeoAsync(booking.Row, videoId, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken));
+            new(true, await deleter.DeleteFromVimeoAsync(booking.Row, videoId, RecordingDeletionReasons.Cancelled, correlationId, cancellationToken))
+            {
+                Notify = [Removed(booking.Row, RecordingDeletionReasons.Cancelled, correlationId)],
+            };
     }
 
     /// <summary>
@@ -136,10 +141,15 @@ public sealed class RecordingDeleter(
             return false;
         }
 
-        // Marks that only move one way: no ETag needed.
-        await rows.WriteUnguardedAsync(await DeleteFromVimeoAsync(row, facts.VideoId!, reason, correlationId, cancellationToken), cancellationToken);
+        // Marks that only move one way: no ETag needed. The site's notice lands in the same write and is sent after.
+        var gone = await DeleteFromVimeoAsync(row, facts.VideoId!, reason, correlationId, cancellationToken);
+        await rows.Outbox.WriteAndSendAsync(row, gone, [Removed(row, reason, correlationId)], cancellationToken);
         return true;
     }
+
+    /// <summary>The site's notice that the booking's recording is gone (the contract says <c>erased</c> where the row says <c>erasure</c>).</summary>
+    private static SiteOutboxMarker Removed(TableEntity row, string reason, string correlationId) =>
+        SiteOutboxMarker.RecordingRemoved(row.GetInt64(BookingRow.Version) ?? 0, reason == RecordingDeletionReasons.Erasure ? "erased" : reason, correlationId);
 
     /// <summary>Deletes <paramref name="videoId"/> at Vimeo (ledger rows for both parties); returns the row's columns that say it is gone.</summary>
     private async Task<TableEntity> DeleteFromVimeoAsync(TableEntity row, string videoId, string reason, string correlationId, CancellationToken cancellationToken)

@@ -11,10 +11,10 @@ namespace Cafetalk.Integrations.Vimeo;
 /// <summary>
 /// Ends a recording whose upload attempts are spent in a stated state: <c>RecordingDisposition=UploadFailed</c> on the
 /// row, an error log and the <c>cafetalk.recording.upload_failed</c> counter to alert on, and
-/// <c>com.cafetalk.recording.upload-failed</c> on <c>site-notifications</c> for the site. Zoom's copy is kept: it is
+/// <c>com.cafetalk.recording.upload-failed</c> on <c>site-notifications</c> for the site, through the row's outbox. Zoom's copy is kept: it is
 /// the only one.
 /// </summary>
-public sealed class RecordingFailures(SiteNotifier notifier, IMeterFactory meterFactory, TimeProvider time, ILogger<RecordingFailures> logger)
+public sealed class RecordingFailures(IMeterFactory meterFactory, TimeProvider time, ILogger<RecordingFailures> logger)
 {
     public const string UploadFailedMetric = "cafetalk.recording.upload_failed";
 
@@ -23,16 +23,9 @@ public sealed class RecordingFailures(SiteNotifier notifier, IMeterFactory meter
 
     internal async Task RecordAsync(BookingRows rows, TableEntity row, int attempts, string correlationId, CancellationToken cancellationToken)
     {
-        await rows.WriteUnguardedAsync(RecordingColumns.Failed(row, time.GetUtcNow()), cancellationToken);
-        await notifier.PublishAsync(SiteNotificationTypes.RecordingUploadFailed, new Dictionary<string, object?>
-        {
-            ["bookingId"] = row.RowKey,
-            ["lecturerId"] = row.PartitionKey,
-            [SiteNotificationTypes.BookingVersionField] = row.GetInt64(BookingRow.Version) ?? 0,
-            ["attempts"] = attempts,
-            ["zoomCopyKept"] = true,
-            ["correlationId"] = correlationId,
-        }, cancellationToken);
+        // The stated end and the site's notice of it land in one write; the notice is sent after (SiteOutbox).
+        var notice = SiteOutboxMarker.RecordingUploadFailed(row.GetInt64(BookingRow.Version) ?? 0, attempts, zoomCopyKept: true, correlationId);
+        await rows.Outbox.WriteAndSendAsync(row, RecordingColumns.Failed(row, time.GetUtcNow()), [notice], cancellationToken);
         _failed.Add(1);
         logger.LogError("Recording of booking {BookingId} could not be uploaded to Vimeo after {Attempts} attempts; it stays in Zoom's cloud and the site was told", row.RowKey, attempts);
     }

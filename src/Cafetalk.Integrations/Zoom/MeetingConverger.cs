@@ -82,6 +82,8 @@ public sealed class MeetingConverger(
         // lease); a delete settles: a cancel is where the booking ends, and any later event asks again on its own.
         public bool ReadsAgainWhenRowMoved => _acted is not MeetingStep.Delete;
 
+        public IReadOnlyList<SiteNotificationType> Notifies { get; } = [SiteNotificationTypes.MeetingReady, SiteNotificationTypes.MeetingRemoved];
+
         public Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
             converger.PlanAsync(booking, cancellationToken);
 
@@ -158,6 +160,7 @@ public sealed class MeetingConverger(
             ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl))
         {
             AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+            Notify = [MeetingReady(p)],
         };
     }
 
@@ -188,7 +191,10 @@ public sealed class MeetingConverger(
 
         logger.LogInformation("Zoom meeting {MeetingId} updated for booking {BookingId} v{Version}", meetingId, p.Desired.BookingId, p.Desired.Version);
         return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Updated, meetingId),
-            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()));
+            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()))
+        {
+            Notify = [MeetingReady(p)],
+        };
     }
 
     private async Task<ConvergeAct<MeetingConvergeResult>> DeleteAsync(Pending p, string meetingId, CancellationToken cancellationToken)
@@ -197,7 +203,10 @@ public sealed class MeetingConverger(
         var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, hostId, meetingId, []);
         var existed = await DiscloseAsync(disclosure, context => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), context, cancellationToken), _ => meetingId, cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} of cancelled booking {BookingId} deleted (it {Existed} in Zoom)", meetingId, p.Desired.BookingId, existed ? "existed" : "was already gone");
-        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId), ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()));
+        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId), ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()))
+        {
+            Notify = [SiteOutboxMarker.MeetingRemoved(p.Desired.Version, "cancelled", p.CorrelationId)],
+        };
     }
 
     /// <summary>A lease expired with no meeting id: the create may have reached Zoom. Adopt the meeting if it did.</summary>
@@ -233,8 +242,12 @@ public sealed class MeetingConverger(
         {
             ReadAgain = true,
             AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+            Notify = [MeetingReady(p)],
         };
     }
+
+    /// <summary>The site's copy of the join link: the outbox reads the link from the row when it sends, never from the marker.</summary>
+    private static SiteOutboxMarker MeetingReady(Pending p) => SiteOutboxMarker.MeetingReady(p.Desired.Version, p.Desired.StartsAtUtc, p.CorrelationId);
 
     /// <summary>The join link is now known: the lecturer's calendar event shows it, so the calendar converger looks again.</summary>
     private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>

@@ -1,0 +1,162 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Cafetalk.Integrations.Bookings;
+
+/// <summary>
+/// The outbox of table <c>Bookings</c>: a provider fact and the notification it implies are written in one merge (the
+/// fact's columns plus a marker column per notification type, <see cref="SiteOutboxMarker"/>), and the notification
+/// is sent after, then its marker cleared against the ETag of that write. A worker that dies between the two leaves the
+/// marker: the next converge of the booking (<see cref="ConvergeLoop"/>) or the nightly <see cref="SendAllPendingAsync"/>
+/// sends it. A notification's id is a digest of its data, so a marker sent twice is one notification to the site.
+/// Types that are not a booking row's facts (calendar connections, erasures) are sent directly by <see cref="SiteNotifier"/>.
+/// </summary>
+public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
+{
+    public const string ColumnPrefix = "SiteOutbox";
+
+    /// <summary>The types sent through the outbox, in the order a row's pending markers are sent.</summary>
+    public static readonly IReadOnlyList<SiteNotificationType> Types =
+    [
+        SiteNotificationTypes.MeetingReady, SiteNotificationTypes.MeetingRemoved, SiteNotificationTypes.RecordingAvailable,
+        SiteNotificationTypes.RecordingRemoved, SiteNotificationTypes.RecordingUploadFailed,
+    ];
+
+    // A secret is never kept in a marker: it is read from the fact column that holds it when the notification is sent.
+    private static readonly Dictionary<string, string> SecretColumns = new(StringComparer.Ordinal) { ["joinUrl"] = MeetingColumns.JoinUrl };
+
+    /// <summary>The marker column of <paramref name="type"/>: <c>com.cafetalk.meeting.ready</c> → <c>SiteOutboxMeetingReady</c>.</summary>
+    public static string ColumnOf(SiteNotificationType type) =>
+        ColumnPrefix + string.Concat(type.Type["com.cafetalk.".Length..].Split('.', '-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+
+    /// <summary>Adds the markers to a fact write, so both land in the same merge.</summary>
+    public static TableEntity Mark(TableEntity columns, IEnumerable<SiteOutboxMarker> markers)
+    {
+        foreach (var marker in markers)
+        {
+            columns[marker.Column] = marker.Encode();
+        }
+
+        return columns;
+    }
+
+    /// <summary>The markers <paramref name="row"/> holds, of <paramref name="types"/> (every outbox type when null).</summary>
+    public static IReadOnlyList<SiteOutboxMarker> Pending(TableEntity row, IEnumerable<SiteNotificationType>? types = null) =>
+        [.. (types ?? Types).Select(type => SiteOutboxMarker.Decode(type, row.GetString(ColumnOf(type)))).OfType<SiteOutboxMarker>()];
+
+    /// <summary>
+    /// For a fact written outside <see cref="ConvergeLoop"/>: writes <paramref name="facts"/> with the markers (a merge
+    /// without ETag, as such facts are), then sends them. Returns how many notifications were sent.
+    /// </summary>
+    public async Task<int> WriteAndSendAsync(TableEntity row, TableEntity facts, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken = default)
+    {
+        var etag = await rows.WriteUnguardedAsync(Mark(facts, markers), cancellationToken);
+        return await SendAsync(Overlay(row, facts), etag, markers, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="markers"/> of <paramref name="row"/> (as it is after their write, whose ETag is
+    /// <paramref name="etag"/>) and clears them. A send that throws leaves every marker for the next converge or sweep.
+    /// </summary>
+    public async Task<int> SendAsync(TableEntity row, ETag etag, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken = default)
+    {
+        if (markers.Count == 0)
+        {
+            return 0;
+        }
+
+        var sent = 0;
+        foreach (var marker in markers.OrderBy(m => Types.ToList().IndexOf(m.Type)))
+        {
+            if (Notification(row, marker) is { } data)
+            {
+                await notifier.PublishAsync(marker.Type, data, cancellationToken);
+                sent++;
+            }
+        }
+
+        await ClearAsync(row.PartitionKey, row.RowKey, etag, markers, cancellationToken);
+        return sent;
+    }
+
+    /// <summary>The nightly repair: sends every marker a stopped worker left on any row. Returns how many notifications were sent.</summary>
+    public async Task<int> SendAllPendingAsync(CancellationToken cancellationToken = default)
+    {
+        // A row without the column compares false, so only rows that owe a notification are read.
+        var filter = string.Join(" or ", Types.Select(type => $"{ColumnOf(type)} gt ''"));
+        var sent = 0;
+        await foreach (var row in rows.QueryAsync(filter, cancellationToken: cancellationToken))
+        {
+            sent += await SendAsync(row, row.ETag, Pending(row), cancellationToken);
+        }
+
+        return sent;
+    }
+
+    /// <summary>The notification's data: the marker's, the row's keys, and each secret read from its fact column (null when that fact is gone).</summary>
+    private static Dictionary<string, object?>? Notification(TableEntity row, SiteOutboxMarker marker)
+    {
+        var data = new Dictionary<string, object?>(marker.Data, StringComparer.Ordinal)
+        {
+            ["bookingId"] = row.RowKey,
+            ["lecturerId"] = row.PartitionKey,
+        };
+        foreach (var secret in marker.Type.Fields.Where(f => f.Secret))
+        {
+            // A link forgotten since (the meeting deleted at Zoom) is not sent: the meeting made again marks its own.
+            if (BookingRowColumns.NullIfEmpty(row.GetString(SecretColumns[secret.Name])) is not { } value)
+            {
+                return null;
+            }
+
+            data[secret.Name] = value;
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Empties the sent markers against the ETag of their write; when the row moved meanwhile, only the markers it still
+    /// holds unchanged are emptied (a newer one of the same type was written after, and is its writer's to send).
+    /// </summary>
+    private async Task ClearAsync(string lecturerId, string bookingId, ETag etag, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken)
+    {
+        var sent = markers.GroupBy(m => m.Column).ToDictionary(g => g.Key, g => g.Last().Encode(), StringComparer.Ordinal);
+        await BookingConflictRetry.RunAsync(bookingId, async attempt =>
+        {
+            if (attempt > 1)
+            {
+                if (await rows.ReadAsync(lecturerId, bookingId, cancellationToken) is not { } current)
+                {
+                    return true;
+                }
+
+                etag = current.Row.ETag;
+                sent = sent.Where(kv => current.Row.GetString(kv.Key) == kv.Value).ToDictionary(StringComparer.Ordinal);
+                if (sent.Count == 0)
+                {
+                    return true;
+                }
+            }
+
+            var clear = new TableEntity(lecturerId, bookingId);
+            foreach (var column in sent.Keys)
+            {
+                clear[column] = string.Empty;
+            }
+
+            return await rows.TryWriteAsync(clear, etag, cancellationToken);
+        }, cancellationToken);
+    }
+
+    private static TableEntity Overlay(TableEntity row, TableEntity facts)
+    {
+        var current = new TableEntity(row.PartitionKey, row.RowKey);
+        foreach (var (key, value) in row.Concat(facts))
+        {
+            current[key] = value;
+        }
+
+        return current;
+    }
+}
