@@ -20,7 +20,14 @@ internal sealed record PhaseFigures(
     double GoogleRequestsPerBooking,
     int ZoomTokenFetches,
     int GoogleTokenFetches,
-    IReadOnlyDictionary<string, double> StorageRequestsPerEventByKind);
+    IReadOnlyDictionary<string, double> StorageRequestsPerEventByKind,
+    SiteFigures Site);
+
+/// <summary>
+/// What the booking system received on <c>site-notifications</c> in a phase, read as it would read it (its own
+/// receives and deletes, not counted as the pipeline's): messages by type per event, and messages whose id it had seen.
+/// </summary>
+internal sealed record SiteFigures(IReadOnlyDictionary<string, double> NotificationsPerEvent, int Redelivered);
 
 /// <summary>
 /// Azurite doing nothing but raw operations at the pipeline's parallelism, measured in the same run; queue operations

@@ -40,6 +40,10 @@ public sealed class DemoCommandTests
             Assert.All(site.Keys, type => Assert.NotNull(Cafetalk.Integrations.Bookings.SiteNotificationTypes.Find(type)));
             Assert.Equal(2, site["com.cafetalk.calendar.connected"]);
             Assert.Equal(1, site["com.cafetalk.member.erasure-completed"]);
+            // Through the outbox: one meeting.ready per booking that got a meeting (10 of the day's 12 outlive their cancels, plus
+            // the starts-soon lesson), redelivered confirms adding none; one recording archived with both consents.
+            Assert.Equal(11, site["com.cafetalk.meeting.ready"]);
+            Assert.Equal(1, site["com.cafetalk.recording.available"]);
 
             // The lesson 90 minutes away whose zoom-converge message was poisoned gets its meeting from the starts-soon check.
             var soon = report.GetProperty("startsSoon");

@@ -106,6 +106,34 @@ public sealed class RecordingUploadTests(SandboxFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Archive_SiteHearsTheVideoThroughTheOutbox_ThenACancelsDeleteTellsItRemoved_EachMarkerCleared()
+    {
+        var (lecturer, student, booking) = NewParties();
+        var meetingId = await _scenario.BookAsync(lecturer, student, booking);
+
+        Assert.Equal(RecordingOutcome.Archived, (await _scenario.HandleAsync(_scenario.RecordingCompleted(meetingId)))!.Outcome);
+
+        var archived = await _scenario.RowAsync(lecturer, booking);
+        var available = Assert.Single(await NoticesAsync(booking), n => n.GetProperty("type").GetString() == SiteNotificationTypes.RecordingAvailable.Type).GetProperty("data");
+        Assert.Equal(archived.GetString(RecordingColumns.VideoId), available.GetProperty("vimeoVideoId").GetString());
+        Assert.NotEmpty(available.GetProperty("embedDomains").EnumerateArray());
+        Assert.Equal(string.Empty, archived.GetString(SiteOutbox.ColumnOf(SiteNotificationTypes.RecordingAvailable)));
+
+        // The booking cancelled after its lesson: the recording converger deletes the video and tells the site.
+        await fixture.Storage.Table(TableNames.Bookings).UpdateEntityAsync(new Azure.Data.Tables.TableEntity(lecturer, booking) { ["Status"] = "Cancelled", ["Version"] = 2L }, Azure.ETag.All);
+        Assert.True(await _services.GetRequiredService<RecordingDeleter>().ConvergeAsync(lecturer, booking, "corr-outbox"));
+
+        var removed = Assert.Single(await NoticesAsync(booking), n => n.GetProperty("type").GetString() == SiteNotificationTypes.RecordingRemoved.Type).GetProperty("data");
+        Assert.Equal(("cancelled", 2L), (removed.GetProperty("reason").GetString(), removed.GetProperty("bookingVersion").GetInt64()));
+        Assert.Equal(string.Empty, (await _scenario.RowAsync(lecturer, booking)).GetString(SiteOutbox.ColumnOf(SiteNotificationTypes.RecordingRemoved)));
+    }
+
+    private async Task<List<JsonElement>> NoticesAsync(string bookingId) =>
+        [.. (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
+            .Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Where(e => e.GetProperty("subject").GetString() == bookingId)];
+
+    [Fact]
     public async Task Upload_DownloadBreaksMidStream_RetriedWithAFreshToken_ResumingFromVimeosOffset()
     {
         var (lecturer, student, booking) = NewParties();
