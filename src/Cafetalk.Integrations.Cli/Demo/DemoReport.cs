@@ -11,7 +11,8 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("duplicates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DuplicateCounts? Duplicates = null,
     [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null,
     [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
-    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null)
+    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null,
+    [property: JsonPropertyName("outsideChanges"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OutsideChangeCounts? OutsideChanges = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
