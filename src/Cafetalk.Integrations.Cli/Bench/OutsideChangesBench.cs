@@ -146,7 +146,7 @@ internal static class OutsideChangesBench
         restored.Sort();
         return new OutsideChangeRun(dropRate, candidates.Count, notifications.Count, notifications.Count(n => n.Fault == NotificationFault.Drop),
             restored.Count, left, byNightly, Percentile(restored, 0.50), Percentile(restored, 0.95), restored.Count == 0 ? 0 : Math.Round(restored[^1], 3),
-            requests, delivered == 0 ? 0 : Math.Round((double)requests / delivered, 2), listings, sent.Count(r => r.Method is "PUT" or "POST" && r.IsEventCall), sent.Count(r => r.IsToken));
+            requests, delivered == 0 ? 0 : Math.Round((double)requests / delivered, 2), listings, sent.Count(r => r.Method is "PUT" or "POST" && r.IsEventCall && !r.Path.EndsWith("/watch", StringComparison.Ordinal)), sent.Count(r => r.IsToken));
     }
 
     private static bool IsRestored(GoogleSimulator google, string calendar, string id, string? start) =>
