@@ -118,6 +118,9 @@ var settings = {
   ZoomRepairSchedule: '0 20 3 * * *'
   NewsletterReconcileSchedule: '0 30 3 * * *'
   CalendarSyncSchedule: '0 35 3 * * *'
+  // Watch channels last about a week; every 6 hours opens missing ones and replaces those ending within a day.
+  CalendarWatchSchedule: '0 50 */6 * * *'
+  GoogleCalendar__NotificationAddress: '${empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl}api/google/calendar-notifications'
   VimeoRetentionSchedule: '0 40 3 * * *'
   LedgerRetentionSchedule: '0 45 3 * * *'
   GoogleCalendar__RedirectUri: '${empty(newsletterPublicBaseUrl) ? 'https://${name}.azurewebsites.net/' : newsletterPublicBaseUrl}api/calendar/callback'

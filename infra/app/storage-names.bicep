@@ -22,6 +22,8 @@ var queueNames = [
   'recording-converge-poison'
   'calendar-converge'
   'calendar-converge-poison'
+  'calendar-changes'
+  'calendar-changes-poison'
   'site-notifications'
 ]
 
@@ -35,6 +37,7 @@ var tableNames = [
   'ZoomHostQuota'
   'ZoomWebhookEvents'
   'CalendarConnections'
+  'CalendarWatchChannels'
   'NewsletterSubscriptions'
   'UnsubscribeLinks'
   'ErasureReceipts'

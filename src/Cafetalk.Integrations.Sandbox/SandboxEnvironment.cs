@@ -148,6 +148,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         settings["GoogleCalendar:TicketKeys:sandbox1"] = Keys.CalendarTicket;
         settings["GoogleCalendar:EventIdKey"] = Keys.CalendarEventId;
         settings["CalendarSyncSchedule"] = "0 30 3 * * *";
+        settings["CalendarWatchSchedule"] = "0 50 */6 * * *";
         settings["ZoomRepairSchedule"] = "0 20 3 * * *";
         settings["StartsSoonSchedule"] = "0 */10 * * * *";
 

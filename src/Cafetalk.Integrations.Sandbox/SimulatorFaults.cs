@@ -22,6 +22,16 @@ public enum SimulatedFault
     CommitThenTimeout,
 }
 
+/// <summary>What a simulator does with one notification it sends out (a push the provider makes to our webhook).</summary>
+public enum NotificationFault
+{
+    Deliver,
+    /// <summary>Never sent: the receiver must not depend on every notification arriving.</summary>
+    Drop,
+    /// <summary>Sent twice, as an at-least-once sender may.</summary>
+    Repeat,
+}
+
 /// <summary>
 /// A seeded fault plan a simulator consults for each request: off by default; once enabled, a share of the eligible
 /// requests (by a seeded draw in arrival order) is answered 500, 503, 429, a hang past the client's timeout, or — for
@@ -190,4 +200,58 @@ public sealed class SimulatorFaults
 
     /// <summary>The status to record for a request: the fault's when there was one, else the real answer.</summary>
     public static int Recorded(SimulatedFault fault, HttpStatusCode real) => fault == SimulatedFault.None ? (int)real : StatusOf(fault);
+
+    private Random? _notificationRandom;
+    private double _dropRate;
+    private double _repeatRate;
+    private readonly Dictionary<NotificationFault, int> _notificationCounts = [];
+
+    /// <summary>Drops <paramref name="dropRate"/> and repeats <paramref name="repeatRate"/> of the notifications the simulator sends, drawn from <paramref name="seed"/>.</summary>
+    public void EnableNotificationFaults(int seed, double dropRate, double repeatRate = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dropRate, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dropRate + repeatRate, 1);
+        lock (_gate)
+        {
+            (_notificationRandom, _dropRate, _repeatRate) = (new Random(seed), dropRate, repeatRate);
+            _notificationCounts.Clear();
+        }
+    }
+
+    public void DisableNotificationFaults()
+    {
+        lock (_gate)
+        {
+            _notificationRandom = null;
+        }
+    }
+
+    /// <summary>The fate of the next notification (drawn in sending order); Deliver when the plan is off.</summary>
+    public NotificationFault NextNotification()
+    {
+        lock (_gate)
+        {
+            if (_notificationRandom is null)
+            {
+                return NotificationFault.Deliver;
+            }
+
+            var draw = _notificationRandom.NextDouble();
+            var fault = draw < _dropRate ? NotificationFault.Drop : draw < _dropRate + _repeatRate ? NotificationFault.Repeat : NotificationFault.Deliver;
+            _notificationCounts[fault] = _notificationCounts.GetValueOrDefault(fault) + 1;
+            return fault;
+        }
+    }
+
+    /// <summary>Notifications decided so far under the plan, by fate.</summary>
+    public IReadOnlyDictionary<NotificationFault, int> NotificationCounts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<NotificationFault, int>(_notificationCounts);
+            }
+        }
+    }
 }

@@ -32,13 +32,14 @@ internal static class BenchCommand
         var syncBookings = Count("--sync-bookings-per-lecturer", "Bookings per lecturer in the nightly-sync run.", 10, 1, 100);
         var memoryBookings = Count("--memory-bookings", "Bookings the nightly-memory run's table holds.", 100_000, 1_000, 1_000_000);
         var recordingMegabytes = Count("--recording-mb", "Size of the recording the recording run streams from Zoom to Vimeo, in MB.", 200, 1, 4_096);
+        var outsideEdits = Count("--outside-edits", "Hand edits in Google per outside-changes run (one with no notification dropped, one with 10% dropped).", 100, 10, 2_000);
         var json = new Option<bool>("--json") { Description = "Print one JSON object and nothing else." };
         var command = new Command("bench", "Measure the pipeline end to end against a private Sandbox: events per second through queue, converge, providers and\n" +
             "ledger beside Azurite's raw rate, storage operations and provider requests per event, Zoom's rate budget, the nightly sync's\n" +
             "requests and peak memory, a large recording streamed from Zoom to Vimeo. Only loopback addresses are used.\n" +
             "Example: cafetalk-integrations bench --scenario pipeline --bookings 600 --parallelism 16 --json")
         {
-            scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, json,
+            scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, outsideEdits, json,
         };
         command.Subcommands.Add(RecordingWorkerCommand.Create(stdout));
         command.SetAction(async (parse, cancellationToken) =>
@@ -46,7 +47,7 @@ internal static class BenchCommand
             var chosen = parse.GetValue(scenario) ?? ["all"];
             var scenarios = chosen.Contains("all") ? BenchRunner.AllScenarios.ToHashSet() : chosen.ToHashSet();
             var options = new BenchOptions(scenarios, parse.GetValue(bookings), parse.GetValue(lecturers), parse.GetValue(parallelism), parse.GetValue(rateBookings),
-                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(recordingMegabytes), parse.GetValue(json));
+                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(recordingMegabytes), parse.GetValue(json), parse.GetValue(outsideEdits));
             return await new BenchRunner(CliApplication.CreateConsole(stdout), stdout).RunAsync(options, cancellationToken);
         });
         return command;

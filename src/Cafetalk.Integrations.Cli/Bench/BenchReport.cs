@@ -116,4 +116,33 @@ internal sealed record ProcessRuntime(bool ServerGarbageCollector, int GcDynamic
         GC.CollectionCount(0));
 }
 
-internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory, RecordingFigures? Recording);
+internal sealed record BenchReport(PipelineFigures? Pipeline, ZoomRateFigures? ZoomRate, NightlySyncFigures? NightlySync, NightlyMemoryFigures? NightlyMemory, RecordingFigures? Recording, OutsideChangesFigures? OutsideChanges = null);
+
+/// <summary>One run of hand edits: how many, what became of their notifications, and the time from edit to restore (seconds).</summary>
+internal sealed record OutsideChangeRun(
+    double DropRate,
+    int Edits,
+    int Notifications,
+    int NotificationsDropped,
+    int RestoredByPush,
+    int LeftForNightly,
+    int RestoredByNightly,
+    double P50Seconds,
+    double P95Seconds,
+    double MaxSeconds,
+    int GoogleRequests,
+    double GoogleRequestsPerNotification,
+    int Listings,
+    int EventWrites,
+    int TokenRefreshes);
+
+internal sealed record OutsideChangesFigures(
+    int EditsPerRun,
+    int EditedLecturers,
+    int QuietLecturers,
+    int BookingsPerLecturer,
+    double DebounceSeconds,
+    double SecondsBetweenEdits,
+    IReadOnlyList<OutsideChangeRun> Runs,
+    int NightlyRequestsPerQuietLecturerMax,
+    int NightlyRequestsPerQuietLecturerMin);

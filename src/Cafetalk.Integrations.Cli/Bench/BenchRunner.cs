@@ -29,7 +29,8 @@ internal sealed record BenchOptions(
     int SyncBookingsPerLecturer,
     int MemoryBookings,
     int RecordingMegabytes,
-    bool Json);
+    bool Json,
+    int OutsideEdits = 100);
 
 /// <summary>
 /// The end-to-end load run: each scenario starts its own Sandbox, drives the real functions through the local
@@ -38,7 +39,7 @@ internal sealed record BenchOptions(
 /// </summary>
 internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
 {
-    public static readonly string[] AllScenarios = ["pipeline", "zoom-rate", "nightly-sync", "nightly-memory", "recording"];
+    public static readonly string[] AllScenarios = ["pipeline", "zoom-rate", "nightly-sync", "nightly-memory", "recording", "outside-changes"];
 
     private static readonly TimeSpan BaselineDuration = TimeSpan.FromSeconds(5);
 
@@ -49,7 +50,8 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
             options.Scenarios.Contains("zoom-rate") ? await Step(options, "zoom-rate: bookings against Zoom's per-second budget", () => ZoomRateAsync(options, cancellationToken)) : null,
             options.Scenarios.Contains("nightly-sync") ? await Step(options, "nightly-sync: requests of one nightly run", () => NightlySyncAsync(options, cancellationToken)) : null,
             options.Scenarios.Contains("nightly-memory") ? await Step(options, "nightly-memory: peak memory of the nightly jobs", () => NightlyMemoryAsync(options, cancellationToken)) : null,
-            options.Scenarios.Contains("recording") ? await Step(options, "recording: a large recording from Zoom to Vimeo", () => RecordingAsync(options, cancellationToken)) : null);
+            options.Scenarios.Contains("recording") ? await Step(options, "recording: a large recording from Zoom to Vimeo", () => RecordingAsync(options, cancellationToken)) : null,
+            options.Scenarios.Contains("outside-changes") ? await Step(options, "outside-changes: hand edits in Google put back through push", () => OutsideChangesBench.RunAsync(options.OutsideEdits, options.Lecturers, 10, options.Parallelism, cancellationToken)) : null);
         var json = JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = !options.Json });
         if (!options.Json)
         {

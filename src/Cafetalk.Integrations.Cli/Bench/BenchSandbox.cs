@@ -56,7 +56,8 @@ internal sealed class BenchSandbox : IAsyncDisposable
         return TimeSpan.Parse(host.RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("maxPollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
     });
 
-    public static async Task<BenchSandbox> StartAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken)
+    /// <remarks><paramref name="push"/> points Google's watch channels at this server's notification route.</remarks>
+    public static async Task<BenchSandbox> StartAsync(IReadOnlyDictionary<string, string?> overrides, CancellationToken cancellationToken, bool push = false)
     {
         var sandbox = await SandboxEnvironment.StartAsync(cancellationToken);
         var counter = new StorageOperationCounter(sandbox.Azurite.TablePort, sandbox.Azurite.QueuePort, sandbox.Azurite.BlobPort);
@@ -68,6 +69,11 @@ internal sealed class BenchSandbox : IAsyncDisposable
                 foreach (var (key, value) in overrides)
                 {
                     settings[key] = value;
+                }
+
+                if (push)
+                {
+                    settings["GoogleCalendar:NotificationAddress"] = new Uri(baseUrl, "api/" + CalendarNotifications.Route).ToString();
                 }
 
                 return settings;

@@ -12,7 +12,8 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null,
     [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
     [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null,
-    [property: JsonIgnore] IReadOnlyList<SiteViewOfABooking>? SiteView = null)
+    [property: JsonIgnore] IReadOnlyList<SiteViewOfABooking>? SiteView = null,
+    [property: JsonPropertyName("outsideChanges"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OutsideChangeCounts? OutsideChanges = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }

@@ -39,7 +39,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         await using var server = await LocalFunctionsServer.StartAsync(baseUrl =>
         {
             sandbox.PublicBaseUrl = baseUrl;
-            return sandbox.Settings();
+            return DemoPushSettings(sandbox.Settings(), baseUrl);
         }, minimumLevel: Microsoft.Extensions.Logging.LogLevel.None, cancellationToken: cancellationToken);
         var services = server.Services;
         var storage = services.GetRequiredService<StorageAccount>();
@@ -79,6 +79,15 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             });
         }
 
+        if (day is not null)
+        {
+            await Step(interactive, "A lecturer deletes a lesson in Google Calendar and a meeting in Zoom by hand: both are put back and the lecturer told", async () =>
+            {
+                await DemoOutsideChanges.RunAsync(day, server, sandbox, services, () => DrainAsync(drainer, pump, tally, cancellationToken), cancellationToken);
+                return 0;
+            });
+        }
+
         StartsSoonReport? startsSoon = null;
         if (day is not null)
         {
@@ -97,7 +106,8 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             return await services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
         });
 
-        var (siteNotifications, siteView) = await SiteNotificationsAsync(storage, cancellationToken);
+        var outside = new Dictionary<string, OutsideChangeCount>(StringComparer.Ordinal);
+        var (siteNotifications, siteView) = await SiteNotificationsAsync(storage, outside, cancellationToken);
         var report = new DemoReport(
             EventCounts.From(tally),
             ProviderRequests(sandbox),
@@ -106,7 +116,8 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             new LeakCounts(Leaks(sandbox, services.GetRequiredService<DisclosurePolicy>())),
             siteNotifications,
             startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count),
-            siteView);
+            siteView,
+            new OutsideChangeCounts(outside.GetValueOrDefault("google") ?? new(0, 0), outside.GetValueOrDefault("zoom") ?? new(0, 0)));
         if (options.WireLog is not null)
         {
             await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
@@ -135,6 +146,13 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         }
         while (handled > 0);
     }
+
+    /// <summary>Google's watch channels point at this server's notification route; the sync waits 200 ms for the burst.</summary>
+    private static Dictionary<string, string?> DemoPushSettings(IReadOnlyDictionary<string, string?> settings, Uri baseUrl) => new(settings)
+    {
+        ["GoogleCalendar:NotificationAddress"] = new Uri(baseUrl, "api/" + CalendarNotifications.Route).ToString(),
+        ["GoogleCalendar:NotificationDebounce"] = "00:00:00.200",
+    };
 
     /// <summary>The lecturer's browser: connect link → Google's consent page → approve → our callback.</summary>
     internal static async Task ConnectAsync(LocalFunctionsServer server, SandboxEnvironment sandbox, string ticket, CancellationToken cancellationToken)
@@ -210,9 +228,9 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
 
     /// <summary>
     /// What the booking system received on <c>site-notifications</c>: messages by type (each checked against its schema),
-    /// and per booking the notifications it now knows, each once however often it was delivered (the id is stable).
+    /// and per booking the notifications it now knows, each once however often it was delivered (the id is stable); <paramref name="outside"/> gains the changes made outside Cafetalk that the site was told of, by provider.
     /// </summary>
-    private static async Task<(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<SiteViewOfABooking> PerBooking)> SiteNotificationsAsync(StorageAccount storage, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<SiteViewOfABooking> PerBooking)> SiteNotificationsAsync(StorageAccount storage, Dictionary<string, OutsideChangeCount> outside, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(QueueNames.SiteNotifications);
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -238,6 +256,14 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
                     }
 
                     heard.Add((root.GetProperty("id").GetString()!, shown));
+                }
+
+                if (fits && known == SiteNotificationTypes.ChangedOutside)
+                {
+                    var data = notification.RootElement.GetProperty("data");
+                    var provider = data.GetProperty("provider").GetString()!;
+                    var held = outside.GetValueOrDefault(provider) ?? new OutsideChangeCount(0, 0);
+                    outside[provider] = new OutsideChangeCount(held.Seen + 1, held.Restored + (data.GetProperty("restored").GetBoolean() ? 1 : 0));
                 }
             }
         }
@@ -309,6 +335,11 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         if (report.StartsSoon is { } soon)
         {
             console.MarkupLine($"Starts-soon check: {soon.Checked} lesson(s) within 2 hours, {soon.Rescued} put right by its one more try, {soon.AtRisk} still at risk.");
+        }
+
+        if (report.OutsideChanges is { } hand)
+        {
+            console.MarkupLine($"Changed by hand outside Cafetalk: Google {hand.Google.Seen} seen, {hand.Google.Restored} put back; Zoom {hand.Zoom.Seen} seen, {hand.Zoom.Restored} put back (the lecturer told each time).");
         }
 
         console.MarkupLine(verification.IsIntact

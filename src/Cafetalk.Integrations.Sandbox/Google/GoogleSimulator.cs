@@ -27,6 +27,12 @@ public sealed record SimulatedEvent(string CalendarId, string Id, JsonObject Bod
 /// <summary>A calendar as the simulator holds it, with the account that owns it.</summary>
 public sealed record SimulatedCalendar(string Id, string Account, JsonObject Body);
 
+/// <summary>A watch channel as the simulator holds it (events.watch on one calendar).</summary>
+public sealed record SimulatedChannel(string Id, string ResourceId, string CalendarId, string Account, Uri Address, string? Token, DateTimeOffset ExpiresAtUtc);
+
+/// <summary>One push notification the simulator sent (or, under the fault plan, dropped); Status 0 when there was no answer.</summary>
+public sealed record SentGoogleNotification(DateTimeOffset SentAtUtc, string ChannelId, string State, long MessageNumber, int Status, NotificationFault Fault);
+
 /// <summary>How Google answers an insert that re-uses the id of a deleted event (its material shows both; see google.contract.json).</summary>
 public enum DeletedIdReuse
 {
@@ -52,6 +58,9 @@ public enum DeletedEventUpdate
 /// fields kept, arrays replaced), events.update replacing the whole event, syncToken / 410 with an incremental
 /// listing held to the full listing's parameters (400 otherwise), 404 on every call to a calendar deleted by hand,
 /// and a per-user budget of requests per minute answered 403 rateLimitExceeded. Every request is recorded.
+/// events.watch and channels.stop keep channels; every change to an event of a watched calendar (ours or by hand)
+/// POSTs a notification to the channel's address as Google documents it: headers only, no body (<c>sync</c> when the
+/// channel opens, then <c>exists</c>; <c>not_exists</c> when the calendar goes), and the fault plan may drop or repeat one.
 /// Each behaviour is cited in Contracts/google.contract.json.
 /// </summary>
 public sealed partial class GoogleSimulator : IAsyncDisposable
@@ -76,6 +85,15 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     private readonly Dictionary<(string Account, long Minute), int> _perMinute = [];
     private readonly Dictionary<string, string> _syncTokenFilters = new(StringComparer.Ordinal);
     private readonly Queue<HttpStatusCode> _throttleNext = new();
+    private readonly Dictionary<string, SimulatedChannel> _channels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _messageNumbers = new(StringComparer.Ordinal);
+    private readonly System.Threading.Channels.Channel<(SimulatedChannel Channel, string State, long Number, NotificationFault Fault)> _outbox =
+        System.Threading.Channels.Channel.CreateUnbounded<(SimulatedChannel, string, long, NotificationFault)>(new() { SingleReader = true });
+    private readonly List<SentGoogleNotification> _notifications = [];
+    private readonly HttpClient _notifier = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _delivery = Task.CompletedTask;
+    private int _pendingNotifications;
     private long _sequence;
     private long _syncTokenFloor;
     private int _accounts;
@@ -103,6 +121,51 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
     /// <summary>How a write to a deleted event is answered (default: restored, as the Event resource documents).</summary>
     public DeletedEventUpdate DeletedEventUpdate { get; set; } = DeletedEventUpdate.Restore;
 
+    /// <summary>The longest channel granted (an assumption: the guide leaves it to each API; see google.contract.json).</summary>
+    public TimeSpan MaxChannelLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Accepts an http channel address on a loopback host (the Sandbox has no TLS); any other http address is refused as Google refuses it.</summary>
+    public bool AllowLoopbackHttpAddresses { get; set; } = true;
+
+    /// <summary>Open channels.</summary>
+    public IReadOnlyList<SimulatedChannel> Channels
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _channels.Values];
+            }
+        }
+    }
+
+    /// <summary>Notifications sent or dropped so far, in sending order.</summary>
+    public IReadOnlyList<SentGoogleNotification> Notifications
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _notifications];
+            }
+        }
+    }
+
+    /// <summary>Waits until every notification queued so far has been answered (or dropped).</summary>
+    public async Task WhenNotificationsSentAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _pendingNotifications) > 0)
+        {
+            if (waited.Elapsed > (timeout ?? TimeSpan.FromSeconds(30)))
+            {
+                throw new SandboxException("Google simulator: notifications still unsent after the timeout.");
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
     /// <summary>When set, the token endpoint reports this scope as granted instead of the one asked for.</summary>
     public string? GrantedScopeOverride { get; set; }
 
@@ -111,6 +174,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         var app = LoopbackHost.Create();
         var simulator = new GoogleSimulator(app, time ?? TimeProvider.System);
         simulator.BaseAddress = await LoopbackHost.StartAsync(app, "google", simulator.HandleAsync, cancellationToken, tokenScopes: simulator.ScopesOf);
+        simulator._delivery = Task.Run(simulator.DeliverAsync, CancellationToken.None);
         return simulator;
     }
 
@@ -212,6 +276,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
             var body = (JsonObject)current.Body.DeepClone();
             edit(body);
             _events[(calendarId, eventId)] = current with { Body = body, Sequence = ++_sequence };
+            Notify(calendarId, "exists");
         }
     }
 
@@ -222,6 +287,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         {
             var current = _events[(calendarId, eventId)];
             _events[(calendarId, eventId)] = current with { Cancelled = true, Sequence = ++_sequence };
+            Notify(calendarId, "exists");
         }
     }
 
@@ -343,6 +409,8 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
             ("PATCH", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => PatchEvent(e, body)),
             ("PUT", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, e => UpdateEvent(e, body)),
             ("DELETE", ["calendar", "v3", "calendars", var cal, "events", var id]) => WithEvent(grant.Account, cal, id, DeleteEvent),
+            ("POST", ["calendar", "v3", "calendars", var cal, "events", "watch"]) => WithCalendar(grant.Account, cal, c => Watch(c, body)),
+            ("POST", ["calendar", "v3", "channels", "stop"]) => StopChannel(grant.Account, body),
             _ => ApiError(HttpStatusCode.NotFound, "notFound", "Not Found"),
         }, grant.Account);
     }
@@ -527,6 +595,12 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
     private Reply DeleteCalendar(SimulatedCalendar calendar)
     {
+        Notify(calendar.Id, "not_exists");
+        foreach (var channel in _channels.Values.Where(c => c.CalendarId == calendar.Id).ToList())
+        {
+            _channels.Remove(channel.Id);
+        }
+
         _calendars.Remove(calendar.Id);
         foreach (var key in _events.Keys.Where(k => k.Calendar == calendar.Id).ToList())
         {
@@ -566,6 +640,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         payload["id"] = id;
         var stored = new SimulatedEvent(calendar.Id, id, payload, false, ++_sequence);
         _events[(calendar.Id, id)] = stored;
+        Notify(calendar.Id, "exists");
         return new Reply(HttpStatusCode.OK, Describe(stored));
     }
 
@@ -617,6 +692,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         body.Remove("status");
         var updated = current with { Body = body, Cancelled = cancelled, Sequence = ++_sequence };
         _events[(current.CalendarId, current.Id)] = updated;
+        Notify(current.CalendarId, "exists");
         return (HttpStatusCode.OK, Describe(updated));
     }
 
@@ -647,6 +723,7 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
 
         _events[(current.CalendarId, current.Id)] = current with { Cancelled = true, Sequence = ++_sequence };
+        Notify(current.CalendarId, "exists");
         return (HttpStatusCode.NoContent, null);
     }
 
@@ -690,6 +767,157 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
         }
 
         return new Reply(HttpStatusCode.OK, result);
+    }
+
+    /// <summary>events.watch: id, type and an https address required (400 otherwise, or for an id already in use); the expiry capped; a sync message follows.</summary>
+    private Reply Watch(SimulatedCalendar calendar, string body)
+    {
+        if (Parse(body) is not { } request)
+        {
+            return ApiError(HttpStatusCode.BadRequest, "parseError", "Parse Error");
+        }
+
+        var id = request["id"]?.GetValue<string>();
+        var type = request["type"]?.GetValue<string>();
+        var address = request["address"]?.GetValue<string>();
+        var token = request["token"]?.GetValue<string>();
+        if (id is null || id.Length > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+' or '/' or '='))
+        {
+            return ApiError(HttpStatusCode.BadRequest, "invalid", "Invalid channel id.");
+        }
+
+        if (type is not ("web_hook" or "webhook"))
+        {
+            return ApiError(HttpStatusCode.BadRequest, "required", "Missing or unknown channel type.");
+        }
+
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var target)
+            || !(target.Scheme == Uri.UriSchemeHttps || (target.Scheme == Uri.UriSchemeHttp && target.IsLoopback && AllowLoopbackHttpAddresses)))
+        {
+            return ApiError(HttpStatusCode.BadRequest, "push.webhookUrlNotHttps", "WebHook callback must be HTTPS.");
+        }
+
+        if (token is { Length: > 256 })
+        {
+            return ApiError(HttpStatusCode.BadRequest, "invalid", "Channel token too long.");
+        }
+
+        if (_channels.ContainsKey(id))
+        {
+            return ApiError(HttpStatusCode.BadRequest, "channelIdNotUnique", "Channel id not unique.");
+        }
+
+        var now = _time.GetUtcNow();
+        var latest = now + MaxChannelLifetime;
+        var expires = long.TryParse(request["expiration"]?.GetValue<string>(), CultureInfo.InvariantCulture, out var ms) && DateTimeOffset.FromUnixTimeMilliseconds(ms) < latest
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : latest;
+        var channel = new SimulatedChannel(id, "res-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(calendar.Id)))[..20], calendar.Id, calendar.Account, target, token, expires);
+        _channels[id] = channel;
+        Issued.Add("google-channel-token", token);
+        Enqueue(channel, "sync", NotificationFault.Deliver);
+        var answer = new JsonObject
+        {
+            ["kind"] = "api#channel",
+            ["id"] = id,
+            ["resourceId"] = channel.ResourceId,
+            ["resourceUri"] = $"{BaseAddress}calendar/v3/calendars/{Uri.EscapeDataString(calendar.Id)}/events?alt=json",
+            ["expiration"] = expires.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+        };
+        if (token is not null)
+        {
+            answer["token"] = token;
+        }
+
+        return new Reply(HttpStatusCode.OK, answer);
+    }
+
+    /// <summary>channels.stop: id and resourceId of a channel the caller opened; 404 otherwise.</summary>
+    private Reply StopChannel(string account, string body)
+    {
+        if (Parse(body) is not { } request || request["id"]?.GetValue<string>() is not { } id || request["resourceId"]?.GetValue<string>() is not { } resourceId)
+        {
+            return ApiError(HttpStatusCode.BadRequest, "required", "Required: id and resourceId.");
+        }
+
+        if (!_channels.TryGetValue(id, out var channel) || channel.ResourceId != resourceId || channel.Account != account)
+        {
+            return ApiError(HttpStatusCode.NotFound, "notFound", $"Channel '{id}' not found for project");
+        }
+
+        _channels.Remove(id);
+        return new Reply(HttpStatusCode.NoContent);
+    }
+
+    /// <summary>A change to a calendar: one notification per live channel on it, each subject to the fault plan. Called under the gate.</summary>
+    private void Notify(string calendarId, string state)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var channel in _channels.Values.Where(c => c.CalendarId == calendarId && c.ExpiresAtUtc > now))
+        {
+            Enqueue(channel, state, Faults.NextNotification());
+        }
+    }
+
+    private void Enqueue(SimulatedChannel channel, string state, NotificationFault fault)
+    {
+        var number = _messageNumbers[channel.Id] = _messageNumbers.GetValueOrDefault(channel.Id) + 1;
+        if (fault == NotificationFault.Drop)
+        {
+            _notifications.Add(new SentGoogleNotification(_time.GetUtcNow(), channel.Id, state, number, 0, fault));
+            return;
+        }
+
+        for (var copies = fault == NotificationFault.Repeat ? 2 : 1; copies > 0; copies--)
+        {
+            Interlocked.Increment(ref _pendingNotifications);
+            _outbox.Writer.TryWrite((channel, state, number, fault));
+        }
+    }
+
+    /// <summary>Posts queued notifications one at a time: headers as Google sends them, no body.</summary>
+    private async Task DeliverAsync()
+    {
+        try
+        {
+            await foreach (var (channel, state, number, fault) in _outbox.Reader.ReadAllAsync(_stopping.Token))
+            {
+                var status = 0;
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, channel.Address) { Content = new ByteArrayContent([]) };
+                    request.Headers.Add("X-Goog-Channel-ID", channel.Id);
+                    request.Headers.Add("X-Goog-Channel-Expiration", channel.ExpiresAtUtc.ToString("R", CultureInfo.InvariantCulture));
+                    request.Headers.Add("X-Goog-Resource-ID", channel.ResourceId);
+                    request.Headers.Add("X-Goog-Resource-URI", $"{BaseAddress}calendar/v3/calendars/{Uri.EscapeDataString(channel.CalendarId)}/events?alt=json");
+                    request.Headers.Add("X-Goog-Resource-State", state);
+                    request.Headers.Add("X-Goog-Message-Number", number.ToString(CultureInfo.InvariantCulture));
+                    if (channel.Token is not null)
+                    {
+                        request.Headers.Add("X-Goog-Channel-Token", channel.Token);
+                    }
+
+                    using var response = await _notifier.SendAsync(request, _stopping.Token);
+                    status = (int)response.StatusCode;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !_stopping.IsCancellationRequested)
+                {
+                    // Nobody listening: Google would retry 5xx with backoff; the simulator records the loss.
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _notifications.Add(new SentGoogleNotification(_time.GetUtcNow(), channel.Id, state, number, status, fault));
+                    }
+
+                    Interlocked.Decrement(ref _pendingNotifications);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>The parameters of events.list that shape the result set (paging and cursors aside), as one comparable string.</summary>
@@ -771,6 +999,11 @@ public sealed partial class GoogleSimulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        _outbox.Writer.TryComplete();
+        await _delivery;
+        _notifier.Dispose();
+        _stopping.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

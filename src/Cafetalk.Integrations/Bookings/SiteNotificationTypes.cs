@@ -129,9 +129,9 @@ public static class SiteNotificationTypes
     public static readonly SiteNotificationType ChangedOutside = new("com.cafetalk.booking.changed-outside", "/cafetalk-integrations/bookings",
         "Someone changed the lesson's meeting or calendar event outside Cafetalk (deleted or moved it); the pipeline put it back to the booking, with a new join link when the meeting had to be made again.",
         [Booking(), Lecturer(), Version(), new("provider", SiteFieldKind.Choice, true, "Where it was changed.", Providers),
-         new("change", SiteFieldKind.Choice, true, "What was changed.", ["deleted", "moved"]),
+         new("change", SiteFieldKind.Choice, true, "What was changed (edited: its text, guests or other details).", ["deleted", "moved", "edited"]),
          new("restored", SiteFieldKind.Boolean, true, "Whether it is already put back (else the pipeline keeps trying)."), Correlation()])
-    { SentBy = "`Zoom/ZoomMeetingChanges` (webhooks `meeting.deleted`, `meeting.updated`)" };
+    { SentBy = "`Zoom/ZoomMeetingChanges` (webhooks `meeting.deleted`, `meeting.updated`); `GoogleCalendar/CalendarNightlySync` (a calendar sync after a push notification, or the nightly pass)" };
 
     public static readonly SiteNotificationType ErasureCompleted = new("com.cafetalk.member.erasure-completed", "/cafetalk-integrations/erasure",
         "Everything shared about the member was erased at every provider and store.",

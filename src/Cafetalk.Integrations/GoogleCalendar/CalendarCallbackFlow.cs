@@ -25,6 +25,7 @@ public sealed class CalendarCallbackFlow(
     SubjectRegistry subjects,
     StorageAccount storage,
     SiteNotifier notifier,
+    CalendarWatches watches,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
     ILogger<CalendarCallbackFlow> logger)
@@ -152,6 +153,7 @@ public sealed class CalendarCallbackFlow(
         }
 
         await connections.SaveAsync(lecturerId, granted.RefreshToken, calendar.Id!, consentId, time.GetUtcNow(), cancellationToken);
+        await watches.OpenOnConnectAsync(lecturerId, calendar.Id!, granted.AccessToken, cancellationToken);
         var queued = await BackfillAsync(lecturerId, cancellationToken);
         await notifier.PublishAsync(SiteNotificationTypes.CalendarConnected,
             new Dictionary<string, object?> { ["lecturerId"] = lecturerId, ["correlationId"] = correlationId }, cancellationToken);

@@ -38,6 +38,7 @@ public sealed class CalendarDisconnection(
     CalendarClientFactory clients,
     GoogleDisclosures disclosures,
     CalendarRevocations revocations,
+    CalendarWatches watches,
     ILogger<CalendarDisconnection> logger)
 {
     /// <summary>
@@ -71,6 +72,7 @@ public sealed class CalendarDisconnection(
     public async Task ForgetRevokedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default)
     {
         await authorization.RevokeAsync(connection, correlationId, cancellationToken);
+        await watches.ForgetAllAsync(connection.LecturerId, cancellationToken);
         await connections.DeleteAsync(connection.LecturerId, cancellationToken);
         logger.LogWarning("Lecturer {LecturerId} disconnected a revoked Google connection; their Cafetalk calendar stays in their Google account", connection.LecturerId);
     }
@@ -102,6 +104,8 @@ public sealed class CalendarDisconnection(
             using var client = clients.Create(token);
             // The calendar id is Google's opaque id of a calendar we created: no personal data, so no ledger row.
             var context = DisclosureContext.WithoutPersonalData(disclosures.Purpose(DisclosurePolicy.PurposeIds.GoogleLessonCalendar));
+            // The channels first: stopped while we still hold the grant, so Google stops posting about this calendar.
+            await watches.StopAllAsync(client, connection.LecturerId, cancellationToken);
             var existed = await client.DeleteCalendarAsync(connection.CalendarId, context, cancellationToken);
             logger.LogInformation("Cafetalk calendar of lecturer {LecturerId} deleted (it {Existed})", connection.LecturerId, existed ? "existed" : "was already gone");
         }

@@ -37,6 +37,7 @@ public sealed class CalendarNightlySync(
     CalendarRevocations revocations,
     CalendarRecreations recreations,
     GoogleDisclosures disclosures,
+    SiteNotifier notifier,
     StorageAccount storage,
     IOptions<GoogleCalendarOptions> options,
     TimeProvider time,
@@ -77,6 +78,17 @@ public sealed class CalendarNightlySync(
         logger.LogInformation("Nightly calendar sync: {Lecturers} lecturer(s), {Requests} list request(s), {Changed} changed event(s), {Restored} restored ({RestoreFailed} failed), {Repaired} lagging booking(s) converged ({RepairFailed} failed), {Full} full resync(s), {Recreated} calendar(s) re-created, {Revoked} revoked, {Failed} failed",
             report.Lecturers, report.ListRequests, report.ChangedEvents, report.Restored, report.RestoreFailed, report.Repaired, report.RepairFailed, report.FullResyncs, report.Recreated, report.Revoked, report.Failed);
         return report;
+    }
+
+    /// <summary>
+    /// One lecturer's incremental sync, as a push notification asks for it (<see cref="CalendarChangeSync"/>); null when
+    /// the lecturer has no live connection. Failures throw, so the queue retries.
+    /// </summary>
+    public async Task<CalendarSyncReport?> SyncOneAsync(string lecturerId, string correlationId, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureProvisionedAsync(cancellationToken);
+        var connection = await connections.FindAsync(lecturerId, cancellationToken);
+        return connection is { Status: ConnectionStatus.Connected } ? await SyncLecturerAsync(connection, correlationId, cancellationToken) : null;
     }
 
     private async Task<CalendarSyncReport> SyncLecturerAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken)
@@ -196,10 +208,12 @@ public sealed class CalendarNightlySync(
             if (drifted)
             {
                 logger.LogInformation("Calendar event {EventId} of booking {BookingId} was changed in Google; restoring it", observed.Id, row.RowKey);
+                var wasRestored = false;
                 try
                 {
                     await converger.RestoreAsync(connection.LecturerId, row.RowKey, correlationId, cancellationToken);
                     restored.Add(row.RowKey);
+                    wasRestored = true;
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -207,9 +221,31 @@ public sealed class CalendarNightlySync(
                     logger.LogWarning("Restoring the calendar event of booking {BookingId} failed ({Error}); the next night tries again", row.RowKey, ex.GetType().Name);
                     await rows.WriteUnguardedAsync(new TableEntity(row.PartitionKey, row.RowKey) { [CalendarEventColumns.Fingerprint] = string.Empty }, cancellationToken);
                 }
+
+                if (desired.Status == BookingStatus.Confirmed)
+                {
+                    // The lecturer hears what was put back and why (the booking says so): ids and the kind of change only.
+                    await notifier.PublishAsync(SiteNotificationTypes.ChangedOutside, new Dictionary<string, object?>
+                    {
+                        ["bookingId"] = desired.BookingId,
+                        ["lecturerId"] = desired.LecturerId,
+                        [SiteNotificationTypes.BookingVersionField] = desired.Version,
+                        ["provider"] = "google",
+                        ["change"] = cancelled ? "deleted" : Moved(observed, desired) ? "moved" : "edited",
+                        ["restored"] = wasRestored,
+                        [SiteNotificationTypes.CorrelationField] = correlationId,
+                    }, cancellationToken);
+                }
             }
         }
 
         return (restored, failed);
     }
+
+    // Start or end not where the booking has them: the lecturer moved the event.
+    private static bool Moved(Event observed, DesiredState desired) =>
+        !DateTimeOffset.TryParse(observed.Start?.DateTimeRaw, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var start)
+        || start != desired.StartsAtUtc
+        || !DateTimeOffset.TryParse(observed.End?.DateTimeRaw, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end)
+        || end != desired.StartsAtUtc.AddMinutes(desired.DurationMinutes);
 }

@@ -17,6 +17,9 @@ public sealed class GoogleCalendarOptions : ProviderRetryOptions
     /// <summary>The name of the app setting that holds the nightly sync's NCRONTAB schedule.</summary>
     public const string SyncScheduleSetting = "CalendarSyncSchedule";
 
+    /// <summary>The name of the app setting that holds the watch channel renewal timer's NCRONTAB schedule.</summary>
+    public const string WatchScheduleSetting = "CalendarWatchSchedule";
+
     [Required(AllowEmptyStrings = false)]
     public string ClientId { get; set; } = string.Empty;
 
@@ -95,6 +98,24 @@ public sealed class GoogleCalendarOptions : ProviderRetryOptions
     /// <summary>How long an insert claim lasts: past any attempt's timeout, so a crashed claimer's copy is retried after it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan InsertClaim { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where Google delivers push notifications: the public https URL of <c>POST /api/google/calendar-notifications</c>
+    /// (its domain verified for the Google project). Unset: no watch channels, the nightly sync alone restores hand changes.
+    /// </summary>
+    public Uri? NotificationAddress { get; set; }
+
+    /// <summary>The expiry asked for a new watch channel; Google may grant less, and its answer is what we renew against.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "30.00:00:00")]
+    public TimeSpan ChannelLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>A channel ending within this is replaced by the renewal timer (new channel, then the old one stopped).</summary>
+    [Range(typeof(TimeSpan), "00:10:00", "10.00:00:00")]
+    public TimeSpan ChannelRenewBefore { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How long a calendar's sync waits after the first notification, so a burst of notifications costs one sync.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan NotificationDebounce { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Checks the Google settings at start, naming the setting that is wrong and never a key.</summary>
@@ -110,6 +131,16 @@ public sealed class GoogleCalendarOptionsValidator : IValidateOptions<GoogleCale
         if (KeyRing.RingProblem(GoogleCalendarOptions.SectionName, nameof(options.CurrentTicketKeyId), options.CurrentTicketKeyId, nameof(options.TicketKeys), options.TicketKeys) is { } problem)
         {
             return ValidateOptionsResult.Fail(problem);
+        }
+
+        if (options.NotificationAddress is { } address && (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttps && !address.IsLoopback)))
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:NotificationAddress must be an absolute https URL (Google delivers only over https).");
+        }
+
+        if (options.ChannelRenewBefore >= options.ChannelLifetime)
+        {
+            return ValidateOptionsResult.Fail($"{GoogleCalendarOptions.SectionName}:ChannelRenewBefore must be shorter than {GoogleCalendarOptions.SectionName}:ChannelLifetime.");
         }
 
         if (options.TicketLifetime > options.TicketMaxLifetime)

@@ -24,6 +24,10 @@ public static class GoogleCalendarServiceCollectionExtensions
         services.TryAddSingleton<Http.OneTimeFormTokens>();
         services.TryAddSingleton<CalendarEventIds>();
         services.TryAddSingleton<CalendarConnections>();
+        services.TryAddSingleton<CalendarWatchChannels>();
+        services.TryAddTransient<CalendarWatches>();
+        services.TryAddTransient<CalendarNotifications>();
+        services.TryAddTransient<CalendarChangeSync>();
         services.TryAddSingleton<CalendarConnectStates>();
         services.TryAddSingleton<GoogleDisclosures>();
         services.TryAddSingleton<GoogleAuthorization>();

@@ -29,6 +29,9 @@ public static class QueueNames
     /// <summary>One message per booking whose Google Calendar event must be made to match its desired state.</summary>
     public const string CalendarConverge = "calendar-converge";
 
+    /// <summary>One message per lecturer whose calendar Google said changed (a push notification): lecturer id only; its consumer runs that calendar's incremental sync.</summary>
+    public const string CalendarChanges = "calendar-changes";
+
     /// <summary>CloudEvents for the Cafetalk site, e.g. <c>com.cafetalk.calendar.connection-revoked</c> (ids only).</summary>
     public const string SiteNotifications = "site-notifications";
 
@@ -37,10 +40,10 @@ public static class QueueNames
 
     /// <summary>The queues a function reads: the host poisons each into <c>{queue}-poison</c> after its last attempt.</summary>
     public static readonly IReadOnlyList<string> Triggered =
-        [BookingEvents, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge];
+        [BookingEvents, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge, CalendarChanges];
 
     public static readonly IReadOnlyList<string> All =
-        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge, SiteNotifications];
+        [BookingEvents, BookingEventsPoison, NewsletterEvents, ErasureRequests, MailSuppressions, ZoomConverge, ZoomEvents, ZoomMeetingChanges, RecordingConverge, CalendarConverge, CalendarChanges, SiteNotifications];
 }
 
 /// <summary>Table names used by the pipeline.</summary>
@@ -76,6 +79,9 @@ public static class TableNames
     /// <summary>Lecturers' Google connections: the sealed refresh token, the calendar id, the sync token.</summary>
     public const string CalendarConnections = "CalendarConnections";
 
+    /// <summary>Open Google watch channels (token sealed) by channel id, and each lecturer's sync debounce.</summary>
+    public const string CalendarWatchChannels = "CalendarWatchChannels";
+
     /// <summary>One-time OAuth states of consents in progress.</summary>
     public const string CalendarConnectStates = "CalendarConnectStates";
 
@@ -89,7 +95,7 @@ public static class TableNames
     public const string ProviderRateBudget = "ProviderRateBudget";
 
     public static readonly IReadOnlyList<string> All =
-        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, UnsubscribeLinks, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, UnsubscribeLinks, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarWatchChannels, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -55,6 +55,27 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task Bench_OutsideChanges_EveryHandEditIsPutBack_ByPushOrTheNightlyPass_AndAQuietLecturerCostsOneRequestANight()
+    {
+        var (exit, output, _) = await RunAsync("bench", "--scenario", "outside-changes", "--outside-edits", "10", "--lecturers", "3", "--parallelism", "8", "--json");
+
+        Assert.Equal(0, exit);
+        var figures = JsonDocument.Parse(output).RootElement.GetProperty("outsideChanges");
+        var runs = figures.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal([0.0, 0.1], runs.Select(r => r.GetProperty("dropRate").GetDouble()));
+        // With every notification delivered, push alone puts each edit back.
+        Assert.Equal((10, 0), (runs[0].GetProperty("restoredByPush").GetInt32(), runs[0].GetProperty("leftForNightly").GetInt32()));
+        Assert.All(runs, run =>
+        {
+            Assert.Equal(10, run.GetProperty("restoredByPush").GetInt32() + run.GetProperty("restoredByNightly").GetInt32());
+            Assert.Equal(run.GetProperty("restoredByPush").GetInt32(), run.GetProperty("eventWrites").GetInt32());
+            Assert.InRange(run.GetProperty("googleRequestsPerNotification").GetDouble(), 0.5, 2.0);
+            Assert.True(run.GetProperty("p95Seconds").GetDouble() >= run.GetProperty("p50Seconds").GetDouble());
+        });
+        Assert.Equal((1, 1), (figures.GetProperty("nightlyRequestsPerQuietLecturerMin").GetInt32(), figures.GetProperty("nightlyRequestsPerQuietLecturerMax").GetInt32()));
+    }
+
+    [Fact]
     public async Task Bench_Recording_StreamsTheFileIntactInTheBenchAndInAWorkerProcess_ThenZoomCopyDeleted()
     {
         var (exit, output, _) = await RunAsync("bench", "--scenario", "recording", "--recording-mb", "40", "--json");

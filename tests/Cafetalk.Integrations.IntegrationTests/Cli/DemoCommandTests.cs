@@ -45,6 +45,13 @@ public sealed class DemoCommandTests
             Assert.Equal(11, site["com.cafetalk.meeting.ready"]);
             Assert.Equal(1, site["com.cafetalk.recording.available"]);
 
+            // One lesson deleted by hand in Google (push) and one meeting in Zoom's portal (webhook): each seen, put back and told.
+            var outside = report.GetProperty("outsideChanges");
+            foreach (var provider in new[] { "google", "zoom" })
+            {
+                Assert.Equal((1, 1), (outside.GetProperty(provider).GetProperty("seen").GetInt32(), outside.GetProperty(provider).GetProperty("restored").GetInt32()));
+            }
+
             // The lesson 90 minutes away whose zoom-converge message was poisoned gets its meeting from the starts-soon check.
             var soon = report.GetProperty("startsSoon");
             Assert.Equal((1, 1, 0), (soon.GetProperty("checked").GetInt32(), soon.GetProperty("rescued").GetInt32(), soon.GetProperty("atRisk").GetInt32()));

@@ -37,12 +37,19 @@ internal sealed class CalendarHarness : IAsyncDisposable
     /// Starts the server. Most calendar tests run without the Zoom converger, so a new booking's event does not wait
     /// for a join link unless <paramref name="joinLinkWait"/> says so.
     /// </summary>
-    public static async Task<CalendarHarness> StartAsync(SandboxFixture fixture, Action<IServiceCollection>? configure = null, TimeSpan? joinLinkWait = null)
+    /// <remarks><paramref name="push"/> points Google's watch channels at this server's notification route.</remarks>
+    public static async Task<CalendarHarness> StartAsync(SandboxFixture fixture, Action<IServiceCollection>? configure = null, TimeSpan? joinLinkWait = null, bool push = false)
     {
         var server = await LocalFunctionsServer.StartAsync(baseUrl =>
         {
             fixture.Sandbox.PublicBaseUrl = baseUrl;
-            return fixture.Sandbox.Settings();
+            var settings = new Dictionary<string, string?>(fixture.Sandbox.Settings());
+            if (push)
+            {
+                settings["GoogleCalendar:NotificationAddress"] = new Uri(baseUrl, "api/" + CalendarNotifications.Route).ToString();
+            }
+
+            return settings;
         }, configure: services =>
         {
             // Backoff in milliseconds, so throttling tests take no real time.

@@ -40,6 +40,9 @@ public sealed partial class FunctionsMetadataTests
         ["CalendarDisconnect"] = new("httpTrigger", Route: "calendar/disconnect", Methods: ["POST"], AuthLevel: "Function"),
         ["CalendarConvergeFunction"] = new("queueTrigger", Queue: "calendar-converge", Connection: "AzureWebJobsStorage"),
         ["CalendarSyncFunction"] = new("timerTrigger", Schedule: "%CalendarSyncSchedule%"),
+        ["CalendarNotificationFunction"] = new("httpTrigger", Route: "google/calendar-notifications", Methods: ["POST"], AuthLevel: "Anonymous"),
+        ["CalendarChangesFunction"] = new("queueTrigger", Queue: "calendar-changes", Connection: "AzureWebJobsStorage"),
+        ["CalendarWatchRenewalFunction"] = new("timerTrigger", Schedule: "%CalendarWatchSchedule%"),
     };
 
     private sealed record ExpectedTrigger(string Type, string? Queue = null, string? Connection = null, string? Schedule = null, string? Route = null, string[]? Methods = null, string? AuthLevel = null);
@@ -138,7 +141,7 @@ public sealed partial class FunctionsMetadataTests
 
         var settings = TimerScheduleSettings();
 
-        Assert.Equal(9, settings.Length);
+        Assert.Equal(10, settings.Length);
         Assert.All(settings, name => Assert.True(values.TryGetProperty(name, out var value) && IsNcrontab(value.GetString()!),
             $"local.settings.sample.json gives timer setting '{name}' no six-field NCRONTAB value."));
     }

@@ -69,3 +69,30 @@ public sealed class Events
     [JsonProperty("nextSyncToken")]
     public string? NextSyncToken { get; set; }
 }
+
+/// <summary>A notification channel (events.watch body and answer, channels.stop body).</summary>
+public sealed class Channel
+{
+    [JsonProperty("id")]
+    public string? Id { get; set; }
+
+    [JsonProperty("type")]
+    public string? Type { get; set; }
+
+    [JsonProperty("address")]
+    public string? Address { get; set; }
+
+    /// <summary>Our per-channel secret, echoed in X-Goog-Channel-Token on every notification.</summary>
+    [JsonProperty("token")]
+    public string? Token { get; set; }
+
+    /// <summary>Unix time in milliseconds, as a string (int64 in the discovery document).</summary>
+    [JsonProperty("expiration")]
+    public string? Expiration { get; set; }
+
+    [JsonProperty("resourceId")]
+    public string? ResourceId { get; set; }
+
+    /// <summary>No secret in the default text: the token stays out of logs.</summary>
+    public override string ToString() => $"Channel {{ Id = {Id} }}";
+}

@@ -170,3 +170,17 @@ public sealed class EventsListRequest(IClientService service, string calendarId)
         Declare("maxResults", "query", false);
     }
 }
+
+/// <summary>events.watch: a channel that POSTs to our address whenever an event of the calendar changes.</summary>
+public sealed class EventsWatchRequest(IClientService service, Channel body, string calendarId)
+    : EventRequest<Channel>(service, "POST", "calendars/{calendarId}/events/watch", "watch", calendarId)
+{
+    protected override object GetBody() => body;
+}
+
+/// <summary>channels.stop: ends a channel (id and resourceId); the answer has no body.</summary>
+public sealed class ChannelsStopRequest(IClientService service, Channel body)
+    : CalendarRequest<string>(service, "POST", "channels/stop", "stop")
+{
+    protected override object GetBody() => body;
+}

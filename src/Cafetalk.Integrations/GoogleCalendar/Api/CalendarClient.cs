@@ -107,6 +107,14 @@ public sealed class CalendarClient : IDisposable
         }
     }
 
+    /// <summary>Opens a channel on the calendar's events; Google answers with its resource id and the expiration it granted.</summary>
+    public async Task<Channel> WatchEventsAsync(string calendarId, Channel channel, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        await RunAsync(new EventsWatchRequest(_service, channel, calendarId), disclosure, "events.watch", cancellationToken);
+
+    /// <summary>Stops a channel; false when Google no longer knew it (404), which counts as stopped.</summary>
+    public Task<bool> StopChannelAsync(string channelId, string resourceId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        UnlessGoneAsync(() => RunAsync(new ChannelsStopRequest(_service, new Channel { Id = channelId, ResourceId = resourceId }), disclosure, "channels.stop", cancellationToken));
+
     /// <summary>True when the call went through; false when Google answered 404/410 (the object is gone, which counts as done).</summary>
     private static async Task<bool> UnlessGoneAsync<T>(Func<Task<T>> call)
     {
