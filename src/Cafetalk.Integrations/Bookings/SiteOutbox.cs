@@ -66,7 +66,7 @@ public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
         }
 
         var sent = 0;
-        foreach (var marker in markers.OrderBy(m => Types.ToList().IndexOf(m.Type)))
+        foreach (var marker in markers.OrderBy(m => Types.TakeWhile(t => t != m.Type).Count()))
         {
             if (Notification(row, marker) is { } data)
             {

@@ -541,6 +541,7 @@ public sealed class RecordingArchiver(
             // The archive's last fact and the site's notice of it land in one write; the notice is sent after.
             await rows.Outbox.WriteAndSendAsync(p.Row, deleted, [notify], cancellationToken);
         }
+
         if (erased is not null)
         {
             await erasureFollowUps.LateRecordingDeletedAsync(erased, p.Row.RowKey, existed, cancellationToken);

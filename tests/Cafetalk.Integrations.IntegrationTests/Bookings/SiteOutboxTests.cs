@@ -3,11 +3,14 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Functions.Zoom;
 using Cafetalk.Integrations.IntegrationTests.Faults;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;
+using Cafetalk.Integrations.Operations;
 using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -191,6 +194,38 @@ public sealed class SiteOutboxTests(SandboxFixture fixture) : IClassFixture<Sand
             received.Select(n => (n.Type, n.Data.GetProperty("bookingVersion").GetInt64())));
         Assert.Equal(Tomorrow.AddHours(3).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture), received[1].Data.GetProperty("startsAt").GetString());
         Assert.Equal(3, received.Select(n => n.Id).Distinct().Count());
+    }
+
+    /// <summary>A marker as a worker leaves it when it dies right after the fact write that carried it.</summary>
+    private async Task LeaveMarkerAsync(string lecturerId, string bookingId, SiteOutboxMarker marker) =>
+        await fixture.Storage.Table(TableNames.Bookings).UpdateEntityAsync(SiteOutbox.Mark(new TableEntity(lecturerId, bookingId), [marker]), Azure.ETag.All);
+
+    [Fact]
+    public async Task ZoomRepairTimer_AfterItsRepair_SendsAMarkerAKilledRecordingWorkerLeft()
+    {
+        await IngestAsync(EventTypes.BookingConfirmed, "bk_ob_timer", 1, Tomorrow, "lec_ob_timer");
+        await LeaveMarkerAsync("lec_ob_timer", "bk_ob_timer", SiteOutboxMarker.RecordingRemoved(1, "retention", "corr-timer"));
+
+        await new ZoomRepairFunction(_services.GetRequiredService<ZoomDriftRepair>(), _services.GetRequiredService<SiteOutbox>()).Run(new TimerInfo(), CancellationToken.None);
+
+        var removed = Assert.Single(await ReceivedAsync("bk_ob_timer"), n => n.Type == SiteNotificationTypes.RecordingRemoved.Type);
+        Assert.Equal(("retention", "corr-timer"), (removed.Data.GetProperty("reason").GetString(), removed.Data.GetProperty("correlationId").GetString()));
+        Assert.Equal(string.Empty, (await RowAsync("lec_ob_timer", "bk_ob_timer")).GetString("SiteOutboxRecordingRemoved"));
+    }
+
+    [Fact]
+    public async Task Nightly_SendsAMarkerLeftBehind_AndReportsIt()
+    {
+        await IngestAsync(EventTypes.BookingConfirmed, "bk_ob_night", 1, Tomorrow, "lec_ob_night");
+        await ConvergeAsync(_services, "lec_ob_night", "bk_ob_night");
+        await LeaveMarkerAsync("lec_ob_night", "bk_ob_night", SiteOutboxMarker.RecordingUploadFailed(1, 3, zoomCopyKept: true, "corr-night"));
+
+        var report = await _services.GetRequiredService<NightlyJobs>().RunAsync();
+
+        Assert.True(report.SiteNotificationsSent >= 1, $"the nightly sent {report.SiteNotificationsSent} notifications from the outbox");
+        var failed = Assert.Single(await ReceivedAsync("bk_ob_night"), n => n.Type == SiteNotificationTypes.RecordingUploadFailed.Type);
+        Assert.Equal(3, failed.Data.GetProperty("attempts").GetInt64());
+        Assert.Equal(string.Empty, (await RowAsync("lec_ob_night", "bk_ob_night")).GetString("SiteOutboxRecordingUploadFailed"));
     }
 
     /// <summary>Kills the worker's storage at one request: that request and every one after it fail.</summary>
