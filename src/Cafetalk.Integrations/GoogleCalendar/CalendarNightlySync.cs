@@ -80,16 +80,9 @@ public sealed class CalendarNightlySync(
         return report;
     }
 
-    /// <summary>
-    /// One lecturer's incremental sync, as a push notification asks for it (<see cref="CalendarChangeSync"/>); null when
-    /// the lecturer has no live connection. Failures throw, so the queue retries.
-    /// </summary>
-    public async Task<CalendarSyncReport?> SyncOneAsync(string lecturerId, string correlationId, CancellationToken cancellationToken = default)
-    {
-        await storage.EnsureProvisionedAsync(cancellationToken);
-        var connection = await connections.FindAsync(lecturerId, cancellationToken);
-        return connection is { Status: ConnectionStatus.Connected } ? await SyncLecturerAsync(connection, correlationId, cancellationToken) : null;
-    }
+    /// <summary>One connected lecturer's incremental sync, as a push notification asks for it (<see cref="CalendarChangeSync"/>). Failures throw, so the queue retries.</summary>
+    public Task<CalendarSyncReport> SyncConnectedAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken = default) =>
+        SyncLecturerAsync(connection, correlationId, cancellationToken);
 
     private async Task<CalendarSyncReport> SyncLecturerAsync(CalendarConnection connection, string correlationId, CancellationToken cancellationToken)
     {

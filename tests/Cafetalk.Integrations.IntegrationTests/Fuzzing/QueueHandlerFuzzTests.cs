@@ -267,6 +267,10 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
             case QueueNames.ZoomMeetingChanges:
                 var meetingChange = await services.GetRequiredService<ZoomMeetingChanges>().HandleAsync(message, messageId);
                 return meetingChange is null ? new Outcome(Refused) : new Outcome($"meeting change {meetingChange}");
+            case QueueNames.CalendarChanges:
+                // A lecturer the fuzz never connected: a well-formed message ends with no sync (null), as a refused one does.
+                await services.GetRequiredService<CalendarChangeSync>().HandleAsync(message, messageId);
+                return CalendarChangeRequest.Read(message).Value is null ? new Outcome(Refused) : new Outcome("no connection to sync");
             case QueueNames.MailSuppressions:
                 await services.GetRequiredService<MailSuppressionSync>().HandleAsync(message, messageId);
                 return MailSuppressionRequest.TryParse(message) is null ? new Outcome(Refused) : new Outcome("no such subscription");
@@ -284,6 +288,7 @@ public sealed class QueueHandlerFuzzTests(FuzzFixture fixture, ITestOutputHelper
         QueueNames.ZoomEvents => ZoomEventMessage.TryParse(message) is not { } parsed || (parsed.Event == ZoomEventMessage.RecordingCompleted && parsed.MeetingId is null),
         QueueNames.ZoomMeetingChanges => ZoomEventMessage.TryParse(message) is not { MeetingId: not null, Event: ZoomEventMessage.MeetingDeleted or ZoomEventMessage.MeetingUpdated },
         QueueNames.MailSuppressions => MailSuppressionRequest.TryParse(message) is null,
+        QueueNames.CalendarChanges => CalendarChangeRequest.Read(message).Value is null,
         _ => ConvergeRequest.TryParse(message) is null,
     };
 

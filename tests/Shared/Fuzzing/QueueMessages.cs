@@ -67,6 +67,11 @@ public static class QueueMessages
         from bookingId in ValidId()
         select new JsonObject { ["lecturerId"] = lecturerId, ["bookingId"] = bookingId };
 
+    /// <summary>A <c>calendar-changes</c> message as the notification webhook writes it: the lecturer id only.</summary>
+    public static Gen<JsonObject> ValidCalendarChange() =>
+        from lecturerId in ValidId()
+        select new JsonObject { ["lecturerId"] = lecturerId };
+
     public static Gen<JsonObject> ValidSuppressionRequest() =>
         from hex in Gen.ArrayOf(Gen.Elements("0123456789abcdef".ToCharArray()), 32)
         from list in Gen.Elements("cafetalk-news", "lessons.tips")
@@ -138,6 +143,7 @@ public static class QueueMessages
         QueueNames.ZoomEvents => ValidZoomEvent(),
         QueueNames.ZoomMeetingChanges => ValidZoomMeetingChange(),
         QueueNames.MailSuppressions => ValidSuppressionRequest(),
+        QueueNames.CalendarChanges => ValidCalendarChange(),
         _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "no generator for this queue"),
     };
 
@@ -156,6 +162,7 @@ public static class QueueMessages
             ([QueueNames.ZoomEvents], ValidZoomEvent()),
             ([QueueNames.ZoomMeetingChanges], ValidZoomMeetingChange()),
             ([QueueNames.MailSuppressions], ValidSuppressionRequest()),
+            ([QueueNames.CalendarChanges], ValidCalendarChange()),
         };
         var others = Gen.OneOf(families.Where(f => !f.Queues.Contains(queue)).Select(f => f.Valid)).Select(m => m.ToJsonString());
         return Gen.Frequency(
