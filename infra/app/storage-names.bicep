@@ -33,6 +33,8 @@ var tableNames = [
   'DisclosureLedger'
   'ZoomHosts'
   'ZoomHostQuota'
+  'ZoomHostPool'
+  'ZoomHostReservations'
   'ZoomWebhookEvents'
   'CalendarConnections'
   'NewsletterSubscriptions'

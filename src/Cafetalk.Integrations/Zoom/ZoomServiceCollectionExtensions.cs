@@ -28,6 +28,9 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddTransient<ZoomAuthenticationHandler>();
         services.TryAddSingleton<ZoomBookingReference>();
         services.TryAddSingleton<ZoomHostDirectory>();
+        services.TryAddSingleton<ZoomHostPool>();
+        services.TryAddSingleton<ZoomHostReservations>();
+        services.TryAddSingleton<ZoomHostPlacer>();
         services.TryAddSingleton<ZoomDailyLimit>();
         services.TryAddSingleton<ZoomWebhookVerifier>();
         services.TryAddSingleton<ZoomWebhookHandler>();
