@@ -31,6 +31,7 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddSingleton<ZoomHostPool>();
         services.TryAddSingleton<ZoomHostReservations>();
         services.TryAddSingleton<ZoomHostPlacer>();
+        services.TryAddTransient<ZoomStartLinkFlow>();
         services.TryAddSingleton<ZoomDailyLimit>();
         services.TryAddSingleton<ZoomWebhookVerifier>();
         services.TryAddSingleton<ZoomWebhookHandler>();
