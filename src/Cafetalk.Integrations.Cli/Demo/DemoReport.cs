@@ -11,7 +11,8 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("duplicates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DuplicateCounts? Duplicates = null,
     [property: JsonPropertyName("leaks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeakCounts? Leaks = null,
     [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
-    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null)
+    [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null,
+    [property: JsonPropertyName("zoomHosts"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ZoomHostCounts? ZoomHosts = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
@@ -51,3 +52,8 @@ internal sealed record StartsSoonCounts(
     [property: JsonPropertyName("checked")] int Checked,
     [property: JsonPropertyName("rescued")] int Rescued,
     [property: JsonPropertyName("atRisk")] int AtRisk);
+
+/// <summary>Zoom hosts that hold meetings, and pairs of meetings overlapping on one host (Zoom would let only one start).</summary>
+internal sealed record ZoomHostCounts(
+    [property: JsonPropertyName("used")] int Used,
+    [property: JsonPropertyName("overlaps")] int Overlaps);
