@@ -16,11 +16,16 @@ public sealed record ZoomHostChoice(string HostId, int Lane);
 /// Chooses a pool host for a lesson, without I/O. A host fits when one of its lanes has every slot of the lesson free
 /// (or already held by this booking) and it has a create/update left today. The choice is stable: the meeting's
 /// current host when it still fits, else a host where this booking already holds slots (a converge that lost a race),
-/// else the fitting host with the most of today's allowance left, so creates spread over the pool before any host
-/// nears its daily limit (ties: host id, for a repeatable choice). Null when no host fits.
+/// else a fitting host among those with the most of today's allowance left (within <see cref="SpreadBand"/> of the
+/// most), so creates spread over the pool before any host nears its daily limit; among those, the one a hash of the
+/// booking and host ranks first: repeatable for a booking, and concurrent placements of different bookings pick
+/// different hosts instead of racing for one. Null when no host fits.
 /// </summary>
 public static class ZoomHostPlacement
 {
+    /// <summary>Hosts whose allowance left is this close to the most are equally good: the hash picks among them.</summary>
+    public const int SpreadBand = 10;
+
     public static ZoomHostChoice? Choose(IReadOnlyList<ZoomHostLoad> pool, ZoomPlacementRequest request)
     {
         if (request.CurrentHostId is { } current && pool.FirstOrDefault(h => h.Host.HostId == current) is { } currentLoad
@@ -36,13 +41,24 @@ public static class ZoomHostPlacement
             return new ZoomHostChoice(held.Host.HostId, FittingLane(held, request, LaneHeldBy(held, request))!.Value);
         }
 
-        var best = pool
-            .Where(h => FittingLane(h, request, null) is not null)
-            .OrderByDescending(h => h.Headroom)
+        var fitting = pool.Where(h => FittingLane(h, request, null) is not null).ToList();
+        if (fitting.Count == 0)
+        {
+            return null;
+        }
+
+        var most = fitting.Max(h => h.Headroom);
+        var best = fitting
+            .Where(h => h.Headroom >= most - SpreadBand)
+            .OrderByDescending(h => Rank(request.BookingId, h.Host.HostId))
             .ThenBy(h => h.Host.HostId, StringComparer.Ordinal)
-            .FirstOrDefault();
-        return best is null ? null : new ZoomHostChoice(best.Host.HostId, FittingLane(best, request, null)!.Value);
+            .First();
+        return new ZoomHostChoice(best.Host.HostId, FittingLane(best, request, null)!.Value);
     }
+
+    /// <summary>Rendezvous hashing: a stable pseudo-random rank of a host for a booking.</summary>
+    private static ulong Rank(string bookingId, string hostId) =>
+        BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bookingId + "\n" + hostId)), 0);
 
     /// <summary>Whether <paramref name="lane"/> of the host has every slot free or held by this booking.</summary>
     public static bool LaneFits(ZoomHostLoad load, ZoomPlacementRequest request, int lane) =>

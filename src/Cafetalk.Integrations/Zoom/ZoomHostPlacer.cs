@@ -31,7 +31,7 @@ public sealed class ZoomHostPlacer(
     TimeProvider time,
     ILogger<ZoomHostPlacer> logger)
 {
-    public const int MaxAttempts = 5;
+    public const int MaxAttempts = 8;
 
     public async Task<ZoomHostPlacementResult> PlaceAsync(string bookingId, DateTimeOffset startsAtUtc, int durationMinutes,
         string? currentHostId, int? currentLane, CancellationToken cancellationToken = default)

@@ -88,11 +88,24 @@ public sealed class ZoomHostPlacementTests
     }
 
     [Fact]
-    public void Choose_TiesBreakByHostId_SoTheChoiceRepeats()
+    public void Choose_AmongEquallyFreeHosts_RepeatsForABooking_AndSpreadsDifferentBookings()
     {
-        var pool = new[] { Host("host-c"), Host("host-a"), Host("host-b") };
+        var pool = Enumerable.Range(1, 8).Select(i => Host($"host-{i}", used: i)).ToArray(); // all within the spread band
 
-        Assert.Equal("host-a", ZoomHostPlacement.Choose(pool, Lesson(Nine))!.HostId);
+        var first = ZoomHostPlacement.Choose(pool, Lesson(Nine, booking: "bk_x"))!.HostId;
+        var reversed = ZoomHostPlacement.Choose(pool.Reverse().ToArray(), Lesson(Nine, booking: "bk_x"))!.HostId;
+        var chosen = Enumerable.Range(0, 40).Select(i => ZoomHostPlacement.Choose(pool, Lesson(Nine, booking: $"bk_{i}"))!.HostId).ToHashSet();
+
+        Assert.Equal(first, reversed);
+        Assert.True(chosen.Count >= 5, $"40 concurrent bookings went to only {chosen.Count} of 8 hosts");
+    }
+
+    [Fact]
+    public void Choose_HostFarBelowTheMostAllowance_IsNotChosenWhileOthersFit()
+    {
+        var pool = new[] { Host("host-a", used: 0), Host("host-b", used: ZoomHostPlacement.SpreadBand + 1) };
+
+        Assert.All(Enumerable.Range(0, 20), i => Assert.Equal("host-a", ZoomHostPlacement.Choose(pool, Lesson(Nine, booking: $"bk_{i}"))!.HostId));
     }
 
     [Fact]
