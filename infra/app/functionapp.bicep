@@ -146,6 +146,8 @@ var settings = {
   Erasure__MemberKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}erasure-member-key)'
   // The privacy-office routes' own key (export, erase): no function or host key opens them.
   PrivacyOffice__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}privacy-office-api-key)'
+  // The site's key for a pool-hosted lesson's start link (POST /api/zoom/start-link/...), besides the function key.
+  Zoom__StartLinkSiteKey: '@Microsoft.KeyVault(SecretUri=${secretsUri}zoom-start-link-site-key)'
 }
 
 // Key rings bind to Dictionary<keyId, key>: one setting and one secret per key id, so rotating adds an id here.

@@ -35,6 +35,8 @@ var tableNames = [
   'DisclosureLedger'
   'ZoomHosts'
   'ZoomHostQuota'
+  'ZoomHostPool'
+  'ZoomHostReservations'
   'ZoomWebhookEvents'
   'CalendarConnections'
   'CalendarWatchChannels'

@@ -63,6 +63,7 @@ internal static class CliApplication
         root.Subcommands.Add(Commands.ServeCommand.Create(stdout));
         root.Subcommands.Add(Commands.SyncCommand.Create(stdout, stderr));
         root.Subcommands.Add(Commands.EraseCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Commands.ZoomHostsCommands.Create(stdout));
         return root;
     }
 

@@ -132,6 +132,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             ["ErasureRetrySchedule"] = "0 15 3 * * *",
             ["HostPoisonSweepSchedule"] = "0 */5 * * * *",
             ["PrivacyOffice:ApiKey"] = Keys.PrivacyOfficeApiKey,
+            ["Zoom:StartLinkSiteKey"] = Keys.StartLinkSiteKey,
             ["Vimeo:ReferenceKey"] = Keys.VimeoReference,
             ["VimeoRetentionSchedule"] = "0 30 3 * * *",
         };

@@ -8,6 +8,9 @@ public sealed record SandboxKeys(string FieldProtection, string NewsletterToken,
     /// <summary>The HMAC key of ids derived from member ids (erasure receipts, correlation ids, tombstones).</summary>
     public string ErasureMemberKey { get; } = NewKey();
 
+    /// <summary>The key the Cafetalk site presents to fetch a pool-hosted lesson's start link.</summary>
+    public string StartLinkSiteKey { get; } = NewKey();
+
     /// <summary>The privacy office's key pair for sealed mappings: the app gets the public half only.</summary>
     public PrivacyOfficeKeyPair PrivacyOffice { get; } = PrivacyOfficeKeyPair.Generate();
 

@@ -26,6 +26,7 @@ internal static class BenchCommand
         });
         var bookings = Count("--bookings", "Bookings in the pipeline run, each confirmed, rescheduled and cancelled.", 600, 1, 20_000);
         var lecturers = Count("--lecturers", "Lecturers the pipeline run's bookings spread over (each connected to Google Calendar).", 20, 1, 2_000);
+        var poolHosts = Count("--pool-hosts", "Zoom host pool of the pipeline run; 0 gives every lecturer their own Zoom user.", 0, 0, 500);
         var parallelism = Count("--parallelism", "Messages in flight at once (one Functions instance runs 16 + 8).", 16, 1, 256);
         var rateBookings = Count("--rate-bookings", "Bookings queued against Zoom's 20 requests/s.", 600, 10, 20_000);
         var syncLecturers = Count("--sync-lecturers", "Connected lecturers in the nightly-sync run.", 1_000, 1, 10_000);
@@ -39,7 +40,7 @@ internal static class BenchCommand
             "requests and peak memory, a large recording streamed from Zoom to Vimeo. Only loopback addresses are used.\n" +
             "Example: cafetalk-integrations bench --scenario pipeline --bookings 600 --parallelism 16 --json")
         {
-            scenario, bookings, lecturers, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, outsideEdits, json,
+            scenario, bookings, lecturers, poolHosts, parallelism, rateBookings, syncLecturers, syncBookings, memoryBookings, recordingMegabytes, outsideEdits, json,
         };
         command.Subcommands.Add(RecordingWorkerCommand.Create(stdout));
         command.SetAction(async (parse, cancellationToken) =>
@@ -47,7 +48,7 @@ internal static class BenchCommand
             var chosen = parse.GetValue(scenario) ?? ["all"];
             var scenarios = chosen.Contains("all") ? BenchRunner.AllScenarios.ToHashSet() : chosen.ToHashSet();
             var options = new BenchOptions(scenarios, parse.GetValue(bookings), parse.GetValue(lecturers), parse.GetValue(parallelism), parse.GetValue(rateBookings),
-                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(recordingMegabytes), parse.GetValue(json), parse.GetValue(outsideEdits));
+                parse.GetValue(syncLecturers), parse.GetValue(syncBookings), parse.GetValue(memoryBookings), parse.GetValue(recordingMegabytes), parse.GetValue(json), parse.GetValue(outsideEdits), parse.GetValue(poolHosts));
             return await new BenchRunner(CliApplication.CreateConsole(stdout), stdout).RunAsync(options, cancellationToken);
         });
         return command;

@@ -45,7 +45,14 @@ internal sealed record PipelineFigures(
     int DuplicateEvents,
     int FieldsOutsideAllowlist,
     long LedgerRows,
-    bool LedgerVerified);
+    bool LedgerVerified)
+{
+    /// <summary>Pool hosts the run placed lessons on (0: every lecturer had their own Zoom user).</summary>
+    public int PoolHosts { get; init; }
+
+    /// <summary>Pairs of meetings overlapping on one Zoom host at the end of the run.</summary>
+    public int ZoomHostOverlaps { get; init; }
+}
 
 /// <summary>600 bookings against Zoom's per-second budget.</summary>
 internal sealed record ZoomRateFigures(

@@ -30,7 +30,8 @@ internal sealed record BenchOptions(
     int MemoryBookings,
     int RecordingMegabytes,
     bool Json,
-    int OutsideEdits = 100);
+    int OutsideEdits = 100,
+    int PoolHosts = 0);
 
 /// <summary>
 /// The end-to-end load run: each scenario starts its own Sandbox, drives the real functions through the local
@@ -78,7 +79,20 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         await using var bench = await BenchSandbox.StartAsync(new Dictionary<string, string?> { ["Zoom:RequestsPerSecond"] = "200" }, cancellationToken);
         bench.Sandbox.Zoom.RequestsPerSecond = int.MaxValue;
         var lecturers = Lecturers("lec_bench", options.Lecturers);
-        await bench.AssignZoomHostsAsync(lecturers, cancellationToken);
+        if (options.PoolHosts > 0)
+        {
+            // No lecturer has their own Zoom user: every lesson is placed on the pool.
+            await bench.Storage.EnsureProvisionedAsync(cancellationToken);
+            for (var h = 0; h < options.PoolHosts; h++)
+            {
+                await bench.Services.GetRequiredService<Zoom.ZoomHostPool>().AddAsync($"pool-host-{h:D3}", 1, null, cancellationToken);
+            }
+        }
+        else
+        {
+            await bench.AssignZoomHostsAsync(lecturers, cancellationToken);
+        }
+
         await bench.ConnectCalendarsAsync(lecturers, cancellationToken);
         await bench.Pump.RunUntilIdleAsync(options.Parallelism, cancellationToken);
         // The setup's notifications (calendars connected) are the site's before the phases start: not a phase's.
@@ -98,7 +112,11 @@ internal sealed class BenchRunner(IAnsiConsole console, TextWriter stdout)
         var verification = await bench.Services.GetRequiredService<LedgerVerifier>().VerifyAsync(cancellationToken);
         return new PipelineFigures(options.Bookings, lecturers.Count, options.Parallelism, baseline, phases,
             DemoRunner.ZoomDuplicates(bench.Sandbox), DemoRunner.GoogleDuplicates(bench.Sandbox),
-            DemoRunner.Leaks(bench.Sandbox, bench.Services.GetRequiredService<DisclosurePolicy>()), verification.Rows, verification.IsIntact);
+            DemoRunner.Leaks(bench.Sandbox, bench.Services.GetRequiredService<DisclosurePolicy>()), verification.Rows, verification.IsIntact)
+        {
+            PoolHosts = options.PoolHosts,
+            ZoomHostOverlaps = bench.Sandbox.Zoom.OverlappingMeetings,
+        };
     }
 
     private static async Task<PhaseFigures> PhaseAsync(BenchSandbox bench, StorageBaseline baseline, string phase, IEnumerable<string> events, BenchOptions options, CancellationToken cancellationToken)

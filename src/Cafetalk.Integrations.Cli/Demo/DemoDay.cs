@@ -60,6 +60,14 @@ internal sealed class DemoDay
             }
         }
 
+        // Every lecturer teaches at 18:00: none has their own Zoom user, so the three lessons need three pool hosts.
+        for (var l = 0; l < Lecturers.Length; l++)
+        {
+            var bookingId = $"bk_demo_overlap_{l + 1}";
+            Bookings.Add((Lecturers[l], bookingId, $"stu_demo_{l + 5}", false));
+            events.Add(SampleEvents.Booking(EventTypes.BookingConfirmed, bookingId, 1, tomorrow.AddHours(12), Lecturers[l], $"stu_demo_{l + 5}", 50, Zones[l], true, false));
+        }
+
         for (var s = 1; s <= 4; s++)
         {
             events.Add(SampleEvents.NewsletterSubscribed($"stu_demo_{s}", $"stu_demo_{s}@example.jp", "cafetalk-news", s % 2 == 0 ? "en" : "ja"));
@@ -71,6 +79,9 @@ internal sealed class DemoDay
         events.Add(SampleEvents.Booking(EventTypes.BookingConfirmed, "bk_demo_bad", 1, tomorrow, durationMinutes: 0));
         Events = events;
     }
+
+    /// <summary>The Zoom users of the demo's host pool (concurrency 1 each): lessons of lecturers without their own go on them.</summary>
+    public static readonly string[] PoolHosts = ["sandbox-pool-host-1", "sandbox-pool-host-2", "sandbox-pool-host-3"];
 
     /// <summary>The messages of the morning, in publishing order.</summary>
     public IReadOnlyList<string> Events { get; }

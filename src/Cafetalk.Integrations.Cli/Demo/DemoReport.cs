@@ -13,7 +13,8 @@ internal sealed record DemoReport(
     [property: JsonPropertyName("siteNotifications"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? SiteNotifications = null,
     [property: JsonPropertyName("startsSoon"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] StartsSoonCounts? StartsSoon = null,
     [property: JsonIgnore] IReadOnlyList<SiteViewOfABooking>? SiteView = null,
-    [property: JsonPropertyName("outsideChanges"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OutsideChangeCounts? OutsideChanges = null)
+    [property: JsonPropertyName("outsideChanges"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OutsideChangeCounts? OutsideChanges = null,
+    [property: JsonPropertyName("zoomHosts"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ZoomHostCounts? ZoomHosts = null)
 {
     public static DemoReport From(DrainTally tally) => new(EventCounts.From(tally));
 }
@@ -56,3 +57,8 @@ internal sealed record StartsSoonCounts(
     [property: JsonPropertyName("checked")] int Checked,
     [property: JsonPropertyName("rescued")] int Rescued,
     [property: JsonPropertyName("atRisk")] int AtRisk);
+
+/// <summary>Zoom hosts that hold meetings, and pairs of meetings overlapping on one host (Zoom would let only one start).</summary>
+internal sealed record ZoomHostCounts(
+    [property: JsonPropertyName("used")] int Used,
+    [property: JsonPropertyName("overlaps")] int Overlaps);

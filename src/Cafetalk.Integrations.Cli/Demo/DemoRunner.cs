@@ -44,6 +44,11 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         var services = server.Services;
         var storage = services.GetRequiredService<StorageAccount>();
         await storage.EnsureProvisionedAsync(cancellationToken);
+        foreach (var host in DemoDay.PoolHosts)
+        {
+            await services.GetRequiredService<Zoom.ZoomHostPool>().AddAsync(host, 1, null, cancellationToken);
+        }
+
         var drainer = ActivatorUtilities.CreateInstance<QueueDrainer>(services);
         var pump = ActivatorUtilities.CreateInstance<LocalQueuePump>(services);
         var tally = new DrainTally();
@@ -117,7 +122,8 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             siteNotifications,
             startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count),
             siteView,
-            new OutsideChangeCounts(outside.GetValueOrDefault("google") ?? new(0, 0), outside.GetValueOrDefault("zoom") ?? new(0, 0)));
+            new OutsideChangeCounts(outside.GetValueOrDefault("google") ?? new(0, 0), outside.GetValueOrDefault("zoom") ?? new(0, 0)),
+            new ZoomHostCounts(sandbox.Zoom.Meetings.Select(m => m.HostId).Distinct().Count(), sandbox.Zoom.OverlappingMeetings));
         if (options.WireLog is not null)
         {
             await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
@@ -318,6 +324,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         providers.AddRow(report.ProviderRequests!.Zoom.ToString(), report.ProviderRequests.Google.ToString(), report.ProviderRequests.Vimeo.ToString(),
             report.ProviderRequests.Mail.ToString(), report.Duplicates!.Zoom.ToString(), report.Duplicates.Google.ToString(), report.Leaks!.FieldsOutsideAllowlist.ToString());
         console.Write(providers);
+        console.MarkupLine($"Zoom hosts: {report.ZoomHosts!.Used} hold meetings, {report.ZoomHosts.Overlaps} pair(s) of meetings overlap on one host (lecturers without their own Zoom user share the pool).");
         var site = new Table().Title("What the booking system heard back (site-notifications)").AddColumns("type", "count");
         foreach (var (type, count) in report.SiteNotifications ?? new Dictionary<string, int>())
         {

@@ -163,6 +163,35 @@ public sealed class ZoomSimulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Pairs of meetings on one host whose times overlap. Zoom lets a user schedule as many meetings as they like and
+    /// only refuses to run a second at once (1 at a time on Pro, 2 on Business and above), so the simulator accepts
+    /// overlapping creates, as Zoom does, and counts them here for tests and the demo.
+    /// </summary>
+    public int OverlappingMeetings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var overlaps = 0;
+                foreach (var host in _meetings.Values.GroupBy(m => m.HostId))
+                {
+                    var spans = host.Select(m => (Start: StartsAt(m), End: EndsAt(m))).OrderBy(s => s.Start).ToList();
+                    for (var i = 0; i < spans.Count; i++)
+                    {
+                        for (var j = i + 1; j < spans.Count && spans[j].Start < spans[i].End; j++)
+                        {
+                            overlaps++;
+                        }
+                    }
+                }
+
+                return overlaps;
+            }
+        }
+    }
+
     /// <summary>How many 429s the per-second budget has answered.</summary>
     public int ThrottledCount
     {
@@ -850,8 +879,15 @@ public sealed class ZoomSimulator : IAsyncDisposable
         var joinUrl = $"{BaseAddress}j/{meeting.Id}?pwd={Convert.ToHexStringLower(HMACSHA256.HashData(_joinPasswordKey, BitConverter.GetBytes(meeting.Id)))[..20]}";
         Issued.Add("zoom-join-url", joinUrl);
         described["join_url"] = joinUrl;
+        // Like Zoom's, a start link carries a fresh host token (ZAK) on every read and expires; a secret, never logged.
+        var startUrl = $"{BaseAddress}s/{meeting.Id}?zak=zak-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}";
+        Issued.Add("zoom-start-url", startUrl);
+        described["start_url"] = startUrl;
         return described;
     }
+
+    private static DateTimeOffset StartsAt(SimulatedMeeting meeting) =>
+        DateTimeOffset.TryParse(meeting.Body["start_time"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MaxValue;
 
     private static DateTimeOffset EndsAt(SimulatedMeeting meeting)
     {

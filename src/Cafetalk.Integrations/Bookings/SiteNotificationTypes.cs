@@ -124,7 +124,7 @@ public static class SiteNotificationTypes
         [Booking(), Lecturer(), Version(), new("provider", SiteFieldKind.Choice, true, "Which provider.", Providers),
          new("problem", SiteFieldKind.Choice, true, "What is wrong.", ["not-created", "not-updated", "not-deleted", "no-join-link"]),
          new("minutesBeforeLesson", SiteFieldKind.WholeNumber, true, "Minutes from now to the lesson's start when this was sent.") { Example = 45, Volatile = true }, Correlation()])
-    { SentBy = "`Operations/StartsSoonCheck`" };
+    { SentBy = "`Operations/StartsSoonCheck`; `Zoom/ZoomHostPlacer` when no pool host is free" };
 
     public static readonly SiteNotificationType ChangedOutside = new("com.cafetalk.booking.changed-outside", "/cafetalk-integrations/bookings",
         "Someone changed the lesson's meeting or calendar event outside Cafetalk (deleted or moved it); the pipeline put it back to the booking, with a new join link when the meeting had to be made again.",

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Cafetalk.Integrations.Http;
 using Microsoft.Extensions.Options;
 
 namespace Cafetalk.Integrations.Disclosure;
@@ -25,15 +24,5 @@ public sealed class PrivacyOfficeCredential(IOptions<PrivacyOfficeOptions> optio
     public const int MinimumKeyLength = 32;
 
     /// <summary>True when the request carried exactly one value of <see cref="HeaderName"/> (<paramref name="headerValues"/>) and it is the configured key.</summary>
-    public bool IsPresentedIn(IReadOnlyList<string?> headerValues)
-    {
-        var configured = options.Value.ApiKey;
-        if (configured is null || configured.Length < MinimumKeyLength || headerValues is not [{ } presented])
-        {
-            return false;
-        }
-
-        // Hashes of equal length, compared in constant time, so neither length nor prefix leaks through timing.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
-    }
+    public bool IsPresentedIn(IReadOnlyList<string?> headerValues) => PresentedKey.Matches(headerValues, options.Value.ApiKey, MinimumKeyLength);
 }

@@ -61,6 +61,12 @@ public static class TableNames
     /// <summary>Meeting creates/updates used per Zoom host per UTC day.</summary>
     public const string ZoomHostQuota = "ZoomHostQuota";
 
+    /// <summary>The pool of Zoom host users for lecturers without their own: each host's concurrency and daily create/update limit.</summary>
+    public const string ZoomHostPool = "ZoomHostPool";
+
+    /// <summary>Per pool host and lane, the 5-minute slots each booking's meeting holds (insert-if-absent: one booking per slot).</summary>
+    public const string ZoomHostReservations = "ZoomHostReservations";
+
     /// <summary>Keys of Zoom webhook events already accepted, so a replay is never enqueued twice.</summary>
     public const string ZoomWebhookEvents = "ZoomWebhookEvents";
 
@@ -95,7 +101,7 @@ public static class TableNames
     public const string ProviderRateBudget = "ProviderRateBudget";
 
     public static readonly IReadOnlyList<string> All =
-        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, UnsubscribeLinks, ZoomHosts, ZoomHostQuota, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarWatchChannels, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
+        [Bookings, DisclosureLedger, Subjects, ErasureReceipts, NewsletterSubscriptions, UnsubscribeLinks, ZoomHosts, ZoomHostQuota, ZoomHostPool, ZoomHostReservations, ZoomWebhookEvents, VimeoFolders, CalendarConnections, CalendarWatchChannels, CalendarConnectStates, CalendarConnectTickets, FormTokens, ProviderRateBudget];
 }
 
 /// <summary>Blob containers used by the pipeline.</summary>

@@ -37,6 +37,7 @@ public sealed class MeetingConverger(
     BookingRows rows,
     ZoomClient zoom,
     ZoomHostDirectory hosts,
+    ZoomHostPlacer placer,
     ZoomDailyLimit dailyLimit,
     ZoomBookingReference references,
     ZoomDisclosures disclosures,
@@ -61,7 +62,7 @@ public sealed class MeetingConverger(
     }
 
     /// <summary>What Zoom must be told on one read of the row; the host is resolved before a create's lease names it.</summary>
-    private sealed record MeetingPlan(MeetingStep Step, string? HostId = null);
+    private sealed record MeetingPlan(MeetingStep Step, string? HostId = null, int Lane = -1);
 
     private enum MeetingStep
     {
@@ -85,7 +86,7 @@ public sealed class MeetingConverger(
         public IReadOnlyList<SiteNotificationType> Notifies { get; } = [SiteNotificationTypes.MeetingReady, SiteNotificationTypes.MeetingRemoved];
 
         public Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken) =>
-            converger.PlanAsync(booking, cancellationToken);
+            converger.PlanAsync(booking, correlationId, cancellationToken);
 
         public Task<ConvergeAct<MeetingConvergeResult>> ActAsync(BookingSnapshot booking, MeetingPlan plan, CancellationToken cancellationToken)
         {
@@ -94,7 +95,7 @@ public sealed class MeetingConverger(
             return plan.Step switch
             {
                 MeetingStep.RecoverInterruptedCreate => converger.RecoverInterruptedCreateAsync(p, cancellationToken),
-                MeetingStep.Create => converger.CreateAsync(p, plan.HostId!, cancellationToken),
+                MeetingStep.Create => converger.CreateAsync(p, plan.HostId!, plan.Lane, cancellationToken),
                 MeetingStep.Update => converger.UpdateAsync(p, p.Facts.MeetingId!, cancellationToken),
                 _ => converger.DeleteAsync(p, p.Facts.MeetingId!, cancellationToken),
             };
@@ -102,7 +103,7 @@ public sealed class MeetingConverger(
     }
 
     /// <summary>One decision on one read of the row: what Zoom must be told, or nothing.</summary>
-    private async Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, CancellationToken cancellationToken)
+    private async Task<ConvergePlan<MeetingPlan, MeetingConvergeResult>> PlanAsync(BookingSnapshot booking, string correlationId, CancellationToken cancellationToken)
     {
         var facts = ZoomMeetingColumns.Read(booking.Row);
         var desired = booking.Desired;
@@ -124,19 +125,46 @@ public sealed class MeetingConverger(
                 return Act(new MeetingPlan(MeetingStep.Update));
             case BookingStatus.Confirmed:
                 // Zoom has no idempotency key: the create's lease is the claim, so one converger creates.
-                var hostId = await hosts.ResolveAsync(desired.LecturerId, cancellationToken);
-                return Act(new MeetingPlan(MeetingStep.Create, hostId), ZoomMeetingColumns.Lease(booking.Row, hostId, time.GetUtcNow() + options.Value.CreateLease));
+                var (hostId, lane, placement) = await HostForCreateAsync(desired, facts, cancellationToken);
+                if (placement == ZoomHostPlacementStatus.NoFreeHost)
+                {
+                    var retryAt = await placer.NoFreeHostAsync(desired, created: true, correlationId, cancellationToken);
+                    return Nothing(new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: retryAt));
+                }
+
+                return Act(new MeetingPlan(MeetingStep.Create, hostId, lane), ZoomMeetingColumns.Lease(booking.Row, hostId!, time.GetUtcNow() + options.Value.CreateLease, lane));
             default:
                 // Cancelled with nothing created, or completed: Zoom already looks right.
                 return Nothing(new MeetingConvergeResult(MeetingConvergence.UpToDate, facts.HasLiveMeeting ? facts.MeetingId : null));
         }
     }
 
+    /// <summary>
+    /// The lecturer's own Zoom user when they have one; else a pool host with a free lane (kept from the row when it
+    /// still fits); else, with no pool, the default host. The lane is -1 off the pool.
+    /// </summary>
+    private async Task<(string? HostId, int Lane, ZoomHostPlacementStatus Placement)> HostForCreateAsync(DesiredState desired, ZoomMeetingFacts facts, CancellationToken cancellationToken)
+    {
+        if (await hosts.FindAssignedAsync(desired.LecturerId, cancellationToken) is { } own)
+        {
+            return (own, -1, ZoomHostPlacementStatus.NoPool);
+        }
+
+        var placed = await placer.PlaceAsync(desired.BookingId, desired.StartsAtUtc, desired.DurationMinutes,
+            facts.OnPoolHost ? facts.HostId : null, facts.OnPoolHost ? facts.HostLane : null, cancellationToken);
+        return placed.Status switch
+        {
+            ZoomHostPlacementStatus.Placed => (placed.HostId, placed.Lane, placed.Status),
+            ZoomHostPlacementStatus.NoPool => (options.Value.DefaultHostUserId, -1, placed.Status),
+            _ => (null, -1, placed.Status),
+        };
+    }
+
     private static ConvergePlan<MeetingPlan, MeetingConvergeResult> Nothing(MeetingConvergeResult result) => ConvergePlan.Nothing<MeetingPlan, MeetingConvergeResult>(result);
 
     private static ConvergePlan<MeetingPlan, MeetingConvergeResult> Act(MeetingPlan plan, TableEntity? claim = null) => ConvergePlan.Act<MeetingPlan, MeetingConvergeResult>(plan, claim);
 
-    private async Task<ConvergeAct<MeetingConvergeResult>> CreateAsync(Pending p, string hostId, CancellationToken cancellationToken)
+    private async Task<ConvergeAct<MeetingConvergeResult>> CreateAsync(Pending p, string hostId, int lane, CancellationToken cancellationToken)
     {
         var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
         var disclosure = Disclosure(p, ZoomOperation.CreateMeeting, hostId, null, ZoomMeetingPayload.FieldNames);
@@ -145,6 +173,13 @@ public sealed class MeetingConverger(
         {
             await dailyLimit.ReserveAsync(hostId, cancellationToken);
             created = await DiscloseAsync(disclosure, context => zoom.CreateMeetingAsync(hostId, request, context, cancellationToken), m => Id(m.Id), cancellationToken);
+        }
+        catch (ZoomDailyLimitReachedException) when (lane >= 0)
+        {
+            // Another app spent this pool host's day: with it marked spent, placement chooses another host at once.
+            await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
+            await placer.ReleaseAsync(hostId, lane, p.Desired.BookingId, p.Desired.StartsAtUtc, p.Desired.DurationMinutes, cancellationToken: cancellationToken);
+            return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.UpToDate), ZoomMeetingColumns.Released(p.Row)) { ReadAgain = true, ChangedProvider = false };
         }
         catch (ZoomDailyLimitReachedException)
         {
@@ -157,7 +192,7 @@ public sealed class MeetingConverger(
         var meetingId = Id(created.Id);
         logger.LogInformation("Zoom meeting {MeetingId} created on host {HostId} for booking {BookingId} v{Version}", meetingId, hostId, p.Desired.BookingId, p.Desired.Version);
         return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Created, meetingId),
-            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl))
+            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl, lane))
         {
             AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
             Notify = [MeetingReady(p)],
@@ -167,6 +202,24 @@ public sealed class MeetingConverger(
     private async Task<ConvergeAct<MeetingConvergeResult>> UpdateAsync(Pending p, string meetingId, CancellationToken cancellationToken)
     {
         var hostId = p.Facts.HostId ?? await hosts.ResolveAsync(p.Desired.LecturerId, cancellationToken);
+        int? lane = null;
+        if (p.Facts.OnPoolHost)
+        {
+            // A reschedule on a pool host: the new time must fit a lane, on this host if it can, else the meeting moves.
+            var placed = await placer.PlaceAsync(p.Desired.BookingId, p.Desired.StartsAtUtc, p.Desired.DurationMinutes, hostId, p.Facts.HostLane, cancellationToken);
+            switch (placed.Status)
+            {
+                case ZoomHostPlacementStatus.NoFreeHost:
+                    var retryAt = await placer.NoFreeHostAsync(p.Desired, created: false, p.CorrelationId, cancellationToken);
+                    return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deferred, meetingId, retryAt)) { ChangedProvider = false };
+                case ZoomHostPlacementStatus.Placed when placed.HostId != hostId:
+                    return await MoveAsync(p, meetingId, placed.HostId!, cancellationToken);
+                case ZoomHostPlacementStatus.Placed:
+                    lane = placed.Lane;
+                    break;
+            }
+        }
+
         var request = ZoomMeetingPayload.Build(p.Desired, references.For(p.Desired.BookingId));
         var disclosure = Disclosure(p, ZoomOperation.UpdateMeeting, hostId, meetingId, ZoomMeetingPayload.FieldNames);
         bool found;
@@ -189,12 +242,45 @@ public sealed class MeetingConverger(
             return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.UpToDate), ZoomMeetingColumns.Forgotten(p.Row)) { ReadAgain = true };
         }
 
+        if (lane is { } newLane)
+        {
+            await ReleaseOldSlotsAsync(p, keepLane: newLane, cancellationToken);
+        }
+
         logger.LogInformation("Zoom meeting {MeetingId} updated for booking {BookingId} v{Version}", meetingId, p.Desired.BookingId, p.Desired.Version);
         return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Updated, meetingId),
-            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow()))
+            ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), lane: lane))
         {
             Notify = [MeetingReady(p)],
         };
+    }
+
+    /// <summary>
+    /// The new time overlaps another lesson on the meeting's pool host and Zoom's update cannot change a meeting's host:
+    /// delete it here, forget it, and the loop's next pass creates it on the host whose slots were just reserved (a new
+    /// join link, which reaches the calendar and the site like any new meeting's).
+    /// </summary>
+    private async Task<ConvergeAct<MeetingConvergeResult>> MoveAsync(Pending p, string meetingId, string newHostId, CancellationToken cancellationToken)
+    {
+        var oldHostId = p.Facts.HostId!;
+        var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, oldHostId, meetingId, []);
+        await DiscloseAsync(disclosure, context => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), context, cancellationToken), _ => meetingId, cancellationToken);
+        await ReleaseOldSlotsAsync(p, keepLane: null, cancellationToken);
+        logger.LogInformation("Zoom meeting {MeetingId} of rescheduled booking {BookingId} deleted on host {HostId}: the new time overlaps there; moving to host {NewHostId}",
+            meetingId, p.Desired.BookingId, oldHostId, newHostId);
+        return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId), ZoomMeetingColumns.Moved(p.Row)) { ReadAgain = true };
+    }
+
+    /// <summary>Frees the slots the meeting held for the time Zoom had, except those its new time uses on <paramref name="keepLane"/>.</summary>
+    private async Task ReleaseOldSlotsAsync(Pending p, int? keepLane, CancellationToken cancellationToken)
+    {
+        if (p.Facts is not { OnPoolHost: true, HostId: { } hostId, HostLane: { } oldLane, StartsAtUtc: { } oldStart, DurationMinutes: { } oldDuration })
+        {
+            return;
+        }
+
+        var keep = keepLane == oldLane ? placer.Slots(p.Desired.StartsAtUtc, p.Desired.DurationMinutes).ToHashSet(StringComparer.Ordinal) : null;
+        await placer.ReleaseAsync(hostId, oldLane, p.Desired.BookingId, oldStart, oldDuration, keep, cancellationToken);
     }
 
     private async Task<ConvergeAct<MeetingConvergeResult>> DeleteAsync(Pending p, string meetingId, CancellationToken cancellationToken)
@@ -202,6 +288,7 @@ public sealed class MeetingConverger(
         var hostId = p.Facts.HostId ?? options.Value.DefaultHostUserId;
         var disclosure = Disclosure(p, ZoomOperation.DeleteMeeting, hostId, meetingId, []);
         var existed = await DiscloseAsync(disclosure, context => zoom.DeleteMeetingAsync(long.Parse(meetingId, CultureInfo.InvariantCulture), context, cancellationToken), _ => meetingId, cancellationToken);
+        await ReleaseOldSlotsAsync(p, keepLane: null, cancellationToken);
         logger.LogInformation("Zoom meeting {MeetingId} of cancelled booking {BookingId} deleted (it {Existed} in Zoom)", meetingId, p.Desired.BookingId, existed ? "existed" : "was already gone");
         return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Deleted, meetingId), ZoomMeetingColumns.DeletedMeeting(p.Row, time.GetUtcNow()))
         {

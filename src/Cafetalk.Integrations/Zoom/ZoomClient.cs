@@ -63,6 +63,23 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
         return await ReadAsync<ZoomMeeting>(response, "get meeting", cancellationToken);
     }
 
+    /// <summary>
+    /// A fresh <c>start_url</c> of the meeting (Zoom's expire), or null when Zoom no longer has it. A secret carrying the
+    /// host's token: returned to the caller only, never stored or logged.
+    /// </summary>
+    public async Task<string?> GetStartUrlAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/meetings/{meetingId}").DeclareDisclosure(disclosure);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await ThrowOnErrorAsync(response, "get meeting", null, cancellationToken);
+        return (await ReadAsync<StartLink>(response, "get meeting", cancellationToken)).StartUrl;
+    }
+
     /// <summary>Updates a meeting; false when Zoom no longer has it.</summary>
     public async Task<bool> UpdateMeetingAsync(string hostId, long meetingId, ZoomMeetingRequest meeting, DisclosureContext disclosure, CancellationToken cancellationToken = default)
     {
@@ -191,6 +208,11 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
         {
             throw new ZoomApiException(operation, response.StatusCode, null);
         }
+    }
+
+    private sealed record StartLink([property: JsonPropertyName("start_url")] string? StartUrl)
+    {
+        public override string ToString() => "StartLink { StartUrl = [secret] }";
     }
 
     private sealed record MeetingPage(

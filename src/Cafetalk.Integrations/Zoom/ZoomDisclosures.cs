@@ -10,6 +10,8 @@ public enum ZoomOperation
     DeleteMeeting,
     /// <summary>Listing a host's meetings to find one by its booking reference after a crash.</summary>
     FindMeeting,
+    /// <summary>Reading a pool-hosted meeting for a fresh start link: the path names only the meeting.</summary>
+    FetchStartLink,
 }
 
 /// <summary>How a recorded call ended.</summary>
@@ -53,9 +55,9 @@ public sealed class ZoomDisclosures(DisclosureScope scope)
     private static DisclosureCall Call(ZoomDisclosure disclosure)
     {
         var sent = new HashSet<string>(disclosure.Fields, StringComparer.Ordinal);
-        if (disclosure.Operation != ZoomOperation.DeleteMeeting)
+        if (disclosure.Operation is not (ZoomOperation.DeleteMeeting or ZoomOperation.FetchStartLink))
         {
-            // The host is the lecturer's Zoom user: named in the path of every call but a delete (which names only the meeting).
+            // The host is the lecturer's Zoom user: named in the path of every call but those naming only the meeting.
             sent.Add("path:hostId");
         }
 
@@ -70,6 +72,7 @@ public sealed class ZoomDisclosures(DisclosureScope scope)
         ZoomOperation.CreateMeeting => "create",
         ZoomOperation.UpdateMeeting => "update",
         ZoomOperation.DeleteMeeting => "delete",
+        ZoomOperation.FetchStartLink => "start-link",
         _ => "look-up",
     };
 }

@@ -31,3 +31,7 @@ public sealed class ZoomDailyLimitReachedException(string hostId, DateTimeOffset
     public string HostId { get; } = hostId;
     public DateTimeOffset RetryAfterUtc { get; } = retryAfterUtc;
 }
+
+/// <summary>Every attempt to reserve a pool host's slots lost to another placement; the message is retried later.</summary>
+public sealed class ZoomHostReservationContentionException(string bookingId, int attempts)
+    : Exception($"Pool host slots for booking {bookingId} were taken concurrently on each of {attempts} attempts.");

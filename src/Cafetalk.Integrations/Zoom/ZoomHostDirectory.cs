@@ -22,17 +22,23 @@ public sealed class ZoomHostDirectory(StorageAccount storage, IOptions<ZoomOptio
     // Lecturer id -> host, so a create costs no ZoomHosts read.
     private readonly RememberedValues<string> _known = new();
 
-    public async Task<string> ResolveAsync(string lecturerId, CancellationToken cancellationToken = default)
+    public async Task<string> ResolveAsync(string lecturerId, CancellationToken cancellationToken = default) =>
+        await FindAssignedAsync(lecturerId, cancellationToken) ?? options.Value.DefaultHostUserId;
+
+    /// <summary>The lecturer's own Zoom user from <c>ZoomHosts</c>, or null when they have none (their lessons go on the pool).</summary>
+    public async Task<string?> FindAssignedAsync(string lecturerId, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         if (_known.TryGet(lecturerId, now, out var known))
         {
-            return known;
+            return known.Length > 0 ? known : null;
         }
 
         var row = await storage.Table(TableNames.ZoomHosts).GetEntityIfExistsAsync<TableEntity>(lecturerId, RowKey, cancellationToken: cancellationToken);
-        var hostId = row.HasValue && row.Value!.GetString(HostUserIdColumn) is { Length: > 0 } assigned ? assigned : options.Value.DefaultHostUserId;
-        return _known.Remember(lecturerId, hostId, now + KnownHostLifetime);
+        // An empty string remembers "no row", so a pooled lecturer's next create costs no ZoomHosts read either.
+        var hostId = row.HasValue && row.Value!.GetString(HostUserIdColumn) is { Length: > 0 } assigned ? assigned : string.Empty;
+        _known.Remember(lecturerId, hostId, now + KnownHostLifetime);
+        return hostId.Length > 0 ? hostId : null;
     }
 
     public async Task AssignAsync(string lecturerId, string hostUserId, CancellationToken cancellationToken = default)

@@ -12,9 +12,13 @@ internal sealed record ZoomMeetingFacts(
     int? DurationMinutes,
     string? TimeZone,
     string? AutoRecording,
-    DateTimeOffset? CreateLeaseUntilUtc)
+    DateTimeOffset? CreateLeaseUntilUtc,
+    int? HostLane = null)
 {
     public bool HasLiveMeeting => MeetingId is not null && !Deleted;
+
+    /// <summary>The meeting sits on a pool host (lane recorded), not on the lecturer's own Zoom user or the default host.</summary>
+    public bool OnPoolHost => HostId is not null && HostLane is >= 0;
 
     /// <summary>The time zone is left out: it only labels a UTC start_time, so a meeting labelled otherwise is not re-sent (each update spends the host's daily 100).</summary>
     public bool Matches(DesiredState desired) =>
@@ -34,6 +38,9 @@ internal static class ZoomMeetingColumns
     public const string TimeZone = "ZoomTimeZone";
     public const string AutoRecording = MeetingColumns.AutoRecording;
     public const string CreateLeaseUntilUtc = "ZoomCreateLeaseUntilUtc";
+
+    /// <summary>The pool host lane whose slots the meeting holds; -1 when the host is not from the pool.</summary>
+    public const string HostLane = "ZoomHostLane";
     public const string ConvergedVersion = "ZoomConvergedVersion";
     public const string ConvergedAtUtc = "ZoomConvergedAtUtc";
 
@@ -51,20 +58,22 @@ internal static class ZoomMeetingColumns
         row.GetInt32(DurationMinutes),
         BookingRowColumns.NullIfEmpty(row.GetString(TimeZone)),
         BookingRowColumns.NullIfEmpty(row.GetString(AutoRecording)),
-        NoLeaseAsNull(row.GetDateTimeOffset(CreateLeaseUntilUtc)));
+        NoLeaseAsNull(row.GetDateTimeOffset(CreateLeaseUntilUtc)),
+        row.GetInt32(HostLane));
 
     /// <summary>Claims the booking for a create; Table storage cannot store null, so "no value" is written as empty.</summary>
-    public static TableEntity Lease(TableEntity row, string hostId, DateTimeOffset until) => BookingRowColumns.Of(row, new()
+    public static TableEntity Lease(TableEntity row, string hostId, DateTimeOffset until, int lane = -1) => BookingRowColumns.Of(row, new()
     {
         [MeetingId] = string.Empty,
         [HostId] = hostId,
+        [HostLane] = lane,
         [Deleted] = false,
         [CreateLeaseUntilUtc] = until,
     });
 
     public static TableEntity Released(TableEntity row) => BookingRowColumns.Of(row, new() { [CreateLeaseUntilUtc] = NoLease });
 
-    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now, string? joinUrl = null) => WithJoinUrl(BookingRowColumns.Of(row, new()
+    public static TableEntity Live(TableEntity row, string meetingId, string hostId, DesiredState desired, DateTimeOffset now, string? joinUrl = null, int? lane = null) => WithLane(WithJoinUrl(BookingRowColumns.Of(row, new()
     {
         [MeetingId] = meetingId,
         [HostId] = hostId,
@@ -76,7 +85,17 @@ internal static class ZoomMeetingColumns
         [CreateLeaseUntilUtc] = NoLease,
         [ConvergedVersion] = desired.Version,
         [ConvergedAtUtc] = now,
-    }), joinUrl);
+    }), joinUrl), lane);
+
+    private static TableEntity WithLane(TableEntity columns, int? lane)
+    {
+        if (lane is { } value)
+        {
+            columns[HostLane] = value;
+        }
+
+        return columns;
+    }
 
     /// <summary>A meeting found by its reference after a crash: recorded as Zoom holds it, so the next pass patches any difference.</summary>
     public static TableEntity Adopted(TableEntity row, string meetingId, string hostId, ZoomMeeting meeting, DateTimeOffset now) => WithJoinUrl(BookingRowColumns.Of(row, new()
@@ -125,6 +144,14 @@ internal static class ZoomMeetingColumns
         }
 
         return observed;
+    }
+
+    /// <summary>A meeting deleted to move it to another pool host: forgotten, with no lane, so the next create places it afresh.</summary>
+    public static TableEntity Moved(TableEntity row)
+    {
+        var columns = Forgotten(row);
+        columns[HostLane] = -1;
+        return columns;
     }
 
     public static TableEntity Forgotten(TableEntity row) => BookingRowColumns.Of(row, new() { [MeetingId] = string.Empty, [Deleted] = false, [JoinUrl] = string.Empty });

@@ -60,7 +60,7 @@ public sealed class ZoomOptions : ProviderRetryOptions
     [Range(1, 1000)]
     public int RateBudgetFallbackInstances { get; set; } = 8;
 
-    /// <summary>Zoom allows 100 meeting creates/updates per host per UTC day.</summary>
+    /// <summary>Zoom allows 100 meeting creates/updates per host per UTC day (a pool host's own row may set less).</summary>
     [Range(1, 10_000)]
     public int DailyCreateUpdateLimitPerHost { get; set; } = 100;
 
@@ -75,6 +75,22 @@ public sealed class ZoomOptions : ProviderRetryOptions
     /// <summary>How long a converger holds a booking while it creates its meeting; past it, the create is treated as crashed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:30:00")]
     public TimeSpan CreateLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Free time a pool host keeps between two lessons, so an overrunning lesson does not block the next one's start.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "02:00:00")]
+    public TimeSpan LessonGap { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>When no pool host is free for a lesson, its converge is tried again after this long (and the site is told).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
+    public TimeSpan NoFreeHostRetryDelay { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long before a pool-hosted lesson its lecturer may fetch a start link (Zoom's <c>start_url</c> expires, so it is fetched fresh).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "02:00:00")]
+    public TimeSpan StartLinkLeadTime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The key the Cafetalk site sends in <c>X-Cafetalk-Site-Key</c> to fetch a start link (a Key Vault reference in Azure); unset, the route refuses everyone.</summary>
+    [MinLength(32)]
+    public string? StartLinkSiteKey { get; set; }
 
     /// <summary>Webhooks whose <c>x-zm-request-timestamp</c> is further than this from now are refused.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]

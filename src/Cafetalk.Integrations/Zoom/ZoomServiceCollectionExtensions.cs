@@ -28,6 +28,10 @@ public static class ZoomServiceCollectionExtensions
         services.TryAddTransient<ZoomAuthenticationHandler>();
         services.TryAddSingleton<ZoomBookingReference>();
         services.TryAddSingleton<ZoomHostDirectory>();
+        services.TryAddSingleton<ZoomHostPool>();
+        services.TryAddSingleton<ZoomHostReservations>();
+        services.TryAddSingleton<ZoomHostPlacer>();
+        services.TryAddTransient<ZoomStartLinkFlow>();
         services.TryAddSingleton<ZoomDailyLimit>();
         services.TryAddSingleton<ZoomWebhookVerifier>();
         services.TryAddSingleton<ZoomWebhookHandler>();

@@ -16,6 +16,7 @@ public sealed class WrongValueTests
         ["--connection-string"] = "UseDevelopmentStorage=true",
         ["--member"] = "m_1",
         ["--lecturer"] = "lec_1",
+        ["--host"] = "zoom-host-1",
         ["--file"] = typeof(WrongValueTests).Assembly.Location,
         ["--private-key"] = typeof(WrongValueTests).Assembly.Location,
     };

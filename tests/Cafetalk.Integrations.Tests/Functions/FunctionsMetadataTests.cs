@@ -22,6 +22,7 @@ public sealed partial class FunctionsMetadataTests
         ["RecordingConvergeFunction"] = new("queueTrigger", Queue: "recording-converge", Connection: "AzureWebJobsStorage"),
         ["RecordingRetentionFunction"] = new("timerTrigger", Schedule: "%VimeoRetentionSchedule%"),
         ["ZoomWebhookFunction"] = new("httpTrigger", Route: "zoom/webhook", Methods: ["POST"], AuthLevel: "Anonymous"),
+        ["ZoomStartLinkFunction"] = new("httpTrigger", Route: "zoom/start-link/{lecturerId}/{bookingId}", Methods: ["POST"], AuthLevel: "Function"),
         ["NewsletterSubscribed"] = new("queueTrigger", Queue: "newsletter-events", Connection: "AzureWebJobsStorage"),
         ["MailSuppression"] = new("queueTrigger", Queue: "mail-suppressions", Connection: "AzureWebJobsStorage"),
         ["NewsletterReconcile"] = new("timerTrigger", Schedule: "%NewsletterReconcileSchedule%"),

@@ -41,6 +41,7 @@ public sealed partial class BicepTemplateTests(CompiledMainTemplate compiled) : 
         { "Zoom__BookingReferenceKey", "zoom-booking-reference-key" },
         { "Erasure__MemberKey", "erasure-member-key" },
         { "PrivacyOffice__ApiKey", "privacy-office-api-key" },
+        { "Zoom__StartLinkSiteKey", "zoom-start-link-site-key" },
     };
 
     private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
