@@ -53,7 +53,7 @@ public sealed class CalendarNotifications(CalendarWatchChannels channels, Storag
 
         await storage.EnsureProvisionedAsync(cancellationToken);
         var channel = await channels.FindAsync(notification.ChannelId!, cancellationToken);
-        if (channel is null || !SameSecret(channel.Token, notification.ChannelToken) || channel.ResourceId != notification.ResourceId)
+        if (channel is null || !SameSecret(channel.Token, notification.ChannelToken) || (channel.ResourceId.Length > 0 && channel.ResourceId != notification.ResourceId))
         {
             logger.LogWarning("Calendar notification for channel {ChannelId} refused: unknown channel, wrong token or resource", notification.ChannelId);
             return CalendarNotificationOutcome.Refused;

@@ -145,7 +145,19 @@ public sealed class CalendarWatches(
             Token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             Expiration = requested.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        var granted = await client.WatchEventsAsync(calendarId, channel, Context, cancellationToken);
+        // Stored before Google answers: Google posts the sync message at once, and it must find the channel.
+        await channels.AddAsync(new WatchChannel(channel.Id, lecturerId, calendarId, string.Empty, channel.Token, requested), cancellationToken);
+        Channel granted;
+        try
+        {
+            granted = await client.WatchEventsAsync(calendarId, channel, Context, cancellationToken);
+        }
+        catch
+        {
+            await channels.DeleteAsync(channel.Id, CancellationToken.None);
+            throw;
+        }
+
         // Google may grant less than asked: its expiration is the one we renew against.
         var expires = long.TryParse(granted.Expiration, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : requested;
         await channels.AddAsync(new WatchChannel(channel.Id, lecturerId, calendarId, granted.ResourceId ?? string.Empty, channel.Token, expires), cancellationToken);
