@@ -40,6 +40,8 @@ public static class ErasureCoverage
         Table(TableNames.UnsubscribeLinks, StoreErasure.Erased, "Both rows of each link deleted: every link the member was mailed stops resolving."),
         Table(TableNames.ZoomHosts, StoreErasure.Erased, "The lecturer's host assignment row deleted."),
         Table(TableNames.ZoomHostQuota, StoreErasure.NotPersonal, "Daily counters per Zoom host user of the company's account; no member id."),
+        Table(TableNames.ZoomHostPool, StoreErasure.NotPersonal, "The company's pool host users (Zoom user ids) and their concurrency; no member id."),
+        Table(TableNames.ZoomHostReservations, StoreErasure.NotPersonal, "Time slots of pool hosts, each naming the booking id that holds it (no member id); an erased member's meetings are deleted by the converger, which releases their slots."),
         Table(TableNames.ZoomWebhookEvents, StoreErasure.NotPersonal, "Replay guard: event name, Zoom meeting instance and time; no member id, and the meeting's booking row no longer names the member."),
         Table(TableNames.VimeoFolders, StoreErasure.Erased, "The lecturer's folder row deleted with the folder (Vimeo step)."),
         Table(TableNames.CalendarConnections, StoreErasure.Erased, "The lecturer's connection deleted with the calendar and the grant (Google step)."),
