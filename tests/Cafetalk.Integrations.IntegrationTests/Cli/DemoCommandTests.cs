@@ -43,9 +43,10 @@ public sealed class DemoCommandTests
             Assert.All(site.Keys, type => Assert.NotNull(Cafetalk.Integrations.Bookings.SiteNotificationTypes.Find(type)));
             Assert.Equal(2, site["com.cafetalk.calendar.connected"]);
             Assert.Equal(1, site["com.cafetalk.member.erasure-completed"]);
-            // Through the outbox: one meeting.ready per booking that got a meeting (10 of the day's 12 outlive their cancels, plus
-            // the starts-soon lesson), redelivered confirms adding none; one recording archived with both consents.
-            Assert.Equal(11, site["com.cafetalk.meeting.ready"]);
+            // Through the outbox: one meeting.ready per booking that got a meeting (10 of the day's 12 outlive their cancels, the
+            // three pool-host lessons and the starts-soon lesson), redelivered confirms adding none, plus one for the meeting
+            // deleted in Zoom's portal and made again with a new link; one recording archived with both consents.
+            Assert.Equal(14 + 1, site["com.cafetalk.meeting.ready"]);
             Assert.Equal(1, site["com.cafetalk.recording.available"]);
 
             // One lesson deleted by hand in Google (push) and one meeting in Zoom's portal (webhook): each seen, put back and told.
