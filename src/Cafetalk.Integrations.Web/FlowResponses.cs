@@ -27,22 +27,25 @@ public static class FlowResponses
             FlowOutcome.Redirect redirect => SeeOther(response, redirect.To),
             FlowOutcome.Page page => Html(page.Status, page.Html),
             FlowOutcome.Refused { BrowserPage: { } html } refused when AcceptsHtml(request) => Html(refused.Status, html),
-            FlowOutcome.Refused refused => new ObjectResult(new ProblemDetails
-            {
-                Type = refused.Problem.Type,
-                Title = refused.Problem.Title,
-                Status = refused.Status,
-                Detail = refused.Problem.Detail,
-            })
-            {
-                StatusCode = refused.Status,
-                ContentTypes = { "application/problem+json" },
-            },
+            FlowOutcome.Refused refused => Problem(refused.Status, refused.Problem.Type, refused.Problem.Title, refused.Problem.Detail),
             FlowOutcome.Answer answer => new ObjectResult(answer.Body) { StatusCode = answer.Status },
             FlowOutcome.Document document => new FileContentResult(document.Content, document.ContentType) { FileDownloadName = document.DownloadName },
             _ => throw new UnreachableException($"No response for {outcome.GetType().Name}."),
         };
     }
+
+    /// <summary>An RFC 9457 problem answer: every refusal of an HTTP route (flows, webhooks, notifications) has this one shape.</summary>
+    public static ObjectResult Problem(int status, string type, string title, string? detail) => new(new ProblemDetails
+    {
+        Type = type,
+        Title = title,
+        Status = status,
+        Detail = detail,
+    })
+    {
+        StatusCode = status,
+        ContentTypes = { "application/problem+json" },
+    };
 
     /// <summary>After a POST: 303, so the browser follows with a GET.</summary>
     private static StatusCodeResult SeeOther(HttpResponse response, Uri to)

@@ -58,7 +58,11 @@ internal sealed record StartsSoonCounts(
     [property: JsonPropertyName("rescued")] int Rescued,
     [property: JsonPropertyName("atRisk")] int AtRisk);
 
-/// <summary>Zoom hosts that hold meetings, and pairs of meetings overlapping on one host (Zoom would let only one start).</summary>
+/// <summary>
+/// Zoom hosts that hold meetings, pairs of meetings overlapping on one host (Zoom would let only one start), and lessons
+/// whose Zoom meeting was put off (no free pool host, or still missing at the starts-soon check) as the site heard it.
+/// </summary>
 internal sealed record ZoomHostCounts(
     [property: JsonPropertyName("used")] int Used,
-    [property: JsonPropertyName("overlaps")] int Overlaps);
+    [property: JsonPropertyName("overlaps")] int Overlaps,
+    [property: JsonPropertyName("deferred")] int Deferred);

@@ -1,3 +1,4 @@
+using Cafetalk.Integrations.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -7,7 +8,7 @@ namespace Cafetalk.Integrations.Functions.GoogleCalendar;
 /// <c>POST /api/google/calendar-notifications</c>: Google's push notification (headers, no body) mapped to the core
 /// check. Anonymous, since Google sends no function key: the per-channel token is the credential.
 /// </summary>
-public sealed class CalendarNotificationFunction(CalendarNotifications notifications)
+public sealed class CalendarNotificationFunction(CalendarNotifications notifications, TimeProvider time)
 {
     public const string ProblemTypeBase = "https://cafetalk.com/problems/google-calendar-notification/";
 
@@ -16,6 +17,13 @@ public sealed class CalendarNotificationFunction(CalendarNotifications notificat
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = CalendarNotifications.Route)] HttpRequest request,
         CancellationToken cancellationToken)
     {
+        // Read (and drop) what a caller sent, so an oversized body is refused like on every other route.
+        var body = await RequestBody.ReadAsync(request, CalendarNotifications.MaxBodyBytes, time, cancellationToken);
+        if (body.Refusal(CalendarNotifications.MaxBodyBytes) is { } refused)
+        {
+            return Problem(refused.Status, refused.Type, refused.Detail);
+        }
+
         string? Header(string name) => request.Headers.TryGetValue(name, out var value) ? value.ToString() : null;
         var outcome = await notifications.ReceiveAsync(new CalendarNotification(
             Header(CalendarNotification.ChannelIdHeader), Header(CalendarNotification.ChannelTokenHeader), Header(CalendarNotification.ResourceIdHeader),
@@ -29,15 +37,5 @@ public sealed class CalendarNotificationFunction(CalendarNotifications notificat
         };
     }
 
-    private static ObjectResult Problem(int status, string type, string detail) => new(new ProblemDetails
-    {
-        Type = ProblemTypeBase + type,
-        Title = "Calendar notification refused",
-        Status = status,
-        Detail = detail,
-    })
-    {
-        StatusCode = status,
-        ContentTypes = { "application/problem+json" },
-    };
+    private static ObjectResult Problem(int status, string type, string detail) => FlowResponses.Problem(status, ProblemTypeBase + type, "Calendar notification refused", detail);
 }

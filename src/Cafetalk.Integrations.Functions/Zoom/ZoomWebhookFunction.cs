@@ -36,15 +36,5 @@ public sealed class ZoomWebhookFunction(ZoomWebhookHandler handler, TimeProvider
         };
     }
 
-    private static ObjectResult Problem(int status, string type, string? detail) => new(new ProblemDetails
-    {
-        Type = ProblemTypeBase + type,
-        Title = "Zoom webhook refused",
-        Status = status,
-        Detail = detail,
-    })
-    {
-        StatusCode = status,
-        ContentTypes = { "application/problem+json" },
-    };
+    private static ObjectResult Problem(int status, string type, string? detail) => FlowResponses.Problem(status, ProblemTypeBase + type, "Zoom webhook refused", detail);
 }

@@ -44,6 +44,9 @@ public sealed class CalendarNotifications(CalendarWatchChannels channels, Storag
 {
     public const string Route = "google/calendar-notifications";
 
+    /// <summary>Google sends headers and no body; anything larger than this is refused before any work.</summary>
+    public const int MaxBodyBytes = 1024;
+
     public async Task<CalendarNotificationOutcome> ReceiveAsync(CalendarNotification notification, CancellationToken cancellationToken = default)
     {
         if (!IsChannelId(notification.ChannelId) || notification.ResourceState is not ("sync" or "exists" or "not_exists") || string.IsNullOrEmpty(notification.ResourceId))

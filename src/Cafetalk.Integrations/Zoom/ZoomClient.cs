@@ -50,24 +50,19 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
     }
 
     /// <summary>The meeting, or null when Zoom no longer has it.</summary>
-    public async Task<ZoomMeeting?> GetMeetingAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/meetings/{meetingId}").DeclareDisclosure(disclosure);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        await ThrowOnErrorAsync(response, "get meeting", null, cancellationToken);
-        return await ReadAsync<ZoomMeeting>(response, "get meeting", cancellationToken);
-    }
+    public Task<ZoomMeeting?> GetMeetingAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        GetMeetingAsAsync<ZoomMeeting>(meetingId, disclosure, cancellationToken);
 
     /// <summary>
     /// A fresh <c>start_url</c> of the meeting (Zoom's expire), or null when Zoom no longer has it. A secret carrying the
     /// host's token: returned to the caller only, never stored or logged.
     /// </summary>
-    public async Task<string?> GetStartUrlAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default)
+    public async Task<string?> GetStartUrlAsync(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken = default) =>
+        (await GetMeetingAsAsync<StartLink>(meetingId, disclosure, cancellationToken))?.StartUrl;
+
+    /// <summary><c>GET /meetings/{id}</c> read as <typeparamref name="T"/> (only the fields a caller needs), or null on 404.</summary>
+    private async Task<T?> GetMeetingAsAsync<T>(long meetingId, DisclosureContext disclosure, CancellationToken cancellationToken)
+        where T : class
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/meetings/{meetingId}").DeclareDisclosure(disclosure);
         using var response = await http.SendAsync(request, cancellationToken);
@@ -77,7 +72,7 @@ public sealed class ZoomClient(HttpClient http, IOptions<ZoomOptions> options, T
         }
 
         await ThrowOnErrorAsync(response, "get meeting", null, cancellationToken);
-        return (await ReadAsync<StartLink>(response, "get meeting", cancellationToken)).StartUrl;
+        return await ReadAsync<T>(response, "get meeting", cancellationToken);
     }
 
     /// <summary>Updates a meeting; false when Zoom no longer has it.</summary>

@@ -36,6 +36,7 @@ public sealed class DemoCommandTests
             // Three lecturers without their own Zoom user teach at 18:00: three pool hosts, no host with two meetings at once.
             Assert.Equal(0, report.GetProperty("zoomHosts").GetProperty("overlaps").GetInt32());
             Assert.True(report.GetProperty("zoomHosts").GetProperty("used").GetInt32() >= 3);
+            Assert.Equal(0, report.GetProperty("zoomHosts").GetProperty("deferred").GetInt32());
 
             // The site's view: every notification is of a contract type and passes its schema; both connects and the erasure are told.
             var site = report.GetProperty("siteNotifications").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());

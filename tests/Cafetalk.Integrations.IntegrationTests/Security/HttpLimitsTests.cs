@@ -33,6 +33,8 @@ public sealed class HttpLimitsTests(SandboxFixture fixture, ITestOutputHelper ou
         [CalendarDisconnectFlow.DisconnectRoute] = CalendarDisconnectFlow.MaxDisconnectBodyBytes,
         [CalendarConnectFlow.ConnectRoute] = CalendarConnectFlow.MaxConfirmBodyBytes,
         [MemberErasureFlow.Route] = MemberErasureFlow.MaxBodyBytes,
+        [ZoomStartLinkFlow.Route] = ZoomStartLinkFlow.MaxBodyBytes,
+        [CalendarNotifications.Route] = CalendarNotifications.MaxBodyBytes,
     };
 
     private LocalFunctionsServer _server = null!;
