@@ -112,8 +112,8 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         });
 
         var outside = new Dictionary<string, OutsideChangeCount>(StringComparer.Ordinal);
-        var zoomPutOff = new HashSet<string>(StringComparer.Ordinal);
-        var (siteNotifications, siteView) = await SiteNotificationsAsync(storage, outside, zoomPutOff, cancellationToken);
+        var zoomDeferred = new HashSet<string>(StringComparer.Ordinal);
+        var (siteNotifications, siteView) = await SiteNotificationsAsync(storage, outside, zoomDeferred, cancellationToken);
         var report = new DemoReport(
             EventCounts.From(tally),
             ProviderRequests(sandbox),
@@ -124,7 +124,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
             startsSoon is null ? null : new StartsSoonCounts(startsSoon.Checked, startsSoon.Rescued, startsSoon.AtRisk.Count),
             siteView,
             new OutsideChangeCounts(outside.GetValueOrDefault("google") ?? new(0, 0), outside.GetValueOrDefault("zoom") ?? new(0, 0)),
-            new ZoomHostCounts(sandbox.Zoom.Meetings.Select(m => m.HostId).Distinct().Count(), sandbox.Zoom.OverlappingMeetings, zoomPutOff.Count));
+            new ZoomHostCounts(sandbox.Zoom.Meetings.Select(m => m.HostId).Distinct().Count(), sandbox.Zoom.OverlappingMeetings, zoomDeferred.Count));
         if (options.WireLog is not null)
         {
             await WireLog.WriteAsync(options.WireLog.FullName, sandbox.WireRequests().OrderBy(r => r.At).Select(r => r.Request), cancellationToken);
@@ -235,9 +235,9 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
 
     /// <summary>
     /// What the booking system received on <c>site-notifications</c>: messages by type (each checked against its schema),
-    /// and per booking the notifications it now knows, each once however often it was delivered (the id is stable); <paramref name="outside"/> gains the changes made outside Cafetalk that the site was told of, by provider.
+    /// and per booking the notifications it now knows, each once however often it was delivered (the id is stable); <paramref name="outside"/> gains the changes made outside Cafetalk that the site was told of, by provider. <paramref name="zoomDeferred"/> gains the bookings the site was told had a Zoom problem (no free pool host, or still missing at the starts-soon check).
     /// </summary>
-    private static async Task<(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<SiteViewOfABooking> PerBooking)> SiteNotificationsAsync(StorageAccount storage, Dictionary<string, OutsideChangeCount> outside, HashSet<string> zoomPutOff, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<SiteViewOfABooking> PerBooking)> SiteNotificationsAsync(StorageAccount storage, Dictionary<string, OutsideChangeCount> outside, HashSet<string> zoomDeferred, CancellationToken cancellationToken)
     {
         var queue = storage.Queue(QueueNames.SiteNotifications);
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -267,7 +267,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
 
                 if (fits && known == SiteNotificationTypes.ProviderProblem && notification.RootElement.GetProperty("data").GetProperty("provider").GetString() == "zoom")
                 {
-                    zoomPutOff.Add(notification.RootElement.GetProperty("subject").GetString()!);
+                    zoomDeferred.Add(notification.RootElement.GetProperty("subject").GetString()!);
                 }
 
                 if (fits && known == SiteNotificationTypes.ChangedOutside)
@@ -330,7 +330,7 @@ internal sealed class DemoRunner(IAnsiConsole console, TextWriter stdout)
         providers.AddRow(report.ProviderRequests!.Zoom.ToString(), report.ProviderRequests.Google.ToString(), report.ProviderRequests.Vimeo.ToString(),
             report.ProviderRequests.Mail.ToString(), report.Duplicates!.Zoom.ToString(), report.Duplicates.Google.ToString(), report.Leaks!.FieldsOutsideAllowlist.ToString());
         console.Write(providers);
-        console.MarkupLine($"Zoom hosts: {report.ZoomHosts!.Used} hold meetings, {report.ZoomHosts.Overlaps} pair(s) of meetings overlap on one host (lecturers without their own Zoom user share the pool), {report.ZoomHosts.Deferred} lesson(s) put off for want of a host.");
+        console.MarkupLine($"Zoom hosts: {report.ZoomHosts!.Used} hold meetings, {report.ZoomHosts.Overlaps} pair(s) of meetings overlap on one host (lecturers without their own Zoom user share the pool), {report.ZoomHosts.Deferred} lesson(s) whose meeting was put off (the site told of a Zoom problem).");
         var site = new Table().Title("What the booking system heard back (site-notifications)").AddColumns("type", "count");
         foreach (var (type, count) in report.SiteNotifications ?? new Dictionary<string, int>())
         {
