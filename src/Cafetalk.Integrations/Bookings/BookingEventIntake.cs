@@ -62,7 +62,8 @@ public sealed class BookingEventIntake(
         var (parsed, correlationId) = (message.Value, message.CorrelationId);
         if (parsed.Booking is { } booking)
         {
-            if (await subjects.AnyErasedAsync([booking.LecturerId, booking.StudentId], cancellationToken))
+            var (result, mayHaveRecording) = await states.ApplyChangeAsync(booking, token => subjects.AnyErasedAsync([booking.LecturerId, booking.StudentId], token), cancellationToken);
+            if (result == ApplyResult.Erased)
             {
                 // Not poisoned: the event is well formed, and keeping it would keep the erased member's ids.
                 metrics.Processed(booking.Type, nameof(IntakeDisposition.Dropped));
@@ -70,7 +71,6 @@ public sealed class BookingEventIntake(
                 return new IntakeOutcome(IntakeDisposition.Dropped, correlationId, BookingId: booking.BookingId);
             }
 
-            var (result, mayHaveRecording) = await states.ApplyChangeAsync(booking, cancellationToken);
             IReadOnlyList<string> asked = [];
             if (result != ApplyResult.Unchanged)
             {

@@ -17,6 +17,11 @@ public enum ApplyResult
     /// costs a redelivery a few queue messages instead of costing every event a second write to mark them sent.
     /// </summary>
     RequestsPending,
+    /// <summary>
+    /// The event names an erased member: nothing was written. The row was marked erased (or, for a new row or a new
+    /// student, the tombstone query of <see cref="BookingStateStore.ApplyChangeAsync"/> said so).
+    /// </summary>
+    Erased,
 }
 
 /// <summary>What an event did to the stored desired state, and what intake needs to know to ask the convergers.</summary>
@@ -31,14 +36,28 @@ public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
     private TableClient Table => rows.Table;
 
     public async Task<ApplyResult> ApplyAsync(BookingEvent incoming, CancellationToken cancellationToken = default) =>
-        (await ApplyChangeAsync(incoming, cancellationToken)).Result;
+        (await ApplyChangeAsync(incoming, _ => Task.FromResult(false), cancellationToken)).Result;
 
-    public async Task<AppliedChange> ApplyChangeAsync(BookingEvent incoming, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies <paramref name="incoming"/> unless it names an erased member. <paramref name="anyPartyErased"/> (the
+    /// tombstone query) is asked only when the event would write a member id the row does not hold yet: a new row, or a
+    /// new student. A row that already names both parties answers by itself: an erasure writes the tombstone, then
+    /// marks every row of the member (<see cref="MarkErasedAsync"/>), and a mark landing after this read makes the
+    /// ETag-guarded write lose and read the mark. So a reschedule or cancel costs no tombstone query.
+    /// </summary>
+    public async Task<AppliedChange> ApplyChangeAsync(BookingEvent incoming, Func<CancellationToken, Task<bool>> anyPartyErased, CancellationToken cancellationToken = default)
     {
         var table = Table;
         return await BookingConflictRetry.RunAsync(incoming.BookingId, async _ =>
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(incoming.LecturerId, incoming.BookingId, cancellationToken: cancellationToken);
+            if (existing.HasValue ? existing.Value!.GetDateTimeOffset(BookingRow.ErasedAtUtc) is not null
+                || (existing.Value.GetString(BookingRow.StudentId) != incoming.StudentId && await anyPartyErased(cancellationToken))
+                : await anyPartyErased(cancellationToken))
+            {
+                return (true, new AppliedChange(ApplyResult.Erased, false));
+            }
+
             var current = existing.HasValue ? BookingRow.ToDesiredState(existing.Value!) : null;
             var mayHaveRecording = existing.HasValue && MayHaveRecording(existing.Value!);
             var next = DesiredState.Merge(current, incoming);

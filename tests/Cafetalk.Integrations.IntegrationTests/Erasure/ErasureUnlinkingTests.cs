@@ -167,6 +167,61 @@ public sealed class ErasureUnlinkingTests(ServedSandboxFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task AfterErasure_ARescheduleOfTheErasedStudentsBooking_IsDropped_TheScrubbedRowIsNotReLinked()
+    {
+        var (lecturer, student) = (NewId("lec"), NewId("stu"));
+        var booking = await LessonAsync(lecturer, student);
+        await Services.GetRequiredService<MemberErasure>().EraseAsync(student, "era_late_reschedule");
+        var scrubbed = (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturer, booking)).Value;
+        Assert.Equal(string.Empty, scrubbed.GetString("StudentId"));
+
+        var outcome = await Services.GetRequiredService<BookingEventIntake>().ProcessAsync(
+            SampleEvents.Booking(EventTypes.BookingRescheduled, booking, 2, Lesson.AddHours(2), lecturerId: lecturer, studentId: student), null);
+
+        // The row's own erasure mark refuses it: the student's id is not written back beside the lesson.
+        Assert.Equal(IntakeDisposition.Dropped, outcome.Disposition);
+        var after = (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturer, booking)).Value;
+        Assert.Equal(string.Empty, after.GetString("StudentId"));
+        Assert.Equal(1L, after.GetInt64("Version"));
+        Assert.Equal(scrubbed.ETag, after.ETag);
+    }
+
+    [Fact]
+    public async Task ApplyChange_AsksTheTombstoneOnlyWhenTheEventWritesAMemberIdTheRowDoesNotHold()
+    {
+        var (lecturer, student, other) = (NewId("lec"), NewId("stu"), NewId("stu"));
+        var booking = NewId("bk");
+        var store = Services.GetRequiredService<BookingStateStore>();
+        var parser = Services.GetRequiredService<BookingEventParser>();
+        var asked = 0;
+        Task<bool> NotErased(CancellationToken _)
+        {
+            asked++;
+            return Task.FromResult(false);
+        }
+
+        BookingEvent Event(string type, long version, string studentId) =>
+            parser.Parse(SampleEvents.Booking(type, booking, version, Lesson, lecturerId: lecturer, studentId: studentId)).Booking!;
+
+        Assert.Equal(ApplyResult.Created, (await store.ApplyChangeAsync(Event(EventTypes.BookingConfirmed, 1, student), NotErased)).Result);
+        Assert.Equal(1, asked);
+        Assert.Equal(ApplyResult.Updated, (await store.ApplyChangeAsync(Event(EventTypes.BookingRescheduled, 2, student), NotErased)).Result);
+        Assert.Equal(ApplyResult.Updated, (await store.ApplyChangeAsync(Event(EventTypes.BookingCancelled, 3, student), NotErased)).Result);
+        Assert.Equal(1, asked);
+
+        // A new student is a member id the row does not hold yet: asked, and refused when erased.
+        Assert.Equal(ApplyResult.Erased, (await store.ApplyChangeAsync(Event(EventTypes.BookingConfirmed, 4, other), _ => { asked++; return Task.FromResult(true); })).Result);
+        Assert.Equal(2, asked);
+        Assert.Equal(student, (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturer, booking)).Value.GetString("StudentId"));
+
+        // A row an erasure has marked refuses every later event without asking.
+        await store.MarkErasedAsync(student);
+        Assert.Equal(ApplyResult.Erased, (await store.ApplyChangeAsync(Event(EventTypes.BookingConfirmed, 5, student), NotErased)).Result);
+        Assert.Equal(2, asked);
+        Assert.Equal(3L, (await fixture.Storage.Table(TableNames.Bookings).GetEntityAsync<TableEntity>(lecturer, booking)).Value.GetInt64("Version"));
+    }
+
+    [Fact]
     public async Task AfterErasure_ANewsletterSubscription_IsDropped_NoSubscriptionNoMapping()
     {
         var (lecturer, student) = (NewId("lec"), NewId("stu"));
