@@ -64,9 +64,14 @@ public sealed class BookingRows(StorageAccount storage, TimeProvider? time = nul
     /// <paramref name="snapshot"/> (which then carries the new ETag); false when it had, so the caller reads it again
     /// before deciding anything else.
     /// </summary>
-    public async Task<bool> WriteFactsAsync(BookingSnapshot snapshot, TableEntity columns, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// <paramref name="clearIfUnmoved"/>: outbox markers another converger sent, emptied in the same merge only when it is
+    /// guarded (the row as read still holds them); when the row moved they are left for a guarded clear of their own.
+    /// </remarks>
+    public async Task<bool> WriteFactsAsync(BookingSnapshot snapshot, TableEntity columns, IReadOnlyList<SiteOutboxMarker>? clearIfUnmoved = null, CancellationToken cancellationToken = default)
     {
-        if (await TryClaimAsync(snapshot, columns, cancellationToken))
+        var guarded = clearIfUnmoved is { Count: > 0 } ? SiteOutbox.Cleared(new TableEntity(columns), clearIfUnmoved) : columns;
+        if (await TryClaimAsync(snapshot, guarded, cancellationToken))
         {
             return true;
         }

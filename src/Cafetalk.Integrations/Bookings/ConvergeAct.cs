@@ -14,6 +14,9 @@ public sealed record ConvergeAct<TResult>(TResult Result, TableEntity? Facts = n
     /// <summary>The site notifications these facts imply: the loop writes their markers in the same merge as <see cref="Facts"/> and sends them after.</summary>
     public IReadOnlyList<SiteOutboxMarker> Notify { get; init; } = [];
 
-    /// <summary>Runs once the facts landed, e.g. to tell another converger what they now show.</summary>
-    public Func<CancellationToken, Task>? AfterRecorded { get; init; }
+    /// <summary>
+    /// The facts are news to the next converger (a join link its event shows): a run with a <see cref="ConvergeHandOff{TResult}"/>
+    /// asks it once settled, even when its request did not say so.
+    /// </summary>
+    public bool AsksNext { get; init; }
 }

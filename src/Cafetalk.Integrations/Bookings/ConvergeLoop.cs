@@ -7,24 +7,31 @@ namespace Cafetalk.Integrations.Bookings;
 /// change what the plan rests on go round again under <see cref="BookingConflictRetry"/>. The plan, act and facts
 /// stay in the provider's folder (<see cref="IProviderConverger{TPlan, TResult}"/>). The site notifications the facts
 /// imply are marked in the same write and sent once the run settles, with any of the converger's markers a stopped
-/// worker left on the row (<see cref="SiteOutbox"/>).
+/// worker left on the row (<see cref="SiteOutbox"/>). A converger that asks another once it is done hands the clearing
+/// of what it sent on (<see cref="ConvergeHandOff{TResult}"/>): the next one empties the markers in its own fact write.
 /// </summary>
 public sealed class ConvergeLoop(BookingRows rows)
 {
     public Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
         string lecturerId, string bookingId, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken = default) =>
-        RunAsync(lecturerId, bookingId, null, converger, cancellationToken);
+        RunAsync(lecturerId, bookingId, null, converger, null, cancellationToken);
+
+    /// <summary>A run that takes over or hands on the clearing of outbox markers (<paramref name="handOff"/>).</summary>
+    public Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
+        string lecturerId, string bookingId, IProviderConverger<TPlan, TResult> converger, ConvergeHandOff<TResult>? handOff, CancellationToken cancellationToken = default) =>
+        RunAsync(lecturerId, bookingId, null, converger, handOff, cancellationToken);
 
     /// <summary>Starts from <paramref name="first"/>, a read the caller already made (found by a query), and reads by key after.</summary>
     public Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
         BookingSnapshot first, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken = default) =>
-        RunAsync(first.LecturerId, first.BookingId, first, converger, cancellationToken);
+        RunAsync(first.LecturerId, first.BookingId, first, converger, null, cancellationToken);
 
     private async Task<ConvergeRun<TResult>> RunAsync<TPlan, TResult>(
-        string lecturerId, string bookingId, BookingSnapshot? first, IProviderConverger<TPlan, TResult> converger, CancellationToken cancellationToken)
+        string lecturerId, string bookingId, BookingSnapshot? first, IProviderConverger<TPlan, TResult> converger, ConvergeHandOff<TResult>? handOff, CancellationToken cancellationToken)
     {
         ConvergeRun<TResult>? acted = null;
         IReadOnlyList<SiteOutboxMarker> owed = [];
+        var actAsksNext = false;
         var run = await BookingConflictRetry.RunAsync(bookingId, async attempt =>
         {
             var booking = attempt == 1 && first is not null ? first : await rows.ReadAsync(lecturerId, bookingId, cancellationToken);
@@ -52,16 +59,15 @@ public sealed class ConvergeLoop(BookingRows rows)
             var rowMoved = false;
             if (act.Facts is { } facts)
             {
-                rowMoved = !await rows.WriteFactsAsync(booking, SiteOutbox.Mark(facts, act.Notify), cancellationToken);
+                // Markers the previous converger sent ride this write, unless this write marks a newer one of their type.
+                var clears = SiteOutbox.SentElsewhere(booking.Row, handOff?.SentBefore).Where(m => act.Notify.All(n => n.Type != m.Type)).ToList();
+                rowMoved = !await rows.WriteFactsAsync(booking, SiteOutbox.Mark(facts, act.Notify), clears, cancellationToken);
                 // The snapshot now shows what was written (a join link to send), and owes the new markers over older ones of their type.
-                Overlay(booking.Row, facts);
+                Overlay(booking.Row, rowMoved ? facts : SiteOutbox.Cleared(facts, clears));
                 owed = [.. owed.Where(m => act.Notify.All(n => n.Type != m.Type)), .. act.Notify];
             }
 
-            if (act.AfterRecorded is { } afterRecorded)
-            {
-                await afterRecorded(cancellationToken);
-            }
+            actAsksNext |= act.AsksNext;
 
             if (act.ReadAgain)
             {
@@ -79,9 +85,28 @@ public sealed class ConvergeLoop(BookingRows rows)
         }, cancellationToken);
 
         // After the run settled, so a send that throws leaves the facts recorded and the markers for the next run.
-        if (run.Booking is { } settledOn && owed.Count > 0)
+        var asksNext = handOff is not null && (actAsksNext || handOff.AsksNext(run));
+        if (run.Booking is { } settledOn)
         {
-            await rows.Outbox.SendAsync(settledOn.Row, settledOn.Row.ETag, owed, cancellationToken);
+            if (owed.Count > 0 && asksNext)
+            {
+                await rows.Outbox.SendOnlyAsync(settledOn.Row, owed, cancellationToken);
+            }
+            else if (owed.Count > 0)
+            {
+                await rows.Outbox.SendAsync(settledOn.Row, settledOn.Row.ETag, owed, cancellationToken);
+            }
+
+            // Sent by the previous converger and not emptied by a fact write of this run (it wrote none, or the row moved).
+            if (SiteOutbox.SentElsewhere(settledOn.Row, handOff?.SentBefore) is { Count: > 0 } left)
+            {
+                await rows.Outbox.ClearAsync(settledOn.LecturerId, settledOn.BookingId, settledOn.Row.ETag, left, cancellationToken);
+            }
+        }
+
+        if (asksNext)
+        {
+            await handOff!.AskNextAsync(run, run.Booking is null ? [] : [.. owed.Select(SiteOutbox.Digest)], cancellationToken);
         }
 
         return run;
@@ -94,4 +119,20 @@ public sealed class ConvergeLoop(BookingRows rows)
             row[key] = value;
         }
     }
+}
+
+/// <summary>
+/// How one run passes the outbox between convergers that run one after the other. <see cref="SentBefore"/>: the markers
+/// the previous converger sent (<see cref="SiteOutbox.Digest"/>), emptied by this run's fact write, or by a write of
+/// their own when the run writes none. <see cref="AsksNext"/>: whether this run asks another converger once settled;
+/// then its markers are sent and left on the row, and <see cref="AskNextAsync"/> names them in that converger's message.
+/// </summary>
+public sealed class ConvergeHandOff<TResult>
+{
+    public IReadOnlyCollection<string>? SentBefore { get; init; }
+
+    public Func<ConvergeRun<TResult>, bool> AsksNext { get; init; } = _ => false;
+
+    /// <summary>Asks the next converger, naming the markers this run sent (empty when it sent none).</summary>
+    public Func<ConvergeRun<TResult>, IReadOnlyList<string>, CancellationToken, Task> AskNextAsync { get; init; } = (_, _, _) => Task.CompletedTask;
 }

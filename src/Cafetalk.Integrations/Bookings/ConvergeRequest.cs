@@ -5,12 +5,39 @@ using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Bookings;
 
-/// <summary>A message on a converge queue: which booking a provider must be made to match. Ids only.</summary>
+/// <summary>
+/// A message on a converge queue: which booking a provider must be made to match. Ids only, and two optional hand-offs
+/// between convergers: <see cref="Then"/>, the converge queues to ask once this one is done (the calendar after the
+/// meeting, whose join link its event shows), and <see cref="SentMarkers"/>, the outbox markers the previous converger
+/// sent before it asked (<see cref="SiteOutbox.Digest"/>: a column and a digest, no data), which this one clears in its
+/// own fact write.
+/// </summary>
 public sealed record ConvergeRequest(
     [property: JsonPropertyName("lecturerId")] string LecturerId,
     [property: JsonPropertyName("bookingId")] string BookingId)
 {
-    public string ToJson() => JsonSerializer.Serialize(this);
+    /// <summary>At most this many markers are handed on: there are five outbox types.</summary>
+    internal const int MaxSentMarkers = 8;
+
+    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    [JsonPropertyName("then")]
+    public IReadOnlyList<string>? Then { get; init; }
+
+    [JsonPropertyName("sentMarkers")]
+    public IReadOnlyList<string>? SentMarkers { get; init; }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Equal when every field is, lists compared item by item (a message read back equals the one sent).</summary>
+    public bool Equals(ConvergeRequest? other) =>
+        other is not null && LecturerId == other.LecturerId && BookingId == other.BookingId
+        && (Then ?? []).SequenceEqual(other.Then ?? []) && (SentMarkers ?? []).SequenceEqual(other.SentMarkers ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(LecturerId, BookingId, Then?.Count ?? 0, SentMarkers?.Count ?? 0);
+
+    /// <summary>Whether the converger must ask <paramref name="queue"/> once it is done.</summary>
+    public bool AsksAfter(string queue) => Then?.Contains(queue) == true;
 
     /// <summary>
     /// The request as a converge queue reads it, refused unless both ids are ids the pipeline writes (they are table keys: an
@@ -18,7 +45,7 @@ public sealed record ConvergeRequest(
     /// </summary>
     public static QueueMessageReading<ConvergeRequest> Read(string message) => TryParse(message) is { } request
         ? QueueMessageReading.Read(request)
-        : QueueMessageReading.Refused<ConvergeRequest>(RejectionReasons.InvalidField, "message is not {lecturerId, bookingId}");
+        : QueueMessageReading.Refused<ConvergeRequest>(RejectionReasons.InvalidField, "message is not {lecturerId, bookingId[, then, sentMarkers]}");
 
     /// <summary>The request, or null: see <see cref="Read"/>.</summary>
     public static ConvergeRequest? TryParse(string message)
@@ -28,6 +55,8 @@ public sealed record ConvergeRequest(
             // Read as the UTF-8 a queue delivers, so text no encoder accepts is refused rather than thrown on.
             return JsonSerializer.Deserialize<ConvergeRequest>(Encoding.UTF8.GetBytes(message)) is { } request
                 && TableKeys.IsValidId(request.LecturerId) && TableKeys.IsValidId(request.BookingId)
+                && (request.Then is null || request.Then.All(q => q == QueueNames.CalendarConverge))
+                && (request.SentMarkers is null || (request.SentMarkers.Count <= MaxSentMarkers && request.SentMarkers.All(SiteOutbox.IsDigest)))
                 ? request
                 : null;
         }
@@ -40,7 +69,10 @@ public sealed record ConvergeRequest(
 
 /// <summary>
 /// Asks each provider's converger that a change concerns to look at a booking whose desired state changed: one
-/// message per converge queue of <see cref="QueuesFor"/>. A crash between the state write and these messages is
+/// message per converge queue of <see cref="QueuesFor"/>, except that the calendar is asked by the meeting converger
+/// once it is done (<see cref="ConvergeRequest.Then"/>): the event shows the meeting's join link, a reschedule can move
+/// the meeting to another host, and the calendar converger's fact write then clears the meeting notification's outbox
+/// marker for free (a converger asked alongside could not know it had been sent). A crash between the state write and these messages is
 /// repaired by the host's retry of the same event, which finds its version stored and sends them again
 /// (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>
@@ -64,10 +96,16 @@ public sealed class ConvergeRequests(StorageAccount storage)
     /// <summary>Sends one request to each of <paramref name="queues"/>.</summary>
     public async Task RequestAsync(string lecturerId, string bookingId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
-        var message = new ConvergeRequest(lecturerId, bookingId).ToJson();
+        var calendarAfterMeeting = queues.Contains(QueueNames.ZoomConverge) && queues.Contains(QueueNames.CalendarConverge);
         foreach (var queue in queues)
         {
-            await storage.Queue(queue).SendMessageAsync(message, cancellationToken);
+            if (calendarAfterMeeting && queue == QueueNames.CalendarConverge)
+            {
+                continue;
+            }
+
+            var request = new ConvergeRequest(lecturerId, bookingId) { Then = calendarAfterMeeting && queue == QueueNames.ZoomConverge ? [QueueNames.CalendarConverge] : null };
+            await storage.Queue(queue).SendMessageAsync(request.ToJson(), cancellationToken);
         }
     }
 }

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 
@@ -11,7 +14,7 @@ namespace Cafetalk.Integrations.Bookings;
 /// sends it. A notification's id is a digest of its data, so a marker sent twice is one notification to the site.
 /// Types that are not a booking row's facts (calendar connections, erasures) are sent directly by <see cref="SiteNotifier"/>.
 /// </summary>
-public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
+public sealed partial class SiteOutbox(BookingRows rows, SiteNotifier notifier)
 {
     public const string ColumnPrefix = "SiteOutbox";
 
@@ -45,6 +48,34 @@ public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
         [.. (types ?? Types).Select(type => SiteOutboxMarker.Decode(type, row.GetString(ColumnOf(type)))).OfType<SiteOutboxMarker>()];
 
     /// <summary>
+    /// A marker named without its data, for a converge message: its column and the first 16 hex digits of the SHA-256 of
+    /// its text. The next converger clears the marker only while the row still holds exactly that text.
+    /// </summary>
+    public static string Digest(SiteOutboxMarker marker) =>
+        $"{marker.Column}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(marker.Encode())))[..16]}";
+
+    /// <summary>Whether <paramref name="text"/> has the shape of a <see cref="Digest"/>.</summary>
+    public static bool IsDigest(string? text) => text is not null && DigestShape().IsMatch(text);
+
+    [GeneratedRegex("^SiteOutbox[A-Za-z]{1,64}:[0-9a-f]{16}$", RegexOptions.CultureInvariant)]
+    private static partial Regex DigestShape();
+
+    /// <summary>The markers <paramref name="row"/> still holds that another converger sent (named by <paramref name="digests"/>).</summary>
+    public static IReadOnlyList<SiteOutboxMarker> SentElsewhere(TableEntity row, IReadOnlyCollection<string>? digests) =>
+        digests is not { Count: > 0 } ? [] : [.. Pending(row).Where(m => digests.Contains(Digest(m)))];
+
+    /// <summary>Adds the emptying of <paramref name="markers"/> to a write.</summary>
+    public static TableEntity Cleared(TableEntity columns, IEnumerable<SiteOutboxMarker> markers)
+    {
+        foreach (var marker in markers)
+        {
+            columns[marker.Column] = string.Empty;
+        }
+
+        return columns;
+    }
+
+    /// <summary>
     /// For a fact written outside <see cref="ConvergeLoop"/>: writes <paramref name="facts"/> with the markers (a merge
     /// without ETag, as such facts are), then sends them. Returns how many notifications were sent.
     /// </summary>
@@ -65,6 +96,17 @@ public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
             return 0;
         }
 
+        var sent = await SendOnlyAsync(row, markers, cancellationToken);
+        await ClearAsync(row.PartitionKey, row.RowKey, etag, markers, cancellationToken);
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="markers"/> of <paramref name="row"/> and leaves them on the row, for a converger that hands
+    /// their clearing on with its next message (<see cref="ConvergeRequest.SentMarkers"/>). Returns how many were sent.
+    /// </summary>
+    public async Task<int> SendOnlyAsync(TableEntity row, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken = default)
+    {
         var sent = 0;
         foreach (var marker in markers.OrderBy(m => Types.TakeWhile(t => t != m.Type).Count()))
         {
@@ -75,7 +117,6 @@ public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
             }
         }
 
-        await ClearAsync(row.PartitionKey, row.RowKey, etag, markers, cancellationToken);
         return sent;
     }
 
@@ -119,7 +160,7 @@ public sealed class SiteOutbox(BookingRows rows, SiteNotifier notifier)
     /// Empties the sent markers against the ETag of their write; when the row moved meanwhile, only the markers it still
     /// holds unchanged are emptied (a newer one of the same type was written after, and is its writer's to send).
     /// </summary>
-    private async Task ClearAsync(string lecturerId, string bookingId, ETag etag, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken)
+    public async Task ClearAsync(string lecturerId, string bookingId, ETag etag, IReadOnlyList<SiteOutboxMarker> markers, CancellationToken cancellationToken)
     {
         var sent = markers.GroupBy(m => m.Column).ToDictionary(g => g.Key, g => g.Last().Encode(), StringComparer.Ordinal);
         await BookingConflictRetry.RunAsync(bookingId, async attempt =>

@@ -14,7 +14,7 @@ public sealed class CalendarConvergeHandler(CalendarEventConverger converger, Qu
 
     private async Task<EventConvergeResult?> ConvergeAsync(QueueMessage<ConvergeRequest> message, CancellationToken cancellationToken)
     {
-        var result = await converger.ConvergeAsync(message.Value.LecturerId, message.Value.BookingId, message.CorrelationId, cancellationToken);
+        var result = await converger.ConvergeAsync(message.Value, message.CorrelationId, cancellationToken);
         if (result is { Outcome: EventConvergence.AwaitingJoinLink or EventConvergence.InsertInProgress, RetryAtUtc: { } retryAt })
         {
             // Not lost if Zoom never delivers or the claimer crashed: this copy comes back and looks again.

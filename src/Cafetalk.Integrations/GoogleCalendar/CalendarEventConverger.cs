@@ -57,22 +57,27 @@ public sealed class CalendarEventConverger(
     ILogger<CalendarEventConverger> logger)
 {
     public async Task<EventConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
-        await RunAsync(lecturerId, bookingId, correlationId, restore: false, cancellationToken);
+        await RunAsync(lecturerId, bookingId, correlationId, restore: false, null, cancellationToken);
 
-    /// <summary>Like <see cref="ConvergeAsync"/>, but trusts nothing the row says Google holds: the nightly sync saw the event changed by hand.</summary>
+    /// <summary>Converges <paramref name="request"/>'s booking, emptying the outbox markers the meeting converger sent before it asked.</summary>
+    public async Task<EventConvergeResult> ConvergeAsync(ConvergeRequest request, string? correlationId = null, CancellationToken cancellationToken = default) =>
+        await RunAsync(request.LecturerId, request.BookingId, correlationId, restore: false, request.SentMarkers, cancellationToken);
+
+    /// <summary>Like <see cref="ConvergeAsync(string, string, string?, CancellationToken)"/>, but trusts nothing the row says Google holds: the nightly sync saw the event changed by hand.</summary>
     public async Task<EventConvergeResult> RestoreAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
-        await RunAsync(lecturerId, bookingId, correlationId, restore: true, cancellationToken);
+        await RunAsync(lecturerId, bookingId, correlationId, restore: true, null, cancellationToken);
 
     /// <summary>How many times one converge re-creates a calendar the lecturer deleted before it gives up for this message.</summary>
     private const int MaxCalendarRecreations = 3;
 
     private readonly ConvergeLoop _loop = new(rows);
 
-    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, CancellationToken cancellationToken)
+    private async Task<EventConvergeResult> RunAsync(string lecturerId, string bookingId, string? correlationId, bool restore, IReadOnlyList<string>? sentBefore, CancellationToken cancellationToken)
     {
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        var run = await _loop.RunAsync(lecturerId, bookingId, new EventConvergeRun(this, correlationId, restore), cancellationToken);
+        var handOff = sentBefore is { Count: > 0 } ? new ConvergeHandOff<EventConvergeResult> { SentBefore = sentBefore } : null;
+        var run = await _loop.RunAsync(lecturerId, bookingId, new EventConvergeRun(this, correlationId, restore), handOff, cancellationToken);
         if (run.Acted)
         {
             metrics.Converged(DisclosurePolicy.Google.Key, run.Result.Outcome.ToString(), run.Booking!.Row);

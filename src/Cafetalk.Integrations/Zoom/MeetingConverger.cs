@@ -48,11 +48,25 @@ public sealed class MeetingConverger(
 {
     private readonly ConvergeLoop _loop = new(rows);
 
-    public async Task<MeetingConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default)
+    public Task<MeetingConvergeResult> ConvergeAsync(string lecturerId, string bookingId, string? correlationId = null, CancellationToken cancellationToken = default) =>
+        ConvergeAsync(new ConvergeRequest(lecturerId, bookingId), correlationId, cancellationToken);
+
+    /// <summary>
+    /// Converges <paramref name="request"/>'s booking, then asks the calendar converger when the request says so
+    /// (<see cref="ConvergeRequest.Then"/>) or a new join link was recorded, naming the notifications it sent so that
+    /// converger's fact write clears their outbox markers.
+    /// </summary>
+    public async Task<MeetingConvergeResult> ConvergeAsync(ConvergeRequest request, string? correlationId = null, CancellationToken cancellationToken = default)
     {
+        var (lecturerId, bookingId) = (request.LecturerId, request.BookingId);
         correlationId ??= Guid.NewGuid().ToString("N");
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
-        var run = await _loop.RunAsync(lecturerId, bookingId, new MeetingConvergeRun(this, correlationId), cancellationToken);
+        var handOff = new ConvergeHandOff<MeetingConvergeResult>
+        {
+            AsksNext = run => run.Booking is not null && request.AsksAfter(QueueNames.CalendarConverge),
+            AskNextAsync = (_, sent, token) => AskCalendarAsync(lecturerId, bookingId, sent, token),
+        };
+        var run = await _loop.RunAsync(lecturerId, bookingId, new MeetingConvergeRun(this, correlationId), handOff, cancellationToken);
         if (run.Acted)
         {
             metrics.Converged(DisclosurePolicy.Zoom.Key, run.Result.Outcome.ToString(), run.Booking!.Row);
@@ -184,7 +198,7 @@ public sealed class MeetingConverger(
         catch (ZoomDailyLimitReachedException)
         {
             // Nothing was created, so the lease is released rather than left to look like a crash.
-            await rows.WriteFactsAsync(p.Snapshot, ZoomMeetingColumns.Released(p.Row), cancellationToken);
+            await rows.WriteFactsAsync(p.Snapshot, ZoomMeetingColumns.Released(p.Row), cancellationToken: cancellationToken);
             await dailyLimit.MarkExhaustedAsync(hostId, cancellationToken);
             throw;
         }
@@ -194,7 +208,7 @@ public sealed class MeetingConverger(
         return new ConvergeAct<MeetingConvergeResult>(new MeetingConvergeResult(MeetingConvergence.Created, meetingId),
             ZoomMeetingColumns.Live(p.Row, meetingId, hostId, p.Desired, time.GetUtcNow(), created.JoinUrl, lane))
         {
-            AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+            AsksNext = true,
             Notify = [MeetingReady(p)],
         };
     }
@@ -328,7 +342,7 @@ public sealed class MeetingConverger(
         return new ConvergeAct<MeetingConvergeResult>(recovered, ZoomMeetingColumns.Adopted(p.Row, meetingId, hostId, found, time.GetUtcNow()))
         {
             ReadAgain = true,
-            AfterRecorded = token => RequestCalendarConvergeAsync(p, token),
+            AsksNext = true,
             Notify = [MeetingReady(p)],
         };
     }
@@ -336,9 +350,13 @@ public sealed class MeetingConverger(
     /// <summary>The site's copy of the join link: the outbox reads the link from the row when it sends, never from the marker.</summary>
     private static SiteOutboxMarker MeetingReady(Pending p) => SiteOutboxMarker.MeetingReady(p.Desired.Version, p.Desired.StartsAtUtc, p.CorrelationId);
 
-    /// <summary>The join link is now known: the lecturer's calendar event shows it, so the calendar converger looks again.</summary>
-    private async Task RequestCalendarConvergeAsync(Pending p, CancellationToken cancellationToken) =>
-        await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(new ConvergeRequest(p.Desired.LecturerId, p.Desired.BookingId).ToJson(), cancellationToken);
+    /// <summary>
+    /// Asks the calendar converger to look at the booking: the meeting's facts are recorded (its event shows the join link),
+    /// and <paramref name="sentMarkers"/> are the notifications sent since, whose outbox markers its fact write clears.
+    /// </summary>
+    public async Task AskCalendarAsync(string lecturerId, string bookingId, IReadOnlyList<string> sentMarkers, CancellationToken cancellationToken = default) =>
+        await storage.Queue(QueueNames.CalendarConverge).SendMessageAsync(
+            new ConvergeRequest(lecturerId, bookingId) { SentMarkers = sentMarkers.Count > 0 ? sentMarkers : null }.ToJson(), cancellationToken);
 
     private Task<T> DiscloseAsync<T>(ZoomDisclosure disclosure, Func<DisclosureContext, Task<T>> call, Func<T, string?> meetingIdOf, CancellationToken cancellationToken) =>
         disclosures.DiscloseAsync(disclosure, call, meetingIdOf, cancellationToken);

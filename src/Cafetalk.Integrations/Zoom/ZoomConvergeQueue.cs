@@ -19,7 +19,7 @@ public sealed class ZoomConvergeHandler(MeetingConverger converger, QueueMessage
         var request = message.Value;
         try
         {
-            var result = await converger.ConvergeAsync(request.LecturerId, request.BookingId, message.CorrelationId, cancellationToken);
+            var result = await converger.ConvergeAsync(request, message.CorrelationId, cancellationToken);
             if (result is { Outcome: MeetingConvergence.Deferred, RetryAtUtc: { } retryAt })
             {
                 await message.RetryAtAsync(retryAt, cancellationToken);
@@ -32,7 +32,22 @@ public sealed class ZoomConvergeHandler(MeetingConverger converger, QueueMessage
         {
             await message.RetryAtAsync(ex.RetryAfterUtc, cancellationToken);
             logger.LogWarning("Zoom host {HostId} is at its daily limit; booking {BookingId} converges after {RetryAtUtc:O}", ex.HostId, request.BookingId, ex.RetryAfterUtc);
+            await AskCalendarMeanwhileAsync(request, cancellationToken);
             return new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: ex.RetryAfterUtc);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && request.AsksAfter(QueueNames.CalendarConverge))
+        {
+            // Zoom's trouble must not hold the lecturer's calendar: it moves now, and again once the meeting converges.
+            await AskCalendarMeanwhileAsync(request, cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task AskCalendarMeanwhileAsync(ConvergeRequest request, CancellationToken cancellationToken)
+    {
+        if (request.AsksAfter(QueueNames.CalendarConverge))
+        {
+            await converger.AskCalendarAsync(request.LecturerId, request.BookingId, [], cancellationToken);
         }
     }
 }

@@ -68,7 +68,7 @@ public sealed class SiteOutboxTests(SandboxFixture fixture) : IClassFixture<Sand
     }
 
     [Fact]
-    public async Task Converge_NewBooking_SendsMeetingReadyWithTheRowsJoinLink_AndClearsTheMarker()
+    public async Task Converge_NewBooking_SendsMeetingReady_AsksTheCalendarNamingIt_AndTheCalendarConvergerClearsTheMarker()
     {
         await IngestAsync(EventTypes.BookingConfirmed, "bk_ob_new", 1, Tomorrow, "lec_ob_new");
 
@@ -80,8 +80,38 @@ public sealed class SiteOutboxTests(SandboxFixture fixture) : IClassFixture<Sand
         Assert.Equal(row.GetString(MeetingColumns.JoinUrl), data.GetProperty("joinUrl").GetString());
         Assert.Equal(1, data.GetProperty("bookingVersion").GetInt64());
         Assert.Equal("lec_ob_new", data.GetProperty("lecturerId").GetString());
-        Assert.Equal(string.Empty, row.GetString("SiteOutboxMeetingReady"));
+
+        // Sent, and left for the calendar converger, which the meeting converger asked after the send, naming the marker.
+        var marker = SiteOutboxMarker.Decode(SiteNotificationTypes.MeetingReady, row.GetString("SiteOutboxMeetingReady"));
+        Assert.NotNull(marker);
+        var calendar = Assert.Single(await CalendarRequestsAsync("bk_ob_new"));
+        Assert.Equal(new ConvergeRequest("lec_ob_new", "bk_ob_new") { SentMarkers = [SiteOutbox.Digest(marker)] }, ConvergeRequest.TryParse(calendar.Body.ToString()));
+        Assert.Matches("^SiteOutboxMeetingReady:[0-9a-f]{16}$", calendar.Body.ToString().Split('"').Single(p => p.StartsWith("SiteOutbox", StringComparison.Ordinal)));
+
+        // This lecturer has no calendar connected: nothing to write for Google, so the converger empties the marker alone.
+        await _services.GetRequiredService<Cafetalk.Integrations.GoogleCalendar.CalendarConvergeHandler>().HandleAsync(calendar.Body.ToString(), calendar.MessageId);
+
+        Assert.Equal(string.Empty, (await RowAsync("lec_ob_new", "bk_ob_new")).GetString("SiteOutboxMeetingReady"));
+        Assert.Single(await ReceivedAsync("bk_ob_new"));
     }
+
+    [Fact]
+    public async Task CalendarConverge_NamingAMarkerTheRowNoLongerHolds_LeavesTheNewerMarker()
+    {
+        await IngestAsync(EventTypes.BookingConfirmed, "bk_ob_newer", 1, Tomorrow, "lec_ob_newer");
+        await ConvergeAsync(_services, "lec_ob_newer", "bk_ob_newer");
+        var calendar = Assert.Single(await CalendarRequestsAsync("bk_ob_newer"));
+        // A newer meeting notification was marked after the one the message names (a reschedule's, not sent yet).
+        var newer = SiteOutboxMarker.MeetingReady(2, Tomorrow.AddHours(1), "corr-newer");
+        await LeaveMarkerAsync("lec_ob_newer", "bk_ob_newer", newer);
+
+        await _services.GetRequiredService<Cafetalk.Integrations.GoogleCalendar.CalendarConvergeHandler>().HandleAsync(calendar.Body.ToString(), calendar.MessageId);
+
+        Assert.Equal(newer.Encode(), (await RowAsync("lec_ob_newer", "bk_ob_newer")).GetString("SiteOutboxMeetingReady"));
+    }
+
+    private async Task<List<Azure.Storage.Queues.Models.PeekedMessage>> CalendarRequestsAsync(string bookingId) =>
+        [.. (await fixture.Storage.Queue(QueueNames.CalendarConverge).PeekMessagesAsync(32)).Value.Where(m => ConvergeRequest.TryParse(m.Body.ToString())?.BookingId == bookingId)];
 
     [Fact]
     public async Task Converge_WorkerKilledBetweenTheFactWriteAndTheSend_NextConvergeSendsIt_WithoutCallingZoomAgain()

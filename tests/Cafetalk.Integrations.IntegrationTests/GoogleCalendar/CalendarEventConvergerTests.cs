@@ -9,7 +9,10 @@ using Cafetalk.Integrations.Sandbox;
 using Cafetalk.Integrations.Sandbox.Google;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Cafetalk.Integrations.IntegrationTests.GoogleCalendar;
@@ -19,11 +22,17 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
 {
     private static readonly DateTimeOffset Lesson = new DateTimeOffset(TimeProvider.System.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddDays(3).AddHours(10);
     private readonly CapturedLogs _logs = new();
+    private readonly BookingRowWrites _bookingWrites = new();
     private CalendarHarness _harness = null!;
 
     public async Task InitializeAsync()
     {
-        _harness = await CalendarHarness.StartAsync(fixture, services => services.AddLogging(l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace)));
+        _harness = await CalendarHarness.StartAsync(fixture, services =>
+        {
+            services.AddLogging(l => l.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
+            // The same account, with the booking-row writes counted while a test asks.
+            services.Replace(ServiceDescriptor.Singleton(StorageAccount.FromConnectionString(fixture.Sandbox.StorageConnectionString).WithRequestPolicy(_bookingWrites)));
+        });
         await _harness.ClearQueuesAsync();
     }
 
@@ -44,6 +53,95 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
     }
 
     private List<RecordedGoogleRequest> EventCalls() => [.. Google.Requests.Where(r => r.IsEventCall)];
+
+    /// <summary>Runs the zoom-converge handler over every waiting message of <paramref name="bookingId"/>, as the host would.</summary>
+    private async Task DrainZoomQueueAsync(string bookingId)
+    {
+        var queue = fixture.Storage.Queue(QueueNames.ZoomConverge);
+        var handler = _harness.Services.GetRequiredService<ZoomConvergeHandler>();
+        foreach (var message in (await queue.ReceiveMessagesAsync(32)).Value.Where(m => ConvergeRequest.TryParse(m.Body.ToString())?.BookingId == bookingId))
+        {
+            await handler.HandleAsync(message.Body.ToString(), message.MessageId);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+    }
+
+    [Fact]
+    public async Task RescheduleAndCancel_TheCalendarIsAskedAfterTheMeetingNotification_AndItsOneFactWriteEmptiesTheMarker()
+    {
+        const string lecturer = "lec_handoff";
+        var calendar = await ConnectAsync(lecturer);
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_handoff", 1, Lesson, lecturer, "stu_handoff");
+        await DrainZoomQueueAsync("bk_handoff");
+        Assert.Equal([EventConvergence.Created], (await _harness.DrainCalendarQueueAsync()).Select(r => r!.Outcome));
+        var rows = fixture.Storage.Table(TableNames.Bookings);
+        Assert.Equal(string.Empty, (await rows.GetEntityAsync<TableEntity>(lecturer, "bk_handoff")).Value.GetString("SiteOutboxMeetingReady"));
+
+        foreach (var (type, version, outcome, column) in new[]
+        {
+            (EventTypes.BookingRescheduled, 2L, EventConvergence.Updated, "SiteOutboxMeetingReady"),
+            (EventTypes.BookingCancelled, 3L, EventConvergence.Deleted, "SiteOutboxMeetingRemoved"),
+        })
+        {
+            await _harness.IngestAsync(type, "bk_handoff", version, Lesson.AddHours(2), lecturer, "stu_handoff");
+            // Intake asks the meeting converger alone; it asks the calendar once its notification is out.
+            Assert.Empty((await fixture.Storage.Queue(QueueNames.CalendarConverge).PeekMessagesAsync(32)).Value);
+            await DrainZoomQueueAsync("bk_handoff");
+            var marked = (await rows.GetEntityAsync<TableEntity>(lecturer, "bk_handoff")).Value.GetString(column);
+            Assert.False(string.IsNullOrEmpty(marked));
+
+            _bookingWrites.Start();
+            var converged = await _harness.DrainCalendarQueueAsync();
+            var writes = _bookingWrites.Stop();
+
+            Assert.Equal([outcome], converged.Select(r => r!.Outcome));
+            // One write: the event's facts and the emptied marker in the same merge.
+            Assert.Equal(1, writes);
+            Assert.Equal(string.Empty, (await rows.GetEntityAsync<TableEntity>(lecturer, "bk_handoff")).Value.GetString(column));
+        }
+
+        Assert.True(Assert.Single(Google.EventsOf(calendar)).Cancelled);
+        var heard = (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
+            .Select(m => System.Text.Json.JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Where(e => e.GetProperty("subject").GetString() == "bk_handoff")
+            .Select(e => (e.GetProperty("type").GetString(), e.GetProperty("data").GetProperty("bookingVersion").GetInt64()));
+        Assert.Equal([(SiteNotificationTypes.MeetingReady.Type, 1L), (SiteNotificationTypes.MeetingReady.Type, 2L), (SiteNotificationTypes.MeetingRemoved.Type, 3L)], heard);
+    }
+
+    /// <summary>Counts writes to table <c>Bookings</c> between <see cref="Start"/> and <see cref="Stop"/>.</summary>
+    private sealed class BookingRowWrites : HttpPipelinePolicy
+    {
+        private int _count;
+        private volatile bool _on;
+
+        public void Start() => (_count, _on) = (0, true);
+
+        public int Stop()
+        {
+            _on = false;
+            return _count;
+        }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Count(message);
+            ProcessNext(message, pipeline);
+        }
+
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            Count(message);
+            return ProcessNextAsync(message, pipeline);
+        }
+
+        private void Count(HttpMessage message)
+        {
+            if (_on && message.Request.Method != RequestMethod.Get && message.Request.Uri.Path.Contains("/Bookings", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
+    }
 
     [Fact]
     public async Task Lifecycle_ConfirmRedeliverRescheduleCancel_IsOneInsertOneUpdateOneDelete_WithAMinimalPrivateEvent()
@@ -103,10 +201,31 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Assert.Equal("POST", insert.Method);
         Assert.StartsWith(fixture.Sandbox.Zoom.BaseAddress.ToString(), Assert.Single(Google.EventsOf(calendar)).Body["description"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        // A reschedule overtakes the create, so the calendar is asked before Zoom delivers, and Zoom never does: the
-        // calendar converger waits for the link, and once the wait is over it inserts without one, once.
+        // A reschedule overtakes the create and Zoom fails: intake asked the meeting converger alone (the calendar after it),
+        // so Zoom's trouble asks the calendar meanwhile; the calendar converger waits for the link, and once the wait is
+        // over it inserts without one, once.
         await harness.IngestAsync(EventTypes.BookingConfirmed, "bk_nozoom", 1, Lesson.AddHours(1), "lec_wait");
         await harness.IngestAsync(EventTypes.BookingRescheduled, "bk_nozoom", 2, Lesson.AddHours(2), "lec_wait");
+        Assert.Empty(await harness.DrainCalendarQueueAsync());
+        fixture.Sandbox.Zoom.FailNext(10_000);
+        try
+        {
+            var zoomQueue = fixture.Storage.Queue(QueueNames.ZoomConverge);
+            var handler = harness.Services.GetRequiredService<ZoomConvergeHandler>();
+            // The reschedule's message (the confirm's would find the create it started and wait for its lease).
+            var messages = (await zoomQueue.ReceiveMessagesAsync(32)).Value.Where(m => ConvergeRequest.TryParse(m.Body.ToString())?.BookingId == "bk_nozoom").ToList();
+            var rescheduled = Assert.Single(messages, m => ConvergeRequest.TryParse(m.Body.ToString())!.AsksAfter(QueueNames.CalendarConverge));
+            await Assert.ThrowsAnyAsync<Exception>(() => handler.HandleAsync(rescheduled.Body.ToString(), rescheduled.MessageId));
+            foreach (var message in messages)
+            {
+                await zoomQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            }
+        }
+        finally
+        {
+            fixture.Sandbox.Zoom.FailNext(0);
+        }
+
         Assert.Equal(EventConvergence.AwaitingJoinLink, Assert.Single(await harness.DrainCalendarQueueAsync())!.Outcome);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         var late = await harness.DrainCalendarQueueAsync();
