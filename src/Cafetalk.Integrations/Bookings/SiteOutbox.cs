@@ -9,7 +9,8 @@ namespace Cafetalk.Integrations.Bookings;
 /// <summary>
 /// The outbox of table <c>Bookings</c>: a provider fact and the notification it implies are written in one merge (the
 /// fact's columns plus a marker column per notification type, <see cref="SiteOutboxMarker"/>), and the notification
-/// is sent after, then its marker cleared against the ETag of that write. A worker that dies between the two leaves the
+/// is sent after, then its marker cleared against the ETag of that write — or, when the converger asks another once it is
+/// done, by that converger's own fact write (<see cref="ConvergeHandOff{TResult}"/>). A worker that dies between the two leaves the
 /// marker: the next converge of the booking (<see cref="ConvergeLoop"/>) or the nightly <see cref="SendAllPendingAsync"/>
 /// sends it. A notification's id is a digest of its data, so a marker sent twice is one notification to the site.
 /// Types that are not a booking row's facts (calendar connections, erasures) are sent directly by <see cref="SiteNotifier"/>.
