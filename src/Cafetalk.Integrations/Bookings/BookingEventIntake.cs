@@ -27,7 +27,7 @@ public enum IntakeDisposition
 /// <summary>The result of one message: its disposition, the reason if refused, and the id to trace it by.</summary>
 public sealed record IntakeOutcome(IntakeDisposition Disposition, string CorrelationId, Rejection? Rejection = null, string? BookingId = null)
 {
-    /// <summary>The converge queues intake asked about the booking (none for a late, older event).</summary>
+    /// <summary>The converge queues intake sent a request to (none for a late, older event); the calendar's rides the meeting converger's.</summary>
     public IReadOnlyList<string> AskedQueues { get; init; } = [];
 }
 
@@ -76,8 +76,8 @@ public sealed class BookingEventIntake(
             {
                 // After the state write: a worker killed in between leaves the requests unsent, and the host's retry of
                 // this message finds its version stored and sends them (RequestsPending).
-                asked = ConvergeRequests.QueuesFor(booking.Status, newBooking: result == ApplyResult.Created, mayHaveRecording);
-                await converge.RequestAsync(booking.LecturerId, booking.BookingId, asked, cancellationToken);
+                asked = await converge.RequestAsync(booking.LecturerId, booking.BookingId,
+                    ConvergeRequests.QueuesFor(booking.Status, newBooking: result == ApplyResult.Created, mayHaveRecording), cancellationToken);
             }
 
             var disposition = result is ApplyResult.Created or ApplyResult.Updated ? IntakeDisposition.Applied : IntakeDisposition.Unchanged;

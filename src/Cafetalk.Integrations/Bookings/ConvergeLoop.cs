@@ -41,7 +41,7 @@ public sealed class ConvergeLoop(BookingRows rows)
                 return (true, new ConvergeRun<TResult>(converger.NoBooking, Acted: false, Booking: null));
             }
 
-            owed = SiteOutbox.Pending(booking.Row, converger.Notifies);
+            owed = [.. SiteOutbox.Pending(booking.Row, converger.Notifies).Where(m => handOff?.Repairs(m) != false)];
 
             var plan = await converger.PlanAsync(booking, cancellationToken);
             if (!plan.HasAct)
@@ -55,7 +55,19 @@ public sealed class ConvergeLoop(BookingRows rows)
                 return (false, null!);
             }
 
-            var act = await converger.ActAsync(booking, plan.Plan!, cancellationToken);
+            ConvergeAct<TResult> act;
+            try
+            {
+                act = await converger.ActAsync(booking, plan.Plan!, cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested && SiteOutbox.SentElsewhere(booking.Row, handOff?.SentBefore) is { Count: > 0 } sent)
+            {
+                // The provider failed, so no fact write will carry them: the markers the previous converger sent go now, or its
+                // notification would be sent again by the nightly sweep while this message waits for its retry.
+                await rows.Outbox.ClearAsync(booking.LecturerId, booking.BookingId, booking.Row.ETag, sent, cancellationToken);
+                throw;
+            }
+
             var rowMoved = false;
             if (act.Facts is { } facts)
             {
@@ -131,7 +143,18 @@ public sealed class ConvergeHandOff<TResult>
 {
     public IReadOnlyCollection<string>? SentBefore { get; init; }
 
+    /// <summary>
+    /// The run's correlation id, when its markers are handed on. A marker of this converger's types that another run wrote
+    /// may be sent and waiting for the next converger's clear, so this run leaves it: its own message's retry (the same
+    /// correlation id) or the nightly sweep repairs a stopped worker's. Null: every marker found is sent again.
+    /// </summary>
+    public string? CorrelationId { get; init; }
+
     public Func<ConvergeRun<TResult>, bool> AsksNext { get; init; } = _ => false;
+
+    /// <summary>Whether this run sends <paramref name="marker"/>, found on the row as it read it (see <see cref="CorrelationId"/>).</summary>
+    public bool Repairs(SiteOutboxMarker marker) =>
+        CorrelationId is null || Equals(marker.Data.GetValueOrDefault(SiteNotificationTypes.CorrelationField), CorrelationId);
 
     /// <summary>Asks the next converger, naming the markers this run sent (empty when it sent none).</summary>
     public Func<ConvergeRun<TResult>, IReadOnlyList<string>, CancellationToken, Task> AskNextAsync { get; init; } = (_, _, _) => Task.CompletedTask;

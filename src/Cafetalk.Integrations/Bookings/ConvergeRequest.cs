@@ -93,19 +93,21 @@ public sealed class ConvergeRequests(StorageAccount storage)
         : newBooking ? Meeting
         : MeetingAndCalendar;
 
-    /// <summary>Sends one request to each of <paramref name="queues"/>.</summary>
-    public async Task RequestAsync(string lecturerId, string bookingId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Asks each of <paramref name="queues"/>, the calendar through the meeting converger's request when both are asked;
+    /// returns the queues a message went to.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RequestAsync(string lecturerId, string bookingId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
     {
         var calendarAfterMeeting = queues.Contains(QueueNames.ZoomConverge) && queues.Contains(QueueNames.CalendarConverge);
-        foreach (var queue in queues)
+        var sent = new List<string>();
+        foreach (var queue in queues.Where(q => !(calendarAfterMeeting && q == QueueNames.CalendarConverge)))
         {
-            if (calendarAfterMeeting && queue == QueueNames.CalendarConverge)
-            {
-                continue;
-            }
-
             var request = new ConvergeRequest(lecturerId, bookingId) { Then = calendarAfterMeeting && queue == QueueNames.ZoomConverge ? [QueueNames.CalendarConverge] : null };
             await storage.Queue(queue).SendMessageAsync(request.ToJson(), cancellationToken);
+            sent.Add(queue);
         }
+
+        return sent;
     }
 }

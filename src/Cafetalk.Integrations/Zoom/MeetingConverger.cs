@@ -63,6 +63,7 @@ public sealed class MeetingConverger(
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CorrelationId"] = correlationId, ["BookingId"] = bookingId });
         var handOff = new ConvergeHandOff<MeetingConvergeResult>
         {
+            CorrelationId = correlationId,
             AsksNext = run => run.Booking is not null && request.AsksAfter(QueueNames.CalendarConverge),
             AskNextAsync = (_, sent, token) => AskCalendarAsync(lecturerId, bookingId, sent, token),
         };

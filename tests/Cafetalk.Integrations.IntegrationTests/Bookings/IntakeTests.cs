@@ -81,7 +81,7 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
     }
 
     [Fact]
-    public async Task Intake_NewBooking_AsksTheMeetingConvergerAlone_ARescheduleAsksMeetingAndCalendar_AnOlderEventAsksNothing()
+    public async Task Intake_NewBooking_AsksTheMeetingConvergerAlone_ARescheduleAsksTheCalendarThroughIt_AnOlderEventAsksNothing()
     {
         var (lecturer, booking) = (NewId("lec"), NewId("bk"));
         var confirm = SampleEvents.Booking(EventTypes.BookingConfirmed, booking, 1, Lesson, lecturerId: lecturer);
@@ -90,7 +90,7 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         var created = await Intake.ProcessAsync(confirm, null);
         Assert.Equal([QueueNames.ZoomConverge], created.AskedQueues);
         var moved = await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingRescheduled, booking, 2, Lesson.AddHours(1), lecturerId: lecturer), null);
-        Assert.Equal([QueueNames.ZoomConverge, QueueNames.CalendarConverge], moved.AskedQueues);
+        Assert.Equal([QueueNames.ZoomConverge], moved.AskedQueues);
         var late = await Intake.ProcessAsync(confirm, null);
         Assert.Empty(late.AskedQueues);
 
@@ -120,8 +120,8 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         var wasHeld = await Intake.ProcessAsync(SampleEvents.Booking(EventTypes.BookingCancelled, held, 2, past, lecturerId: lecturer), null);
 
         // A lesson that has not started has no recording: its meeting is deleted, and one started early is discarded by the archive.
-        Assert.Equal([QueueNames.ZoomConverge, QueueNames.CalendarConverge], notHeld.AskedQueues);
-        Assert.Equal(QueueNames.ConvergeQueues, wasHeld.AskedQueues);
+        Assert.Equal([QueueNames.ZoomConverge], notHeld.AskedQueues);
+        Assert.Equal([QueueNames.ZoomConverge, QueueNames.RecordingConverge], wasHeld.AskedQueues);
         Assert.Empty(await RequestsForAsync(QueueNames.RecordingConverge, upcoming));
         Assert.Equal([new ConvergeRequest(lecturer, held)], await RequestsForAsync(QueueNames.RecordingConverge, held));
     }
@@ -151,7 +151,7 @@ public sealed class IntakeTests(SandboxFixture fixture) : IClassFixture<SandboxF
         Assert.Equal(IntakeDisposition.Unchanged, retry.Disposition);
         // The retry cannot know the dead worker's new row was its own: it asks the meeting and calendar convergers
         // (idempotent: a booking that already matches costs them a read) and writes nothing.
-        Assert.Equal([QueueNames.ZoomConverge, QueueNames.CalendarConverge], retry.AskedQueues);
+        Assert.Equal([QueueNames.ZoomConverge], retry.AskedQueues);
         Assert.Equal([new ConvergeRequest(lecturer, booking) { Then = [QueueNames.CalendarConverge] }], await RequestsForAsync(QueueNames.ZoomConverge, booking));
         Assert.Empty(await RequestsForAsync(QueueNames.CalendarConverge, booking));
         Assert.Equal(etag, (await RowAsync(lecturer, booking))!.ETag);

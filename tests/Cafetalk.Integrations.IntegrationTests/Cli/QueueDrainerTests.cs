@@ -45,23 +45,11 @@ public sealed class QueueDrainerTests(SandboxFixture fixture) : IClassFixture<Sa
     }
 
     /// <summary>The first write to table Bookings fails the way the SDK reports a storage outage once its retries are spent.</summary>
-    private sealed class FailOneBookingsWrite : HttpPipelinePolicy
+    private sealed class FailOneBookingsWrite : RequestObserver
     {
         private int _failed;
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Fail(message);
-            ProcessNext(message, pipeline);
-        }
-
-        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Fail(message);
-            return ProcessNextAsync(message, pipeline);
-        }
-
-        private void Fail(HttpMessage message)
+        protected override void Observe(HttpMessage message)
         {
             if (message.Request.Method != RequestMethod.Get && message.Request.Uri.Path.Contains("/Bookings", StringComparison.Ordinal)
                 && Interlocked.Exchange(ref _failed, 1) == 0)

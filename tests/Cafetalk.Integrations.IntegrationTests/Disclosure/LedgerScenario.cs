@@ -73,7 +73,7 @@ internal static class LedgerScenario
 }
 
 /// <summary>Counts requests to the table endpoint, and among them entity-group transactions (<c>$batch</c>).</summary>
-internal sealed class TableRequestCounter : HttpPipelinePolicy
+internal sealed class TableRequestCounter : RequestObserver
 {
     private int _requests;
     private int _transactions;
@@ -96,19 +96,7 @@ internal sealed class TableRequestCounter : HttpPipelinePolicy
         Interlocked.Exchange(ref _transactions, 0);
     }
 
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Count(message);
-        ProcessNext(message, pipeline);
-    }
-
-    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Count(message);
-        return ProcessNextAsync(message, pipeline);
-    }
-
-    private void Count(HttpMessage message)
+    protected override void Observe(HttpMessage message)
     {
         Interlocked.Increment(ref _requests);
         if (message.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal))

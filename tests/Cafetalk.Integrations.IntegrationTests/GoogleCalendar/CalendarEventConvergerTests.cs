@@ -108,8 +108,37 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
         Assert.Equal([(SiteNotificationTypes.MeetingReady.Type, 1L), (SiteNotificationTypes.MeetingReady.Type, 2L), (SiteNotificationTypes.MeetingRemoved.Type, 3L)], heard);
     }
 
+    [Fact]
+    public async Task GoogleFailing_TheCalendarConvergeThrows_AndStillEmptiesTheMarkerItWasHanded()
+    {
+        const string lecturer = "lec_handfail";
+        await ConnectAsync(lecturer);
+        await _harness.IngestAsync(EventTypes.BookingConfirmed, "bk_handfail", 1, Lesson, lecturer, "stu_handfail");
+        await DrainZoomQueueAsync("bk_handfail");
+        var rows = fixture.Storage.Table(TableNames.Bookings);
+        Assert.False(string.IsNullOrEmpty((await rows.GetEntityAsync<TableEntity>(lecturer, "bk_handfail")).Value.GetString("SiteOutboxMeetingReady")));
+        var queue = fixture.Storage.Queue(QueueNames.CalendarConverge);
+        var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+        // Every attempt of the insert is refused (the first try and GoogleCalendarOptions.MaxRetryAttempts retries).
+        Google.ThrottleNext([.. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 1 + new GoogleCalendarOptions().MaxRetryAttempts)]);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => _harness.Services.GetRequiredService<CalendarConvergeHandler>().HandleAsync(message.Body.ToString(), message.MessageId));
+
+        // The site heard it once; with the marker left, the nightly sweep would have sent it again while the message waits.
+        Assert.Equal(string.Empty, (await rows.GetEntityAsync<TableEntity>(lecturer, "bk_handfail")).Value.GetString("SiteOutboxMeetingReady"));
+        Assert.Empty(Google.EventsOf((await _harness.Services.GetRequiredService<CalendarConnections>().FindAsync(lecturer))!.CalendarId));
+        Assert.Single(await ReceivedMeetingReadyAsync("bk_handfail"));
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+    }
+
+    private async Task<List<string>> ReceivedMeetingReadyAsync(string bookingId) =>
+        [.. (await fixture.Storage.Queue(QueueNames.SiteNotifications).PeekMessagesAsync(32)).Value
+            .Select(m => System.Text.Json.JsonDocument.Parse(m.Body.ToString()).RootElement)
+            .Where(e => e.GetProperty("subject").GetString() == bookingId && e.GetProperty("type").GetString() == SiteNotificationTypes.MeetingReady.Type)
+            .Select(e => e.GetProperty("id").GetString()!)];
+
     /// <summary>Counts writes to table <c>Bookings</c> between <see cref="Start"/> and <see cref="Stop"/>.</summary>
-    private sealed class BookingRowWrites : HttpPipelinePolicy
+    private sealed class BookingRowWrites : RequestObserver
     {
         private int _count;
         private volatile bool _on;
@@ -122,19 +151,7 @@ public sealed partial class CalendarEventConvergerTests(SandboxFixture fixture) 
             return _count;
         }
 
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Count(message);
-            ProcessNext(message, pipeline);
-        }
-
-        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            Count(message);
-            return ProcessNextAsync(message, pipeline);
-        }
-
-        private void Count(HttpMessage message)
+        protected override void Observe(HttpMessage message)
         {
             if (_on && message.Request.Method != RequestMethod.Get && message.Request.Uri.Path.Contains("/Bookings", StringComparison.Ordinal))
             {
