@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Cafetalk.Integrations.Bookings;
+using Cafetalk.Integrations.Storage;
 
 namespace Cafetalk.Integrations.Cli.Bench;
 
@@ -10,7 +10,7 @@ namespace Cafetalk.Integrations.Cli.Bench;
 /// Counts every storage request as it goes on the wire (one per attempt), by service, telling Azurite's services
 /// apart by port. A table request is one transaction whether it touches one entity or a batch of them.
 /// </summary>
-internal sealed class StorageOperationCounter(int tablePort, int queuePort, int blobPort) : HttpPipelinePolicy
+internal sealed class StorageOperationCounter(int tablePort, int queuePort, int blobPort) : RequestObserver
 {
     private long _table;
     private long _tableBatches;
@@ -23,19 +23,7 @@ internal sealed class StorageOperationCounter(int tablePort, int queuePort, int 
     /// <summary>Requests so far by kind (<see cref="KindOf"/>), to see what each step of a phase spends.</summary>
     public IReadOnlyDictionary<string, long> SnapshotByKind() => new Dictionary<string, long>(_byKind, StringComparer.Ordinal);
 
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Count(message);
-        ProcessNext(message, pipeline);
-    }
-
-    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Count(message);
-        return ProcessNextAsync(message, pipeline);
-    }
-
-    private void Count(HttpMessage message)
+    protected override void Observe(HttpMessage message)
     {
         var uri = message.Request.Uri;
         var port = uri.Port;

@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Cafetalk.Integrations.Bookings;
 using Cafetalk.Integrations.Cli.Draining;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Cafetalk.Integrations.Disclosure;
 using Cafetalk.Integrations.IntegrationTests.Infrastructure;

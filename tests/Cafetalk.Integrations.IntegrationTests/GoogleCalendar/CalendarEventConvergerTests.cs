@@ -10,7 +10,6 @@ using Cafetalk.Integrations.Sandbox.Google;
 using Cafetalk.Integrations.Storage;
 using Cafetalk.Integrations.Zoom;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;

@@ -1,11 +1,11 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace Cafetalk.Integrations.IntegrationTests.Infrastructure;
+namespace Cafetalk.Integrations.Storage;
 
 /// <summary>
-/// A storage pipeline policy that looks at each request before it is sent (to count it, or to fail it by throwing),
-/// sync and async alike; the subclass says only what it does with one request.
+/// A storage pipeline policy that looks at each request before it is sent (the bench counts them; tests count or fail
+/// them by throwing), sync and async alike; the subclass says only what it does with one request.
 /// </summary>
 public abstract class RequestObserver : HttpPipelinePolicy
 {
