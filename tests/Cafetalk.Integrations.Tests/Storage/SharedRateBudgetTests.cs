@@ -72,7 +72,9 @@ public sealed class SharedRateBudgetTests
     {
         var time = new FakeTimeProvider(Start);
         var schedule = new ScriptedSchedule { ActiveInstances = 4 };
-        using var budget = CreateSut(schedule, time);
+        // A fallback longer than the run: on a loaded machine the fake clock can outrun the budget's continuations, and
+        // a 10 s fallback ending mid-run would rightly ask the table again (a flake seen in CI, not a pacing fault).
+        using var budget = CreateSut(schedule, time, Zoom with { FallbackDuration = TimeSpan.FromMinutes(5) });
         await RunAsync(time, [AcquireAsync(budget, time)]);
         schedule.Fail = true;
 
