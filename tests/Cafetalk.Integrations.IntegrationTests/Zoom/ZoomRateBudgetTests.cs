@@ -74,32 +74,45 @@ public sealed class ZoomRateBudgetTests(SandboxFixture fixture, ITestOutputHelpe
         // The earlier test classes' garbage is collected now, not as a pause in the middle of the measurement.
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        tableRequests.Reset();
-        var forfeitedBefore = budgets.Sum(b => b.ForfeitedSendTimes);
+        // The two floors below catch a budget serialised on table round trips, which misses them on every run; a loaded
+        // machine's slow table can make one run miss them too, so a run that misses is measured once more (both printed).
+        // The limit itself must hold on every run.
+        string? missed = null;
+        for (var run = 1; run <= 2; run++)
+        {
+            tableRequests.Reset();
+            var forfeitedBefore = budgets.Sum(b => b.ForfeitedSendTimes);
 
-        var (grants, sendAts) = await HammerAsync(budgets, TimeSpan.FromSeconds(4));
+            var (grants, sendAts) = await HammerAsync(budgets, TimeSpan.FromSeconds(4));
 
-        var late = grants.Zip(sendAts, (g, a) => (g - a).TotalMilliseconds).Order().ToList();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"send times: max {MaxInAnySecond([.. sendAts.Order()])} in any 1 s window; grants late by p50 {late[late.Count / 2]:F1} ms, p90 {late[late.Count * 9 / 10]:F1} ms, max {late[^1]:F1} ms; {budgets.Sum(b => b.ForfeitedSendTimes) - forfeitedBefore} send times forfeited"));
+            var late = grants.Zip(sendAts, (g, a) => (g - a).TotalMilliseconds).Order().ToList();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run {run}: send times: max {MaxInAnySecond([.. sendAts.Order()])} in any 1 s window; grants late by p50 {late[late.Count / 2]:F1} ms, p90 {late[late.Count * 9 / 10]:F1} ms, max {late[^1]:F1} ms; {budgets.Sum(b => b.ForfeitedSendTimes) - forfeitedBefore} send times forfeited"));
 
-        var sorted = grants.Order().ToList();
-        var achieved = (sorted.Count - 1) / (sorted[^1] - sorted[0]).TotalSeconds;
-        var perRequest = tableRequests.Requests / (double)sorted.Count;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{instanceCount} instance(s): {sorted.Count} grants in {(sorted[^1] - sorted[0]).TotalSeconds:F2} s = {achieved:F2}/s ({achieved / Limit:P1} of {Limit}/s); " +
-            $"max {MaxInAnySecond(sorted)} in any 1 s window, max {MaxInAnyUtcSecond(sorted)} in a fixed UTC second; " +
-            $"{tableRequests.Requests} table requests = {perRequest:F3} per request"));
+            var sorted = grants.Order().ToList();
+            var achieved = (sorted.Count - 1) / (sorted[^1] - sorted[0]).TotalSeconds;
+            var perRequest = tableRequests.Requests / (double)sorted.Count;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run {run}: {instanceCount} instance(s): {sorted.Count} grants in {(sorted[^1] - sorted[0]).TotalSeconds:F2} s = {achieved:F2}/s ({achieved / Limit:P1} of {Limit}/s); " +
+                $"max {MaxInAnySecond(sorted)} in any 1 s window, max {MaxInAnyUtcSecond(sorted)} in a fixed UTC second; " +
+                $"{tableRequests.Requests} table requests = {perRequest:F3} per request"));
 
-        Assert.True(MaxInAnySecond(sorted) <= Limit, $"{MaxInAnySecond(sorted)} grants in one second");
-        Assert.True(MaxInAnyUtcSecond(sorted) <= Limit);
-        // A floor that catches a budget serialised on table round trips, not a performance figure: how much of the limit is
-        // used is machine-dependent and measured by `bench --scenario zoom-rate` (94.5 %); CI once saw 77.5 % under load.
-        Assert.True(achieved >= 0.5 * Limit, $"only {achieved:F2} requests/s");
-        // Alone: one update per block of five, plus a few first reads that do not grow with the requests (so a loaded
-        // machine's fewer grants must not read as a costlier budget). Instances taking turns: a read before each update, and lost races.
-        Assert.True(instanceCount == 1 ? tableRequests.Requests <= Math.Ceiling(sorted.Count / 5.0) + 8 : perRequest <= 1.0,
-            $"{tableRequests.Requests} table requests for {sorted.Count} Zoom requests ({perRequest:F3} each)");
+            Assert.True(MaxInAnySecond(sorted) <= Limit, $"{MaxInAnySecond(sorted)} grants in one second");
+            Assert.True(MaxInAnyUtcSecond(sorted) <= Limit);
+            // How much of the limit is used is machine-dependent and measured by `bench --scenario zoom-rate` (94.5 %).
+            // Alone: one update per block of five, plus a few first reads that do not grow with the requests (so a loaded
+            // machine's fewer grants must not read as a costlier budget). Instances taking turns: a read before each update, and lost races.
+            missed = achieved < 0.5 * Limit ? $"only {achieved:F2} requests/s"
+                : !(instanceCount == 1 ? tableRequests.Requests <= Math.Ceiling(sorted.Count / 5.0) + 8 : perRequest <= 1.0)
+                    ? $"{tableRequests.Requests} table requests for {sorted.Count} Zoom requests ({perRequest:F3} each)"
+                    : null;
+            if (missed is null)
+            {
+                break;
+            }
+        }
+
+        Assert.True(missed is null, missed);
         Assert.All(budgets, b => Assert.False(b.IsPacingLocally));
     }
 
