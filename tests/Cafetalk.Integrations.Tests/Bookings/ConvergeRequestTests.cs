@@ -29,4 +29,37 @@ public sealed class ConvergeRequestTests
     [Fact]
     public void TryParse_TextWithAnUnpairedSurrogate_IsRefusedWithoutThrowing() =>
         Assert.Null(ConvergeRequest.TryParse("{\"lecturerId\":\"lec\uD800\",\"bookingId\":\"bk\"}"));
+
+    [Fact]
+    public void TryParse_TheHandOffFields_RoundTrip_AndAPlainRequestCarriesNone()
+    {
+        var handedOn = new ConvergeRequest("lec_4412", "bk_01JD8Z6Q3V6M2X") { SentMarkers = ["SiteOutboxMeetingReady:0123456789abcdef"] };
+        var then = new ConvergeRequest("lec_4412", "bk_01JD8Z6Q3V6M2X") { Then = ["calendar-converge"] };
+
+        Assert.Equal(handedOn, ConvergeRequest.TryParse(handedOn.ToJson()));
+        Assert.Equal(then, ConvergeRequest.TryParse(then.ToJson()));
+        Assert.True(ConvergeRequest.TryParse(then.ToJson())!.AsksAfter("calendar-converge"));
+        Assert.Equal("{\"lecturerId\":\"lec_4412\",\"bookingId\":\"bk_01JD8Z6Q3V6M2X\"}", new ConvergeRequest("lec_4412", "bk_01JD8Z6Q3V6M2X").ToJson());
+    }
+
+    // The hand-off fields steer another converger and clear outbox columns: only the shapes the pipeline writes are read.
+    [Theory]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"then\":[\"zoom-converge\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"then\":[\"booking-events\",\"calendar-converge\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"then\":\"calendar-converge\"}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"then\":[null]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":[\"ZoomJoinUrl:0123456789abcdef\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":[\"SiteOutboxMeetingReady:0123456789ABCDEF\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":[\"SiteOutboxMeetingReady:0123\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":[\"SiteOutboxMeetingReady:0123456789abcdef https://Mkr!7q9Zx.example/\"]}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":{\"a\":1}}")]
+    [InlineData("{\"lecturerId\":\"lec\",\"bookingId\":\"bk\",\"sentMarkers\":[\"SiteOutboxA:0123456789abcdef\",\"SiteOutboxB:0123456789abcdef\",\"SiteOutboxC:0123456789abcdef\",\"SiteOutboxD:0123456789abcdef\",\"SiteOutboxE:0123456789abcdef\",\"SiteOutboxF:0123456789abcdef\",\"SiteOutboxG:0123456789abcdef\",\"SiteOutboxH:0123456789abcdef\",\"SiteOutboxI:0123456789abcdef\"]}")]
+    public void Read_AHandOffFieldThePipelineDoesNotWrite_IsRefusedWithOneReason(string message)
+    {
+        var reading = ConvergeRequest.Read(message);
+
+        Assert.Null(ConvergeRequest.TryParse(message));
+        Assert.Equal(RejectionReasons.InvalidField, reading.Reason);
+        Assert.DoesNotContain("Mkr!7q9Zx", reading.Detail ?? string.Empty, StringComparison.Ordinal);
+    }
 }
