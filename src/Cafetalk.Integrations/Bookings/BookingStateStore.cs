@@ -51,9 +51,11 @@ public sealed class BookingStateStore(BookingRows rows, TimeProvider time)
         return await BookingConflictRetry.RunAsync(incoming.BookingId, async _ =>
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(incoming.LecturerId, incoming.BookingId, cancellationToken: cancellationToken);
-            if (existing.HasValue ? existing.Value!.GetDateTimeOffset(BookingRow.ErasedAtUtc) is not null
-                || (existing.Value.GetString(BookingRow.StudentId) != incoming.StudentId && await anyPartyErased(cancellationToken))
-                : await anyPartyErased(cancellationToken))
+            var row = existing.HasValue ? existing.Value : null;
+            var namesErasedMember = row is null ? await anyPartyErased(cancellationToken)
+                : row.GetDateTimeOffset(BookingRow.ErasedAtUtc) is not null
+                    || (row.GetString(BookingRow.StudentId) != incoming.StudentId && await anyPartyErased(cancellationToken));
+            if (namesErasedMember)
             {
                 return (true, new AppliedChange(ApplyResult.Erased, false));
             }

@@ -72,7 +72,8 @@ public sealed record ConvergeRequest(
 /// message per converge queue of <see cref="QueuesFor"/>, except that the calendar is asked by the meeting converger
 /// once it is done (<see cref="ConvergeRequest.Then"/>): the event shows the meeting's join link, a reschedule can move
 /// the meeting to another host, and the calendar converger's fact write then clears the meeting notification's outbox
-/// marker for free (a converger asked alongside could not know it had been sent). A crash between the state write and these messages is
+/// marker for free (a converger asked alongside could not know it had been sent). A crash between the state write and
+/// these messages is
 /// repaired by the host's retry of the same event, which finds its version stored and sends them again
 /// (<see cref="ApplyResult.RequestsPending"/>).
 /// </summary>

@@ -35,7 +35,7 @@ public sealed class ZoomConvergeHandler(MeetingConverger converger, QueueMessage
             await AskCalendarMeanwhileAsync(request, cancellationToken);
             return new MeetingConvergeResult(MeetingConvergence.Deferred, RetryAtUtc: ex.RetryAfterUtc);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && request.AsksAfter(QueueNames.CalendarConverge))
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Zoom's trouble must not hold the lecturer's calendar: it moves now, and again once the meeting converges.
             await AskCalendarMeanwhileAsync(request, cancellationToken);
